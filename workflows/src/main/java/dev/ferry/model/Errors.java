@@ -1,0 +1,47 @@
+package dev.ferry.model;
+
+import java.util.List;
+
+/**
+ * The {@code ApplicationFailure} types Ferry raises. Activities raise them where the world says
+ * no; the workflow keeps the type when it fails, so the Temporal UI and the API show the cause.
+ */
+public final class Errors {
+  /** A secret reference ({@code env:}, {@code ssm:}) does not resolve on the worker. Final. */
+  public static final String SECRET_UNRESOLVED = "SecretUnresolved";
+  /** A database refuses the connection or times out. Retried a few times, then final. */
+  public static final String DATABASE_UNREACHABLE = "DatabaseUnreachable";
+  /** Wrong user or password. Final: retrying cannot fix it. */
+  public static final String DATABASE_AUTH_FAILED = "DatabaseAuthFailed";
+  /** The database named in the URL does not exist. Final. */
+  public static final String DATABASE_NOT_FOUND = "DatabaseNotFound";
+  /** The target server is older than the source, or pg_dump is older than the source. Final. */
+  public static final String INCOMPATIBLE_VERSIONS = "IncompatibleVersions";
+  /** The target database already holds tables; Ferry restores only into an empty one. Final. */
+  public static final String TARGET_NOT_EMPTY = "TargetNotEmpty";
+  /** pg_dump or pg_restore is not installed on the worker. Final. */
+  public static final String TOOL_MISSING = "ToolMissing";
+  /** pg_dump failed in a way retrying cannot fix. */
+  public static final String SNAPSHOT_FAILED = "SnapshotFailed";
+  /** pg_restore stopped on an error (it runs with --exit-on-error). */
+  public static final String RESTORE_FAILED = "RestoreFailed";
+  /** Source and target differ after the restore. */
+  public static final String VERIFICATION_FAILED = "VerificationFailed";
+  /** A step failed for a reason Ferry does not classify further. */
+  public static final String STEP_FAILED = "StepFailed";
+
+  /** The types no retry policy should retry. */
+  public static final List<String> NON_RETRYABLE =
+      List.of(
+          SECRET_UNRESOLVED,
+          DATABASE_AUTH_FAILED,
+          DATABASE_NOT_FOUND,
+          INCOMPATIBLE_VERSIONS,
+          TARGET_NOT_EMPTY,
+          TOOL_MISSING,
+          SNAPSHOT_FAILED,
+          RESTORE_FAILED,
+          VERIFICATION_FAILED);
+
+  private Errors() {}
+}

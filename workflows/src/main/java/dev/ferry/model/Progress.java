@@ -1,0 +1,12 @@
+package dev.ferry.model;
+
+/**
+ * What a long activity has done so far; it heartbeats this, the API shows it, and a retry
+ * resumes from it.
+ *
+ * @param tablesDone tables finished (dumped, restored or compared)
+ * @param tablesTotal tables in all, or 0 while not yet known
+ * @param bytes bytes written or read so far
+ * @param current what the activity works on now, such as a table name
+ */
+public record Progress(long tablesDone, long tablesTotal, long bytes, String current) {}

@@ -1,0 +1,9 @@
+package dev.ferry.model;
+
+public enum StepState {
+  PENDING,
+  RUNNING,
+  DONE,
+  SKIPPED,
+  FAILED
+}

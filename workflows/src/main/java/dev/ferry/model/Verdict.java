@@ -1,0 +1,6 @@
+package dev.ferry.model;
+
+public enum Verdict {
+  APPROVE,
+  REJECT
+}

@@ -1,0 +1,91 @@
+package dev.ferry.options;
+
+import dev.ferry.model.Errors;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import java.time.Duration;
+
+/**
+ * Every activity's timeouts and retry policy, in one place.
+ *
+ * <p>Long activities heartbeat at least every few seconds; a heartbeat timeout of one minute
+ * lets a dead worker's activity be retried elsewhere in about a minute without flagging a busy
+ * one.
+ */
+public final class ActivityCatalog {
+  static final Duration HEARTBEAT_TIMEOUT = Duration.ofMinutes(1);
+
+  /** How long a host-bound task may wait for its host's worker before Ferry gives up on the host. */
+  public static final Duration HOST_WAIT = Duration.ofMinutes(30);
+
+  private static final RetryOptions QUICK_RETRIES =
+      RetryOptions.newBuilder()
+          .setInitialInterval(Duration.ofSeconds(2))
+          .setBackoffCoefficient(2.0)
+          .setMaximumInterval(Duration.ofSeconds(30))
+          .setMaximumAttempts(4)
+          .setDoNotRetry(Errors.NON_RETRYABLE.toArray(String[]::new))
+          .build();
+
+  private static final RetryOptions LONG_RETRIES =
+      RetryOptions.newBuilder()
+          .setInitialInterval(Duration.ofSeconds(10))
+          .setBackoffCoefficient(2.0)
+          .setMaximumInterval(Duration.ofMinutes(5))
+          .setMaximumAttempts(6)
+          .setDoNotRetry(Errors.NON_RETRYABLE.toArray(String[]::new))
+          .build();
+
+  private ActivityCatalog() {}
+
+  /** Connect and read facts: quick, retried a few times so an unreachable database fails soon. */
+  public static ActivityOptions preflight() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(2))
+        .setRetryOptions(QUICK_RETRIES)
+        .build();
+  }
+
+  /** pg_dump: long, heartbeated, on any worker. */
+  public static ActivityOptions snapshot() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofHours(24))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(LONG_RETRIES)
+        .build();
+  }
+
+  /**
+   * pg_restore: long, heartbeated, on the host that holds the snapshot. If that host's worker
+   * does not take the task within {@code hostWait} (normally {@link #HOST_WAIT}), the workflow
+   * takes a new snapshot.
+   */
+  public static ActivityOptions restore(String hostTaskQueue, Duration hostWait) {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(hostTaskQueue)
+        .setScheduleToStartTimeout(hostWait)
+        .setStartToCloseTimeout(Duration.ofHours(24))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(LONG_RETRIES)
+        .build();
+  }
+
+  /** Deleting dump files: on the snapshot's host, best effort. */
+  public static ActivityOptions discardSnapshot(String hostTaskQueue) {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(hostTaskQueue)
+        .setScheduleToStartTimeout(Duration.ofMinutes(10))
+        .setStartToCloseTimeout(Duration.ofMinutes(10))
+        .setRetryOptions(QUICK_RETRIES)
+        .build();
+  }
+
+  /** Row counts on both sides: long on big databases, heartbeated per table. */
+  public static ActivityOptions verify() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofHours(12))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(LONG_RETRIES)
+        .build();
+  }
+}

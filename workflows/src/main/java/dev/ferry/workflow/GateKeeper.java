@@ -1,0 +1,174 @@
+package dev.ferry.workflow;
+
+import dev.ferry.model.Decision;
+import dev.ferry.model.GateDecision;
+import dev.ferry.model.GateDecisionRefused;
+import dev.ferry.model.GateDecisionRefused.Reason;
+import dev.ferry.model.PendingGate;
+import dev.ferry.model.RefusedDecision;
+import dev.ferry.model.Verdict;
+import dev.ferry.model.runbook.GateSpec;
+import dev.ferry.model.runbook.Runbook;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+
+/**
+ * The run's gates: which one is pending, who may decide it, and what was decided. One rule set
+ * serves the update validator, the update handler and the signal, so all three agree.
+ */
+final class GateKeeper {
+  private static final Logger log = Workflow.getLogger(GateKeeper.class);
+  /** The deadline's own name in the decision record. */
+  static final String DEADLINE_DECIDER = "ferry";
+  /** Refused signals kept in status; older ones are dropped so a noisy client cannot grow state. */
+  private static final int MAX_REFUSED_KEPT = 50;
+
+  private final Runbook runbook;
+  private final String startedBy;
+  private final Map<String, Decision> decisions = new LinkedHashMap<>();
+  private final List<RefusedDecision> refused = new ArrayList<>();
+  private PendingGate pending;
+
+  GateKeeper(Runbook runbook, String startedBy) {
+    this.runbook = runbook;
+    this.startedBy = startedBy;
+  }
+
+  /**
+   * Opens a gate and waits for a decision until its deadline; at the deadline the gate rejects.
+   * It never approves on its own.
+   */
+  Decision await(String gate) {
+    GateSpec spec = runbook.gate(gate);
+    Instant openedAt = now();
+    pending =
+        new PendingGate(
+            gate, openedAt, openedAt.plus(spec.timeout()), spec.approvers(), spec.allowSelfApproval());
+    boolean decided = Workflow.await(spec.timeout(), () -> decisions.containsKey(gate));
+    pending = null;
+    if (!decided) {
+      decisions.put(
+          gate,
+          new Decision(
+              gate,
+              Verdict.REJECT,
+              DEADLINE_DECIDER,
+              "nobody decided within " + format(spec.timeout()),
+              now(),
+              Decision.VIA_DEADLINE));
+    }
+    return decisions.get(gate);
+  }
+
+  /** Refuses a decision the pending gate cannot take; does nothing otherwise. */
+  void validate(GateDecision d) {
+    if (d == null || blank(d.gate()) || d.verdict() == null || blank(d.approver())) {
+      throw new GateDecisionRefused(
+          Reason.INVALID, "a decision needs a gate, a verdict (APPROVE or REJECT) and an approver");
+    }
+    Decision earlier = decisions.get(d.gate());
+    if (earlier != null) {
+      throw new GateDecisionRefused(
+          Reason.ALREADY_DECIDED,
+          "gate "
+              + d.gate()
+              + " was already "
+              + (earlier.verdict() == Verdict.APPROVE ? "approved" : "rejected")
+              + " by "
+              + earlier.decidedBy()
+              + " at "
+              + earlier.decidedAt());
+    }
+    if (pending == null || !pending.gate().equals(d.gate())) {
+      throw new GateDecisionRefused(
+          Reason.NOT_PENDING,
+          "gate "
+              + d.gate()
+              + " is not waiting for a decision"
+              + (pending == null ? "" : " (the run waits at gate " + pending.gate() + ")"));
+    }
+    if (d.approver().equals(startedBy) && !pending.allowSelfApproval()) {
+      throw new GateDecisionRefused(
+          Reason.SELF_APPROVAL,
+          d.approver() + " started this run and cannot decide its gates (four eyes)");
+    }
+    if (!pending.approvers().isEmpty() && !pending.approvers().contains(d.approver())) {
+      throw new GateDecisionRefused(
+          Reason.NOT_AN_APPROVER,
+          d.approver()
+              + " is not an approver of gate "
+              + d.gate()
+              + " (the runbook lists "
+              + String.join(", ", pending.approvers())
+              + ")");
+    }
+    if (d.verdict() == Verdict.REJECT && blank(d.comment())) {
+      throw new GateDecisionRefused(Reason.COMMENT_REQUIRED, "a rejection must say why");
+    }
+  }
+
+  /** Records a valid decision; refuses an invalid one. */
+  Decision accept(GateDecision d, String via) {
+    validate(d);
+    Decision decision =
+        new Decision(d.gate(), d.verdict(), d.approver(), blankToNull(d.comment()), now(), via);
+    decisions.put(d.gate(), decision);
+    log.info("gate {} {} by {} via {}", d.gate(), d.verdict(), d.approver(), via);
+    return decision;
+  }
+
+  /** A signal cannot be refused to its sender: a refused one is logged and kept in status. */
+  void acceptSignal(GateDecision d) {
+    try {
+      accept(d, Decision.VIA_SIGNAL);
+    } catch (GateDecisionRefused e) {
+      log.warn("refused a decision signal: {}", e.getMessage());
+      if (refused.size() == MAX_REFUSED_KEPT) {
+        refused.remove(0);
+      }
+      refused.add(
+          new RefusedDecision(
+              d == null ? null : d.gate(), d == null ? null : d.approver(), e.getMessage(), now()));
+    }
+  }
+
+  PendingGate pending() {
+    return pending;
+  }
+
+  List<Decision> decisions() {
+    return List.copyOf(decisions.values());
+  }
+
+  List<RefusedDecision> refused() {
+    return List.copyOf(refused);
+  }
+
+  private static Instant now() {
+    return Instant.ofEpochMilli(Workflow.currentTimeMillis());
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  private static String blankToNull(String s) {
+    return blank(s) ? null : s.trim();
+  }
+
+  static String format(Duration d) {
+    if (d.toDaysPart() > 0 && d.toHoursPart() == 0 && d.toMinutesPart() == 0) {
+      return d.toDays() + "d";
+    }
+    if (d.toMinutesPart() == 0 && d.toSecondsPart() == 0) {
+      return d.toHours() + "h";
+    }
+    return d.toString().substring(2).toLowerCase();
+  }
+}

@@ -1,0 +1,177 @@
+package dev.ferry.model.runbook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.ferry.testing.Runbooks;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RunbookParserTest {
+
+  @Test
+  void validYaml_parsesEveryField() {
+    Runbook runbook = Runbooks.shop();
+
+    assertThat(runbook.app()).isEqualTo("shop");
+    assertThat(runbook.strategy()).isEqualTo(Strategy.SINGLE_PHASE);
+    assertThat(runbook.source()).isEqualTo(new SourceSpec("shop-production", "env:FERRY_SOURCE_URL"));
+    assertThat(runbook.target()).isEqualTo(new TargetSpec("env:FERRY_TARGET_URL"));
+    assertThat(runbook.snapshot().jobs()).isEqualTo(2);
+    assertThat(runbook.gate("start"))
+        .isEqualTo(new GateSpec(List.of("arjun", "beatriz"), Duration.ofHours(24), false));
+  }
+
+  @Test
+  void json_isAcceptedToo() {
+    Runbook runbook =
+        RunbookParser.parse(
+            """
+            {"app": "shop", "strategy": "single-phase",
+             "source": {"databaseUrl": "ssm:/shop/HEROKU_DATABASE_URL"},
+             "target": {"databaseUrl": "ssm:/shop/DATABASE_URL"}}
+            """);
+
+    assertThat(runbook.source().databaseUrl()).isEqualTo("ssm:/shop/HEROKU_DATABASE_URL");
+    assertThat(runbook.snapshot()).isEqualTo(SnapshotSpec.DEFAULT);
+    assertThat(runbook.gate("start")).isEqualTo(GateSpec.DEFAULT);
+  }
+
+  @Test
+  void notYaml_isRefusedAsUnreadableWithTheLine() {
+    RunbookInvalidException e = refused("app: shop\nsource: [unclosed\n");
+
+    assertThat(e.unreadable()).isTrue();
+    assertThat(e.getMessage()).startsWith("runbook is not valid YAML or JSON").contains("line");
+  }
+
+  @Test
+  void emptyOrScalarDocument_isRefused() {
+    assertThat(refused("").unreadable()).isTrue();
+    assertThat(refused("just a string").unreadable()).isTrue();
+  }
+
+  @Test
+  void missingSourceAndTarget_bothNamed() {
+    RunbookInvalidException e = refused("app: shop\nstrategy: single-phase\n");
+
+    assertThat(e.unreadable()).isFalse();
+    assertThat(e.errors())
+        .containsExactly(new FieldError("source", "is required"), new FieldError("target", "is required"));
+  }
+
+  @Test
+  void everyProblemIsListed_notJustTheFirst() {
+    RunbookInvalidException e =
+        refused(
+            """
+            app: Shop_Prod
+            strategy: big-bang
+            source:
+              databaseUrl: postgres://u:hunter2@db.example.com:5432/shop
+              colour: blue
+            target: {}
+            snapshot:
+              jobs: -3
+            gates:
+              start:
+                approvers: [arjun, arjun]
+                timeout: forever
+                allowSelfApproval: "yes"
+              launch: {}
+            extra: 1
+            """);
+
+    assertThat(e.errors())
+        .extracting(FieldError::field)
+        .containsExactlyInAnyOrder(
+            "extra",
+            "app",
+            "strategy",
+            "source.colour",
+            "source.databaseUrl",
+            "target.databaseUrl",
+            "snapshot.jobs",
+            "gates.start.approvers[1]",
+            "gates.start.timeout",
+            "gates.start.allowSelfApproval");
+  }
+
+  @Test
+  void aLiteralDatabaseUrl_isRefusedWithoutEchoingThePassword() {
+    RunbookInvalidException e =
+        refused(Runbooks.SHOP_YAML.replace("env:FERRY_SOURCE_URL", "postgres://u:hunter2@db:5432/shop"));
+
+    assertThat(e.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("source.databaseUrl");
+      assertThat(err.message()).contains("env:", "ssm:");
+    });
+    assertThat(e.getMessage()).doesNotContain("hunter2");
+  }
+
+  @Test
+  void sameReferenceOnBothSides_isRefused() {
+    RunbookInvalidException e =
+        refused(Runbooks.SHOP_YAML.replace("env:FERRY_TARGET_URL", "env:FERRY_SOURCE_URL"));
+
+    assertThat(e.errors()).extracting(FieldError::field).containsExactly("target.databaseUrl");
+  }
+
+  @Test
+  void multiPhase_isRefusedUntilItShips() {
+    RunbookInvalidException e = refused(Runbooks.SHOP_YAML.replace("single-phase", "multi-phase"));
+
+    assertThat(e.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("strategy");
+      assertThat(err.message()).contains("not available");
+    });
+  }
+
+  @Test
+  void unknownGate_isRefusedNamingTheStrategysGates() {
+    RunbookInvalidException e =
+        refused(Runbooks.SHOP_YAML + "  cutover:\n    approvers: [arjun]\n");
+
+    assertThat(e.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("gates.cutover");
+      assertThat(err.message()).contains("single-phase", "start");
+    });
+  }
+
+  @Test
+  void absurdNumbersAndDurations_areRefused() {
+    assertThat(refused(Runbooks.SHOP_YAML.replace("jobs: 2", "jobs: 65")).errors())
+        .extracting(FieldError::field)
+        .containsExactly("snapshot.jobs");
+    assertThat(refused(Runbooks.SHOP_YAML.replace("jobs: 2", "jobs: 2.5")).errors())
+        .extracting(FieldError::field)
+        .containsExactly("snapshot.jobs");
+    assertThat(refused(Runbooks.SHOP_YAML.replace("timeout: 24h", "timeout: 10s")).errors())
+        .extracting(FieldError::message)
+        .containsExactly("must be between 1m and 30d");
+    assertThat(refused(Runbooks.SHOP_YAML.replace("timeout: 24h", "timeout: 90d")).errors())
+        .extracting(FieldError::field)
+        .containsExactly("gates.start.timeout");
+  }
+
+  @Test
+  void duplicateKeys_areRefused() {
+    assertThat(refused("app: shop\napp: other\n").unreadable()).isTrue();
+  }
+
+  @Test
+  void durations_acceptShortFormsAndIso() {
+    assertThat(RunbookParser.parseDuration("90s")).isEqualTo(Duration.ofSeconds(90));
+    assertThat(RunbookParser.parseDuration("30m")).isEqualTo(Duration.ofMinutes(30));
+    assertThat(RunbookParser.parseDuration("7d")).isEqualTo(Duration.ofDays(7));
+    assertThat(RunbookParser.parseDuration("PT36H")).isEqualTo(Duration.ofHours(36));
+  }
+
+  private static RunbookInvalidException refused(String yaml) {
+    RunbookInvalidException e =
+        catchThrowableOfType(RunbookInvalidException.class, () -> RunbookParser.parse(yaml));
+    assertThat(e).as("the runbook should have been refused").isNotNull();
+    return e;
+  }
+}

@@ -1,0 +1,131 @@
+package dev.ferry.testing;
+
+import dev.ferry.activity.PreflightActivities;
+import dev.ferry.activity.RestoreActivities;
+import dev.ferry.activity.SnapshotActivities;
+import dev.ferry.activity.VerifyActivities;
+import dev.ferry.model.database.DatabaseFacts;
+import dev.ferry.model.database.DatabasePair;
+import dev.ferry.model.database.PreflightReport;
+import dev.ferry.model.database.RestoreRequest;
+import dev.ferry.model.database.RestoreResult;
+import dev.ferry.model.database.Snapshot;
+import dev.ferry.model.database.SnapshotRequest;
+import dev.ferry.model.database.TableComparison;
+import dev.ferry.model.database.VerificationReport;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Test stand-in for the database activities, for workflow and API tests: records every call,
+ * fails where a test tells it to, and can hold the restore until a test releases it.
+ */
+public class FakeDatabases
+    implements PreflightActivities, SnapshotActivities, RestoreActivities, VerifyActivities {
+  public static final String HOST_QUEUE = "ferry-host-a";
+
+  private final List<String> calls = new ArrayList<>();
+  private final Deque<String> snapshotHosts = new ArrayDeque<>();
+  public volatile RuntimeException preflightFailure;
+  public volatile RuntimeException snapshotFailure;
+  public volatile RuntimeException restoreFailure;
+  public volatile RuntimeException verifyFailure;
+  public volatile VerificationReport verification =
+      new VerificationReport(
+          List.of(
+              new TableComparison("public.customers", 5000, 5000, true),
+              new TableComparison("public.orders", 20000, 20000, true)),
+          0);
+  private volatile CountDownLatch restoreHeld;
+  private final CountDownLatch restoreStarted = new CountDownLatch(1);
+
+  /** The next snapshots report these host queues, in order, then {@link #HOST_QUEUE}. */
+  public synchronized FakeDatabases snapshotsOnHosts(String... hosts) {
+    snapshotHosts.addAll(List.of(hosts));
+    return this;
+  }
+
+  /** Restores wait until {@link #releaseRestore()}. */
+  public FakeDatabases holdRestore() {
+    restoreHeld = new CountDownLatch(1);
+    return this;
+  }
+
+  public void releaseRestore() {
+    restoreHeld.countDown();
+  }
+
+  public boolean awaitRestoreStarted() throws InterruptedException {
+    return restoreStarted.await(30, TimeUnit.SECONDS);
+  }
+
+  public synchronized List<String> calls() {
+    return List.copyOf(calls);
+  }
+
+  private synchronized void called(String what) {
+    calls.add(what);
+  }
+
+  @Override
+  public PreflightReport auditDatabases(DatabasePair databases) {
+    called("auditDatabases");
+    if (preflightFailure != null) {
+      throw preflightFailure;
+    }
+    return new PreflightReport(
+        new DatabaseFacts("ferry@heroku:5432/shop", "15.20", 150020, 12_345_678, 2, 2),
+        new DatabaseFacts("ferry@rds:5432/shop", "15.20", 150020, 7_654_321, 0, 0),
+        "pg_dump (PostgreSQL) 15.20",
+        List.of());
+  }
+
+  @Override
+  public synchronized Snapshot dumpDatabase(SnapshotRequest request) {
+    called("dumpDatabase");
+    if (snapshotFailure != null) {
+      throw snapshotFailure;
+    }
+    String host = snapshotHosts.isEmpty() ? HOST_QUEUE : snapshotHosts.poll();
+    return new Snapshot(host, "/tmp/ferry/snapshots/" + calls.size(), 1_000_000, 2);
+  }
+
+  @Override
+  public void discardSnapshot(Snapshot snapshot) {
+    called("discardSnapshot " + snapshot.directory());
+  }
+
+  @Override
+  public RestoreResult restoreDatabase(RestoreRequest request) {
+    called("restoreDatabase");
+    restoreStarted.countDown();
+    CountDownLatch held = restoreHeld;
+    if (held != null) {
+      try {
+        if (!held.await(60, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the test never released the restore");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    if (restoreFailure != null) {
+      throw restoreFailure;
+    }
+    return new RestoreResult(request.snapshot().tables(), request.snapshot().bytes());
+  }
+
+  @Override
+  public VerificationReport compareRowCounts(DatabasePair databases) {
+    called("compareRowCounts");
+    if (verifyFailure != null) {
+      throw verifyFailure;
+    }
+    return verification;
+  }
+}
