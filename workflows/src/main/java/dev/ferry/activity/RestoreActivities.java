@@ -11,7 +11,8 @@ public interface RestoreActivities {
    * --no-privileges}. Must run on the snapshot's host task queue. Heartbeats {@code Progress}
    * (tables restored, bytes).
    *
-   * <p>Idempotent: it first ends any pg_restore of this run still connected to the target, then
+   * <p>Idempotent: it first ends any pg_restore with the same idempotency key still connected to
+   * the target, then
    * drops what the snapshot would create ({@code --clean --if-exists}) before creating it, so a
    * retry after a crash never duplicates rows. Final failure: {@code RestoreFailed}, with the
    * error pg_restore stopped on.

@@ -9,6 +9,8 @@ import java.util.List;
 public final class Errors {
   /** A secret reference ({@code env:}, {@code ssm:}) does not resolve on the worker. Final. */
   public static final String SECRET_UNRESOLVED = "SecretUnresolved";
+  /** The secret store (SSM) failed or throttled. Retryable. */
+  public static final String SECRET_STORE_UNAVAILABLE = "SecretStoreUnavailable";
   /** A database refuses the connection or times out. Retried a few times, then final. */
   public static final String DATABASE_UNREACHABLE = "DatabaseUnreachable";
   /** Wrong user or password. Final: retrying cannot fix it. */

@@ -1,5 +1,8 @@
 package dev.ferry.model;
 
+import dev.ferry.model.database.TableComparison;
+import java.util.List;
+
 /**
  * What a long activity has done so far; it heartbeats this, the API shows it, and a retry
  * resumes from it.
@@ -8,5 +11,8 @@ package dev.ferry.model;
  * @param tablesTotal tables in all, or 0 while not yet known
  * @param bytes bytes written or read so far
  * @param current what the activity works on now, such as a table name
+ * @param compared the tables verification has compared so far (verify only; {@code null}
+ *     otherwise): a retry after a crash starts after them
  */
-public record Progress(long tablesDone, long tablesTotal, long bytes, String current) {}
+public record Progress(
+    long tablesDone, long tablesTotal, long bytes, String current, List<TableComparison> compared) {}

@@ -134,7 +134,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       snapshot =
           step(
               Steps.SNAPSHOT,
-              () -> snapshots.dumpDatabase(new SnapshotRequest(databases.sourceUrlRef(), jobs)),
+              () ->
+                  snapshots.dumpDatabase(
+                      new SnapshotRequest(
+                          Workflow.randomUUID().toString(), databases.sourceUrlRef(), jobs)),
               s -> s.tables() + " tables, " + ByteSize.format(s.bytes()) + " on " + s.hostTaskQueue());
       RestoreActivities restore =
           Workflow.newActivityStub(
@@ -142,7 +145,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       try {
         return step(
             Steps.RESTORE,
-            () -> restore.restoreDatabase(new RestoreRequest(snapshot, databases.targetUrlRef(), jobs)),
+            () ->
+                restore.restoreDatabase(
+                    new RestoreRequest(
+                        Workflow.randomUUID().toString(), snapshot, databases.targetUrlRef(), jobs)),
             r -> r.tables() + " tables, " + ByteSize.format(r.bytes()));
       } catch (TemporalFailure e) {
         if (!Failures.isScheduleToStartTimeout(e) || attempt == MAX_SNAPSHOT_ATTEMPTS) {

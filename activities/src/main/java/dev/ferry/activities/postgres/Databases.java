@@ -1,0 +1,104 @@
+package dev.ferry.activities.postgres;
+
+import dev.ferry.activities.secrets.SecretResolver;
+import dev.ferry.model.Errors;
+import io.temporal.failure.ApplicationFailure;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Resolves the runbook's database references and opens JDBC connections, turning what the
+ * server says into failures an operator can act on: a wrong password or a missing database is
+ * final, a refused or dropped connection is retried.
+ */
+public class Databases {
+  public static final String SOURCE = "source";
+  public static final String TARGET = "target";
+
+  private final SecretResolver secrets;
+
+  public Databases(SecretResolver secrets) {
+    this.secrets = secrets;
+  }
+
+  /** Resolves a side's reference; a reference that is not a PostgreSQL URL is final. */
+  public Endpoint resolve(String side, String reference) {
+    String url = secrets.resolve(side + ".databaseUrl", reference);
+    try {
+      return new Endpoint(side, reference, PgUrl.parse(url));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          side + ".databaseUrl: the value of " + reference + " " + e.getMessage(),
+          Errors.SECRET_UNRESOLVED);
+    }
+  }
+
+  /**
+   * Opens a connection, with {@code application_name} set so Ferry can find its own sessions.
+   */
+  public Connection connect(Endpoint endpoint, String applicationName) {
+    try {
+      return DriverManager.getConnection(
+          endpoint.url().jdbcUrl(), endpoint.url().jdbcProperties(applicationName));
+    } catch (SQLException e) {
+      throw failure(endpoint, e);
+    }
+  }
+
+  /**
+   * Ends every session of {@code applicationName} on the endpoint's database: the pg_dump or
+   * pg_restore an earlier attempt started and a worker crash orphaned. Returns how many.
+   */
+  public int terminateSessions(Endpoint endpoint, String applicationName) {
+    try (Connection c = connect(endpoint, "ferry-janitor");
+        var ps =
+            c.prepareStatement(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    + " WHERE application_name = ? AND datname = current_database()"
+                    + " AND pid <> pg_backend_pid()")) {
+      ps.setString(1, applicationName);
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    } catch (SQLException e) {
+      throw failure(endpoint, e);
+    }
+  }
+
+  /** Maps a server error to a final or retryable failure naming the side. */
+  public static ApplicationFailure failure(Endpoint endpoint, SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    String reason = firstLine(e.getMessage());
+    if (state.startsWith("28")) {
+      return ApplicationFailure.newNonRetryableFailure(
+          endpoint.describe() + ": authentication failed: " + reason, Errors.DATABASE_AUTH_FAILED);
+    }
+    if (state.equals("3D000")) {
+      return ApplicationFailure.newNonRetryableFailure(
+          endpoint.describe() + ": " + reason, Errors.DATABASE_NOT_FOUND);
+    }
+    if (state.startsWith("08") || state.equals("57P01") || state.equals("57P03") || state.isEmpty()) {
+      return ApplicationFailure.newFailure(
+          endpoint.describe() + ": cannot connect: " + reason, Errors.DATABASE_UNREACHABLE);
+    }
+    return ApplicationFailure.newFailure(
+        endpoint.describe() + ": " + reason + " (SQLSTATE " + state + ")", Errors.STEP_FAILED);
+  }
+
+  static void execute(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "no reason given";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+}

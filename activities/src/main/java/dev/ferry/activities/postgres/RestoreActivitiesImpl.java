@@ -1,0 +1,93 @@
+package dev.ferry.activities.postgres;
+
+import dev.ferry.activity.RestoreActivities;
+import dev.ferry.model.Errors;
+import dev.ferry.model.Progress;
+import dev.ferry.model.database.RestoreRequest;
+import dev.ferry.model.database.RestoreResult;
+import dev.ferry.model.database.Snapshot;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Restores a snapshot from this worker's disk into the target with pg_restore. */
+public class RestoreActivitiesImpl implements RestoreActivities {
+  private static final Logger log = LoggerFactory.getLogger(RestoreActivitiesImpl.class);
+
+  private final Databases databases;
+  private final PgTools tools;
+  private final SnapshotStore store;
+
+  public RestoreActivitiesImpl(Databases databases, PgTools tools, SnapshotStore store) {
+    this.databases = databases;
+    this.tools = tools;
+    this.store = store;
+  }
+
+  @Override
+  public RestoreResult restoreDatabase(RestoreRequest request) {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Snapshot snapshot = request.snapshot();
+    Path directory = Path.of(snapshot.directory());
+    if (store.finished(directory).isEmpty()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the snapshot " + directory + " is not on this host or is incomplete", Errors.RESTORE_FAILED);
+    }
+    Endpoint target = databases.resolve(Databases.TARGET, request.targetUrlRef());
+    String applicationName =
+        SnapshotActivitiesImpl.applicationName("ferry-restore", request.idempotencyKey());
+    // A pg_restore a crashed attempt left running would race this one.
+    int orphans = databases.terminateSessions(target, applicationName);
+    if (orphans > 0) {
+      log.warn("ended {} session(s) of an earlier pg_restore of this run", orphans);
+    }
+    int jobs = request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs();
+
+    List<String> command = new ArrayList<>();
+    command.add(tools.command("pg_restore"));
+    command.addAll(
+        List.of(
+            "--dbname=" + target.url().database(),
+            "--jobs=" + jobs,
+            // Stop at the first error instead of carrying on past it and reporting success.
+            "--exit-on-error",
+            "--no-owner",
+            "--no-privileges",
+            // Drop what this dump creates before creating it: a retry after a crash starts from
+            // a clean slate instead of duplicating rows. Preflight made sure the target held
+            // nothing of its own, so nothing else is dropped.
+            "--clean",
+            "--if-exists",
+            "--verbose",
+            "--no-password",
+            directory.toString()));
+    TableProgress progress = new TableProgress();
+    try {
+      ToolRun.Outcome outcome =
+          ToolRun.run(
+              command,
+              target.url().libpqEnvironment(applicationName),
+              progress::accept,
+              () ->
+                  context.heartbeat(
+                      new Progress(progress.done(), snapshot.tables(), 0, progress.current(), null)));
+      if (!outcome.succeeded()) {
+        throw ToolErrors.classify("pg_restore", target, outcome, Errors.RESTORE_FAILED);
+      }
+    } catch (IOException e) {
+      throw ApplicationFailure.newFailure(
+          "pg_restore could not start: " + e.getMessage(), Errors.TOOL_MISSING);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Activity.wrap(e);
+    }
+    log.info("restored {} tables from {}", snapshot.tables(), directory);
+    return new RestoreResult(snapshot.tables(), snapshot.bytes());
+  }
+}

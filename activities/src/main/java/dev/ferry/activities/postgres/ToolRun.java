@@ -1,0 +1,94 @@
+package dev.ferry.activities.postgres;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Runs one external tool (pg_dump, pg_restore) to completion: feeds every line it prints
+ * (stdout and stderr, merged) to a listener, calls a tick every few seconds while it runs (to heartbeat), and kills
+ * it, children included, when the tick throws (the activity was cancelled or timed out) or the
+ * worker shuts down.
+ */
+final class ToolRun {
+  static final Duration TICK = Duration.ofSeconds(2);
+  private static final int KEPT_LINES = 40;
+
+  /** What the tool left behind: its exit code and the last lines it printed. */
+  record Outcome(int exitCode, List<String> lastLines) {
+    boolean succeeded() {
+      return exitCode == 0;
+    }
+
+    String lastLinesJoined() {
+      return String.join("\n", lastLines);
+    }
+  }
+
+  private ToolRun() {}
+
+  static Outcome run(
+      List<String> command, Map<String, String> environment, Consumer<String> onLine, Runnable tick)
+      throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(environment);
+    Process process = builder.start();
+    Thread killOnExit = new Thread(() -> destroyTree(process), "ferry-kill-" + process.pid());
+    Runtime.getRuntime().addShutdownHook(killOnExit);
+    Deque<String> last = new ArrayDeque<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  synchronized (last) {
+                    if (last.size() == KEPT_LINES) {
+                      last.removeFirst();
+                    }
+                    last.addLast(line);
+                  }
+                  onLine.accept(line);
+                }
+              } catch (IOException ignored) {
+                // The process died; its exit code tells the rest.
+              }
+            },
+            "ferry-output-" + process.pid());
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      while (!process.waitFor(TICK.toMillis(), TimeUnit.MILLISECONDS)) {
+        tick.run();
+      }
+      reader.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (RuntimeException | InterruptedException e) {
+      destroyTree(process);
+      throw e;
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(killOnExit);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook runs anyway.
+      }
+    }
+    synchronized (last) {
+      return new Outcome(process.exitValue(), new ArrayList<>(last));
+    }
+  }
+
+  private static void destroyTree(Process process) {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+  }
+}

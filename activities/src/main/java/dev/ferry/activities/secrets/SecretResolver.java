@@ -1,0 +1,106 @@
+package dev.ferry.activities.secrets;
+
+import dev.ferry.model.Errors;
+import dev.ferry.model.runbook.SecretRef;
+import io.temporal.failure.ApplicationFailure;
+import java.util.Map;
+import java.util.function.Supplier;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.GetParameterRequest;
+import software.amazon.awssdk.services.ssm.model.ParameterNotFoundException;
+import software.amazon.awssdk.services.ssm.model.SsmException;
+
+/**
+ * Turns a runbook's secret reference into the secret, inside an activity and nowhere else.
+ *
+ * <ul>
+ *   <li>{@code env:NAME}: the worker's environment variable;
+ *   <li>{@code ssm:/path}: an SSM Parameter Store parameter, decrypted (SecureString).
+ * </ul>
+ *
+ * Errors name the field and the reference, never the value. A reference that does not resolve
+ * is final ({@code SecretUnresolved}); an SSM outage or throttling stays retryable.
+ */
+public class SecretResolver {
+  private final Map<String, String> environment;
+  private final Supplier<SsmClient> ssm;
+
+  /**
+   * @param environment the worker's environment ({@code System.getenv()} in production)
+   * @param ssm creates the SSM client on first use, so a worker that never reads {@code ssm:}
+   *     needs no AWS credentials
+   */
+  public SecretResolver(Map<String, String> environment, Supplier<SsmClient> ssm) {
+    this.environment = Map.copyOf(environment);
+    this.ssm = memoize(ssm);
+  }
+
+  /**
+   * @param field the runbook field the reference comes from, for error messages
+   */
+  public String resolve(String field, String reference) {
+    SecretRef ref;
+    try {
+      ref = SecretRef.parse(reference);
+    } catch (IllegalArgumentException e) {
+      throw unresolved(field + ": " + e.getMessage());
+    }
+    return switch (ref.scheme()) {
+      case ENV -> fromEnvironment(field, ref);
+      case SSM -> fromParameterStore(field, ref);
+    };
+  }
+
+  private String fromEnvironment(String field, SecretRef ref) {
+    String value = environment.get(ref.name());
+    if (value == null || value.isBlank()) {
+      throw unresolved(
+          field + ": " + ref + " is not set in the worker's environment");
+    }
+    return value;
+  }
+
+  private String fromParameterStore(String field, SecretRef ref) {
+    try {
+      return ssm.get()
+          .getParameter(GetParameterRequest.builder().name(ref.name()).withDecryption(true).build())
+          .parameter()
+          .value();
+    } catch (ParameterNotFoundException e) {
+      throw unresolved(field + ": " + ref + " does not exist in SSM Parameter Store");
+    } catch (SsmException e) {
+      String code = e.awsErrorDetails() == null ? "HTTP " + e.statusCode() : e.awsErrorDetails().errorCode();
+      if (e.isThrottlingException() || e.statusCode() >= 500) {
+        throw ApplicationFailure.newFailure(
+            field + ": reading " + ref + " from SSM failed (" + code + "); will retry",
+            Errors.SECRET_STORE_UNAVAILABLE);
+      }
+      // Access denied, a KMS key the worker may not use, bad credentials: a person must fix
+      // IAM or the parameter; retrying cannot.
+      throw unresolved(field + ": " + ref + " cannot be read from SSM: " + code);
+    } catch (SdkClientException e) {
+      throw ApplicationFailure.newFailure(
+          field + ": reading " + ref + " from SSM failed: " + e.getMessage(),
+          Errors.SECRET_STORE_UNAVAILABLE);
+    }
+  }
+
+  private static ApplicationFailure unresolved(String message) {
+    return ApplicationFailure.newNonRetryableFailure(message, Errors.SECRET_UNRESOLVED);
+  }
+
+  private static <T> Supplier<T> memoize(Supplier<T> supplier) {
+    return new Supplier<>() {
+      private T value;
+
+      @Override
+      public synchronized T get() {
+        if (value == null) {
+          value = supplier.get();
+        }
+        return value;
+      }
+    };
+  }
+}

@@ -1,0 +1,161 @@
+package dev.ferry.activities.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.activity.PreflightActivities;
+import dev.ferry.model.Errors;
+import dev.ferry.model.database.DatabasePair;
+import dev.ferry.model.database.PreflightReport;
+import dev.ferry.testing.postgres.ShopDatabases;
+import dev.ferry.testing.postgres.TestCluster;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestActivityEnvironment;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Preflight against the two real local clusters, and against what is wrong with them. */
+class PreflightActivitiesTest {
+  static ShopDatabases shop;
+  TestActivityEnvironment env;
+
+  @BeforeAll
+  static void createDatabases() throws Exception {
+    shop = ShopDatabases.create();
+  }
+
+  @AfterAll
+  static void dropDatabases() throws Exception {
+    shop.close();
+  }
+
+  @BeforeEach
+  void resetTarget() throws Exception {
+    shop.resetTarget();
+    env = TestActivityEnvironment.newInstance();
+  }
+
+  @AfterEach
+  void close() {
+    env.close();
+  }
+
+  @Test
+  void reachableSourceAndEmptyTarget_passWithTheirFacts() {
+    PreflightReport report = preflight(Map.of());
+
+    assertThat(report.source().endpoint()).isEqualTo("ferry@127.0.0.1:" + TestCluster.SOURCE.port() + "/" + shop.source);
+    assertThat(report.source().serverVersionNum()).isGreaterThanOrEqualTo(150000);
+    assertThat(report.source().tables()).isEqualTo(5);
+    assertThat(report.source().sequences()).isEqualTo(4);
+    assertThat(report.source().sizeBytes()).isGreaterThan(10_000_000);
+    assertThat(report.target().tables()).isZero();
+    assertThat(report.dumpToolVersion()).startsWith("pg_dump (PostgreSQL)");
+    assertThat(report.warnings()).isEmpty();
+  }
+
+  @Test
+  void targetThatAlreadyHasTables_isRefusedNamingThem() throws Exception {
+    TestCluster.TARGET.execute(shop.target, "CREATE TABLE leftovers (id int)", "CREATE SCHEMA \"Old\"", "CREATE TABLE \"Old\".\"Users\" (id int)");
+
+    assertFailure(
+        Map.of(),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.TARGET_NOT_EMPTY);
+          assertThat(f.isNonRetryable()).isTrue();
+          assertThat(f.getOriginalMessage())
+              .startsWith("target (env:FERRY_TARGET_URL → ferry@127.0.0.1:")
+              .contains("already holds 2 table(s) (\"Old\".\"Users\", public.leftovers)");
+        });
+  }
+
+  @Test
+  void unreachableTarget_isRetryableAndNamesTheSide() {
+    assertFailure(
+        Map.of("FERRY_TARGET_URL", "postgres://ferry:pw@127.0.0.1:1/shop"),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.DATABASE_UNREACHABLE);
+          assertThat(f.isNonRetryable()).isFalse();
+          assertThat(f.getOriginalMessage()).startsWith("target (env:FERRY_TARGET_URL → ferry@127.0.0.1:1/shop): cannot connect");
+        });
+  }
+
+  @Test
+  void wrongPassword_isFinalNamesTheSideAndKeepsThePasswordOut() {
+    assertFailure(
+        Map.of("FERRY_SOURCE_URL", TestCluster.SOURCE.urlWithPassword(shop.source, "Wr0ng-Pa55")),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.DATABASE_AUTH_FAILED);
+          assertThat(f.isNonRetryable()).isTrue();
+          assertThat(f.getOriginalMessage())
+              .startsWith("source (env:FERRY_SOURCE_URL → ferry@127.0.0.1:")
+              .contains("password authentication failed")
+              .doesNotContain("Wr0ng-Pa55");
+        });
+  }
+
+  @Test
+  void missingDatabase_isFinal() {
+    assertFailure(
+        Map.of("FERRY_SOURCE_URL", TestCluster.SOURCE.url("no_such_db")),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.DATABASE_NOT_FOUND);
+          assertThat(f.getOriginalMessage()).contains("no_such_db");
+        });
+  }
+
+  @Test
+  void referenceThatIsNotAPostgresUrl_isFinalWithoutEchoingIt() {
+    assertFailure(
+        Map.of("FERRY_SOURCE_URL", "mysql://root:hunter2@db/shop"),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.SECRET_UNRESOLVED);
+          assertThat(f.getOriginalMessage())
+              .isEqualTo("source.databaseUrl: the value of env:FERRY_SOURCE_URL is not a PostgreSQL URL (postgres://user:password@host:port/database)");
+        });
+  }
+
+  @Test
+  void unsetReference_isFinal() {
+    env.registerActivitiesImplementations(
+        new PreflightActivitiesImpl(shop.databases(Map.of()), PgTools.locate(System.getenv())));
+    PreflightActivities activities = env.newActivityStub(PreflightActivities.class);
+
+    assertThatThrownBy(() -> activities.auditDatabases(new DatabasePair("env:NOT_SET_ANYWHERE", ShopDatabases.TARGET_REF)))
+        .rootCause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.SECRET_UNRESOLVED));
+  }
+
+  @Test
+  void workerWithoutTheTools_isFinal() {
+    env.registerActivitiesImplementations(
+        new PreflightActivitiesImpl(shop.databases(Map.of()), new PgTools(java.nio.file.Path.of("/nonexistent/bin"))));
+    PreflightActivities activities = env.newActivityStub(PreflightActivities.class);
+
+    assertThatThrownBy(() -> activities.auditDatabases(shop.references()))
+        .rootCause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> {
+              assertThat(f.getType()).isEqualTo(Errors.TOOL_MISSING);
+              assertThat(f.getOriginalMessage()).contains("pg_dump is not installed");
+            });
+  }
+
+  private PreflightReport preflight(Map<String, String> env) {
+    this.env.registerActivitiesImplementations(
+        new PreflightActivitiesImpl(shop.databases(env), PgTools.locate(System.getenv())));
+    return this.env.newActivityStub(PreflightActivities.class).auditDatabases(shop.references());
+  }
+
+  private void assertFailure(Map<String, String> env, Consumer<ApplicationFailure> check) {
+    assertThatThrownBy(() -> preflight(env))
+        .rootCause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, check::accept);
+  }
+}

@@ -1,0 +1,68 @@
+package dev.ferry.testing.postgres;
+
+import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.secrets.SecretResolver;
+import dev.ferry.model.database.DatabasePair;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A migration's two databases on the local clusters: a source loaded with the sample shop and
+ * an empty target, reached through {@code env:FERRY_SOURCE_URL} and {@code env:FERRY_TARGET_URL}
+ * as a runbook would name them.
+ */
+public final class ShopDatabases implements AutoCloseable {
+  public static final String SOURCE_REF = "env:FERRY_SOURCE_URL";
+  public static final String TARGET_REF = "env:FERRY_TARGET_URL";
+
+  public final String source;
+  public final String target;
+
+  private ShopDatabases(String source, String target) {
+    this.source = source;
+    this.target = target;
+  }
+
+  /** Creates both databases and loads the sample shop into the source. */
+  public static ShopDatabases create() throws Exception {
+    ShopDatabases dbs =
+        new ShopDatabases(TestCluster.uniqueDatabaseName("shop"), TestCluster.uniqueDatabaseName("shop"));
+    TestCluster.SOURCE.createDatabase(dbs.source);
+    TestCluster.SOURCE.loadSampleShop(dbs.source);
+    TestCluster.TARGET.createDatabase(dbs.target);
+    return dbs;
+  }
+
+  /** Drops and recreates the target, empty. */
+  public void resetTarget() throws Exception {
+    TestCluster.TARGET.dropDatabase(target);
+    TestCluster.TARGET.createDatabase(target);
+  }
+
+  public Map<String, String> environment() {
+    Map<String, String> env = new HashMap<>();
+    env.put("FERRY_SOURCE_URL", TestCluster.SOURCE.url(source));
+    env.put("FERRY_TARGET_URL", TestCluster.TARGET.url(target));
+    return env;
+  }
+
+  public DatabasePair references() {
+    return new DatabasePair(SOURCE_REF, TARGET_REF);
+  }
+
+  /** Databases resolving references from {@link #environment()} (plus any extra variables). */
+  public Databases databases(Map<String, String> extraEnvironment) {
+    Map<String, String> env = environment();
+    env.putAll(extraEnvironment);
+    return new Databases(
+        new SecretResolver(env, () -> {
+          throw new IllegalStateException("no SSM in this test");
+        }));
+  }
+
+  @Override
+  public void close() throws Exception {
+    TestCluster.SOURCE.dropDatabase(source);
+    TestCluster.TARGET.dropDatabase(target);
+  }
+}

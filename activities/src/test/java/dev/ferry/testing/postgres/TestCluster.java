@@ -1,0 +1,122 @@
+package dev.ferry.testing.postgres;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One of the two local clusters {@code worker/dev/postgres-clusters.sh} creates ("heroku" on
+ * 5433, "rds" on 5434, superuser {@code ferry}). Tests make their own databases in it, with
+ * unique names, and drop them afterwards.
+ */
+public record TestCluster(String name, int port) {
+  public static final TestCluster SOURCE = new TestCluster("heroku", envInt("FERRY_PG_SOURCE_PORT", 5433));
+  public static final TestCluster TARGET = new TestCluster("rds", envInt("FERRY_PG_TARGET_PORT", 5434));
+  public static final String USER = env("FERRY_PG_USER", "ferry");
+  public static final String PASSWORD = env("FERRY_PG_PASSWORD", "ferry-local-only");
+
+  /** A fresh database name, unique per call. */
+  public static String uniqueDatabaseName(String prefix) {
+    return prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  }
+
+  public String url(String database) {
+    return "postgres://" + USER + ":" + PASSWORD + "@127.0.0.1:" + port + "/" + database;
+  }
+
+  public String urlWithPassword(String database, String password) {
+    return "postgres://" + USER + ":" + password + "@127.0.0.1:" + port + "/" + database;
+  }
+
+  public Connection connect(String database) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", USER);
+    p.setProperty("password", PASSWORD);
+    try {
+      return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, p);
+    } catch (SQLException e) {
+      throw new SQLException(
+          "cannot reach the test cluster "
+              + name
+              + " on port "
+              + port
+              + "; run worker/dev/postgres-clusters.sh (./ferry test does): "
+              + e.getMessage(),
+          e.getSQLState(),
+          e);
+    }
+  }
+
+  public void createDatabase(String database) throws SQLException {
+    execute("postgres", "CREATE DATABASE " + database);
+  }
+
+  public void dropDatabase(String database) throws SQLException {
+    execute("postgres", "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  }
+
+  public void execute(String database, String... statements) throws SQLException {
+    try (Connection c = connect(database);
+        Statement s = c.createStatement()) {
+      for (String sql : statements) {
+        s.execute(sql);
+      }
+    }
+  }
+
+  public long queryLong(String database, String sql) throws SQLException {
+    try (Connection c = connect(database);
+        Statement s = c.createStatement();
+        var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Loads the sample shop (worker/dev/sample-shop.sql) into a database, with psql. */
+  public void loadSampleShop(String database) throws IOException, InterruptedException {
+    runPsql(database, sampleShopSql());
+  }
+
+  public void runPsql(String database, Path file) throws IOException, InterruptedException {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                List.of("psql", "-X", "-q", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", USER, "-d", database, "-f", file.toString()))
+            .redirectErrorStream(true);
+    builder.environment().put("PGPASSWORD", PASSWORD);
+    Process p = builder.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IOException("psql -f " + file + " failed: " + out);
+    }
+  }
+
+  public static Path sampleShopSql() {
+    String configured = System.getProperty("ferry.sampleShopSql");
+    Path path = configured != null ? Path.of(configured) : Path.of("../worker/dev/sample-shop.sql");
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalStateException("sample database script not found at " + path.toAbsolutePath());
+    }
+    return path;
+  }
+
+  private static int envInt(String name, int fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : Integer.parseInt(v);
+  }
+
+  private static String env(String name, String fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : v;
+  }
+}
