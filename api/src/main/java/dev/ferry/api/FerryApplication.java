@@ -1,0 +1,57 @@
+package dev.ferry.api;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ferry.api.auth.ApiAuth;
+import dev.ferry.api.errors.ErrorMappers;
+import dev.ferry.api.health.TemporalHealthCheck;
+import dev.ferry.api.resources.RunsResource;
+import dev.ferry.api.temporal.RunGateway;
+import dev.ferry.api.temporal.TemporalConnection;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+
+/** Ferry's REST API: {@code java -jar ferry-api.jar server config.yml}. */
+public class FerryApplication extends Application<FerryConfiguration> {
+
+  public static void main(String[] args) throws Exception {
+    new FerryApplication().run(args);
+  }
+
+  @Override
+  public String getName() {
+    return "ferry";
+  }
+
+  @Override
+  public void initialize(Bootstrap<FerryConfiguration> bootstrap) {
+    // ${VAR} and ${VAR:-default} in the configuration file come from the environment.
+    bootstrap.setConfigurationSourceProvider(
+        new SubstitutingSourceProvider(
+            bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+    configure(bootstrap.getObjectMapper());
+  }
+
+  /** Dates as ISO-8601 text; unknown fields in a request body refused, not ignored. */
+  public static ObjectMapper configure(ObjectMapper mapper) {
+    return mapper
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  }
+
+  @Override
+  public void run(FerryConfiguration config, Environment environment) {
+    TemporalConnection temporal = new TemporalConnection(config.getTemporal());
+    environment.lifecycle().manage(temporal);
+    environment.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs(), config.getTemporal().getAddress()));
+
+    ApiAuth.jerseyComponents(config.getAuth().getUsers()).forEach(environment.jersey()::register);
+    ErrorMappers.all().forEach(environment.jersey()::register);
+    environment.jersey().register(
+        new RunsResource(new RunGateway(temporal.client(), config.getTemporal().getTaskQueue())));
+  }
+}
