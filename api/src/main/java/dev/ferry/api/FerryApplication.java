@@ -14,12 +14,35 @@ import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
+import io.dropwizard.lifecycle.ServerLifecycleListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 
 /** Ferry's REST API: {@code java -jar ferry-api.jar server config.yml}. */
 public class FerryApplication extends Application<FerryConfiguration> {
+  private final List<ServerLifecycleListener> listeners = new ArrayList<>();
+  private Consumer<Throwable> onFatal = e -> System.exit(1);
 
   public static void main(String[] args) throws Exception {
     new FerryApplication().run(args);
+  }
+
+  /** Tells a listener when Jetty has started (the embedded dev stack needs the server). */
+  public FerryApplication whenStarted(ServerLifecycleListener listener) {
+    listeners.add(listener);
+    return this;
+  }
+
+  /** What to do when the API cannot start; by default the process exits. */
+  public FerryApplication whenFatal(Consumer<Throwable> handler) {
+    onFatal = handler;
+    return this;
+  }
+
+  @Override
+  protected void onFatalError(Throwable t) {
+    onFatal.accept(t);
   }
 
   @Override
@@ -53,5 +76,6 @@ public class FerryApplication extends Application<FerryConfiguration> {
     ErrorMappers.all().forEach(environment.jersey()::register);
     environment.jersey().register(
         new RunsResource(new RunGateway(temporal.client(), config.getTemporal().getTaskQueue())));
+    listeners.forEach(environment.lifecycle()::addServerLifecycleListener);
   }
 }

@@ -4,18 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.resources.RunsResource;
+import dev.ferry.api.testing.LiveTemporal;
 import dev.ferry.testing.Eventually;
-import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.Runbooks;
-import dev.ferry.workflow.MigrationWorkflowImpl;
-import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
-import io.temporal.client.WorkflowClient;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import io.temporal.testserver.TestServer;
-import io.temporal.worker.WorkerFactory;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -23,9 +16,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.client.Entity;
 import jakarta.ws.rs.client.Invocation;
 import jakarta.ws.rs.core.Response;
-import java.io.IOException;
 import java.lang.reflect.Method;
-import java.net.ServerSocket;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -39,35 +30,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class FerryApplicationTest {
-  static final int TEMPORAL_PORT = freePort();
-  static final TestServer.PortBoundTestServer TEMPORAL = TestServer.createPortBoundServer(TEMPORAL_PORT, true);
-  static final WorkerFactory WORKERS = startWorker();
-
-  static final DropwizardAppExtension<FerryConfiguration> APP =
-      new DropwizardAppExtension<>(
-          FerryApplication.class,
-          "config/dev.yml",
-          ConfigOverride.config("temporal.address", "127.0.0.1:" + TEMPORAL_PORT),
-          ConfigOverride.config("server.applicationConnectors[0].port", "0"),
-          ConfigOverride.config("server.adminConnectors[0].port", "0"));
-
-  static WorkerFactory startWorker() {
-    WorkflowServiceStubs stubs =
-        WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + TEMPORAL_PORT).build());
-    WorkerFactory factory = WorkerFactory.newInstance(WorkflowClient.newInstance(stubs));
-    FakeDatabases databases = new FakeDatabases();
-    var worker = factory.newWorker("ferry");
-    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
-    worker.registerActivitiesImplementations(databases);
-    factory.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
-    factory.start();
-    return factory;
-  }
+  static final LiveTemporal TEMPORAL = LiveTemporal.start();
+  static final DropwizardAppExtension<FerryConfiguration> APP = TEMPORAL.devApp();
 
   @AfterAll
   static void stop() {
-    WORKERS.shutdownNow();
     TEMPORAL.close();
   }
 
@@ -135,13 +102,5 @@ class FerryApplicationTest {
   private static Invocation.Builder request(String path, String token) {
     Invocation.Builder b = APP.client().target("http://127.0.0.1:" + APP.getLocalPort() + path).request();
     return token == null ? b : b.header("Authorization", "Bearer " + token);
-  }
-
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -279,6 +279,22 @@ class MigrationWorkflowTest {
   }
 
   @Test
+  void unreachableDatabase_preflightRetriesAFewTimesThenFails() {
+    databases.preflightFailure =
+        ApplicationFailure.newFailure(
+            "target (env:FERRY_TARGET_URL → ferry@10.0.0.9:5432/shop): cannot connect: Connection refused",
+            Errors.DATABASE_UNREACHABLE);
+    MigrationWorkflow run = start(Runbooks.shop());
+
+    assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
+
+    RunStatus status = run.status();
+    assertThat(status.state()).isEqualTo(RunState.FAILED);
+    assertThat(status.failure()).startsWith("preflight: target (env:FERRY_TARGET_URL");
+    assertThat(databases.calls()).containsOnly("auditDatabases").hasSize(4);
+  }
+
+  @Test
   void restoreFailure_failsTheRunAndStillDiscardsTheSnapshot() {
     databases.restoreFailure =
         ApplicationFailure.newNonRetryableFailure(

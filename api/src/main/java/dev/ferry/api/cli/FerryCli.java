@@ -1,0 +1,340 @@
+package dev.ferry.api.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.ferry.api.auth.TokenHash;
+import dev.ferry.model.ByteSize;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The {@code ferry} command line: talks to the API at {@code FERRY_API} (default {@code
+ * http://127.0.0.1:8080}) with the bearer token in {@code FERRY_TOKEN}.
+ *
+ * <pre>
+ * ferry start RUNBOOK.yml          start a run; prints its id
+ * ferry status RUN [--pretty]      the run's status as JSON
+ * ferry watch RUN [--until-gate]   follow a run's steps and progress until it ends (or waits at a gate)
+ * ferry approve RUN GATE [-m TEXT] approve a gate
+ * ferry reject RUN GATE -m TEXT    reject a gate, saying why
+ * ferry wait-ready [SECONDS]       wait until the API answers
+ * ferry hash-token                 read a token on stdin, print the SHA-256 the API config wants
+ * </pre>
+ *
+ * Exit codes: 0 done (or the run succeeded), 1 the run failed, was rejected or cancelled, 2 a
+ * usage or API error.
+ */
+public final class FerryCli {
+  static final int OK = 0;
+  static final int RUN_DID_NOT_SUCCEED = 1;
+  static final int ERROR = 2;
+  private static final Set<String> FINAL_STATES = Set.of("SUCCEEDED", "FAILED", "REJECTED", "CANCELLED");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String api;
+  private final String token;
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Duration pollEvery;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  public FerryCli(String api, String token, PrintStream out, PrintStream err, Duration pollEvery) {
+    this.api = api.endsWith("/") ? api.substring(0, api.length() - 1) : api;
+    this.token = token;
+    this.out = out;
+    this.err = err;
+    this.pollEvery = pollEvery;
+  }
+
+  public static void main(String[] args) {
+    String api = System.getenv().getOrDefault("FERRY_API", "http://127.0.0.1:8080");
+    String token = System.getenv("FERRY_TOKEN");
+    System.exit(new FerryCli(api, token, System.out, System.err, Duration.ofSeconds(1)).run(args));
+  }
+
+  public int run(String... args) {
+    if (args.length == 0) {
+      return usage("no command");
+    }
+    List<String> rest = List.of(args).subList(1, args.length);
+    try {
+      return switch (args[0]) {
+        case "start" -> start(rest);
+        case "status" -> status(rest);
+        case "watch" -> watch(rest);
+        case "approve" -> decide(rest, "approve");
+        case "reject" -> decide(rest, "reject");
+        case "wait-ready" -> waitReady(rest);
+        case "hash-token" -> hashToken();
+        default -> usage("unknown command " + args[0]);
+      };
+    } catch (ApiError e) {
+      err.println("ferry: " + e.getMessage());
+      return ERROR;
+    } catch (IOException e) {
+      err.println("ferry: " + describe(e));
+      return ERROR;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return ERROR;
+    }
+  }
+
+  private int start(List<String> args) throws IOException, InterruptedException {
+    if (args.size() != 1) {
+      return usage("start needs a runbook file");
+    }
+    String runbook;
+    try {
+      runbook = Files.readString(Path.of(args.get(0)));
+    } catch (NoSuchFileException e) {
+      throw new ApiError("no runbook file " + args.get(0));
+    }
+    JsonNode created = send("POST", "/api/runs", runbook, "application/yaml");
+    out.println(created.path("runId").asText());
+    err.println("started " + created.path("runId").asText() + "; follow it with: ferry watch " + created.path("runId").asText());
+    return OK;
+  }
+
+  private int status(List<String> args) throws IOException, InterruptedException {
+    if (args.isEmpty()) {
+      return usage("status needs a run id");
+    }
+    JsonNode status = send("GET", "/api/runs/" + args.get(0), null, null);
+    out.println(
+        args.contains("--pretty")
+            ? JSON.writerWithDefaultPrettyPrinter().writeValueAsString(status)
+            : JSON.writeValueAsString(status));
+    return OK;
+  }
+
+  private int watch(List<String> args) throws IOException, InterruptedException {
+    if (args.isEmpty()) {
+      return usage("watch needs a run id");
+    }
+    String runId = args.get(0);
+    boolean untilGate = args.contains("--until-gate");
+    long started = System.nanoTime();
+    Map<String, String> shown = new HashMap<>();
+    while (true) {
+      JsonNode status = send("GET", "/api/runs/" + runId, null, null);
+      for (String line : changes(status, shown)) {
+        out.printf("[%6.1fs] %s%n", (System.nanoTime() - started) / 1e9, line);
+      }
+      String state = status.path("state").asText();
+      if (FINAL_STATES.contains(state)) {
+        if (!state.equals("SUCCEEDED")) {
+          out.println(runId + " " + state + (status.hasNonNull("failure") ? ": " + status.path("failure").asText() : ""));
+          return RUN_DID_NOT_SUCCEED;
+        }
+        out.println(runId + " SUCCEEDED");
+        return OK;
+      }
+      if (untilGate && status.path("pendingGate").isObject()) {
+        return OK;
+      }
+      Thread.sleep(pollEvery.toMillis());
+    }
+  }
+
+  /** One line per step whose state or progress changed since the last poll. */
+  private static List<String> changes(JsonNode status, Map<String, String> shown) {
+    List<String> lines = new ArrayList<>();
+    JsonNode progress = status.path("progress");
+    for (JsonNode step : status.path("steps")) {
+      String name = step.path("name").asText();
+      String state = step.path("state").asText();
+      if (state.equals("PENDING")) {
+        continue;
+      }
+      String detail = step.path("detail").asText("");
+      if (state.equals("RUNNING")) {
+        if (name.startsWith("gate:")) {
+          detail = waitingFor(status.path("pendingGate"));
+        } else if (progress.isObject()) {
+          detail = progressLine(progress);
+        }
+      }
+      if (state.equals("DONE") || state.equals("FAILED")) {
+        detail = String.format("%.1fs  %s", step.path("durationMillis").asLong() / 1000.0, detail);
+      }
+      String line = String.format("%-17s %-8s %s", name, state.toLowerCase(), detail).stripTrailing();
+      if (!line.equals(shown.get(name))) {
+        shown.put(name, line);
+        lines.add(line);
+      }
+    }
+    return lines;
+  }
+
+  private static String waitingFor(JsonNode gate) {
+    if (!gate.isObject()) {
+      return "";
+    }
+    JsonNode approvers = gate.path("approvers");
+    List<String> names = new ArrayList<>();
+    approvers.forEach(a -> names.add(a.asText()));
+    return "waiting for "
+        + (names.isEmpty() ? "any approver" : String.join(" or ", names))
+        + " until "
+        + gate.path("deadline").asText();
+  }
+
+  private static String progressLine(JsonNode p) {
+    StringBuilder b = new StringBuilder();
+    long total = p.path("tablesTotal").asLong(0);
+    if (total > 0) {
+      long done = p.path("tablesDone").asLong(0);
+      int width = 20;
+      int filled = (int) Math.min(width, done * width / total);
+      b.append('[').append("#".repeat(filled)).append(".".repeat(width - filled)).append("] ");
+      b.append(done).append('/').append(total).append(" tables");
+    }
+    if (p.path("bytes").asLong(0) > 0) {
+      b.append(", ").append(ByteSize.format(p.path("bytes").asLong()));
+    }
+    if (p.hasNonNull("current")) {
+      b.append(" (").append(p.path("current").asText()).append(')');
+    }
+    if (p.path("attempt").asInt(1) > 1) {
+      b.append(" attempt ").append(p.path("attempt").asInt());
+      if (p.hasNonNull("lastFailure")) {
+        b.append(", last failure: ").append(p.path("lastFailure").asText());
+      }
+    }
+    return b.toString();
+  }
+
+  private int decide(List<String> args, String verb) throws IOException, InterruptedException {
+    if (args.size() < 2) {
+      return usage(verb + " needs a run id and a gate");
+    }
+    String comment = null;
+    for (int i = 2; i < args.size(); i++) {
+      if ((args.get(i).equals("-m") || args.get(i).equals("--comment")) && i + 1 < args.size()) {
+        comment = args.get(++i);
+      } else {
+        return usage("unknown option " + args.get(i));
+      }
+    }
+    var body = JsonNodeFactory.instance.objectNode();
+    if (comment != null) {
+      body.put("comment", comment);
+    }
+    JsonNode decision =
+        send("POST", "/api/runs/" + args.get(0) + "/gates/" + args.get(1) + "/" + verb, body.toString(), "application/json");
+    out.println(
+        "gate " + decision.path("gate").asText() + " " + decision.path("verdict").asText().toLowerCase() + "d by " + decision.path("decidedBy").asText());
+    return OK;
+  }
+
+  private int waitReady(List<String> args) throws InterruptedException {
+    long seconds = args.isEmpty() ? 120 : Long.parseLong(args.get(0));
+    long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      try {
+        HttpResponse<String> r =
+            http.send(HttpRequest.newBuilder(URI.create(api + "/api/runs/_ready")).timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        // Any answer from the API (401 without a token, 404 with one) means it is up.
+        if (r.statusCode() < 500) {
+          return OK;
+        }
+        last = "HTTP " + r.statusCode();
+      } catch (IOException e) {
+        last = describe(e);
+      }
+      Thread.sleep(pollEvery.toMillis());
+    }
+    err.println("ferry: the API at " + api + " did not answer within " + seconds + "s (" + last + ")");
+    return ERROR;
+  }
+
+  private int hashToken() throws IOException {
+    String token = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+    if (token == null || token.isBlank()) {
+      return usage("hash-token reads the token from stdin");
+    }
+    out.println(TokenHash.sha256Hex(token.trim()));
+    return OK;
+  }
+
+  private JsonNode send(String method, String path, String body, String contentType)
+      throws IOException, InterruptedException {
+    if (token == null || token.isBlank()) {
+      throw new ApiError("set FERRY_TOKEN to your API token");
+    }
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(api + path))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + token)
+            .header("Accept", "application/json");
+    if (body == null) {
+      request.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      request.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofString(body));
+    }
+    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode json;
+    try {
+      json = response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new ApiError("HTTP " + response.statusCode() + " from " + path + ": " + response.body());
+    }
+    if (response.statusCode() >= 400) {
+      StringBuilder message = new StringBuilder("HTTP " + response.statusCode() + ": " + json.path("message").asText(response.body()));
+      for (JsonNode e : json.path("errors")) {
+        message.append("\n  ").append(e.path("field").asText()).append(": ").append(e.path("message").asText());
+      }
+      throw new ApiError(message.toString());
+    }
+    return json;
+  }
+
+  private String describe(IOException e) {
+    if (e instanceof ConnectException) {
+      return "cannot reach the API at " + api + " (is it running? ./ferry dev starts it)";
+    }
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  private int usage(String problem) {
+    err.println("ferry: " + problem);
+    err.println(
+        """
+        usage: ferry start RUNBOOK.yml
+               ferry status RUN [--pretty]
+               ferry watch RUN [--until-gate]
+               ferry approve RUN GATE [-m COMMENT]
+               ferry reject RUN GATE -m COMMENT
+               ferry wait-ready [SECONDS]
+               ferry hash-token   (reads the token on stdin)
+        environment: FERRY_API (default http://127.0.0.1:8080), FERRY_TOKEN""");
+    return ERROR;
+  }
+
+  /** The API refused or could not be understood. */
+  static final class ApiError extends IOException {
+    ApiError(String message) {
+      super(message);
+    }
+  }
+}

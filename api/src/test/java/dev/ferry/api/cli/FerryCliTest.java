@@ -1,0 +1,127 @@
+package dev.ferry.api.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.api.FerryConfiguration;
+import dev.ferry.api.testing.LiveTemporal;
+import dev.ferry.testing.Runbooks;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ferry command line against the whole API (dev config) and a live test server. */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class FerryCliTest {
+  static final LiveTemporal TEMPORAL = LiveTemporal.start();
+  static final DropwizardAppExtension<FerryConfiguration> APP = TEMPORAL.devApp();
+
+  @AfterAll
+  static void stop() {
+    TEMPORAL.close();
+  }
+
+  @Test
+  void startWatchApproveStatus_driveARunToTheEnd(@TempDir Path dir) throws Exception {
+    Path runbook = Files.writeString(dir.resolve("runbook.yml"), Runbooks.SHOP_YAML);
+
+    Cli operator = cli("ferry-dev-operator");
+    assertThat(operator.run("start", runbook.toString())).isZero();
+    String runId = operator.out().strip();
+    assertThat(runId).matches("migration-shop-[0-9a-f]{8}");
+
+    Cli viewer = cli("ferry-dev-viewer");
+    assertThat(viewer.run("watch", runId, "--until-gate")).isZero();
+    assertThat(viewer.out()).contains("preflight", "gate:start        running  waiting for arjun or beatriz until");
+
+    Cli approver = cli("ferry-dev-approver");
+    assertThat(approver.run("approve", runId, "start", "-m", "from the cli")).isZero();
+    assertThat(approver.out()).contains("gate start approved by arjun");
+
+    Cli watcher = cli("ferry-dev-viewer");
+    assertThat(watcher.run("watch", runId)).isZero();
+    assertThat(watcher.out()).contains("verify", runId + " SUCCEEDED");
+
+    Cli status = cli("ferry-dev-viewer");
+    assertThat(status.run("status", runId)).isZero();
+    assertThat(status.out()).contains("\"state\":\"SUCCEEDED\"");
+  }
+
+  @Test
+  void rejectedRun_watchExitsWith1() throws Exception {
+    Path runbook = Files.writeString(Files.createTempFile("runbook", ".yml"), Runbooks.SHOP_YAML);
+    Cli operator = cli("ferry-dev-operator");
+    operator.run("start", runbook.toString());
+    String runId = operator.out().strip();
+    cli("ferry-dev-viewer").run("watch", runId, "--until-gate");
+
+    assertThat(cli("ferry-dev-approver").run("reject", runId, "start")).isEqualTo(2);
+    assertThat(cli("ferry-dev-approver").run("reject", runId, "start", "-m", "not tonight")).isZero();
+
+    Cli watcher = cli("ferry-dev-viewer");
+    assertThat(watcher.run("watch", runId)).isEqualTo(1);
+    assertThat(watcher.out()).contains(runId + " REJECTED");
+  }
+
+  @Test
+  void refusals_areExplainedWithExitCode2(@TempDir Path dir) throws Exception {
+    Path runbook = Files.writeString(dir.resolve("runbook.yml"), "app: shop\nstrategy: single-phase\n");
+
+    Cli operator = cli("ferry-dev-operator");
+    assertThat(operator.run("start", runbook.toString())).isEqualTo(2);
+    assertThat(operator.err()).contains("HTTP 422", "source: is required", "target: is required");
+
+    Cli nobody = cli("wrong-token");
+    assertThat(nobody.run("status", "migration-shop-00000000")).isEqualTo(2);
+    assertThat(nobody.err()).contains("HTTP 401");
+  }
+
+  @Test
+  void unreachableApi_saysSoWithExitCode2() {
+    Cli cli = new Cli("http://127.0.0.1:1", "ferry-dev-viewer");
+
+    assertThat(cli.run("status", "migration-shop-00000000")).isEqualTo(2);
+    assertThat(cli.err()).contains("cannot reach the API at http://127.0.0.1:1");
+  }
+
+  private static Cli cli(String token) {
+    return new Cli("http://127.0.0.1:" + APP.getLocalPort(), token);
+  }
+
+  /** The command line with its output captured. */
+  static final class Cli {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final FerryCli cli;
+
+    Cli(String api, String token) {
+      cli =
+          new FerryCli(
+              api,
+              token,
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8),
+              Duration.ofMillis(50));
+    }
+
+    int run(String... args) {
+      return cli.run(args);
+    }
+
+    String out() {
+      return out.toString(StandardCharsets.UTF_8);
+    }
+
+    String err() {
+      return err.toString(StandardCharsets.UTF_8);
+    }
+  }
+}

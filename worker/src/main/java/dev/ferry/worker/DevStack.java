@@ -1,0 +1,90 @@
+package dev.ferry.worker;
+
+import dev.ferry.api.FerryApplication;
+import io.dropwizard.lifecycle.ServerLifecycleListener;
+import io.temporal.testserver.TestServer;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.Server;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded default: Temporal's Java test server in real time on a local port, a Ferry
+ * worker and the API beside it, in one JVM. Worker and API reach Temporal over gRPC at its
+ * address, exactly as they would reach a full server.
+ *
+ * <p>The test server keeps everything in memory: runs do not survive the process, and it has
+ * no Schedules and no visibility (list) API.
+ */
+public final class DevStack implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DevStack.class);
+
+  private final TestServer.PortBoundTestServer temporal;
+  private final FerryWorker worker;
+  private final Server api;
+  private final int apiPort;
+
+  private DevStack(TestServer.PortBoundTestServer temporal, FerryWorker worker, Server api, int apiPort) {
+    this.temporal = temporal;
+    this.worker = worker;
+    this.api = api;
+    this.apiPort = apiPort;
+  }
+
+  /**
+   * @param temporalPort where the embedded Temporal listens
+   * @param apiConfig the API's configuration file; its Temporal address is replaced by the
+   *     embedded server's
+   */
+  public static DevStack start(
+      int temporalPort, WorkerSettings settings, Map<String, String> environment, String apiConfig)
+      throws Exception {
+    String address = "127.0.0.1:" + temporalPort;
+    // true: time skipping locked, so timers and gate deadlines take real time.
+    TestServer.PortBoundTestServer temporal = TestServer.createPortBoundServer(temporalPort, true);
+    FerryWorker worker = null;
+    try {
+      worker = FerryWorker.start(settings.withTemporalAddress(address), environment);
+      CompletableFuture<Server> started = new CompletableFuture<>();
+      int[] port = new int[1];
+      System.setProperty("dw.temporal.address", address);
+      new FerryApplication()
+          .whenStarted(
+              new ServerLifecycleListener() {
+                @Override
+                public void serverStarted(Server server) {
+                  port[0] = getLocalPort(server);
+                  started.complete(server);
+                }
+              })
+          .whenFatal(e -> started.completeExceptionally(new IllegalStateException("the API did not start", e)))
+          .run("server", apiConfig);
+      Server api = started.get(60, TimeUnit.SECONDS);
+      log.info("Ferry dev stack: Temporal {}, API http://127.0.0.1:{}", address, port[0]);
+      return new DevStack(temporal, worker, api, port[0]);
+    } catch (Exception | Error e) {
+      if (worker != null) {
+        worker.kill();
+      }
+      temporal.close();
+      throw e;
+    }
+  }
+
+  public int apiPort() {
+    return apiPort;
+  }
+
+  public FerryWorker worker() {
+    return worker;
+  }
+
+  @Override
+  public void close() throws Exception {
+    api.stop();
+    worker.close();
+    temporal.close();
+  }
+}

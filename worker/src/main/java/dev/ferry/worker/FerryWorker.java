@@ -1,0 +1,109 @@
+package dev.ferry.worker;
+
+import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.PgTools;
+import dev.ferry.activities.postgres.PreflightActivitiesImpl;
+import dev.ferry.activities.postgres.RestoreActivitiesImpl;
+import dev.ferry.activities.postgres.SnapshotActivitiesImpl;
+import dev.ferry.activities.postgres.SnapshotStore;
+import dev.ferry.activities.postgres.VerifyActivitiesImpl;
+import dev.ferry.activities.secrets.SecretResolver;
+import dev.ferry.workflow.MigrationWorkflowImpl;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
+
+/**
+ * A Ferry worker: polls the shared task queue (workflows, preflight, snapshot, verify) and this
+ * host's own queue (restore and discard of the snapshots this host holds).
+ */
+public final class FerryWorker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(FerryWorker.class);
+
+  private final WorkflowServiceStubs stubs;
+  private final WorkerFactory factory;
+  private final WorkerSettings settings;
+
+  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, WorkerSettings settings) {
+    this.stubs = stubs;
+    this.factory = factory;
+    this.settings = settings;
+  }
+
+  /**
+   * Connects to Temporal and starts polling.
+   *
+   * @param environment where {@code env:} references resolve (the process environment in
+   *     production)
+   */
+  public static FerryWorker start(WorkerSettings settings, Map<String, String> environment) {
+    WorkflowServiceStubs stubs =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder().setTarget(settings.temporalAddress()).build());
+    WorkflowClient client =
+        WorkflowClient.newInstance(
+            stubs, WorkflowClientOptions.newBuilder().setNamespace(settings.namespace()).build());
+    WorkerFactory factory = WorkerFactory.newInstance(client);
+
+    Databases databases =
+        new Databases(
+            new SecretResolver(
+                environment,
+                () -> SsmClient.builder().httpClient(UrlConnectionHttpClient.create()).build()));
+    PgTools tools = PgTools.locate(environment);
+    SnapshotStore store = new SnapshotStore(settings.workDir().resolve("snapshots"));
+    SnapshotActivitiesImpl snapshots =
+        new SnapshotActivitiesImpl(databases, tools, store, settings.hostTaskQueue());
+    WorkerOptions options =
+        WorkerOptions.newBuilder()
+            .setMaxConcurrentActivityExecutionSize(settings.maxConcurrentActivities())
+            .build();
+
+    Worker shared = factory.newWorker(settings.taskQueue(), options);
+    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+    shared.registerActivitiesImplementations(
+        new PreflightActivitiesImpl(databases, tools), snapshots, new VerifyActivitiesImpl(databases));
+
+    Worker host = factory.newWorker(settings.hostTaskQueue(), options);
+    host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
+
+    factory.start();
+    log.info(
+        "Ferry worker polling {} and {} on Temporal {} (namespace {}); snapshots in {}",
+        settings.taskQueue(),
+        settings.hostTaskQueue(),
+        settings.temporalAddress(),
+        settings.namespace(),
+        store.root());
+    return new FerryWorker(stubs, factory, settings);
+  }
+
+  public WorkerSettings settings() {
+    return settings;
+  }
+
+  /** Stops polling, lets running activities finish for a while, then disconnects. */
+  @Override
+  public void close() {
+    factory.shutdown();
+    factory.awaitTermination(30, TimeUnit.SECONDS);
+    stubs.shutdown();
+    stubs.awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  /** Stops at once, as a crash would (activities in flight are abandoned, not finished). */
+  public void kill() {
+    factory.shutdownNow();
+    stubs.shutdownNow();
+  }
+}

@@ -1,0 +1,56 @@
+package dev.ferry.worker;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The worker's settings, from its environment:
+ *
+ * <ul>
+ *   <li>{@code TEMPORAL_ADDRESS} ({@code 127.0.0.1:7233}), {@code TEMPORAL_NAMESPACE} ({@code
+ *       default}), {@code FERRY_TASK_QUEUE} ({@code ferry});
+ *   <li>{@code FERRY_HOST_TASK_QUEUE}: the queue only this host polls, where restores of this
+ *       host's snapshots run ({@code <task queue>-host-<hostname>}: stable across restarts, so
+ *       a restarted worker picks up where the dead one stopped);
+ *   <li>{@code FERRY_WORK_DIR}: where snapshots are written ({@code ~/.ferry/work});
+ *   <li>{@code FERRY_MAX_ACTIVITIES}: activities run at once per queue (4); each pg_dump or
+ *       pg_restore runs its own jobs on top.
+ * </ul>
+ */
+public record WorkerSettings(
+    String temporalAddress,
+    String namespace,
+    String taskQueue,
+    String hostTaskQueue,
+    Path workDir,
+    int maxConcurrentActivities) {
+
+  public static WorkerSettings fromEnvironment(Map<String, String> env) {
+    String taskQueue = env.getOrDefault("FERRY_TASK_QUEUE", "ferry");
+    return new WorkerSettings(
+        env.getOrDefault("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+        env.getOrDefault("TEMPORAL_NAMESPACE", "default"),
+        taskQueue,
+        env.getOrDefault("FERRY_HOST_TASK_QUEUE", taskQueue + "-host-" + hostname()),
+        Path.of(env.getOrDefault("FERRY_WORK_DIR", Path.of(System.getProperty("user.home"), ".ferry", "work").toString())),
+        Integer.parseInt(env.getOrDefault("FERRY_MAX_ACTIVITIES", "4")));
+  }
+
+  public WorkerSettings withTemporalAddress(String address) {
+    return new WorkerSettings(address, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities);
+  }
+
+  private static String hostname() {
+    String fromEnv = System.getenv("HOSTNAME");
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return fromEnv;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package dev.ferry.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.testing.Eventually;
+import dev.ferry.testing.postgres.ShopDatabases;
+import dev.ferry.testing.postgres.TestCluster;
+import io.temporal.client.WorkflowClient;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One real migration through everything: HTTP to the API, the API to the embedded Temporal
+ * server, the server to the worker, the worker to pg_dump, pg_restore and both PostgreSQL
+ * clusters. The dev stack is the one {@code ./ferry demo} runs, with the shipped dev config.
+ */
+class EndToEndTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @TempDir static Path workDir;
+  static ShopDatabases shop;
+  static DevStack stack;
+  static int temporalPort;
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    shop = ShopDatabases.create();
+    temporalPort = freePort();
+    System.setProperty("dw.server.applicationConnectors[0].port", "0");
+    System.setProperty("dw.server.adminConnectors[0].port", "0");
+    WorkerSettings settings =
+        new WorkerSettings("unused:0", "default", "ferry", "ferry-host-e2e", workDir, 4);
+    stack = DevStack.start(temporalPort, settings, shop.environment(), System.getProperty("ferry.apiConfig"));
+  }
+
+  @AfterAll
+  static void stopStack() throws Exception {
+    if (stack != null) {
+      stack.close();
+    }
+    shop.close();
+  }
+
+  @Test
+  void approvedMigration_copiesTheShopAndVerifiesEveryTable_withoutASecretInHistory() throws Exception {
+    String runbook =
+        Files.readString(Path.of(System.getProperty("ferry.sampleShopSql")).resolveSibling("demo-runbook.yml"));
+
+    HttpResponse<String> started = post("/api/runs", "ferry-dev-operator", runbook, "application/yaml");
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String runId = JSON.readTree(started.body()).path("runId").asText();
+
+    Eventually.get("the start gate", () -> status(runId), s -> "AWAITING_APPROVAL".equals(s.path("state").asText()));
+    HttpResponse<String> approved =
+        post("/api/runs/" + runId + "/gates/start/approve", "ferry-dev-approver", "{\"comment\":\"e2e\"}", "application/json");
+    assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+
+    JsonNode done =
+        Eventually.get(
+            "the run to end",
+            () -> status(runId),
+            s -> s.path("state").asText().matches("SUCCEEDED|FAILED|REJECTED|CANCELLED"));
+    assertThat(done.path("state").asText()).as(done.toString()).isEqualTo("SUCCEEDED");
+    assertThat(done.path("verification").path("passed").asBoolean()).isTrue();
+    assertThat(done.path("verification").path("tables").findValuesAsText("table"))
+        .containsExactly("billing.invoices", "public.customers", "public.order_items", "public.orders", "public.products");
+    assertThat(done.path("steps").findValuesAsText("state")).containsOnly("DONE");
+
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM order_items")).isEqualTo(60000);
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT last_value FROM billing.invoice_number_seq")).isEqualTo(115999);
+
+    // The dump held production data: nothing of it stays on the worker's disk.
+    try (Stream<Path> left = Files.walk(workDir)) {
+      assertThat(left.filter(Files::isRegularFile)).isEmpty();
+    }
+
+    // Runbooks carry references; the password only ever exists inside the worker.
+    String history = readable(temporalClient().fetchHistory(runId).toJson(false));
+    assertThat(history).contains("env:FERRY_SOURCE_URL").doesNotContain(TestCluster.PASSWORD);
+  }
+
+  @Test
+  void unreachableTarget_failsPreflightNamingTheSide_andTouchesNothing() throws Exception {
+    String runbook =
+        """
+        app: shop
+        strategy: single-phase
+        source: {databaseUrl: env:FERRY_SOURCE_URL}
+        target: {databaseUrl: env:NO_SUCH_VARIABLE}
+        """;
+
+    HttpResponse<String> started = post("/api/runs", "ferry-dev-operator", runbook, "application/yaml");
+    String runId = JSON.readTree(started.body()).path("runId").asText();
+
+    JsonNode failed = Eventually.get("preflight to fail", () -> status(runId), s -> "FAILED".equals(s.path("state").asText()));
+    assertThat(failed.path("failure").asText())
+        .isEqualTo("preflight: target.databaseUrl: env:NO_SUCH_VARIABLE is not set in the worker's environment");
+    assertThat(failed.path("steps").get(0).path("attempts").asInt()).isEqualTo(1);
+    assertThat(failed.path("steps").get(1).path("state").asText()).isEqualTo("SKIPPED");
+  }
+
+  /** History JSON with every payload's base64 data decoded next to it, so a search sees values. */
+  private static String readable(String historyJson) {
+    StringBuilder decoded = new StringBuilder(historyJson);
+    Matcher m = Pattern.compile("\"data\": \"([A-Za-z0-9+/=]+)\"").matcher(historyJson);
+    while (m.find()) {
+      decoded.append('\n').append(new String(Base64.getDecoder().decode(m.group(1)), StandardCharsets.UTF_8));
+    }
+    return decoded.toString();
+  }
+
+  private static WorkflowClient temporalClient() {
+    return WorkflowClient.newInstance(
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build()));
+  }
+
+  private static JsonNode status(String runId) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(api("/api/runs/" + runId)).header("Authorization", "Bearer ferry-dev-viewer").GET().build(),
+              HttpResponse.BodyHandlers.ofString());
+      return JSON.readTree(r.body());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static HttpResponse<String> post(String path, String token, String body, String type) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(api(path))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", type)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static URI api(String path) {
+    return URI.create("http://127.0.0.1:" + stack.apiPort() + path);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
