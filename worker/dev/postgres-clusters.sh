@@ -10,11 +10,13 @@
 # Usage: worker/dev/postgres-clusters.sh [start|stop|status|drop]
 set -euo pipefail
 
-PG_VERSION=${FERRY_PG_VERSION:-15}
+PG_VERSION=${FERRY_PG_VERSION:-}
 SOURCE_PORT=${FERRY_PG_SOURCE_PORT:-5433}
 TARGET_PORT=${FERRY_PG_TARGET_PORT:-5434}
 PG_USER=${FERRY_PG_USER:-ferry}
 PG_PASSWORD=${FERRY_PG_PASSWORD:-ferry-local-only}
+# psql reads these with \getenv, so the password never appears on a command line.
+export FERRY_PG_USER=$PG_USER FERRY_PG_PASSWORD=$PG_PASSWORD
 
 say() { printf 'postgres-clusters: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -24,17 +26,40 @@ as_root() {
     die "need root to run: $* (run this script as root, or install sudo)"; fi
 }
 
+newest_installed() {
+  ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | sed -E 's|.*/postgresql/([0-9]+)/bin/postgres|\1|' | sort -n | tail -n 1
+}
+
+# PostgreSQL 15 when it is there or installable (the version the tests were written on), else
+# the newest installed, else Debian's default; FERRY_PG_VERSION overrides.
 install_postgres() {
-  if [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] && command -v pg_createcluster >/dev/null; then
+  if [ -z "$PG_VERSION" ]; then
+    if [ -x /usr/lib/postgresql/15/bin/postgres ]; then PG_VERSION=15; else PG_VERSION=$(newest_installed); fi
+  fi
+  if [ -n "$PG_VERSION" ] && [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] && command -v pg_createcluster >/dev/null; then
     return
   fi
-  say "installing PostgreSQL $PG_VERSION"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  local packages
+  if [ -n "$PG_VERSION" ]; then
+    packages="postgresql-$PG_VERSION postgresql-client-$PG_VERSION"
+  elif apt-cache show postgresql-15 >/dev/null 2>&1; then
+    PG_VERSION=15
+    packages="postgresql-15 postgresql-client-15"
+  else
+    packages="postgresql postgresql-client"
+  fi
+  say "installing $packages"
   # Debian's post-install script tries to start a default cluster through systemd; without
   # systemd that fails harmlessly, and the "main" cluster is not needed here.
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    "postgresql-$PG_VERSION" "postgresql-client-$PG_VERSION" postgresql-common
+  # shellcheck disable=SC2086
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $packages postgresql-common
+  [ -n "$PG_VERSION" ] || PG_VERSION=$(newest_installed)
   [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] || die "PostgreSQL $PG_VERSION did not install"
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 cluster_exists() { pg_lsclusters --no-header 2>/dev/null | awk -v v="$PG_VERSION" -v n="$1" '$1==v && $2==n {f=1} END {exit !f}'; }
@@ -45,7 +70,7 @@ cluster_port() { pg_lsclusters --no-header 2>/dev/null | awk -v v="$PG_VERSION" 
 ensure_cluster() {
   local name=$1 port=$2 extra=$3
   if ! cluster_exists "$name"; then
-    if ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE "[:.]$port\$"; then
+    if port_in_use "$port"; then
       die "port $port is taken by another server; set FERRY_PG_$( [ "$name" = heroku ] && echo SOURCE || echo TARGET )_PORT"
     fi
     say "creating cluster $name on port $port"
@@ -82,14 +107,17 @@ ensure_cluster() {
   fi
 
   # The superuser Ferry's demo and tests connect as, over TCP with a password.
-  as_root runuser -u postgres -- psql -X -q -p "$port" -v ON_ERROR_STOP=1 -d postgres \
-    -v user="$PG_USER" -v password="$PG_PASSWORD" <<'SQL'
+  as_root runuser -u postgres -- psql -X -q -p "$port" -v ON_ERROR_STOP=1 -d postgres <<'SQL'
+\getenv user FERRY_PG_USER
+\getenv password FERRY_PG_PASSWORD
 SELECT format('CREATE ROLE %I LOGIN SUPERUSER', :'user')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
 SELECT format('ALTER ROLE %I LOGIN SUPERUSER PASSWORD %L', :'user', :'password') \gexec
 SQL
   say "$name is up: postgres://$PG_USER:***@127.0.0.1:$port/postgres"
 }
+
+[ -n "$PG_VERSION" ] || PG_VERSION=$( [ -x /usr/lib/postgresql/15/bin/postgres ] && echo 15 || newest_installed )
 
 case "${1:-start}" in
   start)
@@ -98,13 +126,17 @@ case "${1:-start}" in
     ensure_cluster rds "$TARGET_PORT" ""
     ;;
   stop)
-    for c in heroku rds; do cluster_online "$c" && as_root pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$c" stop; done
+    for c in heroku rds; do
+      if cluster_online "$c"; then as_root pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$c" stop; fi
+    done
     ;;
   status)
     pg_lsclusters
     ;;
   drop)
-    for c in heroku rds; do cluster_exists "$c" && as_root pg_dropcluster --stop "$PG_VERSION" "$c"; done
+    for c in heroku rds; do
+      if cluster_exists "$c"; then as_root pg_dropcluster --stop "$PG_VERSION" "$c"; fi
+    done
     ;;
   *)
     die "usage: $0 [start|stop|status|drop]"

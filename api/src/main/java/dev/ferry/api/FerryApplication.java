@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ferry.api.auth.ApiAuth;
+import dev.ferry.api.auth.DevTokens;
 import dev.ferry.api.errors.ErrorMappers;
+import dev.ferry.api.filters.BodySizeLimit;
 import dev.ferry.api.health.TemporalHealthCheck;
 import dev.ferry.api.resources.RunsResource;
 import dev.ferry.api.temporal.RunGateway;
@@ -21,6 +23,9 @@ import java.util.function.Consumer;
 
 /** Ferry's REST API: {@code java -jar ferry-api.jar server config.yml}. */
 public class FerryApplication extends Application<FerryConfiguration> {
+  /** No request of this API needs more; a runbook is a page of YAML. */
+  static final long MAX_BODY_BYTES = 1024 * 1024;
+
   private final List<ServerLifecycleListener> listeners = new ArrayList<>();
   private Consumer<Throwable> onFatal = e -> System.exit(1);
 
@@ -68,10 +73,12 @@ public class FerryApplication extends Application<FerryConfiguration> {
 
   @Override
   public void run(FerryConfiguration config, Environment environment) {
+    DevTokens.refuseOnPublicBind(config.getAuth().getUsers(), config.getServerFactory());
     TemporalConnection temporal = new TemporalConnection(config.getTemporal());
     environment.lifecycle().manage(temporal);
     environment.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs(), config.getTemporal().getAddress()));
 
+    environment.jersey().register(new BodySizeLimit(MAX_BODY_BYTES));
     ApiAuth.jerseyComponents(config.getAuth().getUsers()).forEach(environment.jersey()::register);
     ErrorMappers.all().forEach(environment.jersey()::register);
     environment.jersey().register(

@@ -17,6 +17,10 @@ import jakarta.ws.rs.client.Entity;
 import jakarta.ws.rs.client.Invocation;
 import jakarta.ws.rs.core.Response;
 import java.lang.reflect.Method;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -88,6 +92,22 @@ class FerryApplicationTest {
             s -> "SUCCEEDED".equals(s.path("state").asText()));
     assertThat(done.path("startedBy").asText()).isEqualTo("olivia");
     assertThat(done.path("decisions").get(0).path("decidedBy").asText()).isEqualTo("arjun");
+  }
+
+  @Test
+  void aBodyOverOneMebibyte_413BeforeItIsRead() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + APP.getLocalPort() + "/api/runs"))
+                    .header("Authorization", "Bearer ferry-dev-operator")
+                    .header("Content-Type", "application/yaml")
+                    .POST(HttpRequest.BodyPublishers.ofString("#" + "x".repeat(2 * 1024 * 1024)))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(413);
+    assertThat(response.body()).contains("at most 1024 KiB");
   }
 
   @Test

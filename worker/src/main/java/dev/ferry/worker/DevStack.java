@@ -2,7 +2,6 @@ package dev.ferry.worker;
 
 import dev.ferry.api.FerryApplication;
 import io.dropwizard.lifecycle.ServerLifecycleListener;
-import io.temporal.testserver.TestServer;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -11,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded default: Temporal's Java test server in real time on a local port, a Ferry
+ * The embedded default: Temporal's Java test server in real time on a loopback port, a Ferry
  * worker and the API beside it, in one JVM. Worker and API reach Temporal over gRPC at its
  * address, exactly as they would reach a full server.
  *
@@ -21,12 +20,12 @@ import org.slf4j.LoggerFactory;
 public final class DevStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DevStack.class);
 
-  private final TestServer.PortBoundTestServer temporal;
+  private final EmbeddedTemporal temporal;
   private final FerryWorker worker;
   private final Server api;
   private final int apiPort;
 
-  private DevStack(TestServer.PortBoundTestServer temporal, FerryWorker worker, Server api, int apiPort) {
+  private DevStack(EmbeddedTemporal temporal, FerryWorker worker, Server api, int apiPort) {
     this.temporal = temporal;
     this.worker = worker;
     this.api = api;
@@ -41,9 +40,8 @@ public final class DevStack implements AutoCloseable {
   public static DevStack start(
       int temporalPort, WorkerSettings settings, Map<String, String> environment, String apiConfig)
       throws Exception {
-    String address = "127.0.0.1:" + temporalPort;
-    // true: time skipping locked, so timers and gate deadlines take real time.
-    TestServer.PortBoundTestServer temporal = TestServer.createPortBoundServer(temporalPort, true);
+    EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort);
+    String address = temporal.address();
     FerryWorker worker = null;
     try {
       worker = FerryWorker.start(settings.withTemporalAddress(address), environment);

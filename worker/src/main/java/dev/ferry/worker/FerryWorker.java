@@ -62,6 +62,7 @@ public final class FerryWorker implements AutoCloseable {
                 () -> SsmClient.builder().httpClient(UrlConnectionHttpClient.create()).build()));
     PgTools tools = PgTools.locate(environment);
     SnapshotStore store = new SnapshotStore(settings.workDir().resolve("snapshots"));
+    store.sweepAbandoned();
     SnapshotActivitiesImpl snapshots =
         new SnapshotActivitiesImpl(databases, tools, store, settings.hostTaskQueue());
     WorkerOptions options =

@@ -20,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -50,7 +52,9 @@ class EndToEndTest {
     System.setProperty("dw.server.adminConnectors[0].port", "0");
     WorkerSettings settings =
         new WorkerSettings("unused:0", "default", "ferry", "ferry-host-e2e", workDir, 4);
-    stack = DevStack.start(temporalPort, settings, shop.environment(), System.getProperty("ferry.apiConfig"));
+    Map<String, String> environment = new HashMap<>(shop.environment());
+    environment.put("FERRY_UNREACHABLE_URL", "postgres://ferry:pw@127.0.0.1:1/shop");
+    stack = DevStack.start(temporalPort, settings, environment, System.getProperty("ferry.apiConfig"));
   }
 
   @AfterAll
@@ -100,23 +104,55 @@ class EndToEndTest {
   }
 
   @Test
-  void unreachableTarget_failsPreflightNamingTheSide_andTouchesNothing() throws Exception {
-    String runbook =
-        """
-        app: shop
-        strategy: single-phase
-        source: {databaseUrl: env:FERRY_SOURCE_URL}
-        target: {databaseUrl: env:NO_SUCH_VARIABLE}
-        """;
-
-    HttpResponse<String> started = post("/api/runs", "ferry-dev-operator", runbook, "application/yaml");
-    String runId = JSON.readTree(started.body()).path("runId").asText();
+  void unresolvableReference_failsPreflightAtOnceNamingTheField() throws Exception {
+    String runId = start(runbookWithTarget("env:NO_SUCH_VARIABLE"));
 
     JsonNode failed = Eventually.get("preflight to fail", () -> status(runId), s -> "FAILED".equals(s.path("state").asText()));
     assertThat(failed.path("failure").asText())
         .isEqualTo("preflight: target.databaseUrl: env:NO_SUCH_VARIABLE is not set in the worker's environment");
-    assertThat(failed.path("steps").get(0).path("attempts").asInt()).isEqualTo(1);
     assertThat(failed.path("steps").get(1).path("state").asText()).isEqualTo("SKIPPED");
+    assertThat(preflightAttempts(runId)).isOne();
+  }
+
+  @Test
+  void unreachableTarget_failsPreflightNamingTheSide_afterAFewAttemptsNotForever() throws Exception {
+    String runId = start(runbookWithTarget("env:FERRY_UNREACHABLE_URL"));
+
+    // The real retry policy: 4 attempts, 2 + 4 + 8 s apart.
+    JsonNode failed =
+        Eventually.get(
+            "preflight to give up",
+            () -> status(runId),
+            s -> "FAILED".equals(s.path("state").asText()),
+            java.time.Duration.ofSeconds(90));
+    assertThat(failed.path("failure").asText())
+        .startsWith("preflight: target (env:FERRY_UNREACHABLE_URL → ferry@127.0.0.1:1/shop): cannot connect");
+    assertThat(preflightAttempts(runId)).isEqualTo(4);
+    assertThat(failed.path("steps").findValuesAsText("state")).containsExactly("FAILED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED");
+  }
+
+  private static String runbookWithTarget(String reference) {
+    return """
+        app: shop
+        strategy: single-phase
+        source: {databaseUrl: env:FERRY_SOURCE_URL}
+        target: {databaseUrl: %s}
+        """.formatted(reference);
+  }
+
+  private static String start(String runbook) throws Exception {
+    HttpResponse<String> started = post("/api/runs", "ferry-dev-operator", runbook, "application/yaml");
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    return JSON.readTree(started.body()).path("runId").asText();
+  }
+
+  /** The attempt number of the preflight activity's last start, as Temporal's history records it. */
+  private static int preflightAttempts(String runId) {
+    return temporalClient().fetchHistory(runId).getEvents().stream()
+        .filter(e -> e.hasActivityTaskStartedEventAttributes())
+        .mapToInt(e -> e.getActivityTaskStartedEventAttributes().getAttempt())
+        .max()
+        .orElse(0);
   }
 
   /** History JSON with every payload's base64 data decoded next to it, so a search sees values. */

@@ -23,6 +23,8 @@ public final class Errors {
   public static final String TARGET_NOT_EMPTY = "TargetNotEmpty";
   /** pg_dump or pg_restore is not installed on the worker. Final. */
   public static final String TOOL_MISSING = "ToolMissing";
+  /** pg_dump or pg_restore was killed (worker shutdown, OOM killer). Retryable. */
+  public static final String TOOL_KILLED = "ToolKilled";
   /** pg_dump failed in a way retrying cannot fix. */
   public static final String SNAPSHOT_FAILED = "SnapshotFailed";
   /** pg_restore stopped on an error (it runs with --exit-on-error). */

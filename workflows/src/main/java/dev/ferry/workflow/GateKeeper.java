@@ -50,8 +50,12 @@ final class GateKeeper {
     pending =
         new PendingGate(
             gate, openedAt, openedAt.plus(spec.timeout()), spec.approvers(), spec.allowSelfApproval());
-    boolean decided = Workflow.await(spec.timeout(), () -> decisions.containsKey(gate));
-    pending = null;
+    boolean decided;
+    try {
+      decided = Workflow.await(spec.timeout(), () -> decisions.containsKey(gate));
+    } finally {
+      pending = null; // also when the run is cancelled while it waits
+    }
     if (!decided) {
       decisions.put(
           gate,

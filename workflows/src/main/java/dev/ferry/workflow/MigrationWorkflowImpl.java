@@ -101,6 +101,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       verification =
           step(Steps.VERIFY, () -> verify.compareRowCounts(databases), this::describeVerification);
       if (verification.mismatches() > 0) {
+        record.failed(Steps.VERIFY, now(), describeVerification(verification));
         throw ApplicationFailure.newNonRetryableFailure(
             "verification failed: " + describeVerification(verification),
             Errors.VERIFICATION_FAILED);
@@ -110,12 +111,14 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       return status();
     } catch (TemporalFailure e) {
       if (CancellationScope.current().isCancelRequested()) {
+        record.interruptRunning(now(), "cancelled");
         Workflow.newDetachedCancellationScope(this::discardSnapshot).run();
         record.skipRemaining("the run was cancelled");
         record.finish(RunState.CANCELLED, now(), null);
         throw e instanceof CanceledFailure ? e : new CanceledFailure("the run was cancelled");
       }
       String failure = record.phase() + ": " + Failures.describe(e);
+      record.interruptRunning(now(), Failures.describe(e));
       Workflow.newDetachedCancellationScope(this::discardSnapshot).run();
       record.skipRemaining("an earlier step failed");
       record.finish(RunState.FAILED, now(), failure);

@@ -43,6 +43,13 @@ final class RunRecord {
     end(name, StepState.FAILED, at, detail);
   }
 
+  /** Marks the steps still running (a gate, a step being cancelled) as failed, with the reason. */
+  void interruptRunning(Instant at, String reason) {
+    steps.values().stream()
+        .filter(s -> s.state == StepState.RUNNING)
+        .forEach(s -> end(s.name, StepState.FAILED, at, reason));
+  }
+
   /** Marks every step that has not started as skipped, with the reason. */
   void skipRemaining(String reason) {
     steps.values().stream()

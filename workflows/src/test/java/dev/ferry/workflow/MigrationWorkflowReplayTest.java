@@ -7,6 +7,8 @@ import dev.ferry.model.GateDecision;
 import dev.ferry.model.MigrationRequest;
 import dev.ferry.model.RunStatus;
 import dev.ferry.model.Verdict;
+import dev.ferry.model.database.TableComparison;
+import dev.ferry.model.database.VerificationReport;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.Runbooks;
@@ -21,6 +23,7 @@ import io.temporal.worker.Worker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -42,7 +45,7 @@ class MigrationWorkflowReplayTest {
     try (Stream<Path> list = Files.list(HISTORIES)) {
       files = list.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
-    assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(3);
+    assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(8);
     for (Path file : files) {
       WorkflowReplayer.replayWorkflowExecution(
           WorkflowExecutionHistory.fromJson(Files.readString(file)), MigrationWorkflowImpl.class);
@@ -55,10 +58,26 @@ class MigrationWorkflowReplayTest {
     record("single-phase-approved", databases -> {}, run -> run.decide(decision(Verdict.APPROVE)));
     record("single-phase-rejected", databases -> {}, run -> run.decide(decision(Verdict.REJECT)));
     record(
+        "single-phase-approved-by-signal",
+        databases -> {},
+        run -> WorkflowStub.fromTyped(run).signal(MigrationWorkflow.DECISION_SIGNAL, decision(Verdict.APPROVE)));
+    record("single-phase-gate-deadline", databases -> {}, run -> {});
+    record("single-phase-cancelled-at-gate", databases -> {}, run -> WorkflowStub.fromTyped(run).cancel());
+    record(
         "single-phase-restore-failed",
         databases ->
             databases.restoreFailure =
                 ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED),
+        run -> run.decide(decision(Verdict.APPROVE)));
+    record(
+        "single-phase-verification-failed",
+        databases ->
+            databases.verification =
+                new VerificationReport(List.of(new TableComparison("public.orders", 2, 1, false)), 1),
+        run -> run.decide(decision(Verdict.APPROVE)));
+    record(
+        "single-phase-snapshot-host-lost",
+        databases -> databases.snapshotsOnHosts("ferry-host-gone"),
         run -> run.decide(decision(Verdict.APPROVE)));
   }
 
@@ -72,7 +91,9 @@ class MigrationWorkflowReplayTest {
       FakeDatabases databases = new FakeDatabases();
       setUp.accept(databases);
       Worker worker = env.newWorker("ferry");
-      worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+      // A short wait for a lost host: the test server cannot skip time over an unstarted task.
+      worker.registerWorkflowImplementationFactory(
+          MigrationWorkflow.class, () -> new MigrationWorkflowImpl(Duration.ofSeconds(2)));
       worker.registerActivitiesImplementations(databases);
       env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
       env.start();
@@ -81,7 +102,7 @@ class MigrationWorkflowReplayTest {
           client.newWorkflowStub(
               MigrationWorkflow.class,
               WorkflowOptions.newBuilder().setTaskQueue("ferry").setWorkflowId("migration-shop-" + name).build());
-      WorkflowClient.start(run::run, new MigrationRequest(Runbooks.shop(), "olivia"));
+      WorkflowClient.start(run::run, new MigrationRequest(Runbooks.shopWithStartGate("timeout: 2h\napprovers: [arjun]"), "olivia"));
       Eventually.get("the start gate", run::status, s -> s.pendingGate() != null);
       decide.accept(run);
       try {

@@ -340,6 +340,8 @@ class MigrationWorkflowTest {
             });
     RunStatus status = run.status();
     assertThat(status.verification().mismatches()).isEqualTo(2);
+    assertThat(step(status, "verify").state()).isEqualTo(StepState.FAILED);
+    assertThat(step(status, "verify").detail()).startsWith("2 of 3 tables differ");
     assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
   }
 
@@ -355,6 +357,9 @@ class MigrationWorkflowTest {
         .hasCauseInstanceOf(CanceledFailure.class);
     RunStatus status = run.status();
     assertThat(status.state()).isEqualTo(RunState.CANCELLED);
+    assertThat(status.pendingGate()).isNull();
+    assertThat(step(status, "gate:start").state()).isEqualTo(StepState.FAILED);
+    assertThat(step(status, "gate:start").detail()).isEqualTo("cancelled");
     assertThat(step(status, "snapshot").state()).isEqualTo(StepState.SKIPPED);
     assertThat(databases.calls()).containsExactly("auditDatabases");
   }
@@ -378,6 +383,7 @@ class MigrationWorkflowTest {
     }
     RunStatus status = run.status();
     assertThat(status.state()).isEqualTo(RunState.CANCELLED);
+    assertThat(step(status, "restore").state()).isEqualTo(StepState.FAILED);
     assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
   }
 

@@ -48,12 +48,74 @@ final class Catalog {
     return tables(c, "'r', 'p'");
   }
 
-  static int sequenceCount(Connection c) throws SQLException {
-    return (int) count(c, "SELECT count(*)" + USER_RELATIONS + " AND c.relkind = 'S'");
+  /**
+   * What a database holds beyond an empty one: schemas other than {@code public}, relations
+   * (tables, views, sequences, standalone composite types…), enums, domains, ranges and
+   * functions, outside the system schemas and not owned by an extension. Up to {@code limit}
+   * descriptions such as {@code table public.orders}, and the total.
+   */
+  static UserObjects userObjects(Connection c, String ignoredSchema, int limit) throws SQLException {
+    String notExtensionMember =
+        " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '%s'::regclass"
+            + " AND d.objid = %s.oid AND d.deptype = 'e')";
+    String userSchema =
+        " n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'"
+            + " AND n.nspname <> ?";
+    String sql =
+        "SELECT what FROM ("
+            + " SELECT 1 AS o, 'schema ' || quote_ident(n.nspname) AS what FROM pg_namespace n WHERE"
+            + userSchema.formatted()
+            + " AND n.nspname <> 'public'"
+            + notExtensionMember.formatted("pg_namespace", "n")
+            + " UNION ALL SELECT 2, CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'"
+            + "   WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'"
+            + "   WHEN 'f' THEN 'foreign table' ELSE 'type' END"
+            + "   || ' ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+            + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND"
+            + userSchema.formatted()
+            + notExtensionMember.formatted("pg_class", "c")
+            + " UNION ALL SELECT 3, 'type ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname)"
+            + " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+            + " WHERE t.typtype IN ('e', 'd', 'r') AND"
+            + userSchema.formatted()
+            + notExtensionMember.formatted("pg_type", "t")
+            + " UNION ALL SELECT 4, 'function ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname)"
+            + " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE"
+            + userSchema.formatted()
+            + notExtensionMember.formatted("pg_proc", "p")
+            + ") objects ORDER BY o, what";
+    List<String> named = new ArrayList<>();
+    int total = 0;
+    try (var ps = c.prepareStatement(sql)) {
+      for (int i = 1; i <= 4; i++) {
+        ps.setString(i, ignoredSchema);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          total++;
+          if (named.size() < limit) {
+            named.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    return new UserObjects(named, total);
   }
 
-  static long rowCount(Connection c, Table table) throws SQLException {
-    return count(c, "SELECT count(*) FROM " + table.sql());
+  /** Some of a database's own objects, by description, and how many there are in all. */
+  record UserObjects(List<String> named, int total) {
+    boolean none() {
+      return total == 0;
+    }
+
+    String describe() {
+      return total + " object(s): " + String.join(", ", named) + (total > named.size() ? ", …" : "");
+    }
+  }
+
+  static int sequenceCount(Connection c) throws SQLException {
+    return (int) count(c, "SELECT count(*)" + USER_RELATIONS + " AND c.relkind = 'S'");
   }
 
   private static List<Table> tables(Connection c, String relkinds) throws SQLException {

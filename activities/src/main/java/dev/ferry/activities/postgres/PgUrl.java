@@ -60,6 +60,9 @@ public final class PgUrl {
     if (host == null || host.isBlank()) {
       throw new IllegalArgumentException("names no host");
     }
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1); // an IPv6 literal; JDBC re-adds the brackets
+    }
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     String database = decode(path.startsWith("/") ? path.substring(1) : path);
     if (database.isBlank()) {

@@ -12,12 +12,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /** Checks, before the start gate, that the migration can run at all. Reads only. */
 public class PreflightActivitiesImpl implements PreflightActivities {
   private static final String APPLICATION_NAME = "ferry-preflight";
-  private static final int TABLES_NAMED = 10;
+  private static final int OBJECTS_NAMED = 10;
 
   private final Databases databases;
   private final PgTools tools;
@@ -31,9 +30,9 @@ public class PreflightActivitiesImpl implements PreflightActivities {
   public PreflightReport auditDatabases(DatabasePair pair) {
     Endpoint source = databases.resolve(Databases.SOURCE, pair.sourceUrlRef());
     Endpoint target = databases.resolve(Databases.TARGET, pair.targetUrlRef());
-    DatabaseFacts sourceFacts = facts(source, new ArrayList<>());
-    List<String> targetTables = new ArrayList<>();
-    DatabaseFacts targetFacts = facts(target, targetTables);
+    DatabaseFacts sourceFacts = facts(source);
+    DatabaseFacts targetFacts = facts(target);
+    Catalog.UserObjects targetObjects = targetObjects(target);
 
     String dumpVersion = tools.version("pg_dump");
     tools.version("pg_restore");
@@ -61,15 +60,12 @@ public class PreflightActivitiesImpl implements PreflightActivities {
               + " (or newer) on the worker, or point FERRY_PG_BIN at it",
           Errors.INCOMPATIBLE_VERSIONS);
     }
-    if (!targetTables.isEmpty()) {
+    if (!targetObjects.none()) {
       throw ApplicationFailure.newNonRetryableFailure(
           target.describe()
               + " already holds "
-              + targetFacts.tables()
-              + " table(s) ("
-              + String.join(", ", targetTables)
-              + (targetFacts.tables() > targetTables.size() ? ", …" : "")
-              + "); Ferry restores only into an empty database, so nothing there is overwritten",
+              + targetObjects.describe()
+              + "; Ferry restores only into an empty database, so nothing there is overwritten",
           Errors.TARGET_NOT_EMPTY);
     }
 
@@ -84,8 +80,16 @@ public class PreflightActivitiesImpl implements PreflightActivities {
     return new PreflightReport(sourceFacts, targetFacts, dumpVersion, warnings);
   }
 
-  /** Connects and reads the facts; fills {@code tableNames} with up to ten table names. */
-  private DatabaseFacts facts(Endpoint endpoint, List<String> tableNames) {
+  private Catalog.UserObjects targetObjects(Endpoint target) {
+    try (Connection c = databases.connect(target, APPLICATION_NAME)) {
+      // A claim of a restore under way counts: another run is writing there.
+      return Catalog.userObjects(c, "", OBJECTS_NAMED);
+    } catch (SQLException e) {
+      throw Databases.failure(target, e);
+    }
+  }
+
+  private DatabaseFacts facts(Endpoint endpoint) {
     try (Connection c = databases.connect(endpoint, APPLICATION_NAME)) {
       c.setReadOnly(true);
       String version;
@@ -102,8 +106,6 @@ public class PreflightActivitiesImpl implements PreflightActivities {
         size = rs.getLong(3);
       }
       List<Catalog.Table> tables = Catalog.allTables(c);
-      tableNames.addAll(
-          tables.stream().limit(TABLES_NAMED).map(Catalog.Table::display).collect(Collectors.toList()));
       return new DatabaseFacts(
           endpoint.url().toString(), version, versionNum, size, tables.size(), Catalog.sequenceCount(c));
     } catch (SQLException e) {

@@ -11,6 +11,8 @@ import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -40,13 +42,15 @@ public class RestoreActivitiesImpl implements RestoreActivities {
           "the snapshot " + directory + " is not on this host or is incomplete", Errors.RESTORE_FAILED);
     }
     Endpoint target = databases.resolve(Databases.TARGET, request.targetUrlRef());
-    String applicationName =
-        SnapshotActivitiesImpl.applicationName("ferry-restore", request.idempotencyKey());
-    // A pg_restore a crashed attempt left running would race this one.
+    String workflowId = context.getInfo().getWorkflowId();
+    String applicationName = SnapshotActivitiesImpl.applicationName("ferry-restore", workflowId);
+    // A pg_restore an earlier attempt of this run left running (its worker died) would race
+    // this one: end it first.
     int orphans = databases.terminateSessions(target, applicationName);
     if (orphans > 0) {
       log.warn("ended {} session(s) of an earlier pg_restore of this run", orphans);
     }
+    withTarget(target, c -> RestoreClaim.claim(c, target, workflowId));
     int jobs = request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs();
 
     List<String> command = new ArrayList<>();
@@ -60,8 +64,8 @@ public class RestoreActivitiesImpl implements RestoreActivities {
             "--no-owner",
             "--no-privileges",
             // Drop what this dump creates before creating it: a retry after a crash starts from
-            // a clean slate instead of duplicating rows. Preflight made sure the target held
-            // nothing of its own, so nothing else is dropped.
+            // a clean slate instead of duplicating rows. RestoreClaim made sure the target held
+            // nothing but this run's own work, so nothing else is dropped.
             "--clean",
             "--if-exists",
             "--verbose",
@@ -86,8 +90,29 @@ public class RestoreActivitiesImpl implements RestoreActivities {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
+    } catch (RuntimeException e) {
+      // Cancelled or timed out while pg_restore ran: it is killed; end its sessions too.
+      try {
+        databases.terminateSessions(target, applicationName);
+      } catch (RuntimeException ignored) {
+        // Best effort: the next attempt ends them first anyway.
+      }
+      throw e;
     }
+    withTarget(target, RestoreClaim::release);
     log.info("restored {} tables from {}", snapshot.tables(), directory);
     return new RestoreResult(snapshot.tables(), snapshot.bytes());
+  }
+
+  private interface TargetWork {
+    void run(Connection c) throws SQLException;
+  }
+
+  private void withTarget(Endpoint target, TargetWork work) {
+    try (Connection c = databases.connect(target, "ferry-restore-claim")) {
+      work.run(c);
+    } catch (SQLException e) {
+      throw Databases.failure(target, e);
+    }
   }
 }

@@ -53,12 +53,40 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
     }
 
     Endpoint source = databases.resolve(Databases.SOURCE, request.sourceUrlRef());
-    String applicationName = applicationName("ferry-dump", key);
-    // A pg_dump a crashed attempt left running would keep writing into the directory.
+    String applicationName = applicationName("ferry-dump", context.getInfo().getWorkflowId());
+    // A pg_dump an earlier attempt of this run left running would keep writing into the
+    // directory, and loading the source: end it first.
     int orphans = databases.terminateSessions(source, applicationName);
     if (orphans > 0) {
       log.warn("ended {} session(s) of an earlier pg_dump of this run", orphans);
     }
+    SnapshotStore.Lock lock;
+    try {
+      lock =
+          store
+              .lock(directory)
+              .orElseThrow(
+                  () ->
+                      ApplicationFailure.newFailure(
+                          "another attempt is still writing " + directory + " on this host",
+                          Errors.STEP_FAILED));
+    } catch (IOException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "cannot lock " + directory + ": " + e.getMessage(), Errors.SNAPSHOT_FAILED);
+    }
+    try (lock) {
+      return dump(context, request, source, applicationName, directory);
+    } catch (IOException e) {
+      throw ApplicationFailure.newFailure("releasing the lock of " + directory + " failed: " + e.getMessage(), Errors.STEP_FAILED);
+    }
+  }
+
+  private Snapshot dump(
+      ActivityExecutionContext context,
+      SnapshotRequest request,
+      Endpoint source,
+      String applicationName,
+      Path directory) {
     store.delete(directory);
     int tablesTotal = countTablesWithRows(source);
     int jobs = request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs();
@@ -106,9 +134,19 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
       store.delete(directory);
       throw Activity.wrap(e);
     } catch (RuntimeException e) {
-      // Cancelled, timed out or failed: leave no partial dump of production data behind.
+      // Cancelled, timed out or failed: leave no partial dump of production data behind, and
+      // no session on the source (one waiting for a lock would wait on after pg_dump died).
       store.delete(directory);
+      endSessionsQuietly(source, applicationName);
       throw e;
+    }
+  }
+
+  private void endSessionsQuietly(Endpoint endpoint, String applicationName) {
+    try {
+      databases.terminateSessions(endpoint, applicationName);
+    } catch (RuntimeException e) {
+      log.warn("could not end the sessions of {} on {}: {}", applicationName, endpoint.describe(), e.getMessage());
     }
   }
 
@@ -144,9 +182,10 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
     return (int) lines.stream().filter(l -> l.contains(" TABLE DATA ")).count();
   }
 
-  static String applicationName(String prefix, String idempotencyKey) {
-    // application_name holds 63 bytes; the key makes it this request's own.
-    String name = prefix + "-" + idempotencyKey;
+  /** {@code ferry-dump-<workflow id>}: every attempt of a run's dump or restore shares it. */
+  static String applicationName(String prefix, String workflowId) {
+    // application_name holds 63 bytes.
+    String name = prefix + "-" + workflowId;
     return name.length() > 63 ? name.substring(0, 63) : name;
   }
 }

@@ -3,20 +3,28 @@ package dev.ferry.activities.postgres;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.model.database.Snapshot;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.StandardOpenOption;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where snapshots live on this worker's host: {@code <root>/<workflow id>/<key>/}, with a
- * {@code ferry-snapshot.json} written last, so a directory without it is a partial dump.
- * Deletes nothing outside its root.
+ * {@code ferry-snapshot.json} written last, so a directory without it is a partial dump, and a
+ * {@code <key>.lock} beside it that the process writing the dump holds. Deletes nothing outside
+ * its root.
  */
 public class SnapshotStore {
   static final String COMPLETE_MARKER = "ferry-snapshot.json";
+  private static final Logger log = LoggerFactory.getLogger(SnapshotStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path root;
@@ -32,6 +40,85 @@ public class SnapshotStore {
   /** The directory of a snapshot (the same for every attempt with the same key). */
   Path directoryFor(String workflowId, String idempotencyKey) {
     return root.resolve(safe(workflowId)).resolve(safe(idempotencyKey));
+  }
+
+  /**
+   * Takes the lock of a snapshot directory, held while a dump is written there; empty when
+   * another process on this host holds it.
+   */
+  Optional<Lock> lock(Path directory) throws IOException {
+    Path lockFile = lockFileOf(directory);
+    Files.createDirectories(lockFile.getParent());
+    FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      FileLock lock = channel.tryLock();
+      if (lock != null) {
+        return Optional.of(new Lock(channel, lock, lockFile));
+      }
+    } catch (OverlappingFileLockException heldInThisJvm) {
+      // Another activity in this worker holds it.
+    }
+    channel.close();
+    return Optional.empty();
+  }
+
+  /** A held snapshot lock; closing it releases and deletes the lock file. */
+  static final class Lock implements AutoCloseable {
+    private final FileChannel channel;
+    private final FileLock lock;
+    private final Path file;
+
+    private Lock(FileChannel channel, FileLock lock, Path file) {
+      this.channel = channel;
+      this.lock = lock;
+      this.file = file;
+    }
+
+    @Override
+    public void close() throws IOException {
+      Files.deleteIfExists(file);
+      lock.release();
+      channel.close();
+    }
+  }
+
+  /**
+   * Deletes the partial dumps that no live process is writing: what a worker killed mid-dump
+   * left behind (its retry may have run on another host). They hold production data. Runs when
+   * a worker starts; returns how many it deleted.
+   */
+  public int sweepAbandoned() {
+    if (!Files.isDirectory(root)) {
+      return 0;
+    }
+    int deleted = 0;
+    try (Stream<Path> runs = Files.list(root)) {
+      for (Path run : runs.filter(Files::isDirectory).toList()) {
+        try (Stream<Path> dumps = Files.list(run)) {
+          for (Path dump : dumps.filter(Files::isDirectory).toList()) {
+            if (Files.exists(dump.resolve(COMPLETE_MARKER))) {
+              continue;
+            }
+            Optional<Lock> lock = lock(dump);
+            if (lock.isEmpty()) {
+              continue; // being written right now
+            }
+            try (Lock held = lock.get()) {
+              delete(dump);
+              deleted++;
+              log.warn("deleted the partial snapshot {} that a dead worker left", dump);
+            }
+          }
+        }
+      }
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("could not sweep abandoned snapshots in {}: {}", root, e.getMessage());
+    }
+    return deleted;
+  }
+
+  private static Path lockFileOf(Path directory) {
+    return directory.resolveSibling(directory.getFileName() + ".lock");
   }
 
   /** The snapshot a previous attempt finished, if any. */
@@ -70,6 +157,7 @@ public class SnapshotStore {
     }
     Path parent = dir.getParent();
     try (Stream<Path> siblings = Files.list(parent)) {
+      // The parent (one per workflow) goes with its last snapshot; a lock file keeps it.
       if (!parent.equals(root) && siblings.findAny().isEmpty()) {
         Files.deleteIfExists(parent);
       }

@@ -15,6 +15,13 @@ final class ToolErrors {
    */
   static ApplicationFailure classify(
       String tool, Endpoint endpoint, ToolRun.Outcome outcome, String finalType) {
+    if (outcome.exitCode() > 128) {
+      // Killed by a signal: the worker shutting down, the OOM killer, an operator. The work is
+      // sound; another attempt will do it.
+      return ApplicationFailure.newFailure(
+          tool + " on " + endpoint.describe() + " was killed by signal " + (outcome.exitCode() - 128) + "; retrying",
+          Errors.TOOL_KILLED);
+    }
     String text = outcome.lastLinesJoined();
     String lower = text.toLowerCase(Locale.ROOT);
     String summary = tool + " failed on " + endpoint.describe() + ": " + firstError(outcome.lastLines());
@@ -28,6 +35,7 @@ final class ToolErrors {
         || lower.contains("connection to server")
         || lower.contains("server closed the connection")
         || lower.contains("terminating connection")
+        || lower.contains("could not translate host name")
         || lower.contains("could not obtain lock")
         || lower.contains("canceling statement due to lock timeout")) {
       return ApplicationFailure.newFailure(summary, Errors.DATABASE_UNREACHABLE);

@@ -62,8 +62,14 @@ public class SecretResolver {
   }
 
   private String fromParameterStore(String field, SecretRef ref) {
+    SsmClient client;
     try {
-      return ssm.get()
+      client = ssm.get();
+    } catch (RuntimeException e) {
+      throw unresolved(field + ": " + ref + " needs SSM, and this worker cannot make an SSM client (AWS region and credentials?): " + e.getMessage());
+    }
+    try {
+      return client
           .getParameter(GetParameterRequest.builder().name(ref.name()).withDecryption(true).build())
           .parameter()
           .value();
@@ -80,6 +86,10 @@ public class SecretResolver {
       // IAM or the parameter; retrying cannot.
       throw unresolved(field + ": " + ref + " cannot be read from SSM: " + code);
     } catch (SdkClientException e) {
+      String message = String.valueOf(e.getMessage());
+      if (message.contains("Unable to load credentials") || message.contains("Unable to load region")) {
+        throw unresolved(field + ": " + ref + " needs AWS credentials and a region on this worker: " + message);
+      }
       throw ApplicationFailure.newFailure(
           field + ": reading " + ref + " from SSM failed: " + e.getMessage(),
           Errors.SECRET_STORE_UNAVAILABLE);

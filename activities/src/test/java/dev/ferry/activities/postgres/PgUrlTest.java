@@ -36,6 +36,14 @@ class PgUrlTest {
   }
 
   @Test
+  void ipv6Host_isBracketedForJdbcAndBareForLibpq() {
+    PgUrl url = PgUrl.parse("postgres://u:p@[::1]:5433/shop");
+
+    assertThat(url.jdbcUrl()).isEqualTo("jdbc:postgresql://[::1]:5433/shop");
+    assertThat(url.libpqEnvironment("x")).containsEntry("PGHOST", "::1");
+  }
+
+  @Test
   void plusSignInAPassword_staysAPlusSign() {
     assertThat(PgUrl.parse("postgres://u:a+b@h:1/d").jdbcProperties("x")).containsEntry("password", "a+b");
   }

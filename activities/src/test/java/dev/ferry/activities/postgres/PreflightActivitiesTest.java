@@ -70,8 +70,18 @@ class PreflightActivitiesTest {
           assertThat(f.isNonRetryable()).isTrue();
           assertThat(f.getOriginalMessage())
               .startsWith("target (env:FERRY_TARGET_URL → ferry@127.0.0.1:")
-              .contains("already holds 2 table(s) (\"Old\".\"Users\", public.leftovers)");
+              .contains("already holds 3 object(s): schema \"Old\", table \"Old\".\"Users\", table public.leftovers");
         });
+  }
+
+  @Test
+  void targetWithOnlyAFunctionOrAType_isNotEmptyEither() throws Exception {
+    TestCluster.TARGET.execute(
+        shop.target, "CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 42'", "CREATE TYPE mood AS ENUM ('ok')");
+
+    assertFailure(
+        Map.of(),
+        f -> assertThat(f.getOriginalMessage()).contains("2 object(s): type public.mood, function public.answer"));
   }
 
   @Test

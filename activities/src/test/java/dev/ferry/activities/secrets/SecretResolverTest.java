@@ -97,6 +97,25 @@ class SecretResolverTest {
   }
 
   @Test
+  void aWorkerThatCannotMakeAnSsmClient_isFinal() {
+    SecretResolver noAws =
+        new SecretResolver(
+            Map.of(),
+            () -> {
+              throw new IllegalStateException("Unable to load region from any of the providers in the chain");
+            });
+
+    assertThatThrownBy(() -> noAws.resolve("target.databaseUrl", "ssm:/shop/DATABASE_URL"))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(Errors.SECRET_UNRESOLVED);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage()).contains("cannot make an SSM client", "Unable to load region");
+            });
+  }
+
+  @Test
   void aLiteralUrlInsteadOfAReference_isFinalAndNotEchoed() {
     assertThatThrownBy(() -> resolver.resolve("source.databaseUrl", URL))
         .isInstanceOfSatisfying(

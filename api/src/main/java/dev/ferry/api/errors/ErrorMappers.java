@@ -7,6 +7,10 @@ public final class ErrorMappers {
   private ErrorMappers() {}
 
   public static List<Object> all() {
-    return List.of(new ApiExceptionMapper(), new RunbookInvalidMapper(), new TemporalUnavailableMapper());
+    return List.of(
+        new ApiExceptionMapper(),
+        new RunbookInvalidMapper(),
+        new TemporalUnavailableMapper.Grpc(),
+        new TemporalUnavailableMapper.Sdk());
   }
 }

@@ -88,7 +88,7 @@ public class RunsResource {
     RunStatus status;
     try {
       status = runs.status(runId);
-    } catch (WorkflowException e) {
+    } catch (RunGateway.NoWorkerException | WorkflowException e) {
       throw new ApiException(
           ApiException.UNAVAILABLE,
           "run " + runId + " exists (" + temporalStatus(execution) + ") but no worker answered its status query; is a Ferry worker running?");
@@ -148,6 +148,10 @@ public class RunsResource {
       throw new ApiException(statusFor(refused.reason()), refused.explanation());
     } catch (WorkflowNotFoundException e) {
       throw new ApiException(ApiException.CONFLICT, "run " + runId + " has ended");
+    } catch (RunGateway.NoWorkerException e) {
+      throw new ApiException(
+          ApiException.UNAVAILABLE,
+          e.getMessage() + " to take the decision; it may still take effect when a worker comes back: check the run's status");
     }
   }
 

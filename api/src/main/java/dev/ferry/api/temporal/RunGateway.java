@@ -19,9 +19,17 @@ import io.temporal.common.converter.DataConverterException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * What the API asks of Temporal about runs: start one, read its status (the workflow's own
@@ -29,15 +37,34 @@ import java.util.Optional;
  */
 public class RunGateway {
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** How long a query or a decision may wait for a worker before the API answers 503. */
+  public static final Duration WORKER_WAIT = Duration.ofSeconds(15);
 
   private final WorkflowClient client;
   private final String namespace;
   private final String taskQueue;
+  private final Duration workerWait;
+  private final ExecutorService waiting =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "ferry-api-temporal-call");
+            t.setDaemon(true);
+            return t;
+          });
 
   public RunGateway(WorkflowClient client, String taskQueue) {
+    this(client, taskQueue, WORKER_WAIT);
+  }
+
+  /**
+   * @param workerWait how long a query or a decision waits for a worker to answer: both need
+   *     one, and without one Temporal would keep the caller waiting
+   */
+  public RunGateway(WorkflowClient client, String taskQueue, Duration workerWait) {
     this.client = client;
     this.namespace = client.getOptions().getNamespace();
     this.taskQueue = taskQueue;
+    this.workerWait = workerWait;
   }
 
   /** Starts a migration; returns its run id ({@code migration-<app>-<8 hex>}). */
@@ -78,14 +105,49 @@ public class RunGateway {
     }
   }
 
-  /** The workflow's own view of the run: its {@code status} query. */
+  /**
+   * The workflow's own view of the run: its {@code status} query.
+   *
+   * @throws NoWorkerException when no worker answers in time
+   */
   public RunStatus status(String runId) {
-    return client.newWorkflowStub(MigrationWorkflow.class, runId).status();
+    return withinWorkerWait(() -> client.newWorkflowStub(MigrationWorkflow.class, runId).status());
   }
 
-  /** Sends a decision through the {@code decide} update; the gate's validator may refuse it. */
+  /**
+   * Sends a decision through the {@code decide} update; the gate's validator may refuse it.
+   *
+   * @throws NoWorkerException when no worker takes it in time (it may still take effect when
+   *     one comes back)
+   */
   public Decision decide(String runId, GateDecision decision) {
-    return client.newWorkflowStub(MigrationWorkflow.class, runId).decide(decision);
+    return withinWorkerWait(() -> client.newWorkflowStub(MigrationWorkflow.class, runId).decide(decision));
+  }
+
+  /** No worker answered within the wait. */
+  public static class NoWorkerException extends RuntimeException {
+    NoWorkerException(Duration waited) {
+      super("no Ferry worker answered within " + waited.toSeconds() + "s");
+    }
+  }
+
+  private <T> T withinWorkerWait(Supplier<T> call) {
+    Future<T> future = waiting.submit(call::get);
+    try {
+      return future.get(workerWait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new NoWorkerException(workerWait);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(true);
+      throw new NoWorkerException(workerWait);
+    }
   }
 
   /** A run as the server sees it: closed or not, and the progress of its running activity. */

@@ -2,6 +2,7 @@ package dev.ferry.model.runbook;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads a runbook from YAML (or JSON, which is YAML too) and checks every field before anything
@@ -48,12 +50,30 @@ public final class RunbookParser {
     try {
       root = YAML.readTree(text);
     } catch (JsonProcessingException e) {
-      throw RunbookInvalidException.unreadable(e.getOriginalMessage() + where(e));
+      throw RunbookInvalidException.unreadable(problem(e) + where(e));
     }
     if (root == null || !root.isObject()) {
       throw RunbookInvalidException.unreadable("the top level must be a mapping of fields");
     }
     return new Reader().read(root);
+  }
+
+  /**
+   * What the YAML parser found wrong, without the snippet of the runbook it quotes: that line
+   * could be a database URL with its password.
+   */
+  private static String problem(JsonProcessingException e) {
+    if (e.getCause() instanceof MarkedYAMLException yaml) {
+      String context = yaml.getContext() == null ? "" : yaml.getContext() + ": ";
+      return context + (yaml.getProblem() == null ? "unreadable YAML" : yaml.getProblem());
+    }
+    if (e instanceof StreamReadException) {
+      String message = e.getOriginalMessage();
+      return message.contains("Duplicate field")
+          ? "a field appears twice: " + message.substring(message.indexOf("Duplicate field"))
+          : "unreadable YAML";
+    }
+    return "unreadable YAML";
   }
 
   private static String where(JsonProcessingException e) {

@@ -47,6 +47,15 @@ class RunbookParserTest {
   }
 
   @Test
+  void unreadableYaml_neverQuotesTheRunbookBack() {
+    RunbookInvalidException e = refused("app: shop\nsource: {databaseUrl: \"postgres://u:hunter2@db/shop\n");
+
+    assertThat(e.unreadable()).isTrue();
+    assertThat(e.getMessage()).contains("line").doesNotContain("hunter2");
+    assertThat(e.errors()).allSatisfy(err -> assertThat(err.message()).doesNotContain("hunter2"));
+  }
+
+  @Test
   void emptyOrScalarDocument_isRefused() {
     assertThat(refused("").unreadable()).isTrue();
     assertThat(refused("just a string").unreadable()).isTrue();

@@ -1,0 +1,89 @@
+package dev.ferry.activities.postgres;
+
+import dev.ferry.model.Errors;
+import io.temporal.failure.ApplicationFailure;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Makes {@code pg_restore --clean} safe: before the first restore of a run, the target must hold
+ * nothing of its own, and the run claims it by writing its id into a small marker schema. A
+ * retry (or a new snapshot's restore) of the same run finds its own claim and may clean up its
+ * own leftovers; anything else (objects created since preflight, another run's claim) is refused
+ * rather than dropped. The claim is removed when the restore succeeds.
+ */
+final class RestoreClaim {
+  static final String SCHEMA = "ferry_restore_claim";
+
+  private RestoreClaim() {}
+
+  /**
+   * Claims the target for {@code runKey} (the workflow id: every attempt and every new snapshot
+   * of the run shares it), or confirms this run's earlier claim.
+   *
+   * @throws ApplicationFailure {@code TargetNotEmpty} when the target holds anything else
+   */
+  static void claim(Connection c, Endpoint target, String runKey) throws SQLException {
+    boolean autoCommit = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try (Statement s = c.createStatement()) {
+      // One claimant at a time, even if two runs aim at the same database.
+      s.execute("SELECT pg_advisory_xact_lock(hashtext('" + SCHEMA + "'))");
+      String claimedBy = currentClaim(s);
+      if (claimedBy != null && !claimedBy.equals(runKey)) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            target.describe()
+                + " holds a partial restore of another run ("
+                + claimedBy
+                + "); drop and recreate the target database before migrating again",
+            Errors.TARGET_NOT_EMPTY);
+      }
+      if (claimedBy == null) {
+        Catalog.UserObjects objects = Catalog.userObjects(c, SCHEMA, 10);
+        if (!objects.none()) {
+          throw ApplicationFailure.newNonRetryableFailure(
+              target.describe()
+                  + " is no longer empty, it holds "
+                  + objects.describe()
+                  + "; Ferry restores only into an empty database, so nothing there is dropped",
+              Errors.TARGET_NOT_EMPTY);
+        }
+        s.execute("CREATE SCHEMA " + SCHEMA);
+        s.execute("COMMENT ON SCHEMA " + SCHEMA + " IS 'Ferry: a restore into this database is under way'");
+        s.execute("CREATE TABLE " + SCHEMA + ".claim (run text NOT NULL)");
+        try (var insert = c.prepareStatement("INSERT INTO " + SCHEMA + ".claim (run) VALUES (?)")) {
+          insert.setString(1, runKey);
+          insert.executeUpdate();
+        }
+      }
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(autoCommit);
+    }
+  }
+
+  /** Removes the claim after a restore that succeeded. Idempotent. */
+  static void release(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+    }
+  }
+
+  private static String currentClaim(Statement s) throws SQLException {
+    try (ResultSet rs =
+        s.executeQuery("SELECT to_regclass('" + SCHEMA + ".claim') IS NOT NULL")) {
+      rs.next();
+      if (!rs.getBoolean(1)) {
+        return null;
+      }
+    }
+    try (ResultSet rs = s.executeQuery("SELECT run FROM " + SCHEMA + ".claim LIMIT 1")) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+}

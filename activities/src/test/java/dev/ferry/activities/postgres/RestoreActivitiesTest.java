@@ -1,0 +1,163 @@
+package dev.ferry.activities.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.model.Errors;
+import dev.ferry.model.database.RestoreResult;
+import dev.ferry.model.database.Snapshot;
+import dev.ferry.testing.postgres.ShopDatabases;
+import dev.ferry.testing.postgres.TestCluster;
+import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** pg_restore into the real target cluster, and what makes it refuse or fail. */
+class RestoreActivitiesTest {
+  static ShopDatabases shop;
+
+  @TempDir Path workDir;
+  Harness harness;
+
+  @BeforeAll
+  static void createDatabases() throws Exception {
+    shop = ShopDatabases.create();
+  }
+
+  @AfterAll
+  static void dropDatabases() throws Exception {
+    shop.close();
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    shop.resetTarget();
+    harness = new Harness(shop, workDir, Map.of());
+  }
+
+  @AfterEach
+  void stop() {
+    harness.close();
+  }
+
+  @Test
+  void restore_copiesEveryTableRowSequenceAndView_andLeavesNoClaimBehind() throws Exception {
+    RestoreResult restored = harness.restore(harness.dump());
+
+    assertThat(restored.tables()).isEqualTo(5);
+    assertThat(harness.verify(shop).mismatches()).isZero();
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT last_value FROM billing.invoice_number_seq"))
+        .isEqualTo(115999);
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM billing.revenue_by_country"))
+        .isEqualTo(7);
+    assertThat(claimSchemas()).isZero();
+  }
+
+  @Test
+  void restoreThatFailedMidway_retried_cleansUpItsOwnWorkAndEndsCorrect() throws Exception {
+    Snapshot snapshot = harness.dump();
+    Path dataFile = largestDataFile(snapshot);
+    Path good = Files.copy(dataFile, workDir.resolve("good.dat.gz"));
+    Files.writeString(dataFile, "not gzip"); // the restore dies partway through
+
+    assertThatThrownBy(() -> harness.restore(snapshot)).hasStackTraceContaining(Errors.RESTORE_FAILED);
+    assertThat(claimSchemas()).as("the run's claim stays while its work is partial").isOne();
+
+    Files.copy(good, dataFile, StandardCopyOption.REPLACE_EXISTING);
+    harness.restore(snapshot);
+
+    assertThat(harness.verify(shop).mismatches()).isZero();
+    assertThat(claimSchemas()).isZero();
+  }
+
+  @Test
+  void restoreThatMeetsAnError_stopsAndSaysWhichInsteadOfCarryingOn() throws Exception {
+    Snapshot snapshot = harness.dump();
+    Files.writeString(largestDataFile(snapshot), "not gzip");
+
+    assertFailure(
+        () -> harness.restore(snapshot),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.RESTORE_FAILED);
+          assertThat(f.isNonRetryable()).isTrue();
+          assertThat(f.getOriginalMessage())
+              .startsWith("pg_restore failed on target (env:FERRY_TARGET_URL → ferry@127.0.0.1:")
+              .doesNotContain(TestCluster.PASSWORD);
+        });
+  }
+
+  @Test
+  void targetThatGainedObjectsSincePreflight_isRefusedAndKeepsThem() throws Exception {
+    Snapshot snapshot = harness.dump();
+    TestCluster.TARGET.execute(shop.target, "CREATE TABLE customers (id int)", "INSERT INTO customers VALUES (7)");
+
+    assertFailure(
+        () -> harness.restore(snapshot),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.TARGET_NOT_EMPTY);
+          assertThat(f.getOriginalMessage()).contains("is no longer empty", "table public.customers");
+        });
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT id FROM customers")).isEqualTo(7);
+  }
+
+  @Test
+  void targetClaimedByAnotherRun_isRefused() throws Exception {
+    Snapshot snapshot = harness.dump();
+    TestCluster.TARGET.execute(
+        shop.target,
+        "CREATE SCHEMA " + RestoreClaim.SCHEMA,
+        "CREATE TABLE " + RestoreClaim.SCHEMA + ".claim (run text)",
+        "INSERT INTO " + RestoreClaim.SCHEMA + ".claim VALUES ('migration-shop-0badc0de')");
+
+    assertFailure(
+        () -> harness.restore(snapshot),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.TARGET_NOT_EMPTY);
+          assertThat(f.getOriginalMessage()).contains("partial restore of another run (migration-shop-0badc0de)");
+        });
+  }
+
+  @Test
+  void restore_endsAnOrphanedPgRestoreOfTheSameRunFirst() throws Exception {
+    Snapshot snapshot = harness.dump();
+    try (Connection orphan = TestCluster.TARGET.connect(shop.target)) {
+      try (Statement s = orphan.createStatement()) {
+        s.execute("SET application_name = 'ferry-restore-" + Harness.WORKFLOW_ID + "'");
+      }
+
+      harness.restore(snapshot);
+
+      assertThat(orphan.isValid(5)).isFalse();
+    }
+  }
+
+  private long claimSchemas() throws Exception {
+    return TestCluster.TARGET.queryLong(
+        shop.target, "SELECT count(*) FROM pg_namespace WHERE nspname = '" + RestoreClaim.SCHEMA + "'");
+  }
+
+  private static Path largestDataFile(Snapshot snapshot) throws Exception {
+    try (Stream<Path> files = Files.list(Path.of(snapshot.directory()))) {
+      return files
+          .filter(p -> p.toString().endsWith(".dat.gz"))
+          .max(java.util.Comparator.comparingLong(p -> p.toFile().length()))
+          .orElseThrow();
+    }
+  }
+
+  private static void assertFailure(Runnable call, Consumer<ApplicationFailure> check) {
+    assertThatThrownBy(call::run).rootCause().isInstanceOfSatisfying(ApplicationFailure.class, check::accept);
+  }
+}

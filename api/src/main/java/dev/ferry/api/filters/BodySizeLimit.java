@@ -1,0 +1,76 @@
+package dev.ferry.api.filters;
+
+import dev.ferry.api.representations.ErrorBody;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.PreMatching;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Refuses request bodies over a limit with 413 before they are read into memory: at once when
+ * Content-Length says so, or as soon as a chunked body passes the limit.
+ */
+@PreMatching
+public class BodySizeLimit implements ContainerRequestFilter {
+  private final long maxBytes;
+
+  public BodySizeLimit(long maxBytes) {
+    this.maxBytes = maxBytes;
+  }
+
+  @Override
+  public void filter(ContainerRequestContext request) {
+    if (request.getLength() > maxBytes) {
+      request.abortWith(tooLarge());
+      return;
+    }
+    request.setEntityStream(new Bounded(request.getEntityStream()));
+  }
+
+  private Response tooLarge() {
+    // Close the connection: the rest of the body is not read, so the client must stop sending.
+    return Response.status(413)
+        .header("Connection", "close")
+        .type(MediaType.APPLICATION_JSON_TYPE)
+        .entity(ErrorBody.of(413, "request bodies may be at most " + maxBytes / 1024 + " KiB"))
+        .build();
+  }
+
+  private final class Bounded extends FilterInputStream {
+    private long read;
+
+    Bounded(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count(1);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      int n = super.read(buffer, offset, length);
+      if (n > 0) {
+        count(n);
+      }
+      return n;
+    }
+
+    private void count(int n) {
+      read += n;
+      if (read > maxBytes) {
+        throw new WebApplicationException(tooLarge());
+      }
+    }
+  }
+}
