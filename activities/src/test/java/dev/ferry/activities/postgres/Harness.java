@@ -1,8 +1,10 @@
 package dev.ferry.activities.postgres;
 
+import dev.ferry.activity.PreflightActivities;
 import dev.ferry.activity.RestoreActivities;
 import dev.ferry.activity.SnapshotActivities;
 import dev.ferry.activity.VerifyActivities;
+import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.RestoreRequest;
 import dev.ferry.model.database.RestoreResult;
 import dev.ferry.model.database.Snapshot;
@@ -32,9 +34,14 @@ final class Harness implements AutoCloseable {
     PgTools tools = PgTools.locate(System.getenv());
     store = new SnapshotStore(workDir.resolve("snapshots"));
     env.registerActivitiesImplementations(
+        new PreflightActivitiesImpl(databases, tools),
         new SnapshotActivitiesImpl(databases, tools, store, HOST_QUEUE),
         new RestoreActivitiesImpl(databases, tools, store),
         new VerifyActivitiesImpl(databases));
+  }
+
+  PreflightReport preflight(ShopDatabases shop) {
+    return env.newActivityStub(PreflightActivities.class).auditDatabases(shop.references());
   }
 
   Snapshot dump() {

@@ -11,43 +11,17 @@ import dev.ferry.testing.postgres.ShopDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Preflight against the two real local clusters, and against what is wrong with them. */
-class PreflightActivitiesTest {
-  static ShopDatabases shop;
-  TestActivityEnvironment env;
-
-  @BeforeAll
-  static void createDatabases() throws Exception {
-    shop = ShopDatabases.create();
-  }
-
-  @AfterAll
-  static void dropDatabases() throws Exception {
-    shop.close();
-  }
-
-  @BeforeEach
-  void resetTarget() throws Exception {
-    shop.resetTarget();
-    env = TestActivityEnvironment.newInstance();
-  }
-
-  @AfterEach
-  void close() {
-    env.close();
-  }
+class PreflightActivitiesTest extends ShopDatabaseTest {
 
   @Test
   void reachableSourceAndEmptyTarget_passWithTheirFacts() {
-    PreflightReport report = preflight(Map.of());
+    PreflightReport report = harness.preflight(shop);
 
     assertThat(report.source().endpoint()).isEqualTo("ferry@127.0.0.1:" + TestCluster.SOURCE.port() + "/" + shop.source);
     assertThat(report.source().serverVersionNum()).isGreaterThanOrEqualTo(150000);
@@ -132,9 +106,7 @@ class PreflightActivitiesTest {
 
   @Test
   void unsetReference_isFinal() {
-    env.registerActivitiesImplementations(
-        new PreflightActivitiesImpl(shop.databases(Map.of()), PgTools.locate(System.getenv())));
-    PreflightActivities activities = env.newActivityStub(PreflightActivities.class);
+    PreflightActivities activities = harness.env.newActivityStub(PreflightActivities.class);
 
     assertThatThrownBy(() -> activities.auditDatabases(new DatabasePair("env:NOT_SET_ANYWHERE", ShopDatabases.TARGET_REF)))
         .rootCause()
@@ -144,28 +116,30 @@ class PreflightActivitiesTest {
 
   @Test
   void workerWithoutTheTools_isFinal() {
-    env.registerActivitiesImplementations(
-        new PreflightActivitiesImpl(shop.databases(Map.of()), new PgTools(java.nio.file.Path.of("/nonexistent/bin"))));
-    PreflightActivities activities = env.newActivityStub(PreflightActivities.class);
+    TestActivityEnvironment env = TestActivityEnvironment.newInstance();
+    try {
+      env.registerActivitiesImplementations(
+          new PreflightActivitiesImpl(shop.databases(Map.of()), new PgTools(Path.of("/nonexistent/bin"))));
+      PreflightActivities activities = env.newActivityStub(PreflightActivities.class);
 
-    assertThatThrownBy(() -> activities.auditDatabases(shop.references()))
-        .rootCause()
-        .isInstanceOfSatisfying(
-            ApplicationFailure.class, f -> {
-              assertThat(f.getType()).isEqualTo(Errors.TOOL_MISSING);
-              assertThat(f.getOriginalMessage()).contains("pg_dump is not installed");
-            });
+      assertThatThrownBy(() -> activities.auditDatabases(shop.references()))
+          .rootCause()
+          .isInstanceOfSatisfying(
+              ApplicationFailure.class,
+              f -> {
+                assertThat(f.getType()).isEqualTo(Errors.TOOL_MISSING);
+                assertThat(f.getOriginalMessage()).contains("pg_dump is not installed");
+              });
+    } finally {
+      env.close();
+    }
   }
 
-  private PreflightReport preflight(Map<String, String> env) {
-    this.env.registerActivitiesImplementations(
-        new PreflightActivitiesImpl(shop.databases(env), PgTools.locate(System.getenv())));
-    return this.env.newActivityStub(PreflightActivities.class).auditDatabases(shop.references());
-  }
-
-  private void assertFailure(Map<String, String> env, Consumer<ApplicationFailure> check) {
-    assertThatThrownBy(() -> preflight(env))
-        .rootCause()
-        .isInstanceOfSatisfying(ApplicationFailure.class, check::accept);
+  private void assertFailure(Map<String, String> environment, Consumer<ApplicationFailure> check) {
+    try (Harness other = new Harness(shop, workDir, environment)) {
+      assertThatThrownBy(() -> other.preflight(shop))
+          .rootCause()
+          .isInstanceOfSatisfying(ApplicationFailure.class, check::accept);
+    }
   }
 }

@@ -17,41 +17,10 @@ import java.sql.Statement;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** pg_restore into the real target cluster, and what makes it refuse or fail. */
-class RestoreActivitiesTest {
-  static ShopDatabases shop;
-
-  @TempDir Path workDir;
-  Harness harness;
-
-  @BeforeAll
-  static void createDatabases() throws Exception {
-    shop = ShopDatabases.create();
-  }
-
-  @AfterAll
-  static void dropDatabases() throws Exception {
-    shop.close();
-  }
-
-  @BeforeEach
-  void start() throws Exception {
-    shop.resetTarget();
-    harness = new Harness(shop, workDir, Map.of());
-  }
-
-  @AfterEach
-  void stop() {
-    harness.close();
-  }
-
+class RestoreActivitiesTest extends ShopDatabaseTest {
   @Test
   void restore_copiesEveryTableRowSequenceAndView_andLeavesNoClaimBehind() throws Exception {
     RestoreResult restored = harness.restore(harness.dump());

@@ -16,40 +16,10 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** pg_dump into the snapshot store, against the real source cluster. */
-class SnapshotActivitiesTest {
-  static ShopDatabases shop;
-
-  @TempDir Path workDir;
-  Harness harness;
-
-  @BeforeAll
-  static void createDatabases() throws Exception {
-    shop = ShopDatabases.create();
-  }
-
-  @AfterAll
-  static void dropDatabases() throws Exception {
-    shop.close();
-  }
-
-  @BeforeEach
-  void start() {
-    harness = new Harness(shop, workDir, Map.of());
-  }
-
-  @AfterEach
-  void stop() {
-    harness.close();
-  }
-
+class SnapshotActivitiesTest extends ShopDatabaseTest {
   @Test
   void dump_writesEveryTableOnThisHostAndSaysWhere() {
     Snapshot snapshot = harness.dump();

@@ -5,46 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.model.Progress;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
-import dev.ferry.testing.postgres.ShopDatabases;
 import dev.ferry.testing.postgres.TestCluster;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Row-count verification between the real clusters. */
-class VerifyActivitiesTest {
-  static ShopDatabases shop;
-
-  @TempDir Path workDir;
-  Harness harness;
-
-  @BeforeAll
-  static void createDatabases() throws Exception {
-    shop = ShopDatabases.create();
-  }
-
-  @AfterAll
-  static void dropDatabases() throws Exception {
-    shop.close();
-  }
-
+class VerifyActivitiesTest extends ShopDatabaseTest {
   @BeforeEach
-  void restoreTheShop() throws Exception {
-    shop.resetTarget();
-    harness = new Harness(shop, workDir, Map.of());
+  void restoreTheShop() {
     harness.restore(harness.dump());
-  }
-
-  @AfterEach
-  void stop() {
-    harness.close();
   }
 
   @Test
