@@ -27,6 +27,8 @@ public final class Errors {
   public static final String TOOL_KILLED = "ToolKilled";
   /** pg_dump failed in a way retrying cannot fix. */
   public static final String SNAPSHOT_FAILED = "SnapshotFailed";
+  /** The snapshot's files are not on the host that should hold them; the workflow takes a new one. */
+  public static final String SNAPSHOT_MISSING = "SnapshotMissing";
   /** pg_restore stopped on an error (it runs with --exit-on-error). */
   public static final String RESTORE_FAILED = "RestoreFailed";
   /** Source and target differ after the restore. */
@@ -44,6 +46,7 @@ public final class Errors {
           TARGET_NOT_EMPTY,
           TOOL_MISSING,
           SNAPSHOT_FAILED,
+          SNAPSHOT_MISSING,
           RESTORE_FAILED,
           VERIFICATION_FAILED);
 

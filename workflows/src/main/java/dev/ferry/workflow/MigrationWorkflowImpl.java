@@ -129,8 +129,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
 
   /**
    * Dumps the source and restores it into the target. The dump lives on one worker host; if
-   * that host stops serving its task queue before the restore starts, take a new snapshot on a
-   * host that works.
+   * that host stops serving its task queue before the restore starts, or no longer has the
+   * files, take a new snapshot on a host that works.
    */
   private RestoreResult snapshotAndRestore(DatabasePair databases, Integer jobs) {
     for (int attempt = 1; ; attempt++) {
@@ -154,15 +154,19 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
                         Workflow.randomUUID().toString(), snapshot, databases.targetUrlRef(), jobs)),
             r -> r.tables() + " tables, " + ByteSize.format(r.bytes()));
       } catch (TemporalFailure e) {
-        if (!Failures.isScheduleToStartTimeout(e) || attempt == MAX_SNAPSHOT_ATTEMPTS) {
+        boolean hostLost = Failures.isScheduleToStartTimeout(e);
+        boolean filesLost = Errors.SNAPSHOT_MISSING.equals(Failures.type(e));
+        if (!(hostLost || filesLost) || attempt == MAX_SNAPSHOT_ATTEMPTS) {
           throw e;
         }
         record.note(
-            "no worker took the restore on "
-                + snapshot.hostTaskQueue()
-                + "; snapshot files may remain there in "
-                + snapshot.directory()
-                + "; taking a new snapshot");
+            hostLost
+                ? "no worker took the restore on "
+                    + snapshot.hostTaskQueue()
+                    + "; snapshot files may remain there in "
+                    + snapshot.directory()
+                    + "; taking a new snapshot"
+                : snapshot.hostTaskQueue() + " no longer has the snapshot; taking a new one");
         snapshot = null;
       }
     }

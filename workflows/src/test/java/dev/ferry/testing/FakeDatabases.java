@@ -33,6 +33,8 @@ public class FakeDatabases
   public volatile RuntimeException preflightFailure;
   public volatile RuntimeException snapshotFailure;
   public volatile RuntimeException restoreFailure;
+  /** Failures for the next restores, one each, before {@link #restoreFailure} applies. */
+  public final java.util.Queue<RuntimeException> nextRestoreFailures = new java.util.concurrent.ConcurrentLinkedQueue<>();
   public volatile RuntimeException verifyFailure;
   public volatile VerificationReport verification =
       new VerificationReport(
@@ -113,6 +115,10 @@ public class FakeDatabases
         Thread.currentThread().interrupt();
         throw new IllegalStateException(e);
       }
+    }
+    RuntimeException next = nextRestoreFailures.poll();
+    if (next != null) {
+      throw next;
     }
     if (restoreFailure != null) {
       throw restoreFailure;

@@ -405,6 +405,39 @@ class MigrationWorkflowTest {
     assertThat(counts).containsEntry("dumpDatabase", 2L).containsEntry("restoreDatabase", 1L);
   }
 
+  @Test
+  void snapshotFilesMissingOnTheirHost_makeFerryTakeANewSnapshot() {
+    databases.nextRestoreFailures.add(
+        ApplicationFailure.newNonRetryableFailure("the snapshot /x is not on this host", Errors.SNAPSHOT_MISSING));
+    MigrationWorkflow run = start(Runbooks.shop());
+    awaitGate(run, "start");
+    run.decide(approve("start", APPROVER));
+
+    RunStatus result = resultOf(run);
+
+    assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(step(result, "snapshot").attempts()).isEqualTo(2);
+    assertThat(step(result, "restore").attempts()).isEqualTo(2);
+    assertThat(result.notes()).singleElement().asString().contains("no longer has the snapshot");
+  }
+
+  @Test
+  void snapshotFilesMissingEveryTime_failsAfterThreeSnapshots() {
+    for (int i = 0; i < 3; i++) {
+      databases.nextRestoreFailures.add(
+          ApplicationFailure.newNonRetryableFailure("the snapshot /x is not on this host", Errors.SNAPSHOT_MISSING));
+    }
+    MigrationWorkflow run = start(Runbooks.shop());
+    awaitGate(run, "start");
+    run.decide(approve("start", APPROVER));
+
+    assertThatThrownBy(() -> resultOf(run))
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.SNAPSHOT_MISSING));
+    assertThat(step(run.status(), "snapshot").attempts()).isEqualTo(3);
+  }
+
   private MigrationWorkflow start(Runbook runbook) {
     MigrationWorkflow run =
         client.newWorkflowStub(

@@ -7,6 +7,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Resolves the runbook's database references and opens JDBC connections, turning what the
@@ -14,6 +16,7 @@ import java.sql.Statement;
  * final, a refused or dropped connection is retried.
  */
 public class Databases {
+  private static final Logger log = LoggerFactory.getLogger(Databases.class);
   public static final String SOURCE = "source";
   public static final String TARGET = "target";
 
@@ -65,6 +68,15 @@ public class Databases {
       }
     } catch (SQLException e) {
       throw failure(endpoint, e);
+    }
+  }
+
+  /** {@link #terminateSessions}, best effort: for clean-up after a failure, which must not mask it. */
+  public void terminateSessionsQuietly(Endpoint endpoint, String applicationName) {
+    try {
+      terminateSessions(endpoint, applicationName);
+    } catch (RuntimeException e) {
+      log.warn("could not end the sessions of {} on {}: {}", applicationName, endpoint.describe(), e.getMessage());
     }
   }
 

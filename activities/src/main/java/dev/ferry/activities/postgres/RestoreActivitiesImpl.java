@@ -38,8 +38,9 @@ public class RestoreActivitiesImpl implements RestoreActivities {
     Snapshot snapshot = request.snapshot();
     Path directory = Path.of(snapshot.directory());
     if (store.finished(directory).isEmpty()) {
+      // This host lost it (a new disk under the same host name): the workflow takes a new one.
       throw ApplicationFailure.newNonRetryableFailure(
-          "the snapshot " + directory + " is not on this host or is incomplete", Errors.RESTORE_FAILED);
+          "the snapshot " + directory + " is not on this host", Errors.SNAPSHOT_MISSING);
     }
     Endpoint target = databases.resolve(Databases.TARGET, request.targetUrlRef());
     String workflowId = context.getInfo().getWorkflowId();
@@ -85,18 +86,14 @@ public class RestoreActivitiesImpl implements RestoreActivities {
         throw ToolErrors.classify("pg_restore", target, outcome, Errors.RESTORE_FAILED);
       }
     } catch (IOException e) {
-      throw ApplicationFailure.newFailure(
+      throw ApplicationFailure.newNonRetryableFailure(
           "pg_restore could not start: " + e.getMessage(), Errors.TOOL_MISSING);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     } catch (RuntimeException e) {
-      // Cancelled or timed out while pg_restore ran: it is killed; end its sessions too.
-      try {
-        databases.terminateSessions(target, applicationName);
-      } catch (RuntimeException ignored) {
-        // Best effort: the next attempt ends them first anyway.
-      }
+      // Failed, cancelled or timed out while pg_restore ran: it is killed; end its sessions too.
+      databases.terminateSessionsQuietly(target, applicationName);
       throw e;
     }
     withTarget(target, RestoreClaim::release);

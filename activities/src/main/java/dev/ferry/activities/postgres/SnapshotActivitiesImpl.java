@@ -54,12 +54,6 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
 
     Endpoint source = databases.resolve(Databases.SOURCE, request.sourceUrlRef());
     String applicationName = applicationName("ferry-dump", context.getInfo().getWorkflowId());
-    // A pg_dump an earlier attempt of this run left running would keep writing into the
-    // directory, and loading the source: end it first.
-    int orphans = databases.terminateSessions(source, applicationName);
-    if (orphans > 0) {
-      log.warn("ended {} session(s) of an earlier pg_dump of this run", orphans);
-    }
     SnapshotStore.Lock lock;
     try {
       lock =
@@ -87,6 +81,12 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
       Endpoint source,
       String applicationName,
       Path directory) {
+    // A pg_dump an earlier attempt of this run left running (its worker died) would keep
+    // loading the source: end it before starting again.
+    int orphans = databases.terminateSessions(source, applicationName);
+    if (orphans > 0) {
+      log.warn("ended {} session(s) of an earlier pg_dump of this run", orphans);
+    }
     store.delete(directory);
     int tablesTotal = countTablesWithRows(source);
     int jobs = request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs();
@@ -115,7 +115,6 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
                       new Progress(
                           progress.done(), tablesTotal, SnapshotStore.sizeOf(directory), progress.current(), null)));
       if (!outcome.succeeded()) {
-        store.delete(directory);
         throw ToolErrors.classify("pg_dump", source, outcome, Errors.SNAPSHOT_FAILED);
       }
       int tables = countTableData(directory);
@@ -137,16 +136,8 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
       // Cancelled, timed out or failed: leave no partial dump of production data behind, and
       // no session on the source (one waiting for a lock would wait on after pg_dump died).
       store.delete(directory);
-      endSessionsQuietly(source, applicationName);
+      databases.terminateSessionsQuietly(source, applicationName);
       throw e;
-    }
-  }
-
-  private void endSessionsQuietly(Endpoint endpoint, String applicationName) {
-    try {
-      databases.terminateSessions(endpoint, applicationName);
-    } catch (RuntimeException e) {
-      log.warn("could not end the sessions of {} on {}: {}", applicationName, endpoint.describe(), e.getMessage());
     }
   }
 

@@ -99,6 +99,18 @@ class RestoreActivitiesTest extends ShopDatabaseTest {
   }
 
   @Test
+  void snapshotThisHostDoesNotHave_isReportedMissingSoTheWorkflowTakesANewOne() {
+    Snapshot elsewhere = new Snapshot(Harness.HOST_QUEUE, workDir.resolve("snapshots/gone/k").toString(), 1, 1);
+
+    assertFailure(
+        () -> harness.restore(elsewhere),
+        f -> {
+          assertThat(f.getType()).isEqualTo(Errors.SNAPSHOT_MISSING);
+          assertThat(f.getOriginalMessage()).contains("is not on this host");
+        });
+  }
+
+  @Test
   void restore_endsAnOrphanedPgRestoreOfTheSameRunFirst() throws Exception {
     Snapshot snapshot = harness.dump();
     try (Connection orphan = TestCluster.TARGET.connect(shop.target)) {
