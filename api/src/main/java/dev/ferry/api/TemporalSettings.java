@@ -28,12 +28,4 @@ public class TemporalSettings {
   public String getTaskQueue() {
     return taskQueue;
   }
-
-  public TemporalSettings withAddress(String newAddress) {
-    TemporalSettings s = new TemporalSettings();
-    s.address = newAddress;
-    s.namespace = namespace;
-    s.taskQueue = taskQueue;
-    return s;
-  }
 }

@@ -75,10 +75,6 @@ public final class DevStack implements AutoCloseable {
     return apiPort;
   }
 
-  public FerryWorker worker() {
-    return worker;
-  }
-
   @Override
   public void close() throws Exception {
     api.stop();

@@ -32,12 +32,10 @@ public final class FerryWorker implements AutoCloseable {
 
   private final WorkflowServiceStubs stubs;
   private final WorkerFactory factory;
-  private final WorkerSettings settings;
 
-  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, WorkerSettings settings) {
+  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory) {
     this.stubs = stubs;
     this.factory = factory;
-    this.settings = settings;
   }
 
   /**
@@ -86,11 +84,7 @@ public final class FerryWorker implements AutoCloseable {
         settings.temporalAddress(),
         settings.namespace(),
         store.root());
-    return new FerryWorker(stubs, factory, settings);
-  }
-
-  public WorkerSettings settings() {
-    return settings;
+    return new FerryWorker(stubs, factory);
   }
 
   /** Stops polling, lets running activities finish for a while, then disconnects. */

@@ -13,12 +13,10 @@ import java.time.Duration;
  * coming up; the health check says when it is not reachable) and closed with the application.
  */
 public class TemporalConnection implements Managed {
-  private final TemporalSettings settings;
   private final WorkflowServiceStubs stubs;
   private final WorkflowClient client;
 
   public TemporalConnection(TemporalSettings settings) {
-    this.settings = settings;
     this.stubs =
         WorkflowServiceStubs.newServiceStubs(
             WorkflowServiceStubsOptions.newBuilder()
@@ -36,10 +34,6 @@ public class TemporalConnection implements Managed {
 
   public WorkflowServiceStubs stubs() {
     return stubs;
-  }
-
-  public TemporalSettings settings() {
-    return settings;
   }
 
   @Override
