@@ -195,9 +195,7 @@ class MigrationWorkflowTest {
   @Test
   void secondDecisionOnADecidedGate_refusedAndHarmless() throws Exception {
     databases.holdRestore();
-    MigrationWorkflow run = start(Runbooks.shop());
-    awaitGate(run, "start");
-    run.decide(approve("start", APPROVER));
+    MigrationWorkflow run = startApproved();
     assertThat(databases.awaitRestoreStarted()).isTrue();
 
     assertRefused(
@@ -299,9 +297,7 @@ class MigrationWorkflowTest {
     databases.restoreFailure =
         ApplicationFailure.newNonRetryableFailure(
             "pg_restore stopped: ERROR: type \"citext\" does not exist", Errors.RESTORE_FAILED);
-    MigrationWorkflow run = start(Runbooks.shop());
-    awaitGate(run, "start");
-    run.decide(approve("start", APPROVER));
+    MigrationWorkflow run = startApproved();
 
     assertThatThrownBy(() -> resultOf(run))
         .cause()
@@ -324,9 +320,7 @@ class MigrationWorkflowTest {
                 new TableComparison("public.orders", 20000, 19999, false),
                 new TableComparison("sales.\"Refunds\"", 10, -1, false)),
             2);
-    MigrationWorkflow run = start(Runbooks.shop());
-    awaitGate(run, "start");
-    run.decide(approve("start", APPROVER));
+    MigrationWorkflow run = startApproved();
 
     assertThatThrownBy(() -> resultOf(run))
         .cause()
@@ -367,9 +361,7 @@ class MigrationWorkflowTest {
   @Test
   void cancellationDuringRestore_stillDiscardsTheSnapshot() throws Exception {
     databases.holdRestore();
-    MigrationWorkflow run = start(Runbooks.shop());
-    awaitGate(run, "start");
-    run.decide(approve("start", APPROVER));
+    MigrationWorkflow run = startApproved();
     assertThat(databases.awaitRestoreStarted()).isTrue();
 
     WorkflowStub.fromTyped(run).cancel();
@@ -390,9 +382,7 @@ class MigrationWorkflowTest {
   @Test
   void snapshotHostThatStopsServing_makesFerryTakeANewSnapshotElsewhere() {
     databases.snapshotsOnHosts("ferry-host-gone");
-    MigrationWorkflow run = start(Runbooks.shop());
-    awaitGate(run, "start");
-    run.decide(approve("start", APPROVER));
+    MigrationWorkflow run = startApproved();
 
     RunStatus result = resultOf(run);
 
@@ -409,9 +399,7 @@ class MigrationWorkflowTest {
   void snapshotFilesMissingOnTheirHost_makeFerryTakeANewSnapshot() {
     databases.nextRestoreFailures.add(
         ApplicationFailure.newNonRetryableFailure("the snapshot /x is not on this host", Errors.SNAPSHOT_MISSING));
-    MigrationWorkflow run = start(Runbooks.shop());
-    awaitGate(run, "start");
-    run.decide(approve("start", APPROVER));
+    MigrationWorkflow run = startApproved();
 
     RunStatus result = resultOf(run);
 
@@ -427,9 +415,7 @@ class MigrationWorkflowTest {
       databases.nextRestoreFailures.add(
           ApplicationFailure.newNonRetryableFailure("the snapshot /x is not on this host", Errors.SNAPSHOT_MISSING));
     }
-    MigrationWorkflow run = start(Runbooks.shop());
-    awaitGate(run, "start");
-    run.decide(approve("start", APPROVER));
+    MigrationWorkflow run = startApproved();
 
     assertThatThrownBy(() -> resultOf(run))
         .cause()
@@ -447,6 +433,14 @@ class MigrationWorkflowTest {
                 .setWorkflowId("migration-shop-" + (++runs))
                 .build());
     WorkflowClient.start(run::run, new MigrationRequest(runbook, OPERATOR));
+    return run;
+  }
+
+  /** A shop run whose start gate the approver has opened. */
+  private MigrationWorkflow startApproved() {
+    MigrationWorkflow run = start(Runbooks.shop());
+    awaitGate(run, "start");
+    run.decide(approve("start", APPROVER));
     return run;
   }
 

@@ -59,12 +59,10 @@ class SnapshotActivitiesTest extends ShopDatabaseTest {
   @Test
   void dumpWhosePgDumpIsKilled_failsRetryableAndLeavesNoPartialDump() throws Exception {
     try (Connection locker = holdTableLock()) {
-      Path dir = harness.store.directoryFor(Harness.WORKFLOW_ID, harness.snapshotKey);
+      Path dir = snapshotDirectory();
       CompletableFuture<Snapshot> dump = CompletableFuture.supplyAsync(harness::dump);
-      ProcessHandle pgDump =
-          Eventually.get("pg_dump to start", () -> Harness.toolWorkingOn(dir), java.util.Optional::isPresent).get();
 
-      pgDump.destroyForcibly();
+      runningPgDump(dir).destroyForcibly();
 
       assertThatThrownBy(dump::join)
           .rootCause()
@@ -82,9 +80,9 @@ class SnapshotActivitiesTest extends ShopDatabaseTest {
   @Test
   void cancelledDump_stopsPgDumpAndLeavesNoPartialDump() throws Exception {
     try (Connection locker = holdTableLock()) {
-      Path dir = harness.store.directoryFor(Harness.WORKFLOW_ID, harness.snapshotKey);
+      Path dir = snapshotDirectory();
       CompletableFuture<Snapshot> dump = CompletableFuture.supplyAsync(harness::dump);
-      Eventually.get("pg_dump to start", () -> Harness.toolWorkingOn(dir), java.util.Optional::isPresent);
+      runningPgDump(dir);
 
       harness.env.requestCancelActivity();
 
@@ -145,6 +143,16 @@ class SnapshotActivitiesTest extends ShopDatabaseTest {
                 assertThat(f.getOriginalMessage()).startsWith("source (env:FERRY_SOURCE_URL → ferry@127.0.0.1:1/shop)");
               });
     }
+  }
+
+  private Path snapshotDirectory() {
+    return harness.store.directoryFor(Harness.WORKFLOW_ID, harness.snapshotKey);
+  }
+
+  /** The pg_dump writing into {@code dir}, once it has started. */
+  private static ProcessHandle runningPgDump(Path dir) {
+    return Eventually.get("pg_dump to start", () -> Harness.toolWorkingOn(dir), java.util.Optional::isPresent)
+        .orElseThrow();
   }
 
   /** An open transaction holding a lock pg_dump must wait for: the dump stays alive until closed. */

@@ -3,10 +3,8 @@ package dev.ferry.api.resources;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.api.FerryApplication;
-import dev.ferry.api.auth.ApiAuth;
-import dev.ferry.api.errors.ErrorMappers;
 import dev.ferry.api.temporal.RunGateway;
+import dev.ferry.api.testing.ApiResources;
 import dev.ferry.api.testing.CountingStarts;
 import dev.ferry.api.testing.TestUsers;
 import dev.ferry.testing.Eventually;
@@ -14,7 +12,6 @@ import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.Runbooks;
 import dev.ferry.workflow.MigrationWorkflow;
 import dev.ferry.workflow.MigrationWorkflowImpl;
-import io.dropwizard.jackson.Jackson;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import io.dropwizard.testing.junit5.ResourceExtension;
 import io.temporal.client.WorkflowClientOptions;
@@ -55,13 +52,7 @@ class RunsResourceTest {
   }
 
   static ResourceExtension resource() {
-    ResourceExtension.Builder builder =
-        ResourceExtension.builder()
-            .setMapper(FerryApplication.configure(Jackson.newObjectMapper()))
-            .addResource(new RunsResource(new RunGateway(TEMPORAL.getWorkflowClient(), "ferry")));
-    ApiAuth.jerseyComponents(TestUsers.ALL).forEach(builder::addProvider);
-    ErrorMappers.all().forEach(builder::addProvider);
-    return builder.build();
+    return ApiResources.runs(new RunGateway(TEMPORAL.getWorkflowClient(), "ferry"));
   }
 
   @AfterAll

@@ -3,13 +3,10 @@ package dev.ferry.api.resources;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.api.FerryApplication;
-import dev.ferry.api.auth.ApiAuth;
-import dev.ferry.api.errors.ErrorMappers;
 import dev.ferry.api.temporal.RunGateway;
+import dev.ferry.api.testing.ApiResources;
 import dev.ferry.api.testing.TestUsers;
 import dev.ferry.testing.Runbooks;
-import io.dropwizard.jackson.Jackson;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import io.dropwizard.testing.junit5.ResourceExtension;
 import io.temporal.client.WorkflowClient;
@@ -49,13 +46,7 @@ class RunsResourceUnavailableTest {
   }
 
   static ResourceExtension resource(RunGateway gateway) {
-    ResourceExtension.Builder builder =
-        ResourceExtension.builder()
-            .setMapper(FerryApplication.configure(Jackson.newObjectMapper()))
-            .addResource(new RunsResource(gateway));
-    ApiAuth.jerseyComponents(TestUsers.ALL).forEach(builder::addProvider);
-    ErrorMappers.all().forEach(builder::addProvider);
-    return builder.build();
+    return ApiResources.runs(gateway);
   }
 
   @AfterAll
