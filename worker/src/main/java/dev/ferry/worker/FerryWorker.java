@@ -1,11 +1,13 @@
 package dev.ferry.worker;
 
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.FreezeActivitiesImpl;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.PreflightActivitiesImpl;
 import dev.ferry.activities.postgres.RestoreActivitiesImpl;
 import dev.ferry.activities.postgres.SnapshotActivitiesImpl;
 import dev.ferry.activities.postgres.SnapshotStore;
+import dev.ferry.activities.postgres.SequenceActivitiesImpl;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.workflow.MigrationWorkflowImpl;
@@ -71,7 +73,11 @@ public final class FerryWorker implements AutoCloseable {
     Worker shared = factory.newWorker(settings.taskQueue(), options);
     shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     shared.registerActivitiesImplementations(
-        new PreflightActivitiesImpl(databases, tools), snapshots, new VerifyActivitiesImpl(databases));
+        new PreflightActivitiesImpl(databases, tools),
+        snapshots,
+        new VerifyActivitiesImpl(databases),
+        new FreezeActivitiesImpl(databases),
+        new SequenceActivitiesImpl(databases));
 
     Worker host = factory.newWorker(settings.hostTaskQueue(), options);
     host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.testing.Eventually;
-import dev.ferry.testing.postgres.ShopDatabases;
+import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -40,13 +40,13 @@ class EndToEndTest {
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir static Path workDir;
-  static ShopDatabases shop;
+  static MigrationDatabases shop;
   static DevStack stack;
   static int temporalPort;
 
   @BeforeAll
   static void startStack() throws Exception {
-    shop = ShopDatabases.create();
+    shop = MigrationDatabases.shop();
     temporalPort = freePort();
     System.setProperty("dw.server.applicationConnectors[0].port", "0");
     System.setProperty("dw.server.adminConnectors[0].port", "0");
@@ -89,6 +89,11 @@ class EndToEndTest {
     assertThat(done.path("verification").path("tables").findValuesAsText("table"))
         .containsExactly("billing.invoices", "public.customers", "public.order_items", "public.orders", "public.products");
     assertThat(done.path("steps").findValuesAsText("state")).containsOnly("DONE");
+    assertThat(done.path("verification").path("sequences").findValuesAsText("sequence")).contains("billing.invoice_number_seq");
+    assertThat(done.path("preflight").path("audit").path("sequences").get(0).asText())
+        .isEqualTo("billing.invoice_number_seq → billing.invoices.number");
+    // The source was frozen for the copy and takes writes again.
+    TestCluster.SOURCE.execute(shop.source, "UPDATE products SET price_cents = price_cents WHERE id = 1");
 
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM order_items")).isEqualTo(60000);
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT last_value FROM billing.invoice_number_seq")).isEqualTo(115999);
@@ -128,7 +133,8 @@ class EndToEndTest {
     assertThat(failed.path("failure").asText())
         .startsWith("preflight: target (env:FERRY_UNREACHABLE_URL → ferry@127.0.0.1:1/shop): cannot connect");
     assertThat(preflightAttempts(runId)).isEqualTo(4);
-    assertThat(failed.path("steps").findValuesAsText("state")).containsExactly("FAILED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED");
+    assertThat(failed.path("steps").findValuesAsText("state"))
+        .containsExactly("FAILED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED");
   }
 
   private static String runbookWithTarget(String reference) {

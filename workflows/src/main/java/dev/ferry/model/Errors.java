@@ -33,6 +33,14 @@ public final class Errors {
   public static final String RESTORE_FAILED = "RestoreFailed";
   /** Source and target differ after the restore. */
   public static final String VERIFICATION_FAILED = "VerificationFailed";
+  /** The source uses an extension the target server cannot install. Final. */
+  public static final String EXTENSION_UNAVAILABLE = "ExtensionUnavailable";
+  /** A database has too few free connection slots for the run's parallel jobs. Retryable. */
+  public static final String NO_CONNECTION_SLOTS = "NoConnectionSlots";
+  /** A source sequence has no counterpart on the target. Final. */
+  public static final String SEQUENCE_MISSING = "SequenceMissing";
+  /** The credential may not make the source read-only (not the database's owner). Final. */
+  public static final String FREEZE_REFUSED = "FreezeRefused";
   /** A step failed for a reason Ferry does not classify further. */
   public static final String STEP_FAILED = "StepFailed";
 
@@ -48,7 +56,10 @@ public final class Errors {
           SNAPSHOT_FAILED,
           SNAPSHOT_MISSING,
           RESTORE_FAILED,
-          VERIFICATION_FAILED);
+          VERIFICATION_FAILED,
+          EXTENSION_UNAVAILABLE,
+          SEQUENCE_MISSING,
+          FREEZE_REFUSED);
 
   private Errors() {}
 }

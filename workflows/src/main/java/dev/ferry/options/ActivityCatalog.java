@@ -80,7 +80,18 @@ public final class ActivityCatalog {
         .build();
   }
 
-  /** Row counts on both sides: long on big databases, heartbeated per table. */
+  /**
+   * Freeze and unfreeze the source, and sync sequences: a few statements each, retried a few
+   * times. As compensations they must not give up early on a blip.
+   */
+  public static ActivityOptions sourceChanges() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(5))
+        .setRetryOptions(QUICK_RETRIES)
+        .build();
+  }
+
+  /** Checksums on both sides: long on big databases, heartbeated every few seconds. */
   public static ActivityOptions verify() {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(Duration.ofHours(12))

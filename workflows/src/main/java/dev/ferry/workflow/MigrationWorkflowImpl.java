@@ -1,7 +1,9 @@
 package dev.ferry.workflow;
 
+import dev.ferry.activity.FreezeActivities;
 import dev.ferry.activity.PreflightActivities;
 import dev.ferry.activity.RestoreActivities;
+import dev.ferry.activity.SequenceActivities;
 import dev.ferry.activity.SnapshotActivities;
 import dev.ferry.activity.VerifyActivities;
 import dev.ferry.model.ByteSize;
@@ -20,8 +22,10 @@ import dev.ferry.model.database.RestoreRequest;
 import dev.ferry.model.database.RestoreResult;
 import dev.ferry.model.database.Snapshot;
 import dev.ferry.model.database.SnapshotRequest;
-import dev.ferry.model.database.TableComparison;
+import dev.ferry.model.database.FreezeResult;
+import dev.ferry.model.database.SequenceSync;
 import dev.ferry.model.database.VerificationReport;
+import dev.ferry.model.database.VerifyRequest;
 import dev.ferry.model.runbook.Gates;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.options.ActivityCatalog;
@@ -35,12 +39,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 
 /**
- * The single-phase strategy: preflight → gate {@code start} → snapshot → restore → verify →
- * discard the snapshot. Nothing changes in the world before the start gate is approved.
+ * The single-phase strategy: preflight → gate {@code start} → freeze the source → snapshot →
+ * restore → verify → sync sequences → unfreeze the source → discard the snapshot. Nothing
+ * changes in the world before the start gate is approved; a failure or cancellation after the
+ * freeze unfreezes the source and deletes the dump.
  */
 public class MigrationWorkflowImpl implements MigrationWorkflow {
   private static final Logger log = Workflow.getLogger(MigrationWorkflowImpl.class);
@@ -53,6 +58,10 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       Workflow.newActivityStub(SnapshotActivities.class, ActivityCatalog.snapshot());
   private final VerifyActivities verify =
       Workflow.newActivityStub(VerifyActivities.class, ActivityCatalog.verify());
+  private final FreezeActivities freeze =
+      Workflow.newActivityStub(FreezeActivities.class, ActivityCatalog.sourceChanges());
+  private final SequenceActivities sequences =
+      Workflow.newActivityStub(SequenceActivities.class, ActivityCatalog.sourceChanges());
 
   private final Duration hostWait;
   private final RunRecord record = new RunRecord(Steps.SINGLE_PHASE);
@@ -63,6 +72,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private Snapshot snapshot;
   private RestoreResult restoreResult;
   private VerificationReport verification;
+  /** Set once the freeze step starts: from then on, failure and cancellation unfreeze. */
+  private boolean freezeStarted;
 
   public MigrationWorkflowImpl() {
     this(ActivityCatalog.HOST_WAIT);
@@ -96,30 +107,35 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
         return status();
       }
 
+      // From here on the app cannot write to the source: the snapshot is the whole truth.
+      freezeStarted = true;
+      step(Steps.FREEZE_SOURCE, () -> freeze.freezeSource(databases.sourceUrlRef()), this::describeFreeze);
+
       restoreResult = snapshotAndRestore(databases, jobs);
 
       verification =
-          step(Steps.VERIFY, () -> verify.compareRowCounts(databases), this::describeVerification);
+          step(Steps.VERIFY, () -> verify.verifyDatabases(new VerifyRequest(databases, jobs)), VerificationReport::summary);
       if (verification.mismatches() > 0) {
-        record.failed(Steps.VERIFY, now(), describeVerification(verification));
+        record.failed(Steps.VERIFY, now(), verification.summary());
         throw ApplicationFailure.newNonRetryableFailure(
-            "verification failed: " + describeVerification(verification),
-            Errors.VERIFICATION_FAILED);
+            "verification failed: " + verification.summary(), Errors.VERIFICATION_FAILED);
       }
+      step(Steps.SYNC_SEQUENCES, () -> sequences.syncSequences(databases), MigrationWorkflowImpl::describeSequences);
+      unfreezeSource(databases);
       discardSnapshot();
       record.finish(RunState.SUCCEEDED, now(), null);
       return status();
     } catch (TemporalFailure e) {
       if (CancellationScope.current().isCancelRequested()) {
         record.interruptRunning(now(), "cancelled");
-        Workflow.newDetachedCancellationScope(this::discardSnapshot).run();
+        Workflow.newDetachedCancellationScope(() -> undo(databases)).run();
         record.skipRemaining("the run was cancelled");
         record.finish(RunState.CANCELLED, now(), null);
         throw e instanceof CanceledFailure ? e : new CanceledFailure("the run was cancelled");
       }
       String failure = record.phase() + ": " + Failures.describe(e);
       record.interruptRunning(now(), Failures.describe(e));
-      Workflow.newDetachedCancellationScope(this::discardSnapshot).run();
+      Workflow.newDetachedCancellationScope(() -> undo(databases)).run();
       record.skipRemaining("an earlier step failed");
       record.finish(RunState.FAILED, now(), failure);
       log.error("run failed: {}", failure);
@@ -190,6 +206,47 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
     return decision;
   }
 
+  /** After a failure or cancellation: the source takes writes again, the dump is deleted. */
+  private void undo(DatabasePair databases) {
+    if (freezeStarted) {
+      try {
+        unfreezeSource(databases);
+      } catch (TemporalFailure e) {
+        record.note(
+            "could not make the source writable again: " + Failures.describe(e)
+                + "; run ALTER DATABASE ... RESET default_transaction_read_only on it by hand");
+      }
+    }
+    discardSnapshot();
+  }
+
+  private void unfreezeSource(DatabasePair databases) {
+    if (preflightReport.source().readOnly()) {
+      record.skip(Steps.UNFREEZE_SOURCE, "the source was read-only before the run; it stays so");
+      return;
+    }
+    step(
+        Steps.UNFREEZE_SOURCE,
+        () -> {
+          freeze.unfreezeSource(databases.sourceUrlRef());
+          return null;
+        },
+        nothing -> "the source takes writes again");
+    freezeStarted = false;
+  }
+
+  private String describeFreeze(FreezeResult result) {
+    return "source read-only; " + result.sessionsEnded() + " open session(s) ended"
+        + (result.sessionsLeft().isEmpty() ? ""
+            : "; " + result.sessionsLeft().size() + " session(s) of other roles could not be ended and may"
+                + " still write until they reconnect: " + String.join(", ", result.sessionsLeft()));
+  }
+
+  private static String describeSequences(SequenceSync sync) {
+    return sync.set() + " set, " + sync.alreadyCurrent() + " already current"
+        + (sync.aheadOnTarget().isEmpty() ? "" : "; ahead on the target, left: " + String.join(", ", sync.aheadOnTarget()));
+  }
+
   /** Deletes the dump files: they hold production data. Best effort; a leftover is noted. */
   private void discardSnapshot() {
     if (snapshot == null) {
@@ -248,30 +305,6 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
         + ", "
         + facts.tables()
         + " tables)";
-  }
-
-  private String describeVerification(VerificationReport report) {
-    if (report.mismatches() == 0) {
-      return report.tables().size() + " tables, every row count equal";
-    }
-    return report.mismatches()
-        + " of "
-        + report.tables().size()
-        + " tables differ: "
-        + report.tables().stream()
-            .filter(t -> !t.matches())
-            .map(MigrationWorkflowImpl::describeMismatch)
-            .collect(Collectors.joining(", "));
-  }
-
-  private static String describeMismatch(TableComparison t) {
-    if (t.targetRows() < 0) {
-      return t.table() + " (missing on target)";
-    }
-    if (t.sourceRows() < 0) {
-      return t.table() + " (only on target)";
-    }
-    return t.table() + " (source " + t.sourceRows() + " rows, target " + t.targetRows() + ")";
   }
 
   @Override

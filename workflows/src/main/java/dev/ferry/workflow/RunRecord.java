@@ -50,6 +50,13 @@ final class RunRecord {
         .forEach(s -> end(s.name, StepState.FAILED, at, reason));
   }
 
+  /** Marks one step as skipped, with the reason. */
+  void skip(String name, String reason) {
+    Step step = step(name);
+    step.state = StepState.SKIPPED;
+    step.detail = reason;
+  }
+
   /** Marks every step that has not started as skipped, with the reason. */
   void skipRemaining(String reason) {
     steps.values().stream()

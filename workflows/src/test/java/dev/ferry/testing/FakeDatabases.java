@@ -1,11 +1,18 @@
 package dev.ferry.testing;
 
+import dev.ferry.activity.FreezeActivities;
 import dev.ferry.activity.PreflightActivities;
 import dev.ferry.activity.RestoreActivities;
+import dev.ferry.activity.SequenceActivities;
 import dev.ferry.activity.SnapshotActivities;
 import dev.ferry.activity.VerifyActivities;
 import dev.ferry.model.database.DatabaseFacts;
 import dev.ferry.model.database.DatabasePair;
+import dev.ferry.model.database.FreezeResult;
+import dev.ferry.model.database.SequenceComparison;
+import dev.ferry.model.database.SequenceSync;
+import dev.ferry.model.database.SourceAudit;
+import dev.ferry.model.database.VerifyRequest;
 import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.RestoreRequest;
 import dev.ferry.model.database.RestoreResult;
@@ -25,7 +32,12 @@ import java.util.concurrent.TimeUnit;
  * fails where a test tells it to, and can hold the restore until a test releases it.
  */
 public class FakeDatabases
-    implements PreflightActivities, SnapshotActivities, RestoreActivities, VerifyActivities {
+    implements PreflightActivities,
+        SnapshotActivities,
+        RestoreActivities,
+        VerifyActivities,
+        FreezeActivities,
+        SequenceActivities {
   public static final String HOST_QUEUE = "ferry-host-a";
 
   private final List<String> calls = new ArrayList<>();
@@ -36,12 +48,18 @@ public class FakeDatabases
   /** Failures for the next restores, one each, before {@link #restoreFailure} applies. */
   public final java.util.Queue<RuntimeException> nextRestoreFailures = new java.util.concurrent.ConcurrentLinkedQueue<>();
   public volatile RuntimeException verifyFailure;
+  public volatile RuntimeException freezeFailure;
+  public volatile RuntimeException unfreezeFailure;
+  public volatile RuntimeException sequenceFailure;
+  /** Whether preflight reports the source as read-only before the run. */
+  public volatile boolean sourceReadOnly;
   public volatile VerificationReport verification =
-      new VerificationReport(
+      VerificationReport.of(
           List.of(
-              new TableComparison("public.customers", 5000, 5000, true),
-              new TableComparison("public.orders", 20000, 20000, true)),
-          0);
+              matching("public.customers", 5000),
+              matching("public.orders", 20000)),
+          List.of(new SequenceComparison("public.orders_id_seq", 20001L, 20001L, true)),
+          List.of());
   private volatile CountDownLatch restoreHeld;
   private final CountDownLatch restoreStarted = new CountDownLatch(1);
 
@@ -80,9 +98,12 @@ public class FakeDatabases
       throw preflightFailure;
     }
     return new PreflightReport(
-        new DatabaseFacts("ferry@heroku:5432/shop", "15.20", 150020, 12_345_678, 2, 2),
-        new DatabaseFacts("ferry@rds:5432/shop", "15.20", 150020, 7_654_321, 0, 0),
+        new DatabaseFacts("ferry@heroku:5432/shop", "15.20", 150020, 12_345_678, 2, 2, sourceReadOnly, 90),
+        new DatabaseFacts("ferry@rds:5432/shop", "15.20", 150020, 7_654_321, 0, 0, false, 90),
         "pg_dump (PostgreSQL) 15.20",
+        new SourceAudit(
+            List.of(), List.of(), List.of(), List.of(), 0, List.of(), List.of(),
+            new SourceAudit.LogicalReplication(false, "replica", "wal_level is replica, not logical")),
         List.of());
   }
 
@@ -127,11 +148,42 @@ public class FakeDatabases
   }
 
   @Override
-  public VerificationReport compareRowCounts(DatabasePair databases) {
-    called("compareRowCounts");
+  public VerificationReport verifyDatabases(VerifyRequest request) {
+    called("verifyDatabases");
     if (verifyFailure != null) {
       throw verifyFailure;
     }
     return verification;
+  }
+
+  @Override
+  public FreezeResult freezeSource(String sourceUrlRef) {
+    called("freezeSource");
+    if (freezeFailure != null) {
+      throw freezeFailure;
+    }
+    return new FreezeResult(3, List.of());
+  }
+
+  @Override
+  public void unfreezeSource(String sourceUrlRef) {
+    called("unfreezeSource");
+    if (unfreezeFailure != null) {
+      throw unfreezeFailure;
+    }
+  }
+
+  @Override
+  public SequenceSync syncSequences(DatabasePair databases) {
+    called("syncSequences");
+    if (sequenceFailure != null) {
+      throw sequenceFailure;
+    }
+    return new SequenceSync(1, 0, List.of());
+  }
+
+  /** A table whose two sides agree, in one chunk. */
+  public static TableComparison matching(String table, long rows) {
+    return new TableComparison(table, rows, rows, "primary key range", 1, 0, List.of(), true);
   }
 }

@@ -7,6 +7,7 @@ import dev.ferry.model.GateDecision;
 import dev.ferry.model.MigrationRequest;
 import dev.ferry.model.RunStatus;
 import dev.ferry.model.Verdict;
+import dev.ferry.model.database.ChunkMismatch;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.testing.Eventually;
@@ -73,7 +74,13 @@ class MigrationWorkflowReplayTest {
         "single-phase-verification-failed",
         databases ->
             databases.verification =
-                new VerificationReport(List.of(new TableComparison("public.orders", 2, 1, false)), 1),
+                VerificationReport.of(
+                    List.of(
+                        new TableComparison(
+                            "public.orders", 2, 1, "primary key range", 1, 1,
+                            List.of(new ChunkMismatch("all rows", 2, 1)), false)),
+                    List.of(),
+                    List.of()),
         run -> run.decide(decision(Verdict.APPROVE)));
     record(
         "single-phase-snapshot-host-lost",

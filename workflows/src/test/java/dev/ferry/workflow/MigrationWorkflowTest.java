@@ -13,6 +13,9 @@ import dev.ferry.model.RunStatus;
 import dev.ferry.model.StepState;
 import dev.ferry.model.StepStatus;
 import dev.ferry.model.Verdict;
+import dev.ferry.model.database.ChunkMismatch;
+import dev.ferry.model.database.SchemaDifference;
+import dev.ferry.model.database.SequenceComparison;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.model.runbook.Runbook;
@@ -84,9 +87,12 @@ class MigrationWorkflowTest {
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple("preflight", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("gate:start", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("freeze-source", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("snapshot", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("restore", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("verify", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("sync-sequences", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("unfreeze-source", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("discard-snapshot", StepState.DONE));
     assertThat(result.steps()).allSatisfy(s -> assertThat(s.startedAt()).isNotNull());
     assertThat(result.steps()).allSatisfy(s -> assertThat(s.durationMillis()).isNotNull());
@@ -96,10 +102,13 @@ class MigrationWorkflowTest {
     assertThat(databases.calls())
         .containsExactly(
             "auditDatabases",
+            "freezeSource",
             "dumpDatabase",
             "restoreDatabase",
-            "compareRowCounts",
-            "discardSnapshot /tmp/ferry/snapshots/2");
+            "verifyDatabases",
+            "syncSequences",
+            "unfreezeSource",
+            "discardSnapshot /tmp/ferry/snapshots/3");
   }
 
   @Test
@@ -307,19 +316,79 @@ class MigrationWorkflowTest {
     assertThat(status.failure()).isEqualTo("restore: pg_restore stopped: ERROR: type \"citext\" does not exist");
     assertThat(step(status, "restore").state()).isEqualTo(StepState.FAILED);
     assertThat(step(status, "verify").state()).isEqualTo(StepState.SKIPPED);
+    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
     assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
-    assertThat(databases.calls()).last().asString().startsWith("discardSnapshot");
+    assertThat(databases.calls()).endsWith("unfreezeSource", "discardSnapshot /tmp/ferry/snapshots/3");
   }
 
   @Test
-  void verificationMismatch_failsTheRunNamingTheTable() {
+  void freezeFailure_failsTheRunTakesNoSnapshotAndUnfreezesWhatItMayHaveFrozen() {
+    databases.freezeFailure =
+        ApplicationFailure.newNonRetryableFailure(
+            "source: cannot make the database read-only: must be owner of database shop", Errors.FREEZE_REFUSED);
+    MigrationWorkflow run = startApproved();
+
+    assertThatThrownBy(() -> resultOf(run))
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.FREEZE_REFUSED));
+    RunStatus status = run.status();
+    assertThat(step(status, "freeze-source").state()).isEqualTo(StepState.FAILED);
+    assertThat(step(status, "snapshot").state()).isEqualTo(StepState.SKIPPED);
+    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
+    assertThat(databases.calls()).containsExactly("auditDatabases", "freezeSource", "unfreezeSource");
+  }
+
+  @Test
+  void sequenceSyncFailure_failsTheRunAndUnfreezesTheSource() {
+    databases.sequenceFailure =
+        ApplicationFailure.newNonRetryableFailure("target lacks public.orders_id_seq", Errors.SEQUENCE_MISSING);
+    MigrationWorkflow run = startApproved();
+
+    assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
+    RunStatus status = run.status();
+    assertThat(status.failure()).isEqualTo("sync-sequences: target lacks public.orders_id_seq");
+    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
+    assertThat(databases.calls()).endsWith("syncSequences", "unfreezeSource", "discardSnapshot /tmp/ferry/snapshots/3");
+  }
+
+  @Test
+  void unfreezeThatFailsAfterAFailure_isNotedForAPersonAndTheDumpStillGoes() {
+    databases.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
+    databases.unfreezeFailure = ApplicationFailure.newNonRetryableFailure("source: permission denied", Errors.FREEZE_REFUSED);
+    MigrationWorkflow run = startApproved();
+
+    assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
+    RunStatus status = run.status();
+    assertThat(status.failure()).isEqualTo("restore: pg_restore stopped");
+    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.FAILED);
+    assertThat(status.notes()).anySatisfy(n -> assertThat(n).contains("could not make the source writable again", "by hand"));
+    assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
+  }
+
+  @Test
+  void sourceReadOnlyBeforeTheRun_staysReadOnly() {
+    databases.sourceReadOnly = true;
+    MigrationWorkflow run = startApproved();
+
+    RunStatus result = resultOf(run);
+    assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(step(result, "unfreeze-source").state()).isEqualTo(StepState.SKIPPED);
+    assertThat(databases.calls()).doesNotContain("unfreezeSource");
+  }
+
+  @Test
+  void verificationMismatch_failsTheRunNamingTableChunkSequenceAndIndex() {
     databases.verification =
-        new VerificationReport(
+        VerificationReport.of(
             List.of(
-                new TableComparison("public.customers", 5000, 5000, true),
-                new TableComparison("public.orders", 20000, 19999, false),
-                new TableComparison("sales.\"Refunds\"", 10, -1, false)),
-            2);
+                FakeDatabases.matching("public.customers", 5000),
+                new TableComparison(
+                    "public.orders", 20000, 19999, "primary key range", 4, 1,
+                    List.of(new ChunkMismatch("id > 5000 and id <= 10000", 5000, 4999)), false),
+                TableComparison.oneSided("sales.\"Refunds\"", 10, -1)),
+            List.of(new SequenceComparison("public.orders_id_seq", 20001L, 19000L, false)),
+            List.of(new SchemaDifference("index", "public.orders_placed_at_idx", "CREATE INDEX ...", null)));
     MigrationWorkflow run = startApproved();
 
     assertThatThrownBy(() -> resultOf(run))
@@ -329,13 +398,19 @@ class MigrationWorkflowTest {
             f -> {
               assertThat(f.getType()).isEqualTo(Errors.VERIFICATION_FAILED);
               assertThat(f.getOriginalMessage())
-                  .contains("public.orders (source 20000 rows, target 19999)")
-                  .contains("sales.\"Refunds\" (missing on target)");
+                  .contains("public.orders: 1 of 4 chunk(s) differ")
+                  .contains("id > 5000 and id <= 10000 [source 5000, target 4999 rows]")
+                  .contains("sales.\"Refunds\": missing on target")
+                  .contains("sequence public.orders_id_seq: behind on target (source next 20001, target next 19000)")
+                  .contains("index public.orders_placed_at_idx missing on target");
             });
     RunStatus status = run.status();
-    assertThat(status.verification().mismatches()).isEqualTo(2);
+    assertThat(status.verification().mismatches()).isEqualTo(4);
     assertThat(step(status, "verify").state()).isEqualTo(StepState.FAILED);
-    assertThat(step(status, "verify").detail()).startsWith("2 of 3 tables differ");
+    assertThat(step(status, "verify").detail()).startsWith("4 mismatch(es)");
+    assertThat(step(status, "sync-sequences").state()).isEqualTo(StepState.SKIPPED);
+    // The source takes writes again and the dump is gone.
+    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
     assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
   }
 
@@ -376,6 +451,7 @@ class MigrationWorkflowTest {
     RunStatus status = run.status();
     assertThat(status.state()).isEqualTo(RunState.CANCELLED);
     assertThat(step(status, "restore").state()).isEqualTo(StepState.FAILED);
+    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
     assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
   }
 

@@ -5,7 +5,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Catalog queries Ferry asks of both databases. */
 final class Catalog {
@@ -28,13 +30,21 @@ final class Catalog {
     }
   }
 
-  private static final String USER_RELATIONS =
-      " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-          + " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
+  /**
+   * Relations ({@code c}, in namespace {@code n}) outside the system schemas and Ferry's own, not
+   * owned by an extension: the app's.
+   */
+  static final String USER_RELATION_FILTER =
+      " n.nspname NOT IN ('pg_catalog', 'information_schema')"
           + " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
+          // Ferry's own bookkeeping (a restore's claim, sync's change tables) is not the app's.
+          + " AND n.nspname NOT LIKE 'ferry\\_%'"
           // Tables that belong to an extension are the extension's business, not the app's.
           + " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
           + "   AND d.objid = c.oid AND d.deptype = 'e')";
+
+  private static final String USER_RELATIONS =
+      " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE" + USER_RELATION_FILTER;
 
   private Catalog() {}
 
@@ -114,6 +124,48 @@ final class Catalog {
     }
   }
 
+  /** One primary-key column: its name and its type as {@code format_type} spells it. */
+  record KeyColumn(String name, String type) {
+    boolean isInteger() {
+      return type.equals("bigint") || type.equals("integer") || type.equals("smallint");
+    }
+  }
+
+  /** Every user table's primary-key columns, in key order; tables without one are absent. */
+  static Map<Table, List<KeyColumn>> primaryKeys(Connection c) throws SQLException {
+    Map<Table, List<KeyColumn>> keys = new HashMap<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)"
+                    + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    + " JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
+                    + " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
+                    + " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum"
+                    + " WHERE c.relkind IN ('r', 'p') AND"
+                    + USER_RELATION_FILTER
+                    + " ORDER BY 1, 2, k.ord")) {
+      while (rs.next()) {
+        keys.computeIfAbsent(new Table(rs.getString(1), rs.getString(2)), t -> new ArrayList<>())
+            .add(new KeyColumn(rs.getString(3), rs.getString(4)));
+      }
+    }
+    return keys;
+  }
+
+  /** The planner's row estimate of each table ({@code reltuples}; -1 or 0 when never analysed). */
+  static Map<Table, Long> rowEstimates(Connection c) throws SQLException {
+    Map<Table, Long> estimates = new HashMap<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT n.nspname, c.relname, c.reltuples::bigint" + USER_RELATIONS + " AND c.relkind = 'r'")) {
+      while (rs.next()) {
+        estimates.put(new Table(rs.getString(1), rs.getString(2)), rs.getLong(3));
+      }
+    }
+    return estimates;
+  }
+
   static int sequenceCount(Connection c) throws SQLException {
     return (int) count(c, "SELECT count(*)" + USER_RELATIONS + " AND c.relkind = 'S'");
   }
@@ -147,7 +199,7 @@ final class Catalog {
     return "\"" + identifier.replace("\"", "\"\"") + "\"";
   }
 
-  private static String displayName(String identifier) {
+  static String displayName(String identifier) {
     return identifier.matches("[a-z_][a-z0-9_$]*") ? identifier : quote(identifier);
   }
 }

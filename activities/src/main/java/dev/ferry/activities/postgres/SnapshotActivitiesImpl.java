@@ -112,8 +112,7 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
               progress::accept,
               () ->
                   context.heartbeat(
-                      new Progress(
-                          progress.done(), tablesTotal, SnapshotStore.sizeOf(directory), progress.current(), null)));
+                      Progress.of(progress.done(), tablesTotal, SnapshotStore.sizeOf(directory), progress.current())));
       if (!outcome.succeeded()) {
         throw ToolErrors.classify("pg_dump", source, outcome, Errors.SNAPSHOT_FAILED);
       }

@@ -1,5 +1,8 @@
 package dev.ferry.activities.postgres;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -11,12 +14,26 @@ import java.util.regex.Pattern;
 final class TableProgress {
   private static final Pattern STARTED =
       Pattern.compile("(?:dumping contents of table|processing data for table) \"(.+)\"");
-  private static final Pattern FINISHED = Pattern.compile("finished item \\d+ TABLE DATA (.+)");
+  private static final Pattern FINISHED = Pattern.compile("finished item (\\d+) TABLE DATA (.+)");
 
+  private final Path dumpDirectory;
+  private long bytes;
   private int started;
   private int finished;
   private boolean parallel;
   private String current;
+
+  TableProgress() {
+    this(null);
+  }
+
+  /**
+   * @param dumpDirectory for a restore: the dump it reads, whose data files' sizes count as the
+   *     bytes restored as each table finishes
+   */
+  TableProgress(Path dumpDirectory) {
+    this.dumpDirectory = dumpDirectory;
+  }
 
   synchronized void accept(String line) {
     Matcher m = STARTED.matcher(line);
@@ -25,14 +42,35 @@ final class TableProgress {
       current = m.group(1);
       return;
     }
-    if (FINISHED.matcher(line).find()) {
+    Matcher f = FINISHED.matcher(line);
+    if (f.find()) {
       parallel = true;
       finished++;
+      bytes += dataFileSize(f.group(1));
     }
   }
 
   synchronized int done() {
     return parallel ? finished : Math.max(0, started - 1);
+  }
+
+  /** Bytes of the dump's data files whose tables are done (restore only; 0 for a dump). */
+  synchronized long bytes() {
+    return bytes;
+  }
+
+  private long dataFileSize(String dumpId) {
+    if (dumpDirectory == null) {
+      return 0;
+    }
+    for (String name : new String[] {dumpId + ".dat.gz", dumpId + ".dat", dumpId + ".dat.lz4", dumpId + ".dat.zst"}) {
+      try {
+        return Files.size(dumpDirectory.resolve(name));
+      } catch (IOException missing) {
+        // Another compression, or none.
+      }
+    }
+    return 0;
   }
 
   synchronized String current() {

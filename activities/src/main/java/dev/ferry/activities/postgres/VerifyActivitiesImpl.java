@@ -2,37 +2,46 @@ package dev.ferry.activities.postgres;
 
 import dev.ferry.activity.VerifyActivities;
 import dev.ferry.model.Progress;
-import dev.ferry.model.database.DatabasePair;
+import dev.ferry.model.database.ChunkMismatch;
+import dev.ferry.model.database.SchemaDifference;
+import dev.ferry.model.database.SequenceComparison;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
+import dev.ferry.model.database.VerifyCheckpoint;
+import dev.ferry.model.database.VerifyCheckpoint.TableCursor;
+import dev.ferry.model.database.VerifyRequest;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
 
 /**
- * Compares the two databases table by table: exact row counts, both sides at once. Heartbeats
- * while a count runs (a big table takes minutes), cancels both counts when the activity is
- * cancelled, and resumes after the tables a previous attempt compared.
+ * Verifies the target against the source: schema, sequences, large objects, then every table
+ * chunk by chunk, {@code jobs} tables at once, each chunk's checksum computed on both sides at
+ * the same time. Heartbeats a checkpoint after every chunk; a retry resumes from it. Cancelling
+ * the activity cancels the queries running on both servers.
  */
 public class VerifyActivitiesImpl implements VerifyActivities {
   private static final String APPLICATION_NAME = "ferry-verify";
   private static final long TICK_MILLIS = ToolRun.TICK.toMillis();
+  /** Chunks of an integer key at most, however sparse the key. */
+  private static final long MAX_INTEGER_CHUNKS = 10_000;
+  static final String LARGE_OBJECTS = "(large objects)";
 
   private final Databases databases;
 
@@ -41,57 +50,241 @@ public class VerifyActivitiesImpl implements VerifyActivities {
   }
 
   @Override
-  public VerificationReport compareRowCounts(DatabasePair pair) {
+  public VerificationReport verifyDatabases(VerifyRequest request) {
     ActivityExecutionContext context = Activity.getExecutionContext();
-    Endpoint source = databases.resolve(Databases.SOURCE, pair.sourceUrlRef());
-    Endpoint target = databases.resolve(Databases.TARGET, pair.targetUrlRef());
-    List<TableComparison> compared = new ArrayList<>(resumeFrom(context));
-    Set<String> done = compared.stream().map(TableComparison::table).collect(Collectors.toSet());
+    Endpoint source = databases.resolve(Databases.SOURCE, request.databases().sourceUrlRef());
+    Endpoint target = databases.resolve(Databases.TARGET, request.databases().targetUrlRef());
+    Checkpoint checkpoint =
+        new Checkpoint(context.getHeartbeatDetails(Progress.class).map(Progress::checkpoint).orElse(null));
+    int jobs = Math.max(1, request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs());
 
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "ferry-verify-side"));
+    List<SchemaDifference> schema;
+    List<SequenceComparison> sequences;
+    TableComparison largeObjects;
+    Catalogs catalogs;
     try (Side s = new Side(source); Side t = new Side(target)) {
-      Set<Catalog.Table> all = new TreeSet<>(s.tables);
-      all.addAll(t.tables);
-      for (Catalog.Table table : all) {
-        if (done.contains(table.display())) {
-          continue;
-        }
-        Progress progress = new Progress(compared.size(), all.size(), 0, table.display(), compared);
-        context.heartbeat(progress);
-        Future<Long> sourceRows = executor.submit(() -> s.count(table));
-        Future<Long> targetRows = executor.submit(() -> t.count(table));
-        try {
-          long sr = await(sourceRows, context, progress);
-          long tr = await(targetRows, context, progress);
-          compared.add(new TableComparison(table.display(), sr, tr, sr >= 0 && sr == tr));
-        } catch (RuntimeException e) {
-          // Cancelled or timed out: stop the counts, they load production.
-          s.cancel();
-          t.cancel();
-          throw e;
-        }
-      }
-      context.heartbeat(new Progress(compared.size(), all.size(), 0, null, compared));
-    } finally {
-      executor.shutdownNow();
+      schema = SchemaComparison.differences(s.call(SchemaComparison::read), t.call(SchemaComparison::read));
+      sequences = compareSequences(s.call(Sequences::read), t.call(Sequences::read));
+      largeObjects = compareLargeObjects(s.call(ChunkChecksum::largeObjects), t.call(ChunkChecksum::largeObjects));
+      catalogs = new Catalogs(s, t);
     }
-    compared.sort(Comparator.comparing(TableComparison::table));
-    int mismatches = (int) compared.stream().filter(c -> !c.matches()).count();
-    return new VerificationReport(List.copyOf(compared), mismatches);
+
+    List<Catalog.Table> work = new ArrayList<>(catalogs.all);
+    // The biggest tables first, so one is not left running alone at the end.
+    work.sort(Comparator.comparingLong((Catalog.Table table) -> -catalogs.estimate(table)).thenComparing(table -> table));
+    ConcurrentLinkedQueue<Catalog.Table> queue = new ConcurrentLinkedQueue<>(work);
+    List<Side> open = new CopyOnWriteArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(2 * jobs, r -> new Thread(r, "ferry-verify"));
+    try {
+      List<Future<?>> workers = new ArrayList<>();
+      for (int i = 0; i < jobs; i++) {
+        workers.add(pool.submit(() -> compareTables(queue, catalogs, checkpoint, source, target, open, pool)));
+      }
+      for (Future<?> worker : workers) {
+        await(worker, context, () -> checkpoint.progress(catalogs.all.size()));
+      }
+    } catch (RuntimeException e) {
+      // Cancelled, timed out or failed: stop the queries, they load production.
+      open.forEach(Side::cancel);
+      throw e;
+    } finally {
+      pool.shutdownNow();
+      open.forEach(Side::close);
+    }
+    context.heartbeat(checkpoint.progress(catalogs.all.size()));
+
+    List<TableComparison> tables = new ArrayList<>(checkpoint.done());
+    if (largeObjects != null) {
+      tables.add(largeObjects);
+    }
+    tables.sort(Comparator.comparing(TableComparison::table));
+    return VerificationReport.of(tables, sequences, schema);
   }
 
-  /** Waits for a count, heartbeating meanwhile; a heartbeat throws when the activity is cancelled. */
-  private static long await(Future<Long> count, ActivityExecutionContext context, Progress progress) {
+  /** One worker: takes tables off the queue until it is empty, with its own connection pair. */
+  private Void compareTables(
+      ConcurrentLinkedQueue<Catalog.Table> queue,
+      Catalogs catalogs,
+      Checkpoint checkpoint,
+      Endpoint source,
+      Endpoint target,
+      List<Side> open,
+      ExecutorService pool)
+      throws Exception {
+    Side s = null;
+    Side t = null;
+    Catalog.Table table;
+    while ((table = queue.poll()) != null) {
+      if (checkpoint.isDone(table.display())) {
+        continue;
+      }
+      if (s == null) {
+        s = new Side(source);
+        open.add(s);
+        t = new Side(target);
+        open.add(t);
+      }
+      checkpoint.finish(compareTable(table, catalogs, checkpoint, s, t, pool));
+    }
+    return null;
+  }
+
+  private TableComparison compareTable(
+      Catalog.Table table, Catalogs catalogs, Checkpoint checkpoint, Side s, Side t, ExecutorService pool)
+      throws Exception {
+    String name = table.display();
+    boolean onSource = catalogs.source.contains(table);
+    boolean onTarget = catalogs.target.contains(table);
+    if (!onSource || !onTarget) {
+      long sourceRows = onSource ? s.call(c -> ChunkChecksum.sum(c, table, List.of(), null, null).rows()) : -1;
+      long targetRows = onTarget ? t.call(c -> ChunkChecksum.sum(c, table, List.of(), null, null).rows()) : -1;
+      return TableComparison.oneSided(name, sourceRows, targetRows);
+    }
+    List<Catalog.KeyColumn> key = catalogs.keys.getOrDefault(table, List.of());
+    Chunker chunker = chunker(table, key, catalogs.estimate(table), s, t);
+    TableCursor cursor = checkpoint.cursor(name);
+    List<String> lower = cursor.lastKey();
+    while (true) {
+      List<String> upper = chunker.upperAfter(lower);
+      List<String> from = lower;
+      Future<ChunkChecksum.Sum> onTargetSide = pool.submit(() -> t.call(c -> ChunkChecksum.sum(c, table, key, from, upper)));
+      ChunkChecksum.Sum sourceSum = s.call(c -> ChunkChecksum.sum(c, table, key, from, upper));
+      ChunkChecksum.Sum targetSum = get(onTargetSide);
+      boolean same = sourceSum.rows() == targetSum.rows() && sourceSum.hash().compareTo(targetSum.hash()) == 0;
+      List<ChunkMismatch> mismatches = new ArrayList<>(cursor.mismatchedChunks());
+      if (!same && mismatches.size() < TableComparison.MAX_CHUNKS_NAMED) {
+        mismatches.add(new ChunkMismatch(ChunkChecksum.describe(key, from, upper), sourceSum.rows(), targetSum.rows()));
+      }
+      cursor =
+          new TableCursor(
+              name,
+              upper,
+              cursor.chunks() + 1,
+              cursor.sourceRows() + sourceSum.rows(),
+              cursor.targetRows() + targetSum.rows(),
+              cursor.differingChunks() + (same ? 0 : 1),
+              List.copyOf(mismatches));
+      if (upper == null) {
+        return new TableComparison(
+            name,
+            cursor.sourceRows(),
+            cursor.targetRows(),
+            chunker.method(),
+            cursor.chunks(),
+            cursor.differingChunks(),
+            cursor.mismatchedChunks(),
+            cursor.differingChunks() == 0);
+      }
+      checkpoint.advance(cursor);
+      lower = upper;
+    }
+  }
+
+  /** Where each chunk of a table ends. */
+  private interface Chunker {
+    /** The upper key of the chunk after {@code lower}; {@code null} for the last, open-ended one. */
+    List<String> upperAfter(List<String> lower) throws SQLException;
+
+    String method();
+  }
+
+  private Chunker chunker(Catalog.Table table, List<Catalog.KeyColumn> key, long estimate, Side s, Side t)
+      throws SQLException {
+    if (key.isEmpty()) {
+      return new Chunker() {
+        @Override
+        public List<String> upperAfter(List<String> lower) {
+          return null;
+        }
+
+        @Override
+        public String method() {
+          return "whole table";
+        }
+      };
+    }
+    if (key.size() == 1 && key.get(0).isInteger()) {
+      long[] sb = s.call(c -> ChunkChecksum.integerBounds(c, table, key.get(0)));
+      long[] tb = t.call(c -> ChunkChecksum.integerBounds(c, table, key.get(0)));
+      long min = Math.min(sb == null ? Long.MAX_VALUE : sb[0], tb == null ? Long.MAX_VALUE : tb[0]);
+      long max = Math.max(sb == null ? Long.MIN_VALUE : sb[1], tb == null ? Long.MIN_VALUE : tb[1]);
+      double span = (double) max - (double) min + 1;
+      long chunks = Math.max(1, estimate / ChunkChecksum.CHUNK_ROWS);
+      long width = (long) Math.max(ChunkChecksum.CHUNK_ROWS, Math.ceil(Math.max(span / chunks, span / MAX_INTEGER_CHUNKS)));
+      return new Chunker() {
+        @Override
+        public List<String> upperAfter(List<String> lower) {
+          if (min > max) {
+            return null; // both sides empty
+          }
+          long from = lower == null ? min - 1 : Long.parseLong(lower.get(0));
+          long upper = from + width;
+          return upper < from || upper >= max ? null : List.of(Long.toString(upper));
+        }
+
+        @Override
+        public String method() {
+          return "primary key range";
+        }
+      };
+    }
+    return new Chunker() {
+      @Override
+      public List<String> upperAfter(List<String> lower) throws SQLException {
+        return s.call(c -> ChunkChecksum.nextUpper(c, table, key, lower));
+      }
+
+      @Override
+      public String method() {
+        return "primary key order";
+      }
+    };
+  }
+
+  private static List<SequenceComparison> compareSequences(
+      Map<String, Sequences.State> source, Map<String, Sequences.State> target) {
+    Set<String> names = new TreeSet<>(source.keySet());
+    names.addAll(target.keySet());
+    List<SequenceComparison> result = new ArrayList<>();
+    for (String name : names) {
+      Sequences.State s = source.get(name);
+      Sequences.State t = target.get(name);
+      result.add(
+          new SequenceComparison(
+              name,
+              s == null ? null : s.next(),
+              t == null ? null : t.next(),
+              s != null && t != null && !t.behind(s)));
+    }
+    return result;
+  }
+
+  private static TableComparison compareLargeObjects(ChunkChecksum.Sum s, ChunkChecksum.Sum t) {
+    if (s.rows() == 0 && t.rows() == 0) {
+      return null;
+    }
+    boolean same = s.rows() == t.rows() && s.hash().compareTo(t.hash()) == 0;
+    return new TableComparison(
+        LARGE_OBJECTS,
+        s.rows(),
+        t.rows(),
+        "whole table",
+        1,
+        same ? 0 : 1,
+        same ? List.of() : List.of(new ChunkMismatch("all large objects", s.rows(), t.rows())),
+        same);
+  }
+
+  /** Waits for a worker, heartbeating meanwhile; a heartbeat throws when the activity is cancelled. */
+  private static void await(Future<?> worker, ActivityExecutionContext context, java.util.function.Supplier<Progress> progress) {
     while (true) {
       try {
-        return count.get(TICK_MILLIS, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException stillCounting) {
-        context.heartbeat(progress);
+        worker.get(TICK_MILLIS, TimeUnit.MILLISECONDS);
+        return;
+      } catch (TimeoutException stillWorking) {
+        context.heartbeat(progress.get());
       } catch (ExecutionException e) {
-        if (e.getCause() instanceof RuntimeException r) {
-          throw r;
-        }
-        throw new IllegalStateException(e.getCause());
+        throw unwrap(e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw Activity.wrap(e);
@@ -99,72 +292,127 @@ public class VerifyActivitiesImpl implements VerifyActivities {
     }
   }
 
-  private static List<TableComparison> resumeFrom(ActivityExecutionContext context) {
-    return context
-        .getHeartbeatDetails(Progress.class)
-        .map(Progress::compared)
-        .filter(c -> c != null)
-        .orElse(List.of());
+  private static <T> T get(Future<T> future) throws Exception {
+    try {
+      return future.get();
+    } catch (ExecutionException e) {
+      throw unwrap(e);
+    }
   }
 
-  /** One database's connection, its tables, and the count running on it. */
+  private static RuntimeException unwrap(ExecutionException e) {
+    return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+  }
+
+  /** The tables of both sides, their keys (from the source) and sizes. */
+  private static final class Catalogs {
+    final Set<Catalog.Table> source;
+    final Set<Catalog.Table> target;
+    final Set<Catalog.Table> all;
+    final Map<Catalog.Table, List<Catalog.KeyColumn>> keys;
+    final Map<Catalog.Table, Long> estimates;
+
+    Catalogs(Side s, Side t) {
+      source = new TreeSet<>(s.call(Catalog::tablesWithRows));
+      target = new TreeSet<>(t.call(Catalog::tablesWithRows));
+      all = new TreeSet<>(source);
+      all.addAll(target);
+      keys = s.call(Catalog::primaryKeys);
+      estimates = s.call(Catalog::rowEstimates);
+    }
+
+    long estimate(Catalog.Table table) {
+      return estimates.getOrDefault(table, 0L);
+    }
+  }
+
+  /** What was compared so far, shared by the workers and heartbeated. */
+  private static final class Checkpoint {
+    private final Map<String, TableComparison> done = new java.util.TreeMap<>();
+    private final Map<String, TableCursor> underway = new java.util.TreeMap<>();
+
+    Checkpoint(VerifyCheckpoint resumed) {
+      if (resumed != null) {
+        resumed.done().forEach(d -> done.put(d.table(), d));
+        resumed.underway().forEach(u -> underway.put(u.table(), u));
+      }
+    }
+
+    synchronized boolean isDone(String table) {
+      return done.containsKey(table);
+    }
+
+    synchronized TableCursor cursor(String table) {
+      return underway.getOrDefault(table, new TableCursor(table, null, 0, 0, 0, 0, List.of()));
+    }
+
+    synchronized void advance(TableCursor cursor) {
+      underway.put(cursor.table(), cursor);
+    }
+
+    synchronized void finish(TableComparison table) {
+      underway.remove(table.table());
+      done.put(table.table(), table);
+    }
+
+    synchronized List<TableComparison> done() {
+      return new ArrayList<>(done.values());
+    }
+
+    synchronized Progress progress(int tablesTotal) {
+      String current = underway.isEmpty() ? null : String.join(", ", underway.keySet());
+      return new Progress(
+          done.size(),
+          tablesTotal,
+          0,
+          current,
+          new VerifyCheckpoint(List.copyOf(done.values()), List.copyOf(underway.values())));
+    }
+  }
+
+  /** A read-only connection to one side, with its running query cancellable. */
   private final class Side implements AutoCloseable {
     private final Endpoint endpoint;
     private final Connection connection;
-    private final Set<Catalog.Table> tables;
-    private final AtomicReference<Statement> running = new AtomicReference<>();
 
     Side(Endpoint endpoint) {
       this.endpoint = endpoint;
       this.connection = databases.connect(endpoint, APPLICATION_NAME);
       try {
         connection.setReadOnly(true);
-        this.tables = new HashSet<>(Catalog.tablesWithRows(connection));
+        ChunkChecksum.prepareSession(connection);
       } catch (SQLException e) {
-        closeQuietly();
+        close();
         throw Databases.failure(endpoint, e);
       }
     }
 
-    /** The table's rows, or -1 when this side has no such table. */
-    long count(Catalog.Table table) {
-      if (!tables.contains(table)) {
-        return -1;
-      }
-      try (Statement s = connection.createStatement()) {
-        running.set(s);
-        try (var rs = s.executeQuery("SELECT count(*) FROM " + table.sql())) {
-          rs.next();
-          return rs.getLong(1);
-        } finally {
-          running.set(null);
-        }
+    interface Query<T> {
+      T run(Connection c) throws SQLException;
+    }
+
+    <T> T call(Query<T> query) {
+      try {
+        return query.run(connection);
       } catch (SQLException e) {
         throw Databases.failure(endpoint, e);
       }
     }
 
     void cancel() {
-      Statement s = running.get();
-      if (s != null) {
-        try {
-          s.cancel();
-        } catch (SQLException ignored) {
-          // The count ended meanwhile.
-        }
+      try {
+        connection.unwrap(PGConnection.class).cancelQuery();
+      } catch (SQLException ignored) {
+        // Nothing running, or the connection is gone: either way nothing loads the server.
       }
     }
 
     @Override
     public void close() {
-      closeQuietly();
-    }
-
-    private void closeQuietly() {
       try {
         connection.close();
       } catch (SQLException ignored) {
-        // Closing is best effort; the server ends the session when the socket goes.
+        // Best effort; the server ends the session when the socket goes.
       }
     }
   }

@@ -10,7 +10,8 @@ import dev.ferry.model.database.RestoreResult;
 import dev.ferry.model.database.Snapshot;
 import dev.ferry.model.database.SnapshotRequest;
 import dev.ferry.model.database.VerificationReport;
-import dev.ferry.testing.postgres.ShopDatabases;
+import dev.ferry.model.database.VerifyRequest;
+import dev.ferry.testing.postgres.MigrationDatabases;
 import io.temporal.testing.TestActivityEnvironment;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,7 +30,7 @@ final class Harness implements AutoCloseable {
   final SnapshotStore store;
   final String snapshotKey = UUID.randomUUID().toString();
 
-  Harness(ShopDatabases shop, Path workDir, Map<String, String> extraEnvironment) {
+  Harness(MigrationDatabases shop, Path workDir, Map<String, String> extraEnvironment) {
     Databases databases = shop.databases(extraEnvironment);
     PgTools tools = PgTools.locate(System.getenv());
     store = new SnapshotStore(workDir.resolve("snapshots"));
@@ -37,15 +38,17 @@ final class Harness implements AutoCloseable {
         new PreflightActivitiesImpl(databases, tools),
         new SnapshotActivitiesImpl(databases, tools, store, HOST_QUEUE),
         new RestoreActivitiesImpl(databases, tools, store),
-        new VerifyActivitiesImpl(databases));
+        new VerifyActivitiesImpl(databases),
+        new FreezeActivitiesImpl(databases),
+        new SequenceActivitiesImpl(databases));
   }
 
-  PreflightReport preflight(ShopDatabases shop) {
+  PreflightReport preflight(MigrationDatabases shop) {
     return env.newActivityStub(PreflightActivities.class).auditDatabases(shop.references());
   }
 
   Snapshot dump() {
-    return snapshots().dumpDatabase(new SnapshotRequest(snapshotKey, ShopDatabases.SOURCE_REF, 2));
+    return snapshots().dumpDatabase(new SnapshotRequest(snapshotKey, MigrationDatabases.SOURCE_REF, 2));
   }
 
   SnapshotActivities snapshots() {
@@ -54,11 +57,11 @@ final class Harness implements AutoCloseable {
 
   RestoreResult restore(Snapshot snapshot) {
     return env.newActivityStub(RestoreActivities.class)
-        .restoreDatabase(new RestoreRequest("restore-" + snapshotKey, snapshot, ShopDatabases.TARGET_REF, 2));
+        .restoreDatabase(new RestoreRequest("restore-" + snapshotKey, snapshot, MigrationDatabases.TARGET_REF, 2));
   }
 
-  VerificationReport verify(ShopDatabases shop) {
-    return env.newActivityStub(VerifyActivities.class).compareRowCounts(shop.references());
+  VerificationReport verify(MigrationDatabases shop) {
+    return env.newActivityStub(VerifyActivities.class).verifyDatabases(new VerifyRequest(shop.references(), 2));
   }
 
   /** The pg_dump or pg_restore this JVM started that works on {@code directory}, if running. */

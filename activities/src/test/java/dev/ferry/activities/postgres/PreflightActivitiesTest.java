@@ -7,7 +7,7 @@ import dev.ferry.activity.PreflightActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.database.DatabasePair;
 import dev.ferry.model.database.PreflightReport;
-import dev.ferry.testing.postgres.ShopDatabases;
+import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
@@ -108,7 +108,7 @@ class PreflightActivitiesTest extends ShopDatabaseTest {
   void unsetReference_isFinal() {
     PreflightActivities activities = harness.env.newActivityStub(PreflightActivities.class);
 
-    assertThatThrownBy(() -> activities.auditDatabases(new DatabasePair("env:NOT_SET_ANYWHERE", ShopDatabases.TARGET_REF)))
+    assertThatThrownBy(() -> activities.auditDatabases(new DatabasePair("env:NOT_SET_ANYWHERE", MigrationDatabases.TARGET_REF)))
         .rootCause()
         .isInstanceOfSatisfying(
             ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.SECRET_UNRESOLVED));

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.model.Errors;
 import dev.ferry.model.database.RestoreResult;
 import dev.ferry.model.database.Snapshot;
-import dev.ferry.testing.postgres.ShopDatabases;
+import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.ferry.activities.postgres;
 
-import dev.ferry.testing.postgres.ShopDatabases;
+import dev.ferry.testing.postgres.MigrationDatabases;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -14,14 +14,14 @@ import org.junit.jupiter.api.io.TempDir;
  * per class, an empty target before each test, and the activities wired as a worker wires them.
  */
 abstract class ShopDatabaseTest {
-  static ShopDatabases shop;
+  static MigrationDatabases shop;
 
   @TempDir Path workDir;
   Harness harness;
 
   @BeforeAll
   static void createDatabases() throws Exception {
-    shop = ShopDatabases.create();
+    shop = MigrationDatabases.shop();
   }
 
   @AfterAll

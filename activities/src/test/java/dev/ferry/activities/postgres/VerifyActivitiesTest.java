@@ -5,13 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.model.Progress;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
+import dev.ferry.model.database.VerifyCheckpoint;
+import dev.ferry.model.database.VerifyCheckpoint.TableCursor;
 import dev.ferry.testing.postgres.TestCluster;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Row-count verification between the real clusters. */
+/** Chunked verification of the shop between the real clusters. */
 class VerifyActivitiesTest extends ShopDatabaseTest {
   @BeforeEach
   void restoreTheShop() {
@@ -19,17 +21,24 @@ class VerifyActivitiesTest extends ShopDatabaseTest {
   }
 
   @Test
-  void identicalDatabases_matchTableByTable() {
+  void identicalDatabases_matchTableByTableChunkByChunk() {
     VerificationReport report = harness.verify(shop);
 
+    assertThat(report.problems()).isEmpty();
     assertThat(report.mismatches()).isZero();
     assertThat(report.tables())
+        .extracting(TableComparison::table, TableComparison::sourceRows, TableComparison::targetRows, TableComparison::matches)
         .containsExactly(
-            new TableComparison("billing.invoices", 16000, 16000, true),
-            new TableComparison("public.customers", 5000, 5000, true),
-            new TableComparison("public.order_items", 60000, 60000, true),
-            new TableComparison("public.orders", 20000, 20000, true),
-            new TableComparison("public.products", 500, 500, true));
+            org.assertj.core.groups.Tuple.tuple("billing.invoices", 16000L, 16000L, true),
+            org.assertj.core.groups.Tuple.tuple("public.customers", 5000L, 5000L, true),
+            org.assertj.core.groups.Tuple.tuple("public.order_items", 60000L, 60000L, true),
+            org.assertj.core.groups.Tuple.tuple("public.orders", 20000L, 20000L, true),
+            org.assertj.core.groups.Tuple.tuple("public.products", 500L, 500L, true));
+    // 60,000 rows in 50,000-row chunks: two of them.
+    assertThat(report.tables()).filteredOn(t -> t.table().equals("public.order_items")).singleElement()
+        .satisfies(t -> assertThat(t.chunks()).isEqualTo(2));
+    assertThat(report.sequences()).isNotEmpty().allSatisfy(s -> assertThat(s.matches()).isTrue());
+    assertThat(report.schema()).isEmpty();
   }
 
   @Test
@@ -42,13 +51,18 @@ class VerifyActivitiesTest extends ShopDatabaseTest {
 
     VerificationReport report = harness.verify(shop);
 
-    assertThat(report.mismatches()).isEqualTo(3);
     assertThat(report.tables())
         .filteredOn(t -> !t.matches())
+        .extracting(TableComparison::table, TableComparison::sourceRows, TableComparison::targetRows)
         .containsExactly(
-            new TableComparison("billing.invoices", 16000, -1, false),
-            new TableComparison("public.customers", 5000, 5001, false),
-            new TableComparison("public.order_items", 60000, 59999, false));
+            org.assertj.core.groups.Tuple.tuple("billing.invoices", 16000L, -1L),
+            org.assertj.core.groups.Tuple.tuple("public.customers", 5000L, 5001L),
+            org.assertj.core.groups.Tuple.tuple("public.order_items", 60000L, 59999L));
+    assertThat(report.problems())
+        .contains("billing.invoices: missing on target")
+        .anySatisfy(p -> assertThat(p).startsWith("public.order_items: 1 of 2 chunk(s) differ").contains("(order_id, line_no) <= "));
+    // The dropped table takes its schema with it: the schema comparison says so too.
+    assertThat(report.schema()).anySatisfy(d -> assertThat(d.describe()).isEqualTo("table billing.invoices missing on target"));
   }
 
   @Test
@@ -57,27 +71,41 @@ class VerifyActivitiesTest extends ShopDatabaseTest {
 
     VerificationReport report = harness.verify(shop);
 
-    assertThat(report.tables()).contains(new TableComparison("public.stray", -1, 0, false));
+    assertThat(report.tables()).contains(TableComparison.oneSided("public.stray", -1, 0));
   }
 
   @Test
-  void heartbeatsEachTableAndResumesAfterTheTablesItHadCompared() {
+  void heartbeatsACheckpointAndResumesAfterTheTablesAndChunksItHadCompared() throws Exception {
     List<Progress> beats = new ArrayList<>();
     harness.env.setActivityHeartbeatListener(Progress.class, beats::add);
-    // As if an earlier attempt had compared billing.invoices and then died. The recorded
-    // figures are deliberately not the real ones: a resumed run must keep them, not recount.
-    TableComparison earlier = new TableComparison("billing.invoices", 7, 7, true);
-    harness.env.setHeartbeatDetails(new Progress(1, 5, 0, "public.customers", List.of(earlier)));
+    // As if an earlier attempt had compared billing.invoices and the first chunk of
+    // order_items, then died. The recorded figures are deliberately not the real ones: a
+    // resumed run must keep them, not recount.
+    TableComparison invoices =
+        new TableComparison("billing.invoices", 7, 7, "primary key range", 1, 0, List.of(), true);
+    String firstChunkEnd = String.valueOf(TestCluster.TARGET.queryLong(shop.target,
+        "SELECT order_id FROM (SELECT order_id, line_no FROM order_items ORDER BY 1, 2 OFFSET 49999 LIMIT 1) k"));
+    String firstChunkLine = String.valueOf(TestCluster.TARGET.queryLong(shop.target,
+        "SELECT line_no FROM (SELECT order_id, line_no FROM order_items ORDER BY 1, 2 OFFSET 49999 LIMIT 1) k"));
+    TableCursor items =
+        new TableCursor("public.order_items", List.of(firstChunkEnd, firstChunkLine), 1, 3, 3, 0, List.of());
+    harness.env.setHeartbeatDetails(
+        new Progress(1, 5, 0, "public.order_items", new VerifyCheckpoint(List.of(invoices), List.of(items))));
 
     VerificationReport report = harness.verify(shop);
 
-    assertThat(report.tables()).hasSize(5).contains(earlier);
+    assertThat(report.tables()).hasSize(5).contains(invoices);
+    // 3 rows from the "earlier attempt", plus the 10,000 of the second chunk, counted now.
+    assertThat(report.tables()).filteredOn(t -> t.table().equals("public.order_items")).singleElement()
+        .satisfies(t -> {
+          assertThat(t.chunks()).isEqualTo(2);
+          assertThat(t.sourceRows()).isEqualTo(3 + 10_000);
+          assertThat(t.matches()).isTrue();
+        });
     // The SDK throttles heartbeats, so only the first one is certain to reach the listener.
     assertThat(beats).first().satisfies(p -> {
-      assertThat(p.tablesDone()).isEqualTo(1);
       assertThat(p.tablesTotal()).isEqualTo(5);
-      assertThat(p.current()).isEqualTo("public.customers");
-      assertThat(p.compared()).containsExactly(earlier);
+      assertThat(p.checkpoint().done()).contains(invoices);
     });
   }
 }

@@ -82,6 +82,50 @@ public record TestCluster(String name, int port) {
     }
   }
 
+  /**
+   * Creates a database as a copy of a fixture script (a test resource). The script runs once per
+   * cluster and content, into a template database named after its hash; every later call copies
+   * the template, which takes a fraction of a second where loading takes seconds.
+   */
+  public void createFromFixture(String database, String resource) throws Exception {
+    byte[] script;
+    try (var in = TestCluster.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("no test resource " + resource);
+      }
+      script = in.readAllBytes();
+    }
+    String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(script)).substring(0, 12);
+    String template = "ferry_fixture_" + hash;
+    // Several test JVMs may get here at once: one loads, the others wait for it.
+    try (Connection c = connect("postgres");
+        Statement s = c.createStatement()) {
+      s.execute("SELECT pg_advisory_lock(hashtext('" + template + "'))");
+      try {
+        boolean exists;
+        try (var rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + template + "' AND datistemplate")) {
+          exists = rs.next();
+        }
+        if (!exists) {
+          s.execute("DROP DATABASE IF EXISTS " + template);
+          s.execute("CREATE DATABASE " + template);
+          Path file = Files.createTempFile("ferry-fixture-", ".sql");
+          try {
+            Files.write(file, script);
+            runPsql(template, file);
+          } finally {
+            Files.deleteIfExists(file);
+          }
+          // Marked a template only once loaded: a half-loaded one is redone next time.
+          s.execute("ALTER DATABASE " + template + " WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
+        }
+      } finally {
+        s.execute("SELECT pg_advisory_unlock(hashtext('" + template + "'))");
+      }
+      s.execute("CREATE DATABASE " + database + " TEMPLATE " + template);
+    }
+  }
+
   /** Loads the sample shop (worker/dev/sample-shop.sql) into a database, with psql. */
   public void loadSampleShop(String database) throws IOException, InterruptedException {
     runPsql(database, sampleShopSql());

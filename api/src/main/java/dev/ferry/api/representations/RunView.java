@@ -6,10 +6,14 @@ import dev.ferry.model.PendingGate;
 import dev.ferry.model.RefusedDecision;
 import dev.ferry.model.RunStatus;
 import dev.ferry.model.StepStatus;
+import dev.ferry.model.database.ChunkMismatch;
 import dev.ferry.model.database.DatabaseFacts;
 import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.RestoreResult;
+import dev.ferry.model.database.SchemaDifference;
+import dev.ferry.model.database.SequenceComparison;
 import dev.ferry.model.database.Snapshot;
+import dev.ferry.model.database.SourceAudit;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
 import java.time.Instant;
@@ -130,15 +134,27 @@ public record RunView(
     }
   }
 
-  public record Database(String endpoint, String serverVersion, long sizeBytes, int tables, int sequences) {
+  public record Database(
+      String endpoint,
+      String serverVersion,
+      long sizeBytes,
+      int tables,
+      int sequences,
+      boolean readOnly,
+      int freeConnections) {
     static Database from(DatabaseFacts f) {
-      return new Database(f.endpoint(), f.serverVersion(), f.sizeBytes(), f.tables(), f.sequences());
+      return new Database(
+          f.endpoint(), f.serverVersion(), f.sizeBytes(), f.tables(), f.sequences(), f.readOnly(), f.freeConnections());
     }
   }
 
-  public record Preflight(Database source, Database target, String dumpToolVersion, List<String> warnings) {
+  /** @param audit the source's traps: extensions, tables without primary key, large objects… */
+  public record Preflight(
+      Database source, Database target, String dumpToolVersion, SourceAudit audit, List<String> warnings) {
     static Preflight from(PreflightReport r) {
-      return r == null ? null : new Preflight(Database.from(r.source()), Database.from(r.target()), r.dumpToolVersion(), r.warnings());
+      return r == null
+          ? null
+          : new Preflight(Database.from(r.source()), Database.from(r.target()), r.dumpToolVersion(), r.audit(), r.warnings());
     }
   }
 
@@ -155,16 +171,42 @@ public record RunView(
     }
   }
 
-  /** @param sourceRows -1 when the table is missing on the source (same for targetRows) */
-  public record Table(String table, long sourceRows, long targetRows, boolean matches) {
+  /**
+   * @param sourceRows -1 when the table is missing on the source (same for targetRows)
+   * @param method how it was split into checksummed chunks
+   */
+  public record Table(
+      String table,
+      long sourceRows,
+      long targetRows,
+      String method,
+      int chunks,
+      List<ChunkMismatch> mismatchedChunks,
+      boolean matches) {
     static Table from(TableComparison t) {
-      return new Table(t.table(), t.sourceRows(), t.targetRows(), t.matches());
+      return new Table(
+          t.table(), t.sourceRows(), t.targetRows(), t.method(), t.chunks(), t.mismatchedChunks(), t.matches());
     }
   }
 
-  public record Verification(boolean passed, int mismatches, List<Table> tables) {
+  /** @param problems every mismatch in a sentence: table and chunk, sequence, schema object */
+  public record Verification(
+      boolean passed,
+      int mismatches,
+      List<String> problems,
+      List<Table> tables,
+      List<SequenceComparison> sequences,
+      List<SchemaDifference> schema) {
     static Verification from(VerificationReport r) {
-      return r == null ? null : new Verification(r.mismatches() == 0, r.mismatches(), r.tables().stream().map(Table::from).toList());
+      return r == null
+          ? null
+          : new Verification(
+              r.mismatches() == 0,
+              r.mismatches(),
+              r.problems(),
+              r.tables().stream().map(Table::from).toList(),
+              r.sequences(),
+              r.schema());
     }
   }
 }

@@ -93,11 +93,13 @@ class RunsResourceTest {
     assertThat(status.path("pendingGate").path("gate").asText()).isEqualTo("start");
     assertThat(status.path("pendingGate").path("approvers")).hasSize(2);
     assertThat(status.path("pendingGate").path("deadline").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
-    assertThat(status.path("steps")).hasSize(6);
+    assertThat(status.path("steps")).hasSize(9);
     assertThat(status.path("steps").get(0).path("name").asText()).isEqualTo("preflight");
     assertThat(status.path("steps").get(0).path("state").asText()).isEqualTo("DONE");
     assertThat(status.path("steps").get(0).path("startedAt").asText()).isNotEmpty();
     assertThat(status.path("preflight").path("source").path("serverVersion").asText()).isEqualTo("15.20");
+    assertThat(status.path("preflight").path("audit").path("logicalReplication").path("reason").asText())
+        .isEqualTo("wal_level is replica, not logical");
     assertThat(status.path("temporalStatus").asText()).isEqualTo("RUNNING");
   }
 

@@ -8,6 +8,9 @@ package dev.ferry.model.database;
  * @param serverVersionNum as in {@code server_version_num}, e.g. 150020
  * @param sizeBytes {@code pg_database_size}
  * @param tables ordinary and partitioned tables outside the system schemas
+ * @param readOnly new sessions start read-only ({@code default_transaction_read_only} is on)
+ * @param freeConnections connection slots left for ordinary roles ({@code max_connections} minus
+ *     the reserved ones minus those in use)
  */
 public record DatabaseFacts(
     String endpoint,
@@ -15,4 +18,6 @@ public record DatabaseFacts(
     int serverVersionNum,
     long sizeBytes,
     int tables,
-    int sequences) {}
+    int sequences,
+    boolean readOnly,
+    int freeConnections) {}

@@ -7,28 +7,40 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A migration's two databases on the local clusters: a source loaded with the sample shop and
- * an empty target, reached through {@code env:FERRY_SOURCE_URL} and {@code env:FERRY_TARGET_URL}
- * as a runbook would name them.
+ * A migration's two databases on the local clusters: a loaded source (the sample shop, or the
+ * tricky fixture) and an empty target, reached through {@code env:FERRY_SOURCE_URL} and {@code
+ * env:FERRY_TARGET_URL} as a runbook would name them.
  */
-public final class ShopDatabases implements AutoCloseable {
+public final class MigrationDatabases implements AutoCloseable {
   public static final String SOURCE_REF = "env:FERRY_SOURCE_URL";
   public static final String TARGET_REF = "env:FERRY_TARGET_URL";
 
   public final String source;
   public final String target;
 
-  private ShopDatabases(String source, String target) {
+  private MigrationDatabases(String source, String target) {
     this.source = source;
     this.target = target;
   }
 
   /** Creates both databases and loads the sample shop into the source. */
-  public static ShopDatabases create() throws Exception {
-    ShopDatabases dbs =
-        new ShopDatabases(TestCluster.uniqueDatabaseName("shop"), TestCluster.uniqueDatabaseName("shop"));
+  public static MigrationDatabases shop() throws Exception {
+    MigrationDatabases dbs =
+        new MigrationDatabases(TestCluster.uniqueDatabaseName("shop"), TestCluster.uniqueDatabaseName("shop"));
     TestCluster.SOURCE.createDatabase(dbs.source);
     TestCluster.SOURCE.loadSampleShop(dbs.source);
+    TestCluster.TARGET.createDatabase(dbs.target);
+    return dbs;
+  }
+
+  /**
+   * Creates both databases, the source a copy of the tricky fixture ({@code fixtures/tricky.sql}:
+   * every trap of a real Heroku database, and a table of over a million rows).
+   */
+  public static MigrationDatabases tricky() throws Exception {
+    MigrationDatabases dbs =
+        new MigrationDatabases(TestCluster.uniqueDatabaseName("tricky"), TestCluster.uniqueDatabaseName("tricky"));
+    TestCluster.SOURCE.createFromFixture(dbs.source, "fixtures/tricky.sql");
     TestCluster.TARGET.createDatabase(dbs.target);
     return dbs;
   }

@@ -1,0 +1,97 @@
+package dev.ferry.activities.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.activity.FreezeActivities;
+import dev.ferry.model.Errors;
+import dev.ferry.model.database.FreezeResult;
+import dev.ferry.testing.postgres.MigrationDatabases;
+import dev.ferry.testing.postgres.TestCluster;
+import io.temporal.failure.ApplicationFailure;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Freezing the real source cluster's database, and thawing it. */
+class FreezeActivitiesTest extends ShopDatabaseTest {
+  private static final String WRITE = "UPDATE products SET price_cents = price_cents WHERE id = 1";
+
+  @AfterEach
+  void thaw() throws Exception {
+    TestCluster.SOURCE.execute("postgres", "ALTER DATABASE " + shop.source + " RESET default_transaction_read_only");
+  }
+
+  @Test
+  void freeze_makesNewSessionsReadOnlyAndEndsTheOpenOnes_unfreezeUndoesIt_bothIdempotent() throws Exception {
+    try (Connection open = TestCluster.SOURCE.connect(shop.source)) {
+      FreezeResult frozen = freeze().freezeSource(MigrationDatabases.SOURCE_REF);
+
+      assertThat(frozen.sessionsEnded()).isGreaterThanOrEqualTo(1);
+      assertThat(frozen.sessionsLeft()).isEmpty();
+      assertThatThrownBy(() -> write(open)).as("the session open before the freeze was ended")
+          .isInstanceOf(SQLException.class);
+    }
+    assertThatThrownBy(() -> TestCluster.SOURCE.execute(shop.source, WRITE))
+        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("25006"));
+    freeze().freezeSource(MigrationDatabases.SOURCE_REF);
+
+    freeze().unfreezeSource(MigrationDatabases.SOURCE_REF);
+    freeze().unfreezeSource(MigrationDatabases.SOURCE_REF);
+
+    TestCluster.SOURCE.execute(shop.source, WRITE);
+  }
+
+  @Test
+  void ownerWhoIsNoSuperuser_freezesButCannotEndASuperusersSession_andSaysSo() throws Exception {
+    String owner = TestCluster.uniqueDatabaseName("owner");
+    TestCluster.SOURCE.execute("postgres",
+        "CREATE ROLE " + owner + " LOGIN PASSWORD 'owner-pw'",
+        "ALTER DATABASE " + shop.source + " OWNER TO " + owner);
+    try (Connection superuser = TestCluster.SOURCE.connect(shop.source);
+        Harness asOwner = new Harness(shop, workDir, Map.of("FERRY_SOURCE_URL", ownerUrl(owner)))) {
+      FreezeResult frozen = asOwner.env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
+
+      assertThat(frozen.sessionsLeft()).anySatisfy(s -> assertThat(s).startsWith(TestCluster.USER + "@"));
+      asOwner.env.newActivityStub(FreezeActivities.class).unfreezeSource(MigrationDatabases.SOURCE_REF);
+    } finally {
+      TestCluster.SOURCE.execute("postgres",
+          "ALTER DATABASE " + shop.source + " OWNER TO " + TestCluster.USER, "DROP ROLE " + owner);
+    }
+  }
+
+  @Test
+  void credentialThatDoesNotOwnTheDatabase_isRefusedFinal() throws Exception {
+    String stranger = TestCluster.uniqueDatabaseName("stranger");
+    TestCluster.SOURCE.execute("postgres", "CREATE ROLE " + stranger + " LOGIN PASSWORD 'owner-pw'");
+    try (Harness asStranger = new Harness(shop, workDir, Map.of("FERRY_SOURCE_URL", ownerUrl(stranger)))) {
+      assertThatThrownBy(() -> asStranger.env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF))
+          .rootCause()
+          .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+            assertThat(f.getType()).isEqualTo(Errors.FREEZE_REFUSED);
+            assertThat(f.isNonRetryable()).isTrue();
+            assertThat(f.getOriginalMessage()).contains("must own the database").doesNotContain("owner-pw");
+          });
+    } finally {
+      TestCluster.SOURCE.execute("postgres", "DROP ROLE " + stranger);
+    }
+    TestCluster.SOURCE.execute(shop.source, WRITE);
+  }
+
+  private FreezeActivities freeze() {
+    return harness.env.newActivityStub(FreezeActivities.class);
+  }
+
+  private String ownerUrl(String role) {
+    return "postgres://" + role + ":owner-pw@127.0.0.1:" + TestCluster.SOURCE.port() + "/" + shop.source;
+  }
+
+  private static void write(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute(WRITE);
+    }
+  }
+}
