@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# Times Ferry's snapshot+restore against the plain tools on the same generated data, in one run:
+#
+#   plain     pg_dump -Fd -j N  +  pg_restore -j N --exit-on-error --no-owner --no-privileges
+#   ferry     SnapshotActivitiesImpl.dumpDatabase + RestoreActivitiesImpl.restoreDatabase, as the
+#             worker wires them, under Temporal's TestActivityEnvironment (dev.ferry.bench.
+#             SnapshotRestoreBench in the activities test-jar)
+#   pgcopydb  pgcopydb clone --table-jobs N --index-jobs N --no-owner
+#
+# and, as the baseline Ferry's verification must beat, one full sequential scan of every table
+# on the source and on the restored target: SELECT count(*), then SELECT sum(hashtext(t::text)).
+# Every copy is checked against the source (same row count and hash sum per table), so a tool
+# that copied less is not reported as fast.
+#
+# The source is pgbench's schema (pgbench -i --foreign-keys) plus a table of ~1 KB rows (text
+# and jsonb, with a secondary index), sized together to about --size-mb.
+#
+# Usage: bench/snapshot-restore.sh [--size-mb 1000] [--jobs 2] [--rounds 2] [--skip-build] [--verify]
+#   --rounds R   run each tool R times, the order reversed every other round (default 2)
+#   --verify     reserved: Ferry's verification timing (not wired yet, see time_ferry_verify)
+#
+# Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
+# 127.0.0.1:5434, superuser ferry. The password comes from FERRY_PG_PASSWORD (default the
+# published dev one) and reaches the tools through PGPASSWORD and the JVM's environment, never
+# a command line. Creates databases named bench_*_<pid> on both clusters and drops them on exit.
+# Installs pgcopydb with apt-get when it is missing (as root).
+set -euo pipefail
+
+SIZE_MB=100
+JOBS=2
+ROUNDS=2
+BUILD=yes
+VERIFY=no
+while [ $# -gt 0 ]; do
+  case $1 in
+    --size-mb) SIZE_MB=$2; shift 2 ;;
+    --jobs) JOBS=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --skip-build) BUILD=no; shift ;;
+    --verify) VERIFY=yes; shift ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
+  esac
+done
+[[ $SIZE_MB =~ ^[0-9]+$ && $SIZE_MB -ge 20 ]] || { echo "--size-mb must be a number >= 20" >&2; exit 2; }
+[[ $JOBS =~ ^[0-9]+$ && $JOBS -ge 1 ]] || { echo "--jobs must be a number >= 1" >&2; exit 2; }
+[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 ]] || { echo "--rounds must be a number >= 1" >&2; exit 2; }
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+HOST=127.0.0.1
+SOURCE_PORT=${FERRY_PG_SOURCE_PORT:-5433}
+TARGET_PORT=${FERRY_PG_TARGET_PORT:-5434}
+PG_USER=${FERRY_PG_USER:-ferry}
+export PGPASSWORD=${FERRY_PG_PASSWORD:-ferry-local-only}
+export PGHOST=$HOST PGUSER=$PG_USER PGAPPNAME=ferry-bench
+# The same client tools Ferry's PgTools.locate picks: the newest Debian bin directory.
+PG_BIN=${FERRY_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+[ -x "$PG_BIN/pg_dump" ] || { echo "no pg_dump in $PG_BIN (set FERRY_PG_BIN)" >&2; exit 1; }
+export PATH="$PG_BIN:$PATH"
+
+TAG=$$
+SOURCE_DB=bench_src_$TAG
+WORK=$(mktemp -d /var/tmp/ferry-bench.XXXXXX)
+CREATED=()   # "port:db" of every database this run created
+
+say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+q() { psql -X -q -v ON_ERROR_STOP=1 -At -p "$1" -d "$2" -c "$3"; }
+
+cleanup() {
+  local status=$?
+  set +e
+  for entry in "${CREATED[@]}"; do
+    psql -X -q -p "${entry%%:*}" -d postgres -c "DROP DATABASE IF EXISTS ${entry#*:} WITH (FORCE)" >/dev/null 2>&1
+  done
+  rm -rf "$WORK"
+  exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+create_db() { # PORT DB
+  CREATED+=("$1:$2")
+  q "$1" postgres "CREATE DATABASE $2" >/dev/null
+}
+drop_db() { # PORT DB
+  q "$1" postgres "DROP DATABASE IF EXISTS $2 WITH (FORCE)" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------
+# Set-up: clusters, pgcopydb, the bench class.
+for port in "$SOURCE_PORT" "$TARGET_PORT"; do
+  pg_isready -q -h "$HOST" -p "$port" || { echo "no PostgreSQL on $HOST:$port: run ./ferry postgres start" >&2; exit 1; }
+done
+if ! command -v pgcopydb >/dev/null; then
+  say "installing pgcopydb"
+  { apt-get install -y -q pgcopydb || { apt-get update -q && apt-get install -y -q pgcopydb; }; } >"$WORK/apt.log" 2>&1 \
+    || { cat "$WORK/apt.log" >&2; exit 1; }
+fi
+if [ "$BUILD" = yes ]; then
+  say "building the activities and their test-jar (mvn package -pl activities -am)"
+  (cd "$ROOT" && mvn -B -q -DskipTests package -pl activities -am \
+    dependency:build-classpath -Dmdep.outputFile=target/bench.classpath) >"$WORK/mvn.log" 2>&1 \
+    || { cat "$WORK/mvn.log" >&2; exit 1; }
+fi
+[ -f "$ROOT/activities/target/bench.classpath" ] || { echo "not built: run without --skip-build" >&2; exit 1; }
+CLASSPATH_BENCH="$ROOT/activities/target/test-classes:$ROOT/activities/target/classes:$(cat "$ROOT/activities/target/bench.classpath")"
+
+# ---------------------------------------------------------------------------------------------
+# The source: pgbench's tables for ~60% of the size, the wide table for the rest.
+generate_source() {
+  local scale=$(( SIZE_MB * 6 / 10 / 15 ))
+  [ "$scale" -ge 1 ] || scale=1
+  say "generating $SOURCE_DB: pgbench -i -s $scale --foreign-keys"
+  create_db "$SOURCE_PORT" "$SOURCE_DB"
+  pgbench -i -q -s "$scale" --foreign-keys -h "$HOST" -p "$SOURCE_PORT" -U "$PG_USER" "$SOURCE_DB" >"$WORK/pgbench.log" 2>&1 \
+    || { cat "$WORK/pgbench.log" >&2; exit 1; }
+  q "$SOURCE_PORT" "$SOURCE_DB" "
+    CREATE TABLE bench_wide (
+      id bigint PRIMARY KEY,
+      created_at timestamptz NOT NULL,
+      title text NOT NULL,
+      body text NOT NULL,
+      attrs jsonb NOT NULL);
+    CREATE INDEX bench_wide_created_at ON bench_wide (created_at);
+    -- ~1 KB a row: 16 md5s of text, and a jsonb document of five fields.
+    CREATE FUNCTION bench_fill(first bigint, last bigint) RETURNS void LANGUAGE sql AS \$\$
+      INSERT INTO bench_wide
+      SELECT i,
+             timestamptz '2020-01-01' + i * interval '17 seconds',
+             md5(i::text),
+             (SELECT string_agg(md5(i::text || ':' || k), ' ') FROM generate_series(1, 16) k),
+             jsonb_build_object(
+               'sku', 'SKU-' || i,
+               'price', round((random() * 1000)::numeric, 2),
+               'active', i % 3 <> 0,
+               'tags', (SELECT jsonb_agg(substr(md5(k || ':' || i), 1, 12)) FROM generate_series(1, 6) k),
+               'note', md5(i::text || 'note') || md5(i::text || 'more'))
+      FROM generate_series(first, last) i
+    \$\$;
+    SELECT bench_fill(1, 10000);" >/dev/null
+  # Calibrate the bytes a row takes (heap and both indexes), then fill up to the size.
+  local per_row have want rows
+  per_row=$(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_total_relation_size('bench_wide') / 10000")
+  have=$(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_database_size(current_database())")
+  want=$(( SIZE_MB * 1024 * 1024 ))
+  rows=$(( (want - have) / per_row + 10000 ))
+  [ "$rows" -ge 10000 ] || rows=10000
+  say "bench_wide: $rows rows of ~$per_row bytes"
+  local first=10001 batch=100000
+  while [ "$first" -le "$rows" ]; do
+    local last=$(( first + batch - 1 ))
+    [ "$last" -le "$rows" ] || last=$rows
+    q "$SOURCE_PORT" "$SOURCE_DB" "SELECT bench_fill($first, $last)" >/dev/null
+    first=$(( last + 1 ))
+  done
+  q "$SOURCE_PORT" "$SOURCE_DB" "DROP FUNCTION bench_fill(bigint, bigint)" >/dev/null
+  # Hint bits and visibility map set now, so no measured step pays for them on the source.
+  q "$SOURCE_PORT" "$SOURCE_DB" "VACUUM (FREEZE, ANALYZE)" >/dev/null
+  say "source: $(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_size_pretty(pg_database_size(current_database()))"), tables:" \
+    "$(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT string_agg(format('%s %s rows %s', relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid))), '; ' ORDER BY relname) FROM pg_stat_user_tables")"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Sequential scans: every user table, one after another, in one session.
+scan_sql() { # PORT DB KIND(count|hash): the statements, one per table
+  local expr
+  case $3 in
+    count) expr="count(*)" ;;
+    hash) expr="count(*) || '' '' || coalesce(sum(hashtext(t::text)), 0)" ;;
+  esac
+  q "$1" "$2" "SELECT format('SELECT %L || '' '' || $expr FROM %I.%I t;', n.nspname || '.' || c.relname, n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_%' ORDER BY n.nspname, c.relname"
+}
+# time_scan PORT DB KIND OUT: runs the scan, writes its rows to OUT, prints its seconds
+time_scan() {
+  local sql t0 t1
+  sql=$(scan_sql "$1" "$2" "$3")
+  t0=$(now)
+  psql -X -q -v ON_ERROR_STOP=1 -At -p "$1" -d "$2" <<<"$sql" >"$4"
+  t1=$(now)
+  elapsed "$t0" "$t1"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The measured steps. Each gets a fresh, empty target database and prints "name seconds" lines.
+run_plain() { # TARGET_DB
+  local dir="$WORK/plain-dump" t0 t1 t2
+  rm -rf "$dir"
+  t0=$(now)
+  PGPORT=$SOURCE_PORT PGDATABASE=$SOURCE_DB pg_dump -Fd -j "$JOBS" -f "$dir" >"$WORK/plain.log" 2>&1 \
+    || { cat "$WORK/plain.log" >&2; exit 1; }
+  t1=$(now)
+  PGPORT=$TARGET_PORT pg_restore -j "$JOBS" --exit-on-error --no-owner --no-privileges -d "$1" "$dir" >>"$WORK/plain.log" 2>&1 \
+    || { cat "$WORK/plain.log" >&2; exit 1; }
+  t2=$(now)
+  rm -rf "$dir"
+  echo "plain.dump $(elapsed "$t0" "$t1")"
+  echo "plain.restore $(elapsed "$t1" "$t2")"
+  echo "plain.total $(elapsed "$t0" "$t2")"
+}
+
+run_ferry() { # TARGET_DB
+  local t0 t1
+  t0=$(now)
+  # The URLs (with the password) reach the JVM through its environment, as env: references.
+  FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
+  FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$1" \
+  FERRY_PG_BIN=$PG_BIN \
+    java -cp "$CLASSPATH_BENCH" dev.ferry.bench.SnapshotRestoreBench --jobs "$JOBS" --work-dir "$WORK/ferry" \
+    >"$WORK/ferry.log" 2>&1 || { cat "$WORK/ferry.log" >&2; exit 1; }
+  t1=$(now)
+  awk '/^ferry\.(snapshot|restore|total)\.seconds / { sub(/\.seconds$/, "", $1); print $1, $2 }' "$WORK/ferry.log"
+  echo "ferry.jvm $(elapsed "$t0" "$t1")"
+}
+
+run_pgcopydb() { # TARGET_DB
+  local t0 t1
+  rm -rf "$WORK/pgcopydb"
+  t0=$(now)
+  PGCOPYDB_SOURCE_PGURI="postgres://$PG_USER@$HOST:$SOURCE_PORT/$SOURCE_DB" \
+  PGCOPYDB_TARGET_PGURI="postgres://$PG_USER@$HOST:$TARGET_PORT/$1" \
+    pgcopydb clone --table-jobs "$JOBS" --index-jobs "$JOBS" --no-owner --dir "$WORK/pgcopydb" \
+    >"$WORK/pgcopydb.log" 2>&1 || { tail -n 40 "$WORK/pgcopydb.log" >&2; exit 1; }
+  t1=$(now)
+  rm -rf "$WORK/pgcopydb"
+  echo "pgcopydb.total $(elapsed "$t0" "$t1")"
+}
+
+# ---------------------------------------------------------------------------------------------
+# >>> FERRY VERIFY TIMING GOES HERE <<<
+# The verification activity (VerifyActivities, workflows/src/main/java/dev/ferry/activity/) is
+# being rewritten. Once it is settled: add a --verify option to SnapshotRestoreBench that runs
+# it under the same TestActivityEnvironment right after the restore and prints
+# "ferry.verify.seconds S", print that line from here, and compare it in the summary with
+# SCAN[source.*] + SCAN[target.*] (the target goal: no slower than one sequential scan of each
+# side). Until then --verify stops the run rather than report a number it did not measure.
+time_ferry_verify() {
+  echo "--verify: Ferry's verification is not wired into the bench yet (see time_ferry_verify in $0)" >&2
+  exit 2
+}
+[ "$VERIFY" = no ] || time_ferry_verify
+
+urlencode() {
+  local s=$1 out="" c i
+  for (( i = 0; i < ${#s}; i++ )); do
+    c=${s:i:1}
+    case $c in [a-zA-Z0-9.~_-]) out+=$c ;; *) out+=$(printf '%%%02X' "'$c") ;; esac
+  done
+  printf '%s' "$out"
+}
+
+# ---------------------------------------------------------------------------------------------
+say "work dir $WORK; $(nproc) cores; $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo); load $(cut -d' ' -f1-3 /proc/loadavg)"
+generate_source
+
+declare -A TIME=()   # "key round" -> seconds
+declare -A SCAN=()   # "side.kind" -> seconds (summed over rounds for the target)
+say "warming the source's cache (one untimed count scan)"
+time_scan "$SOURCE_PORT" "$SOURCE_DB" count "$WORK/source.count" >/dev/null
+SCAN[source.count]=$(time_scan "$SOURCE_PORT" "$SOURCE_DB" count "$WORK/source.count")
+SCAN[source.hash]=$(time_scan "$SOURCE_PORT" "$SOURCE_DB" hash "$WORK/source.hash")
+say "source scans: count(*) ${SCAN[source.count]} s, hashtext ${SCAN[source.hash]} s"
+
+TOOLS=(plain ferry pgcopydb)
+for (( round = 1; round <= ROUNDS; round++ )); do
+  order=("${TOOLS[@]}")
+  if (( round % 2 == 0 )); then order=(pgcopydb ferry plain); fi
+  for tool in "${order[@]}"; do
+    target=bench_${tool}_r${round}_$TAG
+    create_db "$TARGET_PORT" "$target"
+    q "$TARGET_PORT" postgres "CHECKPOINT" >/dev/null
+    say "round $round: $tool -> $target (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    "run_$tool" "$target" >"$WORK/times"
+    while read -r key seconds; do
+      TIME["$key $round"]=$seconds
+      say "  $key $seconds s"
+    done <"$WORK/times"
+    # The copy must hold what the source holds; the scans of Ferry's copy are the baseline.
+    count_s=$(time_scan "$TARGET_PORT" "$target" count "$WORK/target.count")
+    hash_s=$(time_scan "$TARGET_PORT" "$target" hash "$WORK/target.hash")
+    if ! diff -u "$WORK/source.hash" "$WORK/target.hash" >"$WORK/diff"; then
+      echo "the $tool copy differs from the source:" >&2
+      cat "$WORK/diff" >&2
+      exit 1
+    fi
+    say "  $target matches the source ($(wc -l <"$WORK/target.hash") tables); scans: count(*) $count_s s, hashtext $hash_s s"
+    if [ "$tool" = ferry ]; then
+      SCAN[target.count]=$(awk -v a="${SCAN[target.count]:-0}" -v b="$count_s" 'BEGIN { print a + b }')
+      SCAN[target.hash]=$(awk -v a="${SCAN[target.hash]:-0}" -v b="$hash_s" 'BEGIN { print a + b }')
+    fi
+    drop_db "$TARGET_PORT" "$target"
+  done
+done
+
+# ---------------------------------------------------------------------------------------------
+mean() { # KEY: mean over the rounds
+  local sum=0 r
+  for (( r = 1; r <= ROUNDS; r++ )); do sum=$(awk -v a="$sum" -v b="${TIME["$1 $r"]}" 'BEGIN { print a + b }'); done
+  awk -v s="$sum" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }'
+}
+PLAIN=$(mean plain.total)
+row() { # LABEL KEY
+  local r line mean_s
+  line=$(printf '%-36s' "$1")
+  for (( r = 1; r <= ROUNDS; r++ )); do line+=$(printf ' %9s' "${TIME["$2 $r"]}"); done
+  mean_s=$(mean "$2")
+  line+=$(printf ' %9s %8s' "$mean_s" "$(awk -v a="$mean_s" -v b="$PLAIN" 'BEGIN { printf "%.3f", a / b }')")
+  echo "$line"
+}
+echo
+echo "source $SOURCE_DB: $(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_size_pretty(pg_database_size(current_database()))") (--size-mb $SIZE_MB), jobs $JOBS, rounds $ROUNDS, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+header=$(printf '%-36s' "tool")
+for (( r = 1; r <= ROUNDS; r++ )); do header+=$(printf ' %9s' "run $r s"); done
+header+=$(printf ' %9s %8s' "mean s" "/plain")
+echo "$header"
+row "plain pg_dump+pg_restore" plain.total
+row "  pg_dump -Fd" plain.dump
+row "  pg_restore" plain.restore
+row "ferry snapshot+restore" ferry.total
+row "  dumpDatabase" ferry.snapshot
+row "  restoreDatabase" ferry.restore
+row "  (the JVM's whole run, with start-up)" ferry.jvm
+row "pgcopydb clone" pgcopydb.total
+echo
+echo "verification baseline: one sequential scan of every table (target: Ferry's copy, mean of $ROUNDS)"
+printf '%-36s %9s %9s\n' "" "source s" "target s"
+printf '%-36s %9s %9s\n' "SELECT count(*)" "${SCAN[source.count]}" "$(awk -v s="${SCAN[target.count]}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
+printf '%-36s %9s %9s\n' "SELECT sum(hashtext(t::text))" "${SCAN[source.hash]}" "$(awk -v s="${SCAN[target.hash]}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
