@@ -17,7 +17,7 @@
 #
 # Usage: bench/snapshot-restore.sh [--size-mb 1000] [--jobs 2] [--rounds 2] [--skip-build] [--verify]
 #   --rounds R   run each tool R times, the order reversed every other round (default 2)
-#   --verify     reserved: Ferry's verification timing (not wired yet, see time_ferry_verify)
+#   --verify     also time Ferry's verification of its copy (which must find no difference)
 #
 # Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
 # 127.0.0.1:5434, superuser ferry. The password comes from FERRY_PG_PASSWORD (default the
@@ -45,6 +45,9 @@ done
 [[ $SIZE_MB =~ ^[0-9]+$ && $SIZE_MB -ge 20 ]] || { echo "--size-mb must be a number >= 20" >&2; exit 2; }
 [[ $JOBS =~ ^[0-9]+$ && $JOBS -ge 1 ]] || { echo "--jobs must be a number >= 1" >&2; exit 2; }
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 ]] || { echo "--rounds must be a number >= 1" >&2; exit 2; }
+
+VERIFY_FLAG=
+[ "$VERIFY" = no ] || VERIFY_FLAG=--verify
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HOST=127.0.0.1
@@ -210,10 +213,10 @@ run_ferry() { # TARGET_DB
   FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
   FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$1" \
   FERRY_PG_BIN=$PG_BIN \
-    java -cp "$CLASSPATH_BENCH" dev.ferry.bench.SnapshotRestoreBench --jobs "$JOBS" --work-dir "$WORK/ferry" \
+    java -cp "$CLASSPATH_BENCH" dev.ferry.bench.SnapshotRestoreBench --jobs "$JOBS" --work-dir "$WORK/ferry" ${VERIFY_FLAG:+"$VERIFY_FLAG"} \
     >"$WORK/ferry.log" 2>&1 || { cat "$WORK/ferry.log" >&2; exit 1; }
   t1=$(now)
-  awk '/^ferry\.(snapshot|restore|total)\.seconds / { sub(/\.seconds$/, "", $1); print $1, $2 }' "$WORK/ferry.log"
+  awk '/^ferry\.(snapshot|restore|total|verify)\.seconds / { sub(/\.seconds$/, "", $1); print $1, $2 }' "$WORK/ferry.log"
   echo "ferry.jvm $(elapsed "$t0" "$t1")"
 }
 
@@ -230,19 +233,6 @@ run_pgcopydb() { # TARGET_DB
   echo "pgcopydb.total $(elapsed "$t0" "$t1")"
 }
 
-# ---------------------------------------------------------------------------------------------
-# >>> FERRY VERIFY TIMING GOES HERE <<<
-# The verification activity (VerifyActivities, workflows/src/main/java/dev/ferry/activity/) is
-# being rewritten. Once it is settled: add a --verify option to SnapshotRestoreBench that runs
-# it under the same TestActivityEnvironment right after the restore and prints
-# "ferry.verify.seconds S", print that line from here, and compare it in the summary with
-# SCAN[source.*] + SCAN[target.*] (the target goal: no slower than one sequential scan of each
-# side). Until then --verify stops the run rather than report a number it did not measure.
-time_ferry_verify() {
-  echo "--verify: Ferry's verification is not wired into the bench yet (see time_ferry_verify in $0)" >&2
-  exit 2
-}
-[ "$VERIFY" = no ] || time_ferry_verify
 
 urlencode() {
   local s=$1 out="" c i
@@ -323,10 +313,17 @@ row "  pg_restore" plain.restore
 row "ferry snapshot+restore" ferry.total
 row "  dumpDatabase" ferry.snapshot
 row "  restoreDatabase" ferry.restore
-row "  (the JVM's whole run, with start-up)" ferry.jvm
+row "  (the JVM's whole run, with start-up$([ "$VERIFY" = no ] || echo ' and verify'))" ferry.jvm
 row "pgcopydb clone" pgcopydb.total
 echo
 echo "verification baseline: one sequential scan of every table (target: Ferry's copy, mean of $ROUNDS)"
 printf '%-36s %9s %9s\n' "" "source s" "target s"
 printf '%-36s %9s %9s\n' "SELECT count(*)" "${SCAN[source.count]}" "$(awk -v s="${SCAN[target.count]}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
 printf '%-36s %9s %9s\n' "SELECT sum(hashtext(t::text))" "${SCAN[source.hash]}" "$(awk -v s="${SCAN[target.hash]}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
+if [ "$VERIFY" = yes ]; then
+  verify_s=$(mean ferry.verify)
+  scans_s=$(awk -v s="${SCAN[source.hash]}" -v t="${SCAN[target.hash]}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s + t / n }')
+  echo
+  echo "Ferry's verification (chunked checksums, both sides at once, jobs $JOBS), mean of $ROUNDS: $verify_s s"
+  echo "  / (hashtext scan of the source + of the target, one after the other: $scans_s s) = $(awk -v a="$verify_s" -v b="$scans_s" 'BEGIN { printf "%.3f", a / b }')"
+fi

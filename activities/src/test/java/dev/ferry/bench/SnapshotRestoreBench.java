@@ -5,13 +5,18 @@ import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.RestoreActivitiesImpl;
 import dev.ferry.activities.postgres.SnapshotActivitiesImpl;
 import dev.ferry.activities.postgres.SnapshotStore;
+import dev.ferry.activities.postgres.VerifyActivitiesImpl;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.activity.RestoreActivities;
 import dev.ferry.activity.SnapshotActivities;
+import dev.ferry.activity.VerifyActivities;
+import dev.ferry.model.database.DatabasePair;
 import dev.ferry.model.database.RestoreRequest;
 import dev.ferry.model.database.RestoreResult;
 import dev.ferry.model.database.Snapshot;
 import dev.ferry.model.database.SnapshotRequest;
+import dev.ferry.model.database.VerificationReport;
+import dev.ferry.model.database.VerifyRequest;
 import dev.ferry.options.ActivityCatalog;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -27,11 +32,12 @@ import java.util.UUID;
  * TestActivityEnvironment}. Started by {@code bench/snapshot-restore.sh}; never by surefire
  * (its name matches no test pattern).
  *
- * <p>Arguments: {@code --jobs N --work-dir DIR [--source-ref env:X] [--target-ref env:Y]}. The
+ * <p>Arguments: {@code --jobs N --work-dir DIR [--source-ref env:X] [--target-ref env:Y] [--verify]}. The
  * references default to {@code env:FERRY_BENCH_SOURCE_URL} and {@code env:FERRY_BENCH_TARGET_URL},
  * resolved from this process's environment, so no password is on a command line. The target
  * must exist and be empty. Prints {@code ferry.snapshot.seconds}, {@code ferry.restore.seconds}
- * and {@code ferry.total.seconds} lines on stdout; the snapshot is discarded afterwards
+ * and {@code ferry.total.seconds} lines on stdout (and {@code ferry.verify.seconds} with {@code
+ * --verify}: Ferry's verification of the copy, which must find no difference); the snapshot is discarded afterwards
  * (untimed, as the plain tools' dump directory is).
  *
  * <p>The one difference from the worker: no retries. A failed attempt must fail the bench,
@@ -60,6 +66,7 @@ public final class SnapshotRestoreBench {
     Path workDir = null;
     String sourceRef = "env:FERRY_BENCH_SOURCE_URL";
     String targetRef = "env:FERRY_BENCH_TARGET_URL";
+    boolean verify = false;
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -67,12 +74,16 @@ public final class SnapshotRestoreBench {
         case "--work-dir" -> workDir = Path.of(required(args[i], value));
         case "--source-ref" -> sourceRef = required(args[i], value);
         case "--target-ref" -> targetRef = required(args[i], value);
+        case "--verify" -> {
+          verify = true;
+          continue;
+        }
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
       i++;
     }
     if (jobs < 1 || workDir == null) {
-      throw new IllegalArgumentException("usage: --jobs N --work-dir DIR [--source-ref R] [--target-ref R]");
+      throw new IllegalArgumentException("usage: --jobs N --work-dir DIR [--source-ref R] [--target-ref R] [--verify]");
     }
 
     Databases databases =
@@ -88,7 +99,8 @@ public final class SnapshotRestoreBench {
     try {
       env.registerActivitiesImplementations(
           new SnapshotActivitiesImpl(databases, tools, store, HOST_QUEUE),
-          new RestoreActivitiesImpl(databases, tools, store));
+          new RestoreActivitiesImpl(databases, tools, store),
+          new VerifyActivitiesImpl(databases));
       SnapshotActivities snapshots =
           env.newActivityStub(SnapshotActivities.class, once(ActivityCatalog.snapshot()));
       RestoreActivities restores =
@@ -103,6 +115,17 @@ public final class SnapshotRestoreBench {
           restores.restoreDatabase(new RestoreRequest("restore-" + key, snapshot, targetRef, jobs));
       long t2 = System.nanoTime();
       snapshots.discardSnapshot(snapshot);
+      if (verify) {
+        VerifyActivities verifier = env.newActivityStub(VerifyActivities.class, once(ActivityCatalog.verify()));
+        long v0 = System.nanoTime();
+        VerificationReport report =
+            verifier.verifyDatabases(new VerifyRequest(new DatabasePair(sourceRef, targetRef), jobs));
+        long v1 = System.nanoTime();
+        if (report.mismatches() > 0) {
+          throw new IllegalStateException("verification found differences: " + report.problems());
+        }
+        System.out.printf(Locale.ROOT, "ferry.verify.seconds %.3f%n", seconds(v1 - v0));
+      }
 
       System.out.printf(Locale.ROOT, "ferry.snapshot.seconds %.3f%n", seconds(t1 - t0));
       System.out.printf(Locale.ROOT, "ferry.restore.seconds %.3f%n", seconds(t2 - t1));
