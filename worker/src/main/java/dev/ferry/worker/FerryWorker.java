@@ -47,7 +47,11 @@ public final class FerryWorker implements AutoCloseable {
   public static FerryWorker start(WorkerSettings settings, Map<String, String> environment) {
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget(settings.temporalAddress()).build());
+            settings
+                .security()
+                .applyTo(WorkflowServiceStubsOptions.newBuilder())
+                .setTarget(settings.temporalAddress())
+                .build());
     WorkflowClient client =
         WorkflowClient.newInstance(
             stubs, WorkflowClientOptions.newBuilder().setNamespace(settings.namespace()).build());
@@ -78,11 +82,12 @@ public final class FerryWorker implements AutoCloseable {
 
     factory.start();
     log.info(
-        "Ferry worker polling {} and {} on Temporal {} (namespace {}); snapshots in {}",
+        "Ferry worker polling {} and {} on Temporal {} (namespace {}, {}); snapshots in {}",
         settings.taskQueue(),
         settings.hostTaskQueue(),
         settings.temporalAddress(),
         settings.namespace(),
+        settings.security(),
         store.root());
     return new FerryWorker(stubs, factory);
   }

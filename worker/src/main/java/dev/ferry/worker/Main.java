@@ -17,7 +17,14 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     Iterator<String> it = Arrays.asList(args).iterator();
     String command = it.hasNext() ? it.next() : "worker";
-    WorkerSettings settings = WorkerSettings.fromEnvironment(System.getenv());
+    WorkerSettings settings;
+    try {
+      settings = WorkerSettings.fromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("ferry-worker: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     AutoCloseable running;
     switch (command) {
