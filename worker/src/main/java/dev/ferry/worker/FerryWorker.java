@@ -9,6 +9,7 @@ import dev.ferry.activities.postgres.SnapshotStore;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.workflow.MigrationWorkflowImpl;
+import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -90,6 +91,25 @@ public final class FerryWorker implements AutoCloseable {
         settings.security(),
         store.root());
     return new FerryWorker(stubs, factory);
+  }
+
+  /**
+   * Why this worker is not doing its job, or null when it polls and Temporal answers
+   * GetSystemInfo within two seconds.
+   */
+  public String problem() {
+    if (!factory.isStarted() || factory.isShutdown()) {
+      return "not polling: the worker is stopping";
+    }
+    try {
+      stubs
+          .blockingStub()
+          .withDeadlineAfter(2, TimeUnit.SECONDS)
+          .getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
+      return null;
+    } catch (RuntimeException e) {
+      return "Temporal does not answer: " + e.getMessage();
+    }
   }
 
   /** Stops polling, lets running activities finish for a while, then disconnects. */

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * deploy/env.example as .env plus what an operator puts there: FERRY_USERS with their own
  * token hashes and FERRY_TEMPORAL_ADDRESS, here an embedded Temporal server on a free port.
  * Only what a container has of its own is replaced: the work-dir volume by a temporary
- * directory, the container's ports 8080/8081 by free ones, /opt/ferry by the built files.
+ * directory, the container's ports (8080, 8081, 8091) by free ones, /opt/ferry by the built
+ * files.
  */
 class ComposeEnvironmentIT {
   static final Path ROOT = Path.of(System.getProperty("ferry.repoRoot", ".."));
@@ -79,6 +80,8 @@ class ComposeEnvironmentIT {
     Map<String, String> workerEnv = compose.environment("worker");
     assertThat(workerEnv.remove("FERRY_WORK_DIR")).isEqualTo("/var/lib/ferry/work"); // the ferry-work volume
     workerEnv.put("FERRY_WORK_DIR", tmp.resolve("work").toString());
+    int workerHealthPort = freePort();
+    assertThat(workerEnv.put("FERRY_WORKER_HEALTH_PORT", String.valueOf(workerHealthPort))).isEqualTo("8091");
     start("worker", images.stage("worker").command(), workerEnv);
 
     int apiPort = freePort();
@@ -87,6 +90,8 @@ class ComposeEnvironmentIT {
 
     JsonNode health = waitFor("the API's health checks to pass", () -> get(adminPort, "/healthcheck", null), r -> r.status == 200).json();
     assertThat(health.path("temporal").path("healthy").asBoolean()).isTrue();
+    Response workerHealth = waitFor("the worker's health check to pass", () -> get(workerHealthPort, "/health", null), r -> r.status == 200);
+    assertThat(workerHealth.body()).isEqualTo("ok\n");
 
     // A run whose target cannot be resolved fails in preflight: the worker took the workflow
     // task and the activity from the queue the compose file names, with its environment.

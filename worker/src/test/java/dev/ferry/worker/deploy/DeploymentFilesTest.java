@@ -51,10 +51,12 @@ class DeploymentFilesTest {
     assertThat(dependsOn("temporal-ui")).isEqualTo(Map.of("temporal", "service_healthy"));
     assertThat(dependsOn("worker")).isEqualTo(Map.of("temporal-setup", "service_completed_successfully"));
     assertThat(dependsOn("api")).isEqualTo(Map.of("temporal-setup", "service_completed_successfully"));
-    for (String service : List.of("postgresql", "temporal", "api")) {
+    for (String service : List.of("postgresql", "temporal", "worker", "api")) {
       assertThat(compose.service(service).path("healthcheck").path("test").isArray()).as(service + " has a health check").isTrue();
     }
     assertThat(compose.service("api").path("healthcheck").path("test").toString()).contains("http://127.0.0.1:8081/healthcheck");
+    assertThat(compose.service("worker").path("healthcheck").path("test").toString()).contains("http://127.0.0.1:8091/health");
+    assertThat(compose.environment("worker")).containsEntry("FERRY_WORKER_HEALTH_PORT", "8091");
   }
 
   @Test
