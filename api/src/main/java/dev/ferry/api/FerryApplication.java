@@ -20,9 +20,12 @@ import io.dropwizard.lifecycle.ServerLifecycleListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Ferry's REST API: {@code java -jar ferry-api.jar server config.yml}. */
 public class FerryApplication extends Application<FerryConfiguration> {
+  private static final Logger log = LoggerFactory.getLogger(FerryApplication.class);
   /** No request of this API needs more; a runbook is a page of YAML. */
   static final long MAX_BODY_BYTES = 1024 * 1024;
 
@@ -75,6 +78,12 @@ public class FerryApplication extends Application<FerryConfiguration> {
   public void run(FerryConfiguration config, Environment environment) {
     DevTokens.refuseOnPublicBind(config.getAuth().getUsers(), config.getServerFactory());
     TemporalConnection temporal = new TemporalConnection(config.getTemporal());
+    log.info(
+        "Temporal at {} (namespace {}, task queue {}), {}",
+        config.getTemporal().getAddress(),
+        config.getTemporal().getNamespace(),
+        config.getTemporal().getTaskQueue(),
+        config.getTemporal().clientSecurity());
     environment.lifecycle().manage(temporal);
     environment.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs(), config.getTemporal().getAddress()));
 

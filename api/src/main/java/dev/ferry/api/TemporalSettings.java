@@ -1,10 +1,15 @@
 package dev.ferry.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.ferry.api.temporal.TemporalClientSecurity;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 
-/** Where the Temporal frontend is and which namespace and task queue Ferry uses. */
+/**
+ * Where the Temporal frontend is, how to authenticate to it, and which namespace and task queue
+ * Ferry uses. The TLS and API key settings mean what the {@code TEMPORAL_TLS*} and {@code
+ * TEMPORAL_API_KEY} variables mean to {@link TemporalClientSecurity}; blank is unset.
+ */
 public class TemporalSettings {
   /** {@code host:port} of the Temporal frontend (gRPC). */
   @NotBlank
@@ -16,6 +21,24 @@ public class TemporalSettings {
 
   /** The queue Ferry's workers poll for workflows and activities. */
   @NotBlank @JsonProperty private String taskQueue = "ferry";
+
+  /** {@code true}, {@code false} or blank (TLS when any other TLS setting or the API key is set). */
+  @JsonProperty private String tls = "";
+
+  @JsonProperty private String tlsClientCertPath = "";
+  @JsonProperty private String tlsClientKeyPath = "";
+  @JsonProperty private String tlsServerCaCertPath = "";
+  @JsonProperty private String tlsServerName = "";
+
+  /** Temporal Cloud API key: a secret, so take it from the environment, never write it here. */
+  @JsonProperty private String apiKey = "";
+
+  /**
+   * @throws IllegalArgumentException naming every TLS or API key setting that is wrong
+   */
+  public TemporalClientSecurity clientSecurity() {
+    return TemporalClientSecurity.of(tls, tlsClientCertPath, tlsClientKeyPath, tlsServerCaCertPath, tlsServerName, apiKey);
+  }
 
   public String getAddress() {
     return address;

@@ -11,6 +11,7 @@ import dev.ferry.activities.postgres.SequenceActivitiesImpl;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.workflow.MigrationWorkflowImpl;
+import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -49,7 +50,11 @@ public final class FerryWorker implements AutoCloseable {
   public static FerryWorker start(WorkerSettings settings, Map<String, String> environment) {
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget(settings.temporalAddress()).build());
+            settings
+                .security()
+                .applyTo(WorkflowServiceStubsOptions.newBuilder())
+                .setTarget(settings.temporalAddress())
+                .build());
     WorkflowClient client =
         WorkflowClient.newInstance(
             stubs, WorkflowClientOptions.newBuilder().setNamespace(settings.namespace()).build());
@@ -84,13 +89,33 @@ public final class FerryWorker implements AutoCloseable {
 
     factory.start();
     log.info(
-        "Ferry worker polling {} and {} on Temporal {} (namespace {}); snapshots in {}",
+        "Ferry worker polling {} and {} on Temporal {} (namespace {}, {}); snapshots in {}",
         settings.taskQueue(),
         settings.hostTaskQueue(),
         settings.temporalAddress(),
         settings.namespace(),
+        settings.security(),
         store.root());
     return new FerryWorker(stubs, factory);
+  }
+
+  /**
+   * Why this worker is not doing its job, or null when it polls and Temporal answers
+   * GetSystemInfo within two seconds.
+   */
+  public String problem() {
+    if (!factory.isStarted() || factory.isShutdown()) {
+      return "not polling: the worker is stopping";
+    }
+    try {
+      stubs
+          .blockingStub()
+          .withDeadlineAfter(2, TimeUnit.SECONDS)
+          .getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
+      return null;
+    } catch (RuntimeException e) {
+      return "Temporal does not answer: " + e.getMessage();
+    }
   }
 
   /** Stops polling, lets running activities finish for a while, then disconnects. */

@@ -6,7 +6,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code java -jar ferry-worker.jar worker}: a worker against the Temporal server in {@code
- * TEMPORAL_ADDRESS}.
+ * TEMPORAL_ADDRESS} (see {@link WorkerSettings}); with {@code FERRY_WORKER_HEALTH_PORT} set, it
+ * also answers {@code GET /health} on that loopback port ({@link WorkerHealth}).
  *
  * <p>{@code java -jar ferry-worker.jar dev [--temporal-port 7233] [--api-config
  * api/config/dev.yml]}: the embedded dev stack (Temporal test server + worker + API).
@@ -17,11 +18,30 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     Iterator<String> it = Arrays.asList(args).iterator();
     String command = it.hasNext() ? it.next() : "worker";
-    WorkerSettings settings = WorkerSettings.fromEnvironment(System.getenv());
+    WorkerSettings settings;
+    try {
+      settings = WorkerSettings.fromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("ferry-worker: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     AutoCloseable running;
     switch (command) {
-      case "worker" -> running = FerryWorker.start(settings, System.getenv());
+      case "worker" -> {
+        FerryWorker worker = FerryWorker.start(settings, System.getenv());
+        String healthPort = System.getenv("FERRY_WORKER_HEALTH_PORT");
+        if (healthPort == null || healthPort.isBlank()) {
+          running = worker;
+        } else {
+          WorkerHealth health = WorkerHealth.start(Integer.parseInt(healthPort.trim()), worker);
+          running = () -> {
+            health.close();
+            worker.close();
+          };
+        }
+      }
       case "dev" -> {
         int temporalPort = Integer.parseInt(System.getenv().getOrDefault("FERRY_DEV_TEMPORAL_PORT", "7233"));
         String apiConfig = "api/config/dev.yml";

@@ -1,5 +1,6 @@
 package dev.ferry.worker;
 
+import dev.ferry.api.temporal.TemporalClientSecurity;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -16,7 +17,11 @@ import java.util.Map;
  *       a restarted worker picks up where the dead one stopped);
  *   <li>{@code FERRY_WORK_DIR}: where snapshots are written ({@code ~/.ferry/work});
  *   <li>{@code FERRY_MAX_ACTIVITIES}: activities run at once per queue (4); each pg_dump or
- *       pg_restore runs its own jobs on top.
+ *       pg_restore runs its own jobs on top;
+ *   <li>{@code TEMPORAL_TLS}, {@code TEMPORAL_TLS_CLIENT_CERT_PATH}, {@code
+ *       TEMPORAL_TLS_CLIENT_KEY_PATH}, {@code TEMPORAL_TLS_SERVER_CA_CERT_PATH}, {@code
+ *       TEMPORAL_TLS_SERVER_NAME}, {@code TEMPORAL_API_KEY}: TLS, mutual TLS and API key, as
+ *       {@link TemporalClientSecurity} reads them (default: plaintext).
  * </ul>
  */
 public record WorkerSettings(
@@ -25,8 +30,18 @@ public record WorkerSettings(
     String taskQueue,
     String hostTaskQueue,
     Path workDir,
-    int maxConcurrentActivities) {
+    int maxConcurrentActivities,
+    TemporalClientSecurity security) {
 
+  /** Settings for a plaintext connection (the embedded server, tests). */
+  public WorkerSettings(
+      String temporalAddress, String namespace, String taskQueue, String hostTaskQueue, Path workDir, int maxConcurrentActivities) {
+    this(temporalAddress, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities, TemporalClientSecurity.plaintext());
+  }
+
+  /**
+   * @throws IllegalArgumentException naming every TLS or API key variable that is wrong
+   */
   public static WorkerSettings fromEnvironment(Map<String, String> env) {
     String taskQueue = env.getOrDefault("FERRY_TASK_QUEUE", "ferry");
     return new WorkerSettings(
@@ -35,9 +50,11 @@ public record WorkerSettings(
         taskQueue,
         env.getOrDefault("FERRY_HOST_TASK_QUEUE", taskQueue + "-host-" + hostname()),
         Path.of(env.getOrDefault("FERRY_WORK_DIR", Path.of(System.getProperty("user.home"), ".ferry", "work").toString())),
-        Integer.parseInt(env.getOrDefault("FERRY_MAX_ACTIVITIES", "4")));
+        Integer.parseInt(env.getOrDefault("FERRY_MAX_ACTIVITIES", "4")),
+        TemporalClientSecurity.fromEnvironment(env));
   }
 
+  /** The same settings against the embedded server, which speaks plaintext on loopback. */
   public WorkerSettings withTemporalAddress(String address) {
     return new WorkerSettings(address, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities);
   }

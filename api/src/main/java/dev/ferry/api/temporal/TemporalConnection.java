@@ -11,6 +11,7 @@ import java.time.Duration;
 /**
  * The API's connection to Temporal, opened lazily (the API starts while Temporal is still
  * coming up; the health check says when it is not reachable) and closed with the application.
+ * TLS, the client certificate and the API key come from {@link TemporalSettings#clientSecurity()}.
  */
 public class TemporalConnection implements Managed {
   private final WorkflowServiceStubs stubs;
@@ -19,7 +20,9 @@ public class TemporalConnection implements Managed {
   public TemporalConnection(TemporalSettings settings) {
     this.stubs =
         WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder()
+            settings
+                .clientSecurity()
+                .applyTo(WorkflowServiceStubsOptions.newBuilder())
                 .setTarget(settings.getAddress())
                 .setRpcTimeout(Duration.ofSeconds(10))
                 .build());

@@ -1,0 +1,250 @@
+package dev.ferry.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.api.auth.TokenHash;
+import dev.ferry.worker.deploy.ComposeFile;
+import dev.ferry.worker.deploy.Dockerfile;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The worker and API jars started as the images start them (deploy/Dockerfile's ENTRYPOINT and
+ * CMD) with exactly the environment docker-compose.yml gives their containers, read with
+ * deploy/env.example as .env plus what an operator puts there: FERRY_USERS with their own
+ * token hashes and FERRY_TEMPORAL_ADDRESS, here an embedded Temporal server on a free port.
+ * Only what a container has of its own is replaced: the work-dir volume by a temporary
+ * directory, the container's ports (8080, 8081, 8091) by free ones, /opt/ferry by the built
+ * files.
+ */
+class ComposeEnvironmentIT {
+  static final Path ROOT = Path.of(System.getProperty("ferry.repoRoot", ".."));
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  static final String OPERATOR_TOKEN = "it-operator-" + UUID.randomUUID();
+  static final String VIEWER_TOKEN = "it-viewer-" + UUID.randomUUID();
+
+  @TempDir Path tmp;
+  EmbeddedTemporal temporal;
+  final List<Process> processes = new ArrayList<>();
+
+  @BeforeEach
+  void startTemporal() throws IOException {
+    temporal = EmbeddedTemporal.start(0);
+  }
+
+  @AfterEach
+  void stopEverything() throws InterruptedException {
+    for (Process p : processes) {
+      p.destroy();
+    }
+    for (Process p : processes) {
+      if (!p.waitFor(45, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+    temporal.close();
+  }
+
+  @Test
+  void workerAndApi_withTheComposeEnvironment_takeARunThroughPreflight() throws Exception {
+    ComposeFile compose = compose(users(OPERATOR_TOKEN, VIEWER_TOKEN));
+    Dockerfile images = Dockerfile.read(Dockerfile.path());
+
+    Map<String, String> workerEnv = compose.environment("worker");
+    assertThat(workerEnv.remove("FERRY_WORK_DIR")).isEqualTo("/var/lib/ferry/work"); // the ferry-work volume
+    workerEnv.put("FERRY_WORK_DIR", tmp.resolve("work").toString());
+    int workerHealthPort = freePort();
+    assertThat(workerEnv.put("FERRY_WORKER_HEALTH_PORT", String.valueOf(workerHealthPort))).isEqualTo("8091");
+    start("worker", images.stage("worker").command(), workerEnv);
+
+    int apiPort = freePort();
+    int adminPort = freePort();
+    start("api", images.stage("api").command(), apiEnvironment(compose, apiPort, adminPort));
+
+    JsonNode health = waitFor("the API's health checks to pass", () -> get(adminPort, "/healthcheck", null), r -> r.status == 200).json();
+    assertThat(health.path("temporal").path("healthy").asBoolean()).isTrue();
+    Response workerHealth = waitFor("the worker's health check to pass", () -> get(workerHealthPort, "/health", null), r -> r.status == 200);
+    assertThat(workerHealth.body()).isEqualTo("ok\n");
+
+    // A run whose target cannot be resolved fails in preflight: the worker took the workflow
+    // task and the activity from the queue the compose file names, with its environment.
+    HttpResponse<String> started =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + "/api/runs"))
+                .header("Authorization", "Bearer " + OPERATOR_TOKEN)
+                .header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                    """
+                    app: shop
+                    strategy: single-phase
+                    source: {databaseUrl: env:FERRY_SOURCE_URL}
+                    target: {databaseUrl: env:FERRY_TARGET_URL}
+                    """))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String runId = JSON.readTree(started.body()).path("runId").asText();
+
+    JsonNode failed =
+        waitFor("the worker to run preflight", () -> get(apiPort, "/api/runs/" + runId, VIEWER_TOKEN),
+                r -> r.status == 200 && "FAILED".equals(r.json().path("state").asText()))
+            .json();
+    assertThat(failed.path("failure").asText()).contains("env:FERRY_SOURCE_URL is not set in the worker's environment");
+
+    // What the Temporal UI shows of it: the plain workflow type, the run id and the queue.
+    WorkflowServiceStubs stubs =
+        WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
+    try {
+      DescribeWorkflowExecutionResponse described =
+          stubs.blockingStub().describeWorkflowExecution(
+              DescribeWorkflowExecutionRequest.newBuilder()
+                  .setNamespace(workerEnv.get("TEMPORAL_NAMESPACE"))
+                  .setExecution(WorkflowExecution.newBuilder().setWorkflowId(runId))
+                  .build());
+      assertThat(described.getWorkflowExecutionInfo().getType().getName()).isEqualTo("MigrationWorkflow");
+      assertThat(described.getExecutionConfig().getTaskQueue().getName()).isEqualTo(workerEnv.get("FERRY_TASK_QUEUE"));
+    } finally {
+      stubs.shutdownNow();
+    }
+  }
+
+  @Test
+  void theApi_refusesTheReadmesDevTokens_withTheComposeEnvironment() throws Exception {
+    // An operator who pasted the dev users into .env: the API listens on 0.0.0.0 there.
+    ComposeFile compose = compose(users("ferry-dev-operator", "ferry-dev-viewer"));
+    Process api =
+        start("api-dev-tokens", Dockerfile.read(Dockerfile.path()).stage("api").command(), apiEnvironment(compose, freePort(), freePort()));
+
+    assertThat(api.waitFor(60, TimeUnit.SECONDS)).as("the API exits").isTrue();
+    assertThat(api.exitValue()).isNotZero();
+    assertThat(Files.readString(tmp.resolve("api-dev-tokens.log"))).contains("refusing to start", "dev tokens published in the README");
+  }
+
+  private ComposeFile compose(String ferryUsers) throws IOException {
+    Map<String, String> dotEnv = new LinkedHashMap<>(ComposeFile.readEnvFile(ROOT.resolve("deploy/env.example")));
+    dotEnv.put("FERRY_USERS", ferryUsers);
+    dotEnv.put("FERRY_TEMPORAL_ADDRESS", temporal.address());
+    return ComposeFile.read(ComposeFile.path(), dotEnv);
+  }
+
+  private static String users(String operatorToken, String viewerToken) {
+    return "[{name: olivia, roles: [operator, viewer], tokenSha256: " + TokenHash.sha256Hex(operatorToken) + "}, "
+        + "{name: val, roles: [viewer], tokenSha256: " + TokenHash.sha256Hex(viewerToken) + "}]";
+  }
+
+  private static Map<String, String> apiEnvironment(ComposeFile compose, int apiPort, int adminPort) {
+    Map<String, String> env = compose.environment("api");
+    assertThat(env.put("FERRY_API_PORT", String.valueOf(apiPort))).isEqualTo("8080");
+    assertThat(env.put("FERRY_ADMIN_PORT", String.valueOf(adminPort))).isEqualTo("8081");
+    return env;
+  }
+
+  /** The image's command on this machine: this JVM's java, /opt/ferry/... from the repository. */
+  private Process start(String name, List<String> imageCommand, Map<String, String> environment) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx384m");
+    for (String arg : imageCommand.subList(1, imageCommand.size())) {
+      command.add(switch (arg) {
+        case "/opt/ferry/ferry-worker.jar" -> System.getProperty("ferry.workerJar");
+        case "/opt/ferry/ferry-api.jar" -> System.getProperty("ferry.apiJar");
+        case "/opt/ferry/config/ferry.yml" -> ROOT.resolve("api/config/ferry.yml").toString();
+        default -> arg;
+      });
+    }
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".log").toFile());
+    builder.environment().clear();
+    builder.environment().putAll(environment);
+    Process process = builder.start();
+    processes.add(process);
+    return process;
+  }
+
+  record Response(int status, String body) {
+    JsonNode json() {
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        throw new IllegalStateException(body, e);
+      }
+    }
+  }
+
+  private static Response get(int port, String path, String token) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(20));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    try {
+      HttpResponse<String> r = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return new Response(r.statusCode(), r.body());
+    } catch (IOException e) {
+      return new Response(-1, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Polls until done, failing at once (with the process's output) if the process died. */
+  private <T> T waitFor(String what, Supplier<T> probe, Predicate<T> done) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    T last = null;
+    while (System.nanoTime() < deadline) {
+      for (Process p : processes) {
+        if (!p.isAlive()) {
+          throw new AssertionError("a process exited (" + p.exitValue() + ") while waiting for " + what + ":\n" + logs());
+        }
+      }
+      last = probe.get();
+      if (done.test(last)) {
+        return last;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("gave up waiting for " + what + "; last seen: " + last + "\n" + logs());
+  }
+
+  private String logs() throws IOException {
+    StringBuilder all = new StringBuilder();
+    try (var files = Files.list(tmp)) {
+      for (Path log : files.filter(f -> f.toString().endsWith(".log")).toList()) {
+        all.append("--- ").append(log.getFileName()).append('\n').append(Files.readString(log));
+      }
+    }
+    return all.toString();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
