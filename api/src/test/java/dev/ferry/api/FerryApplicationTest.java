@@ -85,6 +85,18 @@ class FerryApplicationTest {
     Response approved = request("/api/runs/" + runId + "/gates/start/approve", "ferry-dev-approver").post(Entity.json("{\"comment\":\"go\"}"));
 
     assertThat(approved.getStatus()).isEqualTo(200);
+    approved.close();
+    JsonNode atDecommission =
+        Eventually.get(
+            "the decommission gate",
+            () -> request("/api/runs/" + runId, "ferry-dev-viewer").get(JsonNode.class),
+            s -> "decommission".equals(s.path("pendingGate").path("gate").asText()));
+    String digest = atDecommission.path("pendingGate").path("evidenceDigest").asText();
+    try (Response decommissioned =
+        request("/api/runs/" + runId + "/gates/decommission/approve", "ferry-dev-approver")
+            .post(Entity.json("{\"comment\":\"verified\",\"evidenceDigest\":\"" + digest + "\"}"))) {
+      assertThat(decommissioned.getStatus()).isEqualTo(200);
+    }
     JsonNode done =
         Eventually.get(
             "the run to succeed",

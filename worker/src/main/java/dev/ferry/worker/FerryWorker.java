@@ -7,7 +7,13 @@ import dev.ferry.activities.postgres.PreflightActivitiesImpl;
 import dev.ferry.activities.postgres.RestoreActivitiesImpl;
 import dev.ferry.activities.postgres.SnapshotActivitiesImpl;
 import dev.ferry.activities.postgres.SnapshotStore;
+import dev.ferry.activities.notify.WebhookNotifier;
 import dev.ferry.activities.postgres.SequenceActivitiesImpl;
+import dev.ferry.activities.sync.SyncUnavailable;
+import dev.ferry.model.runbook.RunbookParser;
+import dev.ferry.workflow.MigrationWorkflow;
+import dev.ferry.workflow.Tuning;
+import java.time.Duration;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.workflow.MigrationWorkflowImpl;
@@ -42,6 +48,28 @@ public final class FerryWorker implements AutoCloseable {
   }
 
   /**
+   * The workflow's tuning from {@code FERRY_HEARTBEAT_TIMEOUT} (how soon an activity of a dead
+   * worker is retried elsewhere; default 1m, at least 5s).
+   */
+  static Tuning tuning(Map<String, String> environment) {
+    String heartbeat = environment.get("FERRY_HEARTBEAT_TIMEOUT");
+    if (heartbeat == null || heartbeat.isBlank()) {
+      return Tuning.DEFAULT;
+    }
+    Duration timeout;
+    try {
+      timeout = RunbookParser.parseDuration(heartbeat);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("FERRY_HEARTBEAT_TIMEOUT must be a duration such as 30s or 2m");
+    }
+    if (timeout.compareTo(Duration.ofSeconds(5)) < 0) {
+      // Long activities heartbeat every 2 s; less than 5 s would time out busy ones.
+      throw new IllegalArgumentException("FERRY_HEARTBEAT_TIMEOUT must be at least 5s");
+    }
+    return new Tuning(Tuning.DEFAULT.hostWait(), timeout, Tuning.DEFAULT.lagPoll());
+  }
+
+  /**
    * Connects to Temporal and starts polling.
    *
    * @param environment where {@code env:} references resolve (the process environment in
@@ -60,11 +88,10 @@ public final class FerryWorker implements AutoCloseable {
             stubs, WorkflowClientOptions.newBuilder().setNamespace(settings.namespace()).build());
     WorkerFactory factory = WorkerFactory.newInstance(client);
 
-    Databases databases =
-        new Databases(
-            new SecretResolver(
-                environment,
-                () -> SsmClient.builder().httpClient(UrlConnectionHttpClient.create()).build()));
+    SecretResolver secrets =
+        new SecretResolver(
+            environment, () -> SsmClient.builder().httpClient(UrlConnectionHttpClient.create()).build());
+    Databases databases = new Databases(secrets);
     PgTools tools = PgTools.locate(environment);
     SnapshotStore store = new SnapshotStore(settings.workDir().resolve("snapshots"));
     store.sweepAbandoned();
@@ -76,13 +103,16 @@ public final class FerryWorker implements AutoCloseable {
             .build();
 
     Worker shared = factory.newWorker(settings.taskQueue(), options);
-    shared.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+    Tuning tuning = tuning(environment);
+    shared.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning));
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
         new VerifyActivitiesImpl(databases),
         new FreezeActivitiesImpl(databases),
-        new SequenceActivitiesImpl(databases));
+        new SequenceActivitiesImpl(databases),
+        new SyncUnavailable(),
+        WebhookNotifier.create(secrets));
 
     Worker host = factory.newWorker(settings.hostTaskQueue(), options);
     host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);

@@ -1,6 +1,7 @@
 package dev.ferry.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -78,6 +79,11 @@ class EndToEndTest {
     HttpResponse<String> approved =
         post("/api/runs/" + runId + "/gates/start/approve", "ferry-dev-approver", "{\"comment\":\"e2e\"}", "application/json");
     assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+    Eventually.get(
+        "the decommission gate", () -> status(runId), s -> "decommission".equals(s.path("pendingGate").path("gate").asText()));
+    HttpResponse<String> final_ =
+        post("/api/runs/" + runId + "/gates/decommission/approve", "ferry-dev-approver", "{\"comment\":\"e2e\"}", "application/json");
+    assertThat(final_.statusCode()).as(final_.body()).isEqualTo(200);
 
     JsonNode done =
         Eventually.get(
@@ -88,12 +94,15 @@ class EndToEndTest {
     assertThat(done.path("verification").path("passed").asBoolean()).isTrue();
     assertThat(done.path("verification").path("tables").findValuesAsText("table"))
         .containsExactly("billing.invoices", "public.customers", "public.order_items", "public.orders", "public.products");
-    assertThat(done.path("steps").findValuesAsText("state")).containsOnly("DONE");
+    assertThat(done.path("steps").findValuesAsText("state"))
+        .containsExactly("DONE", "DONE", "DONE", "DONE", "DONE", "DONE", "DONE", "DONE", "SKIPPED", "DONE", "SKIPPED");
     assertThat(done.path("verification").path("sequences").findValuesAsText("sequence")).contains("billing.invoice_number_seq");
     assertThat(done.path("preflight").path("audit").path("sequences").get(0).asText())
         .isEqualTo("billing.invoice_number_seq → billing.invoices.number");
-    // The source was frozen for the copy and takes writes again.
-    TestCluster.SOURCE.execute(shop.source, "UPDATE products SET price_cents = price_cents WHERE id = 1");
+    // Ferry did not move the traffic (no dns section), so the source stays frozen: nothing can
+    // write to the old database after the cutover.
+    assertThatThrownBy(() -> TestCluster.SOURCE.execute(shop.source, "UPDATE products SET price_cents = price_cents WHERE id = 1"))
+        .isInstanceOfSatisfying(java.sql.SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("25006"));
 
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM order_items")).isEqualTo(60000);
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT last_value FROM billing.invoice_number_seq")).isEqualTo(115999);
@@ -133,8 +142,9 @@ class EndToEndTest {
     assertThat(failed.path("failure").asText())
         .startsWith("preflight: target (env:FERRY_UNREACHABLE_URL → ferry@127.0.0.1:1/shop): cannot connect");
     assertThat(preflightAttempts(runId)).isEqualTo(4);
-    assertThat(failed.path("steps").findValuesAsText("state"))
-        .containsExactly("FAILED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED");
+    java.util.List<String> states = failed.path("steps").findValuesAsText("state");
+    assertThat(states.get(0)).isEqualTo("FAILED");
+    assertThat(states.subList(1, states.size())).containsOnly("SKIPPED");
   }
 
   private static String runbookWithTarget(String reference) {

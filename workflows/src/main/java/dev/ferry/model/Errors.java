@@ -41,6 +41,16 @@ public final class Errors {
   public static final String SEQUENCE_MISSING = "SequenceMissing";
   /** The credential may not make the source read-only (not the database's owner). Final. */
   public static final String FREEZE_REFUSED = "FreezeRefused";
+  /** A gate was rejected (by a person or its deadline); what ran is undone. */
+  public static final String REJECTED = "Rejected";
+  /** The sync did not catch up under the runbook's lag within its catch-up timeout. */
+  public static final String SYNC_BEHIND = "SyncBehind";
+  /** This worker has no continuous sync (multi-phase). Final. */
+  public static final String SYNC_UNAVAILABLE = "SyncUnavailable";
+  /** The notification webhook refused the message (4xx). Final. */
+  public static final String NOTIFICATION_REFUSED = "NotificationRefused";
+  /** The notification webhook did not answer or failed (5xx). Retryable. */
+  public static final String NOTIFICATION_FAILED = "NotificationFailed";
   /** A step failed for a reason Ferry does not classify further. */
   public static final String STEP_FAILED = "StepFailed";
 
@@ -59,7 +69,9 @@ public final class Errors {
           VERIFICATION_FAILED,
           EXTENSION_UNAVAILABLE,
           SEQUENCE_MISSING,
-          FREEZE_REFUSED);
+          FREEZE_REFUSED,
+          SYNC_UNAVAILABLE,
+          NOTIFICATION_REFUSED);
 
   private Errors() {}
 }

@@ -9,5 +9,11 @@ package dev.ferry.model;
  * @param approver who decides; the API sets it to the authenticated user, never to a field of
  *     the request body
  * @param comment why; required to reject
+ * @param evidenceDigest the digest of the evidence the approver saw ({@code
+ *     PendingGate.evidenceDigest}), or {@code null}; when given, it must still be current
  */
-public record GateDecision(String gate, Verdict verdict, String approver, String comment) {}
+public record GateDecision(String gate, Verdict verdict, String approver, String comment, String evidenceDigest) {
+  public GateDecision(String gate, Verdict verdict, String approver, String comment) {
+    this(gate, verdict, approver, comment, null);
+  }
+}

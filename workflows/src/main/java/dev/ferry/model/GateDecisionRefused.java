@@ -26,7 +26,9 @@ public class GateDecisionRefused extends RuntimeException {
     /** The runbook lists the gate's approvers, and this user is not one of them. */
     NOT_AN_APPROVER,
     /** A rejection must say why. */
-    COMMENT_REQUIRED
+    COMMENT_REQUIRED,
+    /** The approver decided on evidence that has changed since (more lag, a newer verification). */
+    STALE_EVIDENCE
   }
 
   private final Reason reason;

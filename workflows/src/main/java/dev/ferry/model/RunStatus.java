@@ -4,6 +4,8 @@ import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.RestoreResult;
 import dev.ferry.model.database.Snapshot;
 import dev.ferry.model.database.VerificationReport;
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncSetup;
 import java.time.Instant;
 import java.util.List;
 
@@ -18,6 +20,11 @@ import java.util.List;
  * @param notes things that happened that an operator should read (a lost worker host, snapshot
  *     files left behind)
  * @param failure why the run failed, or {@code null}
+ * @param sync multi-phase: what the sync set up, or {@code null}
+ * @param lag multi-phase: the lag last measured, or {@code null}
+ * @param pointOfNoReturn when the target first took (or may have taken) writes; after it, undoing
+ *     the run needs the rollback gate
+ * @param compensations the steps a rollback would undo now, newest first
  */
 public record RunStatus(
     String runId,
@@ -37,4 +44,8 @@ public record RunStatus(
     RestoreResult restore,
     VerificationReport verification,
     List<String> notes,
-    String failure) {}
+    String failure,
+    SyncSetup sync,
+    SyncLag lag,
+    Instant pointOfNoReturn,
+    List<String> compensations) {}

@@ -5,5 +5,7 @@ public enum StepState {
   RUNNING,
   DONE,
   SKIPPED,
-  FAILED
+  FAILED,
+  /** It had run (or started) and its effect was undone by its compensation. */
+  COMPENSATED
 }

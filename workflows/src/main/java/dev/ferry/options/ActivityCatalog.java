@@ -13,7 +13,7 @@ import java.time.Duration;
  * one.
  */
 public final class ActivityCatalog {
-  static final Duration HEARTBEAT_TIMEOUT = Duration.ofMinutes(1);
+  public static final Duration HEARTBEAT_TIMEOUT = Duration.ofMinutes(1);
 
   /** How long a host-bound task may wait for its host's worker before Ferry gives up on the host. */
   public static final Duration HOST_WAIT = Duration.ofMinutes(30);
@@ -87,6 +87,46 @@ public final class ActivityCatalog {
   public static ActivityOptions sourceChanges() {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(Duration.ofMinutes(5))
+        .setRetryOptions(QUICK_RETRIES)
+        .build();
+  }
+
+  /** Schema copy and initial copy of a multi-phase run: long, heartbeated. */
+  public static ActivityOptions syncSetup() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofHours(48))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(LONG_RETRIES)
+        .build();
+  }
+
+  /**
+   * Applying changes until the cutover: runs for days, heartbeated; retried without limit while
+   * the run lasts (it is idempotent, and drain catches up whatever it missed).
+   */
+  public static ActivityOptions syncApply() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofDays(30))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setCancellationType(io.temporal.activity.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+        .setRetryOptions(
+            RetryOptions.newBuilder(LONG_RETRIES).setMaximumAttempts(0).build())
+        .build();
+  }
+
+  /** Measuring lag, draining with the source frozen, tearing the sync down. */
+  public static ActivityOptions syncControl() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofHours(1))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(QUICK_RETRIES)
+        .build();
+  }
+
+  /** A webhook POST: quick, a few retries, then the run goes on without it. */
+  public static ActivityOptions notification() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(30))
         .setRetryOptions(QUICK_RETRIES)
         .build();
   }

@@ -1,6 +1,7 @@
 package dev.ferry.workflow;
 
 import dev.ferry.model.Decision;
+import dev.ferry.model.Evidence;
 import dev.ferry.model.GateDecision;
 import dev.ferry.model.GateDecisionRefused;
 import dev.ferry.model.GateDecisionRefused.Reason;
@@ -41,18 +42,32 @@ final class GateKeeper {
   }
 
   /**
-   * Opens a gate and waits for a decision until its deadline; at the deadline the gate rejects.
-   * It never approves on its own.
+   * Opens a gate showing the evidence and waits for a decision; if nobody decided when the
+   * runbook's reminder is due, calls {@code remind}; at the deadline the gate rejects. It never
+   * approves on its own.
    */
-  Decision await(String gate) {
+  Decision await(String gate, List<String> evidence, Runnable remind) {
     GateSpec spec = runbook.gate(gate);
     Instant openedAt = now();
+    Duration remindAfter = spec.reminder();
+    String digest = Evidence.digest(evidence);
     pending =
         new PendingGate(
-            gate, openedAt, openedAt.plus(spec.timeout()), spec.approvers(), spec.allowSelfApproval());
+            gate,
+            openedAt,
+            openedAt.plus(remindAfter),
+            openedAt.plus(spec.timeout()),
+            spec.approvers(),
+            spec.allowSelfApproval(),
+            List.copyOf(evidence),
+            digest);
     boolean decided;
     try {
-      decided = Workflow.await(spec.timeout(), () -> decisions.containsKey(gate));
+      decided = Workflow.await(remindAfter, () -> decisions.containsKey(gate));
+      if (!decided) {
+        remind.run();
+        decided = Workflow.await(spec.timeout().minus(remindAfter), () -> decisions.containsKey(gate));
+      }
     } finally {
       pending = null; // also when the run is cancelled while it waits
     }
@@ -65,7 +80,8 @@ final class GateKeeper {
               DEADLINE_DECIDER,
               "nobody decided within " + format(spec.timeout()),
               now(),
-              Decision.VIA_DEADLINE));
+              Decision.VIA_DEADLINE,
+              digest));
     }
     return decisions.get(gate);
   }
@@ -115,13 +131,20 @@ final class GateKeeper {
     if (d.verdict() == Verdict.REJECT && blank(d.comment())) {
       throw new GateDecisionRefused(Reason.COMMENT_REQUIRED, "a rejection must say why");
     }
+    if (d.evidenceDigest() != null && !d.evidenceDigest().equals(pending.evidenceDigest())) {
+      throw new GateDecisionRefused(
+          Reason.STALE_EVIDENCE,
+          "the evidence of gate " + d.gate() + " changed since it was shown (digest " + shortDigest(d.evidenceDigest())
+              + ", now " + shortDigest(pending.evidenceDigest()) + "): look again and decide on what it shows now");
+    }
   }
 
   /** Records a valid decision; refuses an invalid one. */
   Decision accept(GateDecision d, String via) {
     validate(d);
     Decision decision =
-        new Decision(d.gate(), d.verdict(), d.approver(), blankToNull(d.comment()), now(), via);
+        new Decision(
+            d.gate(), d.verdict(), d.approver(), blankToNull(d.comment()), now(), via, pending.evidenceDigest());
     decisions.put(d.gate(), decision);
     log.info("gate {} {} by {} via {}", d.gate(), d.verdict(), d.approver(), via);
     return decision;
@@ -156,6 +179,10 @@ final class GateKeeper {
 
   private static Instant now() {
     return Instant.ofEpochMilli(Workflow.currentTimeMillis());
+  }
+
+  private static String shortDigest(String digest) {
+    return digest.length() > 12 ? digest.substring(0, 12) : digest;
   }
 
   private static boolean blank(String s) {

@@ -25,6 +25,11 @@ final class RunRecord {
     plan.forEach(name -> steps.put(name, new Step(name)));
   }
 
+  /** Adds a step the plan did not show (the rollback gate, which opens only on trouble). */
+  void add(String name) {
+    steps.putIfAbsent(name, new Step(name));
+  }
+
   void begin(String name, Instant at) {
     Step step = step(name);
     step.state = StepState.RUNNING;
@@ -48,6 +53,17 @@ final class RunRecord {
     steps.values().stream()
         .filter(s -> s.state == StepState.RUNNING)
         .forEach(s -> end(s.name, StepState.FAILED, at, reason));
+  }
+
+  /** Marks a step whose effect its compensation undid. */
+  void compensated(String name, Instant at, String detail) {
+    Step step = step(name);
+    String before = step.detail;
+    end(name, StepState.COMPENSATED, at, detail + (before == null ? "" : " (it had: " + before + ")"));
+  }
+
+  void phase(String phase) {
+    this.phase = phase;
   }
 
   /** Marks one step as skipped, with the reason. */

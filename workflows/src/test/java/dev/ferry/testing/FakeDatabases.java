@@ -1,6 +1,12 @@
 package dev.ferry.testing;
 
 import dev.ferry.activity.FreezeActivities;
+import dev.ferry.activity.NotifyActivities;
+import dev.ferry.activity.SyncActivities;
+import dev.ferry.model.Notification;
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncRequest;
+import dev.ferry.model.sync.SyncSetup;
 import dev.ferry.activity.PreflightActivities;
 import dev.ferry.activity.RestoreActivities;
 import dev.ferry.activity.SequenceActivities;
@@ -37,7 +43,9 @@ public class FakeDatabases
         RestoreActivities,
         VerifyActivities,
         FreezeActivities,
-        SequenceActivities {
+        SequenceActivities,
+        SyncActivities,
+        NotifyActivities {
   public static final String HOST_QUEUE = "ferry-host-a";
 
   private final List<String> calls = new ArrayList<>();
@@ -51,6 +59,13 @@ public class FakeDatabases
   public volatile RuntimeException freezeFailure;
   public volatile RuntimeException unfreezeFailure;
   public volatile RuntimeException sequenceFailure;
+  public volatile boolean holdApply;
+  public volatile RuntimeException startSyncFailure;
+  public volatile RuntimeException drainFailure;
+  public volatile RuntimeException measureLagFailure;
+  public volatile RuntimeException notifyFailure;
+  /** Lags measureLag reports, in order (milliseconds); the last one repeats. */
+  public final Deque<Long> lags = new ArrayDeque<>(List.of(0L));
   /** Whether preflight reports the source as read-only before the run. */
   public volatile boolean sourceReadOnly;
   public volatile VerificationReport verification =
@@ -185,5 +200,71 @@ public class FakeDatabases
   /** A table whose two sides agree, in one chunk. */
   public static TableComparison matching(String table, long rows) {
     return new TableComparison(table, rows, rows, "primary key range", 1, 0, List.of(), true);
+  }
+
+  @Override
+  public SyncSetup startSync(SyncRequest request) {
+    called("startSync");
+    if (startSyncFailure != null) {
+      throw startSyncFailure;
+    }
+    return new SyncSetup(5, 101_500, "triggers on 5 tables, changes in schema ferry_sync");
+  }
+
+  /**
+   * Returns at once, unless {@link #holdApply}: then it "applies changes" until cancelled,
+   * heartbeating (how a cancellation arrives). The test server does not skip time while an
+   * activity runs, so only tests that need no timer hold it.
+   */
+  @Override
+  public void applyChanges(SyncRequest request) {
+    called("applyChanges");
+    if (!holdApply) {
+      return;
+    }
+    io.temporal.activity.ActivityExecutionContext context = io.temporal.activity.Activity.getExecutionContext();
+    try {
+      while (true) {
+        context.heartbeat(null);
+        Thread.sleep(20);
+      }
+    } catch (io.temporal.client.ActivityCanceledException e) {
+      called("applyChanges cancelled");
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public synchronized SyncLag measureLag(SyncRequest request) {
+    called("measureLag");
+    if (measureLagFailure != null) {
+      throw measureLagFailure;
+    }
+    long lag = lags.size() > 1 ? lags.poll() : lags.peek();
+    return new SyncLag(lag / 100, -1, lag, java.time.Instant.EPOCH);
+  }
+
+  @Override
+  public SyncLag drain(SyncRequest request) {
+    called("drain");
+    if (drainFailure != null) {
+      throw drainFailure;
+    }
+    return new SyncLag(0, -1, 0, java.time.Instant.EPOCH);
+  }
+
+  @Override
+  public void stopSync(SyncRequest request) {
+    called("stopSync");
+  }
+
+  @Override
+  public void send(Notification notification) {
+    called("notify " + notification.event());
+    if (notifyFailure != null) {
+      throw notifyFailure;
+    }
   }
 }

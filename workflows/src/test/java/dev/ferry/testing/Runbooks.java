@@ -22,7 +22,45 @@ public final class Runbooks {
         start:
           approvers: [arjun, beatriz]
           timeout: 24h
+        decommission:
+          approvers: [arjun, beatriz]
+        rollback:
+          approvers: [arjun, beatriz]
       """;
+
+  /** The shop, moved with continuous sync; every gate lists its approvers. */
+  public static final String SHOP_MULTI_PHASE_YAML =
+      """
+      app: shop
+      strategy: multi-phase
+      source:
+        herokuApp: shop-production
+        databaseUrl: env:FERRY_SOURCE_URL
+      target:
+        databaseUrl: env:FERRY_TARGET_URL
+      sync:
+        method: trigger
+        maxLag: 30s
+        catchUpTimeout: 2h
+      fallbackWindow: 72h
+      notifications:
+        webhook: env:FERRY_WEBHOOK_URL
+      gates:
+        start:
+          approvers: [arjun, beatriz]
+        cutover:
+          approvers: [arjun, beatriz]
+          timeout: 4h
+          remindAfter: 1h
+        decommission:
+          approvers: [arjun, beatriz]
+        rollback:
+          approvers: [arjun, beatriz]
+      """;
+
+  public static Runbook shopMultiPhase() {
+    return RunbookParser.parse(SHOP_MULTI_PHASE_YAML);
+  }
 
   public static Runbook shop() {
     return RunbookParser.parse(SHOP_YAML);

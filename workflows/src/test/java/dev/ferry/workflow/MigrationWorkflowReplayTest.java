@@ -12,6 +12,7 @@ import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.FakeDatabases;
+import dev.ferry.model.runbook.Runbook;
 import dev.ferry.testing.Runbooks;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -26,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -46,7 +48,7 @@ class MigrationWorkflowReplayTest {
     try (Stream<Path> list = Files.list(HISTORIES)) {
       files = list.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
-    assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(8);
+    assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(13);
     for (Path file : files) {
       WorkflowReplayer.replayWorkflowExecution(
           WorkflowExecutionHistory.fromJson(Files.readString(file)), MigrationWorkflowImpl.class);
@@ -56,24 +58,38 @@ class MigrationWorkflowReplayTest {
   @Test
   @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
   void recordGoldenHistories() throws Exception {
-    record("single-phase-approved", databases -> {}, run -> run.decide(decision(Verdict.APPROVE)));
-    record("single-phase-rejected", databases -> {}, run -> run.decide(decision(Verdict.REJECT)));
+    Runbook single = Runbooks.shop();
+    Runbook multi = Runbooks.shopMultiPhase();
+    record("single-phase-approved", single, d -> {}, gates(approve("start"), approve("decommission")));
+    record("single-phase-rejected", single, d -> {}, gates(reject("start")));
     record(
         "single-phase-approved-by-signal",
-        databases -> {},
-        run -> WorkflowStub.fromTyped(run).signal(MigrationWorkflow.DECISION_SIGNAL, decision(Verdict.APPROVE)));
-    record("single-phase-gate-deadline", databases -> {}, run -> {});
-    record("single-phase-cancelled-at-gate", databases -> {}, run -> WorkflowStub.fromTyped(run).cancel());
+        single,
+        d -> {},
+        (env, run) -> {
+          awaitGate(env, run, "start");
+          WorkflowStub.fromTyped(run).signal(MigrationWorkflow.DECISION_SIGNAL, approve("start"));
+          gates(approve("decommission")).accept(env, run);
+        });
+    record("single-phase-gate-deadline", Runbooks.shopWithStartGate("timeout: 2h\napprovers: [arjun]"), d -> {}, gates());
     record(
-        "single-phase-restore-failed",
-        databases ->
-            databases.restoreFailure =
-                ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED),
-        run -> run.decide(decision(Verdict.APPROVE)));
+        "single-phase-cancelled-at-gate",
+        single,
+        d -> {},
+        (env, run) -> {
+          awaitGate(env, run, "start");
+          WorkflowStub.fromTyped(run).cancel();
+        });
+    record(
+        "single-phase-restore-failed-compensated",
+        single,
+        d -> d.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED),
+        gates(approve("start")));
     record(
         "single-phase-verification-failed",
-        databases ->
-            databases.verification =
+        single,
+        d ->
+            d.verification =
                 VerificationReport.of(
                     List.of(
                         new TableComparison(
@@ -81,26 +97,75 @@ class MigrationWorkflowReplayTest {
                             List.of(new ChunkMismatch("all rows", 2, 1)), false)),
                     List.of(),
                     List.of()),
-        run -> run.decide(decision(Verdict.APPROVE)));
+        gates(approve("start")));
+    record("single-phase-snapshot-host-lost", single, d -> d.snapshotsOnHosts("ferry-host-gone"), gates(approve("start"), approve("decommission")));
     record(
-        "single-phase-snapshot-host-lost",
-        databases -> databases.snapshotsOnHosts("ferry-host-gone"),
-        run -> run.decide(decision(Verdict.APPROVE)));
+        "single-phase-decommission-rejected-rolled-back",
+        single,
+        d -> {},
+        gates(approve("start"), reject("decommission"), approve("rollback")));
+    record(
+        "multi-phase-approved",
+        multi,
+        d -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("multi-phase-cutover-rejected", multi, d -> {}, gates(approve("start"), reject("cutover")));
+    record(
+        "multi-phase-drain-failed-compensated",
+        multi,
+        d -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
+        gates(approve("start"), approve("cutover")));
+    record(
+        "multi-phase-cancelled-at-cutover",
+        multi,
+        d -> {},
+        (env, run) -> {
+          gates(approve("start")).accept(env, run);
+          awaitGate(env, run, "cutover");
+          WorkflowStub.fromTyped(run).cancel();
+        });
   }
 
-  private static GateDecision decision(Verdict verdict) {
-    return new GateDecision("start", verdict, "arjun", "recorded for replay");
+  /** Decides each gate, in order, as it opens (time moves on meanwhile); the rest are left to their deadlines. */
+  private static BiConsumer<TestWorkflowEnvironment, MigrationWorkflow> gates(GateDecision... decisions) {
+    return (env, run) -> {
+      for (GateDecision d : decisions) {
+        awaitGate(env, run, d.gate());
+        run.decide(d);
+      }
+    };
   }
 
-  private static void record(String name, Consumer<FakeDatabases> setUp, Consumer<MigrationWorkflow> decide)
+  private static void awaitGate(TestWorkflowEnvironment env, MigrationWorkflow run, String gate) {
+    Eventually.get(
+        "gate " + gate,
+        () -> {
+          RunStatus s = run.status();
+          if (s.pendingGate() == null || !s.pendingGate().gate().equals(gate)) {
+            // Big steps through the fallback window; small ones elsewhere, not to pass a reminder.
+            env.sleep(s.phase().equals("fallback-window") ? Duration.ofHours(6) : Duration.ofMinutes(10)); // lets timers (lag polls, the fallback window) fire
+          }
+          return s;
+        },
+        s -> s.pendingGate() != null && s.pendingGate().gate().equals(gate));
+  }
+
+  private static GateDecision approve(String gate) {
+    return new GateDecision(gate, Verdict.APPROVE, "arjun", "recorded for replay");
+  }
+
+  private static GateDecision reject(String gate) {
+    return new GateDecision(gate, Verdict.REJECT, "arjun", "recorded for replay");
+  }
+
+  private static void record(
+      String name, Runbook runbook, Consumer<FakeDatabases> setUp, BiConsumer<TestWorkflowEnvironment, MigrationWorkflow> script)
       throws IOException {
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
       FakeDatabases databases = new FakeDatabases();
       setUp.accept(databases);
       Worker worker = env.newWorker("ferry");
-      // A short wait for a lost host: the test server cannot skip time over an unstarted task.
-      worker.registerWorkflowImplementationFactory(
-          MigrationWorkflow.class, () -> new MigrationWorkflowImpl(Duration.ofSeconds(2)));
+      worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(WorkflowTestBase.TUNING));
       worker.registerActivitiesImplementations(databases);
       env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
       env.start();
@@ -109,9 +174,8 @@ class MigrationWorkflowReplayTest {
           client.newWorkflowStub(
               MigrationWorkflow.class,
               WorkflowOptions.newBuilder().setTaskQueue("ferry").setWorkflowId("migration-shop-" + name).build());
-      WorkflowClient.start(run::run, new MigrationRequest(Runbooks.shopWithStartGate("timeout: 2h\napprovers: [arjun]"), "olivia"));
-      Eventually.get("the start gate", run::status, s -> s.pendingGate() != null);
-      decide.accept(run);
+      WorkflowClient.start(run::run, new MigrationRequest(runbook, "olivia"));
+      script.accept(env, run);
       try {
         WorkflowStub.fromTyped(run).getResult(RunStatus.class);
       } catch (RuntimeException expectedForFailedRuns) {

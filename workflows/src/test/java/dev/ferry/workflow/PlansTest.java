@@ -12,10 +12,25 @@ class PlansTest {
     List<PlannedStep> plan = Plans.of(Runbooks.shop());
 
     assertThat(plan).extracting(PlannedStep::name).containsExactlyElementsOf(Steps.SINGLE_PHASE);
-    assertThat(plan).filteredOn(PlannedStep::gate).singleElement().satisfies(g -> {
-      assertThat(g.name()).isEqualTo("gate:start");
-      assertThat(g.approvers()).isEqualTo(Runbooks.shop().gate("start").approvers());
-    });
+    assertThat(plan).filteredOn(PlannedStep::gate).extracting(PlannedStep::name)
+        .containsExactly("gate:start", "gate:decommission");
+    assertThat(plan.get(1).approvers()).isEqualTo(Runbooks.shop().gate("start").approvers());
+    assertThat(plan.get(1).reason()).isEqualTo("waits up to 1d for an approval (reminder after 12h), then rejects");
     assertThat(plan).filteredOn(s -> !s.gate()).allSatisfy(s -> assertThat(s.reason()).isNotEqualTo(s.name()));
+    // Without a dns section Ferry moves no traffic, so it keeps the source frozen: the plan says so.
+    assertThat(plan).filteredOn(PlannedStep::skipped).extracting(PlannedStep::name)
+        .containsExactly("unfreeze-source", "decommission");
+  }
+
+  @Test
+  void multiPhasePlan_hasTheSyncStepsAndTheCutoverGate() {
+    List<PlannedStep> plan = Plans.of(Runbooks.shopMultiPhase());
+
+    assertThat(plan).extracting(PlannedStep::name).containsExactlyElementsOf(Steps.MULTI_PHASE);
+    assertThat(plan).filteredOn(PlannedStep::gate).extracting(PlannedStep::name)
+        .containsExactly("gate:start", "gate:cutover", "gate:decommission");
+    assertThat(plan).filteredOn(s -> s.name().equals("gate:cutover")).singleElement()
+        .satisfies(g -> assertThat(g.reason()).contains("4h", "reminder after 1h"));
+    assertThat(plan).filteredOn(PlannedStep::skipped).extracting(PlannedStep::name).containsExactly("unfreeze-source");
   }
 }

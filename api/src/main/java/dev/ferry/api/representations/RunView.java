@@ -14,6 +14,8 @@ import dev.ferry.model.database.SchemaDifference;
 import dev.ferry.model.database.SequenceComparison;
 import dev.ferry.model.database.Snapshot;
 import dev.ferry.model.database.SourceAudit;
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncSetup;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
 import java.time.Instant;
@@ -48,6 +50,10 @@ public record RunView(
     Verification verification,
     List<String> notes,
     String failure,
+    SyncSetup sync,
+    SyncLag lag,
+    Instant pointOfNoReturn,
+    List<String> compensations,
     String temporalStatus) {
 
   public static RunView from(RunStatus s, String temporalStatus, LiveProgress live) {
@@ -74,6 +80,10 @@ public record RunView(
         Verification.from(s.verification()),
         s.notes(),
         s.failure(),
+        s.sync(),
+        s.lag(),
+        s.pointOfNoReturn(),
+        s.compensations(),
         temporalStatus);
   }
 
@@ -84,17 +94,38 @@ public record RunView(
     }
   }
 
-  /** @param approvers who may decide; empty means any user with the approver role */
-  public record Gate(String gate, Instant openedAt, Instant deadline, List<String> approvers, boolean allowSelfApproval) {
+  /**
+   * @param approvers who may decide; empty means any user with the approver role
+   * @param evidence what to look at before deciding; send {@code evidenceDigest} back with the
+   *     decision to make sure it is still what the gate shows
+   */
+  public record Gate(
+      String gate,
+      Instant openedAt,
+      Instant remindAt,
+      Instant deadline,
+      List<String> approvers,
+      boolean allowSelfApproval,
+      List<String> evidence,
+      String evidenceDigest) {
     static Gate from(PendingGate g) {
-      return g == null ? null : new Gate(g.gate(), g.openedAt(), g.deadline(), g.approvers(), g.allowSelfApproval());
+      return g == null
+          ? null
+          : new Gate(
+              g.gate(), g.openedAt(), g.remindAt(), g.deadline(), g.approvers(), g.allowSelfApproval(), g.evidence(),
+              g.evidenceDigest());
     }
   }
 
-  /** @param via update (the API), signal (Temporal UI or CLI) or deadline */
-  public record GateDecision(String gate, String verdict, String decidedBy, String comment, Instant decidedAt, String via) {
+  /**
+   * @param via update (the API), signal (Temporal UI or CLI) or deadline
+   * @param evidenceDigest the digest of the evidence the gate showed when it was decided
+   */
+  public record GateDecision(
+      String gate, String verdict, String decidedBy, String comment, Instant decidedAt, String via, String evidenceDigest) {
     public static GateDecision from(Decision d) {
-      return new GateDecision(d.gate(), d.verdict().name(), d.decidedBy(), d.comment(), d.decidedAt(), d.via());
+      return new GateDecision(
+          d.gate(), d.verdict().name(), d.decidedBy(), d.comment(), d.decidedAt(), d.via(), d.evidenceDigest());
     }
   }
 

@@ -136,7 +136,8 @@ public class RunsResource {
       throw new ApiException(ApiException.CONFLICT, "run " + runId + " has ended (" + temporalStatus(execution) + ")");
     }
     // The approver is who authenticated, never a field of the request.
-    GateDecision decision = new GateDecision(gate, verdict, user.getName(), comment);
+    GateDecision decision =
+        new GateDecision(gate, verdict, user.getName(), comment, body == null ? null : body.evidenceDigest());
     try {
       Decision recorded = runs.decide(runId, decision);
       log.info("{} {} gate {} of {}", user.getName(), verdict, gate, runId);
@@ -158,7 +159,7 @@ public class RunsResource {
   private static int statusFor(GateDecisionRefused.Reason reason) {
     return switch (reason) {
       case SELF_APPROVAL, NOT_AN_APPROVER -> ApiException.FORBIDDEN;
-      case NOT_PENDING, ALREADY_DECIDED -> ApiException.CONFLICT;
+      case NOT_PENDING, ALREADY_DECIDED, STALE_EVIDENCE -> ApiException.CONFLICT;
       case INVALID, COMMENT_REQUIRED -> ApiException.UNPROCESSABLE;
     };
   }

@@ -45,6 +45,8 @@ class FerryCliTest {
     Cli approver = cli("ferry-dev-approver");
     assertThat(approver.run("approve", runId, "start", "-m", "from the cli")).isZero();
     assertThat(approver.out()).contains("gate start approved by arjun");
+    assertThat(cli("ferry-dev-viewer").run("watch", runId, "--until-gate")).isZero();
+    assertThat(cli("ferry-dev-approver").run("approve", runId, "decommission", "-m", "verified")).isZero();
 
     Cli watcher = cli("ferry-dev-viewer");
     assertThat(watcher.run("watch", runId)).isZero();

@@ -93,7 +93,8 @@ class RunsResourceTest {
     assertThat(status.path("pendingGate").path("gate").asText()).isEqualTo("start");
     assertThat(status.path("pendingGate").path("approvers")).hasSize(2);
     assertThat(status.path("pendingGate").path("deadline").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
-    assertThat(status.path("steps")).hasSize(9);
+    assertThat(status.path("steps")).hasSize(11);
+    assertThat(status.path("pendingGate").path("evidence").get(0).asText()).startsWith("plan: preflight → gate:start");
     assertThat(status.path("steps").get(0).path("name").asText()).isEqualTo("preflight");
     assertThat(status.path("steps").get(0).path("state").asText()).isEqualTo("DONE");
     assertThat(status.path("steps").get(0).path("startedAt").asText()).isNotEmpty();
@@ -114,6 +115,17 @@ class RunsResourceTest {
     assertThat(decision.path("decidedBy").asText()).isEqualTo("arjun");
     assertThat(decision.path("verdict").asText()).isEqualTo("APPROVE");
     assertThat(decision.path("comment").asText()).isEqualTo("preflight is clean");
+    JsonNode atDecommission =
+        Eventually.get("the decommission gate", () -> get("val", "/api/runs/" + runId),
+            s -> "decommission".equals(s.path("pendingGate").path("gate").asText()));
+    assertThat(atDecommission.path("pendingGate").path("evidence").get(0).asText()).startsWith("last verification:");
+    // A digest of evidence the gate no longer shows is refused: the caller looked at something else.
+    Response stale = decide("arjun", runId, "decommission", "approve", "{\"evidenceDigest\":\"" + "0".repeat(64) + "\"}");
+    assertThat(stale.getStatus()).isEqualTo(409);
+    assertThat(stale.readEntity(JsonNode.class).path("message").asText()).contains("changed since it was shown");
+    String digest = atDecommission.path("pendingGate").path("evidenceDigest").asText();
+    assertThat(decide("arjun", runId, "decommission", "approve", "{\"evidenceDigest\":\"" + digest + "\"}").getStatus())
+        .isEqualTo(200);
     WorkflowStub.fromTyped(TEMPORAL.getWorkflowClient().newWorkflowStub(MigrationWorkflow.class, runId))
         .getResult(Object.class);
     JsonNode status = get("val", "/api/runs/" + runId);

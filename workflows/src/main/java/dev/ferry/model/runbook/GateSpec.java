@@ -11,8 +11,15 @@ import java.util.List;
  *     its own)
  * @param allowSelfApproval whether the user who started the run may decide its gates (four eyes
  *     by default: no)
+ * @param remindAfter when, after the gate opened, a reminder goes out if nobody decided yet;
+ *     {@code null} means half the timeout
  */
-public record GateSpec(List<String> approvers, Duration timeout, boolean allowSelfApproval) {
+public record GateSpec(List<String> approvers, Duration timeout, boolean allowSelfApproval, Duration remindAfter) {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(24);
-  public static final GateSpec DEFAULT = new GateSpec(List.of(), DEFAULT_TIMEOUT, false);
+  public static final GateSpec DEFAULT = new GateSpec(List.of(), DEFAULT_TIMEOUT, false, null);
+
+  /** When the reminder goes out, counted from the gate's opening. */
+  public Duration reminder() {
+    return remindAfter != null ? remindAfter : timeout.dividedBy(2);
+  }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.model.runbook;
 
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -9,6 +10,11 @@ import java.util.Map;
  *
  * <p>Build one with {@link RunbookParser}, which refuses a runbook that is wrong before anything
  * runs.
+ *
+ * @param sync multi-phase only: how the target is kept in sync ({@code null} for single-phase)
+ * @param fallbackWindow multi-phase: how long after the traffic moved the run keeps Heroku able
+ *     to take traffic back before it asks to decommission
+ * @param notifications where reminders and gate openings go, or {@code null}
  */
 public record Runbook(
     String app,
@@ -16,7 +22,11 @@ public record Runbook(
     SourceSpec source,
     TargetSpec target,
     SnapshotSpec snapshot,
-    Map<String, GateSpec> gates) {
+    Map<String, GateSpec> gates,
+    SyncSpec sync,
+    Duration fallbackWindow,
+    NotificationSpec notifications) {
+  public static final Duration DEFAULT_FALLBACK_WINDOW = Duration.ofHours(72);
 
   /** The gate's settings as written, or the defaults for a gate the runbook does not mention. */
   public GateSpec gate(String name) {

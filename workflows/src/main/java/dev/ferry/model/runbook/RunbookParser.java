@@ -102,7 +102,8 @@ public final class RunbookParser {
     private final List<FieldError> errors = new ArrayList<>();
 
     Runbook read(JsonNode root) {
-      onlyKnownFields(root, "", Set.of("app", "strategy", "source", "target", "snapshot", "gates"));
+      onlyKnownFields(
+          root, "", Set.of("app", "strategy", "source", "target", "snapshot", "gates", "sync", "fallbackWindow", "notifications"));
 
       String app = text(root, "app", true);
       if (app != null && !APP_NAME.matcher(app).matches()) {
@@ -119,11 +120,14 @@ public final class RunbookParser {
       }
       SnapshotSpec snapshot = snapshot(root);
       Map<String, GateSpec> gates = gates(root, strategy);
+      SyncSpec sync = sync(root, strategy);
+      Duration fallbackWindow = fallbackWindow(root, strategy);
+      NotificationSpec notifications = notifications(root);
 
       if (!errors.isEmpty()) {
         throw RunbookInvalidException.invalid(errors);
       }
-      return new Runbook(app, strategy, source, target, snapshot, gates);
+      return new Runbook(app, strategy, source, target, snapshot, gates, sync, fallbackWindow, notifications);
     }
 
     private Strategy strategy(JsonNode root) {
@@ -134,10 +138,89 @@ public final class RunbookParser {
       Strategy strategy = Strategy.parse(label).orElse(null);
       if (strategy == null) {
         error("strategy", "must be single-phase or multi-phase");
-      } else if (strategy == Strategy.MULTI_PHASE) {
-        error("strategy", "multi-phase is not available in this version of Ferry yet; use single-phase");
       }
       return strategy;
+    }
+
+    private SyncSpec sync(JsonNode root, Strategy strategy) {
+      JsonNode node = object(root, "sync", strategy == Strategy.MULTI_PHASE);
+      if (node == null) {
+        return null;
+      }
+      if (strategy == Strategy.SINGLE_PHASE) {
+        error("sync", "is for multi-phase runs only; a single-phase run copies a frozen source once");
+        return null;
+      }
+      onlyKnownFields(node, "sync.", Set.of("method", "maxLag", "catchUpTimeout"));
+      String method = text(node, "sync.method", true);
+      if (method != null && !method.equals(SyncSpec.TRIGGER) && !method.equals(SyncSpec.LOGICAL)) {
+        error("sync.method", "must be trigger (works on Heroku) or logical (needs replication privileges)");
+      }
+      Duration maxLag = duration(node, "sync.maxLag", Duration.ofSeconds(1), Duration.ofHours(1), SyncSpec.DEFAULT_MAX_LAG);
+      Duration catchUp =
+          duration(node, "sync.catchUpTimeout", Duration.ofMinutes(1), Duration.ofDays(30), SyncSpec.DEFAULT_CATCH_UP_TIMEOUT);
+      return new SyncSpec(method, maxLag, catchUp);
+    }
+
+    private Duration fallbackWindow(JsonNode root, Strategy strategy) {
+      if (root.get("fallbackWindow") != null && strategy == Strategy.SINGLE_PHASE) {
+        error("fallbackWindow", "is for multi-phase runs only");
+        return null;
+      }
+      return duration(root, "fallbackWindow", Duration.ZERO, Duration.ofDays(30), Runbook.DEFAULT_FALLBACK_WINDOW);
+    }
+
+    private NotificationSpec notifications(JsonNode root) {
+      JsonNode node = object(root, "notifications", false);
+      if (node == null) {
+        return null;
+      }
+      onlyKnownFields(node, "notifications.", Set.of("webhook"));
+      String webhook = text(node, "notifications.webhook", true);
+      if (webhook == null) {
+        return null;
+      }
+      if (webhook.startsWith("https://")) {
+        try {
+          java.net.URI uri = java.net.URI.create(webhook);
+          if (uri.getHost() == null) {
+            throw new IllegalArgumentException();
+          }
+        } catch (IllegalArgumentException e) {
+          error("notifications.webhook", "must be an https URL or a secret reference (env:NAME, ssm:/path)");
+          return null;
+        }
+        return new NotificationSpec(webhook);
+      }
+      try {
+        return new NotificationSpec(SecretRef.parse(webhook).toString());
+      } catch (IllegalArgumentException e) {
+        error("notifications.webhook", "must be an https URL or a secret reference (env:NAME, ssm:/path)");
+        return null;
+      }
+    }
+
+    /** An optional duration field within bounds; the default when absent. */
+    private Duration duration(JsonNode parent, String path, Duration min, Duration max, Duration fallback) {
+      String text = text(parent, path, false);
+      if (text == null) {
+        return fallback;
+      }
+      try {
+        Duration d = parseDuration(text);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+          error(path, "must be between " + show(min) + " and " + show(max));
+          return null;
+        }
+        return d;
+      } catch (RuntimeException e) {
+        error(path, "must be a duration such as 30s, 30m, 24h or 7d");
+        return null;
+      }
+    }
+
+    private static String show(Duration d) {
+      return d.isZero() ? "0" : d.toString().substring(2).toLowerCase();
     }
 
     private SourceSpec source(JsonNode root) {
@@ -199,7 +282,7 @@ public final class RunbookParser {
         error(path, "must be a mapping with approvers, timeout and allowSelfApproval");
         return null;
       }
-      onlyKnownFields(node, path + ".", Set.of("approvers", "timeout", "allowSelfApproval"));
+      onlyKnownFields(node, path + ".", Set.of("approvers", "timeout", "allowSelfApproval", "remindAfter"));
       List<String> approvers = approvers(node.get("approvers"), path + ".approvers");
       Duration timeout = GateSpec.DEFAULT_TIMEOUT;
       String timeoutText = text(node, path + ".timeout", false);
@@ -222,7 +305,11 @@ public final class RunbookParser {
           error(path + ".allowSelfApproval", "must be true or false");
         }
       }
-      return new GateSpec(approvers, timeout, allowSelf);
+      Duration remindAfter = duration(node, path + ".remindAfter", Duration.ofMinutes(1), MAX_GATE_TIMEOUT, null);
+      if (remindAfter != null && remindAfter.compareTo(timeout) >= 0) {
+        error(path + ".remindAfter", "must be shorter than the gate's timeout (" + show(timeout) + ")");
+      }
+      return new GateSpec(approvers, timeout, allowSelf, remindAfter);
     }
 
     private List<String> approvers(JsonNode node, String path) {

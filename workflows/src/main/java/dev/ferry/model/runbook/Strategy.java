@@ -6,12 +6,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
-/** How the data moves: PRODUCT.md names both; this version runs {@link #SINGLE_PHASE}. */
+/** How the data moves: PRODUCT.md names both. */
 public enum Strategy {
   /** Small database, downtime accepted: snapshot, restore, verify. */
-  SINGLE_PHASE("single-phase", List.of(Gates.START)),
+  SINGLE_PHASE("single-phase", List.of(Gates.START, Gates.DECOMMISSION, Gates.ROLLBACK)),
   /** Large database, near-zero downtime: initial copy, continuous sync, cutover. */
-  MULTI_PHASE("multi-phase", List.of(Gates.START));
+  MULTI_PHASE("multi-phase", List.of(Gates.START, Gates.CUTOVER, Gates.DECOMMISSION, Gates.ROLLBACK));
 
   private final String label;
   private final List<String> gates;
@@ -21,7 +21,7 @@ public enum Strategy {
     this.gates = gates;
   }
 
-  /** The gates a run of this strategy opens, in order. */
+  /** The gates a run of this strategy may open, in order ({@code rollback} only on trouble). */
   public List<String> gates() {
     return gates;
   }

@@ -20,7 +20,7 @@ class RunbookParserTest {
     assertThat(runbook.target()).isEqualTo(new TargetSpec("env:FERRY_TARGET_URL"));
     assertThat(runbook.snapshot().jobs()).isEqualTo(2);
     assertThat(runbook.gate("start"))
-        .isEqualTo(new GateSpec(List.of("arjun", "beatriz"), Duration.ofHours(24), false));
+        .isEqualTo(new GateSpec(List.of("arjun", "beatriz"), Duration.ofHours(24), false, null));
   }
 
   @Test
@@ -128,13 +128,52 @@ class RunbookParserTest {
   }
 
   @Test
-  void multiPhase_isRefusedUntilItShips() {
+  void multiPhase_needsASyncSection() {
     RunbookInvalidException e = refused(Runbooks.SHOP_YAML.replace("single-phase", "multi-phase"));
 
     assertThat(e.errors()).singleElement().satisfies(err -> {
-      assertThat(err.field()).isEqualTo("strategy");
-      assertThat(err.message()).contains("not available");
+      assertThat(err.field()).isEqualTo("sync");
+      assertThat(err.message()).isEqualTo("is required");
     });
+  }
+
+  @Test
+  void multiPhase_readsSyncFallbackWindowNotificationsAndReminders() {
+    Runbook runbook = RunbookParser.parse(Runbooks.SHOP_MULTI_PHASE_YAML);
+
+    assertThat(runbook.strategy()).isEqualTo(Strategy.MULTI_PHASE);
+    assertThat(runbook.sync()).isEqualTo(new SyncSpec("trigger", Duration.ofSeconds(30), Duration.ofHours(2)));
+    assertThat(runbook.fallbackWindow()).isEqualTo(Duration.ofHours(72));
+    assertThat(runbook.notifications().webhook()).isEqualTo("env:FERRY_WEBHOOK_URL");
+    assertThat(runbook.gate("cutover").reminder()).isEqualTo(Duration.ofHours(1));
+    assertThat(runbook.gate("start").reminder()).isEqualTo(Duration.ofHours(12));
+  }
+
+  @Test
+  void badSyncFallbackNotificationsAndReminders_areEachNamed() {
+    RunbookInvalidException e =
+        refused(
+            Runbooks.SHOP_MULTI_PHASE_YAML
+                .replace("method: trigger", "method: bucardo")
+                .replace("maxLag: 30s", "maxLag: -5s")
+                .replace("fallbackWindow: 72h", "fallbackWindow: 90d")
+                .replace("webhook: env:FERRY_WEBHOOK_URL", "webhook: http://hooks.example.com/x")
+                .replace("remindAfter: 1h", "remindAfter: 5h"));
+
+    assertThat(e.errors())
+        .extracting(FieldError::field)
+        .containsExactlyInAnyOrder(
+            "sync.method", "sync.maxLag", "fallbackWindow", "notifications.webhook", "gates.cutover.remindAfter");
+    assertThat(e.errors()).filteredOn(err -> err.field().equals("gates.cutover.remindAfter")).singleElement()
+        .satisfies(err -> assertThat(err.message()).contains("shorter than the gate's timeout (4h)"));
+  }
+
+  @Test
+  void syncOnASinglePhaseRun_isRefused() {
+    RunbookInvalidException e =
+        refused(Runbooks.SHOP_YAML + "sync:\n  method: trigger\nfallbackWindow: 1h\n");
+
+    assertThat(e.errors()).extracting(FieldError::field).containsExactly("sync", "fallbackWindow");
   }
 
   @Test

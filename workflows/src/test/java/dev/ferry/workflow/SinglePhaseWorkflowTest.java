@@ -40,37 +40,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The single-phase migration under Temporal's time-skipping test server, with fake databases. */
-class MigrationWorkflowTest {
-  static final String QUEUE = "ferry";
-  static final String OPERATOR = "olivia";
-  static final String APPROVER = "arjun";
-
-  private TestWorkflowEnvironment env;
-  private WorkflowClient client;
-  private FakeDatabases databases;
-  private int runs;
-
-  @BeforeEach
-  void startEnvironment() {
-    env = TestWorkflowEnvironment.newInstance();
-    databases = new FakeDatabases();
-    Worker worker = env.newWorker(QUEUE);
-    // The test server cannot skip time over an activity nobody picks up, so the wait for a lost
-    // host is shortened to real seconds.
-    worker.registerWorkflowImplementationFactory(
-        MigrationWorkflow.class, () -> new MigrationWorkflowImpl(Duration.ofSeconds(2)));
-    worker.registerActivitiesImplementations(databases);
-    Worker host = env.newWorker(FakeDatabases.HOST_QUEUE);
-    host.registerActivitiesImplementations(databases);
-    env.start();
-    client = env.getWorkflowClient();
-  }
-
-  @AfterEach
-  void stopEnvironment() {
-    env.close();
-  }
-
+class SinglePhaseWorkflowTest extends WorkflowTestBase {
   @Test
   void approvedStartGate_runsEveryStepInOrderAndSucceeds() {
     MigrationWorkflow run = start(Runbooks.shop());
@@ -80,7 +50,13 @@ class MigrationWorkflowTest {
 
     assertThat(decision.decidedBy()).isEqualTo(APPROVER);
     assertThat(decision.via()).isEqualTo(Decision.VIA_UPDATE);
-    RunStatus result = resultOf(run);
+    RunStatus atDecommission = awaitGate(run, "decommission");
+    assertThat(atDecommission.pendingGate().evidence())
+        .anySatisfy(e -> assertThat(e).startsWith("last verification: 2 tables"))
+        .anySatisfy(e -> assertThat(e).contains("may have taken writes since"))
+        .anySatisfy(e -> assertThat(e).startsWith("reject: undo freeze-source"));
+    assertThat(atDecommission.pointOfNoReturn()).isNotNull();
+    RunStatus result = decommission(run);
     assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
     assertThat(result.steps())
         .extracting(StepStatus::name, StepStatus::state)
@@ -92,12 +68,17 @@ class MigrationWorkflowTest {
             org.assertj.core.groups.Tuple.tuple("restore", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("verify", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("sync-sequences", StepState.DONE),
-            org.assertj.core.groups.Tuple.tuple("unfreeze-source", StepState.DONE),
-            org.assertj.core.groups.Tuple.tuple("discard-snapshot", StepState.DONE));
-    assertThat(result.steps()).allSatisfy(s -> assertThat(s.startedAt()).isNotNull());
-    assertThat(result.steps()).allSatisfy(s -> assertThat(s.durationMillis()).isNotNull());
+            org.assertj.core.groups.Tuple.tuple("discard-snapshot", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("unfreeze-source", StepState.SKIPPED),
+            org.assertj.core.groups.Tuple.tuple("gate:decommission", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("decommission", StepState.SKIPPED));
+    assertThat(step(result, "unfreeze-source").detail()).startsWith("Ferry does not move the traffic");
+    assertThat(result.steps()).filteredOn(s -> s.state() != StepState.SKIPPED)
+        .allSatisfy(s -> assertThat(s.durationMillis()).isNotNull());
     assertThat(result.verification().tables()).hasSize(2);
-    assertThat(result.decisions()).containsExactly(decision);
+    assertThat(result.decisions()).first().isEqualTo(decision);
+    assertThat(result.decisions()).extracting(Decision::gate).containsExactly("start", "decommission");
+    assertThat(result.compensations()).isEmpty();
     assertThat(result.pendingGate()).isNull();
     assertThat(databases.calls())
         .containsExactly(
@@ -107,7 +88,6 @@ class MigrationWorkflowTest {
             "restoreDatabase",
             "verifyDatabases",
             "syncSequences",
-            "unfreezeSource",
             "discardSnapshot /tmp/ferry/snapshots/3");
   }
 
@@ -122,6 +102,12 @@ class MigrationWorkflowTest {
     assertThat(status.pendingGate().approvers()).containsExactly("arjun", "beatriz");
     assertThat(Duration.between(status.pendingGate().openedAt(), status.pendingGate().deadline()))
         .isEqualTo(Duration.ofHours(24));
+    assertThat(Duration.between(status.pendingGate().openedAt(), status.pendingGate().remindAt()))
+        .isEqualTo(Duration.ofHours(12));
+    assertThat(status.pendingGate().evidence())
+        .anySatisfy(e -> assertThat(e).startsWith("plan: preflight → gate:start → freeze-source"))
+        .anySatisfy(e -> assertThat(e).startsWith("source: ferry@heroku:5432/shop (PostgreSQL 15.20"));
+    assertThat(status.pendingGate().evidenceDigest()).isEqualTo(dev.ferry.model.Evidence.digest(status.pendingGate().evidence()));
     assertThat(status.preflight().source().serverVersion()).isEqualTo("15.20");
     assertThat(databases.calls()).containsExactly("auditDatabases");
   }
@@ -152,7 +138,7 @@ class MigrationWorkflowTest {
     assertThat(status.pendingGate().gate()).isEqualTo("start");
     assertThat(status.decisions()).isEmpty();
     run.decide(approve("start", "someone-else"));
-    assertThat(resultOf(run).state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(decommission(run).state()).isEqualTo(RunState.SUCCEEDED);
   }
 
   @Test
@@ -162,7 +148,7 @@ class MigrationWorkflowTest {
 
     run.decide(approve("start", OPERATOR));
 
-    assertThat(resultOf(run).state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(decommission(run).state()).isEqualTo(RunState.SUCCEEDED);
   }
 
   @Test
@@ -215,9 +201,9 @@ class MigrationWorkflowTest {
     Eventually.get("the duplicate signal to be refused", run::status, s -> !s.refusedDecisions().isEmpty());
     databases.releaseRestore();
 
-    RunStatus result = resultOf(run);
+    RunStatus result = decommission(run);
     assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
-    assertThat(result.decisions()).hasSize(1);
+    assertThat(result.decisions()).extracting(Decision::gate).containsExactly("start", "decommission");
     assertThat(result.refusedDecisions().get(0).reason()).startsWith("ALREADY_DECIDED");
   }
 
@@ -235,9 +221,9 @@ class MigrationWorkflowTest {
 
     stub.signal(MigrationWorkflow.DECISION_SIGNAL, approve("start", "beatriz"));
 
-    RunStatus result = resultOf(run);
+    RunStatus result = decommission(run);
     assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
-    assertThat(result.decisions()).singleElement().satisfies(d -> {
+    assertThat(result.decisions()).first().satisfies(d -> {
       assertThat(d.decidedBy()).isEqualTo("beatriz");
       assertThat(d.via()).isEqualTo(Decision.VIA_SIGNAL);
     });
@@ -257,6 +243,7 @@ class MigrationWorkflowTest {
       assertThat(d.comment()).isEqualTo("nobody decided within 2h");
     });
     assertThat(Duration.between(result.startedAt(), result.endedAt())).isGreaterThanOrEqualTo(Duration.ofHours(2));
+    assertThat(result.notes()).containsExactly("reminder: gate start is still waiting for a decision");
     assertThat(databases.calls()).containsExactly("auditDatabases");
   }
 
@@ -316,9 +303,11 @@ class MigrationWorkflowTest {
     assertThat(status.failure()).isEqualTo("restore: pg_restore stopped: ERROR: type \"citext\" does not exist");
     assertThat(step(status, "restore").state()).isEqualTo(StepState.FAILED);
     assertThat(step(status, "verify").state()).isEqualTo(StepState.SKIPPED);
-    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
-    assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
-    assertThat(databases.calls()).endsWith("unfreezeSource", "discardSnapshot /tmp/ferry/snapshots/3");
+    // Undone newest first: the dump's files, then the freeze.
+    assertThat(step(status, "snapshot").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(step(status, "freeze-source").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(step(status, "freeze-source").detail()).startsWith("undone: the source takes writes again");
+    assertThat(databases.calls()).endsWith("discardSnapshot /tmp/ferry/snapshots/3", "unfreezeSource");
   }
 
   @Test
@@ -333,9 +322,9 @@ class MigrationWorkflowTest {
         .isInstanceOfSatisfying(
             ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.FREEZE_REFUSED));
     RunStatus status = run.status();
-    assertThat(step(status, "freeze-source").state()).isEqualTo(StepState.FAILED);
+    assertThat(step(status, "freeze-source").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(step(status, "freeze-source").detail()).contains("it had: source: cannot make the database read-only");
     assertThat(step(status, "snapshot").state()).isEqualTo(StepState.SKIPPED);
-    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
     assertThat(databases.calls()).containsExactly("auditDatabases", "freezeSource", "unfreezeSource");
   }
 
@@ -348,8 +337,8 @@ class MigrationWorkflowTest {
     assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
     RunStatus status = run.status();
     assertThat(status.failure()).isEqualTo("sync-sequences: target lacks public.orders_id_seq");
-    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
-    assertThat(databases.calls()).endsWith("syncSequences", "unfreezeSource", "discardSnapshot /tmp/ferry/snapshots/3");
+    assertThat(step(status, "freeze-source").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(databases.calls()).endsWith("syncSequences", "discardSnapshot /tmp/ferry/snapshots/3", "unfreezeSource");
   }
 
   @Test
@@ -361,19 +350,19 @@ class MigrationWorkflowTest {
     assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
     RunStatus status = run.status();
     assertThat(status.failure()).isEqualTo("restore: pg_restore stopped");
-    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.FAILED);
-    assertThat(status.notes()).anySatisfy(n -> assertThat(n).contains("could not make the source writable again", "by hand"));
-    assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
+    assertThat(status.notes()).anySatisfy(n -> assertThat(n).contains("could not undo freeze-source", "source: permission denied", "by hand"));
+    assertThat(step(status, "freeze-source").state()).isEqualTo(StepState.DONE);
+    assertThat(step(status, "snapshot").state()).isEqualTo(StepState.COMPENSATED);
   }
 
   @Test
-  void sourceReadOnlyBeforeTheRun_staysReadOnly() {
+  void sourceReadOnlyBeforeTheRun_staysReadOnlyEvenWhenTheRunIsUndone() {
     databases.sourceReadOnly = true;
+    databases.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
     MigrationWorkflow run = startApproved();
 
-    RunStatus result = resultOf(run);
-    assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
-    assertThat(step(result, "unfreeze-source").state()).isEqualTo(StepState.SKIPPED);
+    assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
+    assertThat(step(run.status(), "freeze-source").detail()).startsWith("undone: nothing: the source was read-only before the run");
     assertThat(databases.calls()).doesNotContain("unfreezeSource");
   }
 
@@ -410,8 +399,8 @@ class MigrationWorkflowTest {
     assertThat(step(status, "verify").detail()).startsWith("4 mismatch(es)");
     assertThat(step(status, "sync-sequences").state()).isEqualTo(StepState.SKIPPED);
     // The source takes writes again and the dump is gone.
-    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
-    assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
+    assertThat(step(status, "freeze-source").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(step(status, "snapshot").state()).isEqualTo(StepState.COMPENSATED);
   }
 
   @Test
@@ -451,8 +440,9 @@ class MigrationWorkflowTest {
     RunStatus status = run.status();
     assertThat(status.state()).isEqualTo(RunState.CANCELLED);
     assertThat(step(status, "restore").state()).isEqualTo(StepState.FAILED);
-    assertThat(step(status, "unfreeze-source").state()).isEqualTo(StepState.DONE);
-    assertThat(step(status, "discard-snapshot").state()).isEqualTo(StepState.DONE);
+    assertThat(step(status, "snapshot").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(step(status, "freeze-source").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(databases.calls()).endsWith("discardSnapshot /tmp/ferry/snapshots/3", "unfreezeSource");
   }
 
   @Test
@@ -460,12 +450,13 @@ class MigrationWorkflowTest {
     databases.snapshotsOnHosts("ferry-host-gone");
     MigrationWorkflow run = startApproved();
 
-    RunStatus result = resultOf(run);
+    RunStatus result = decommission(run);
 
     assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
     assertThat(step(result, "snapshot").attempts()).isEqualTo(2);
     assertThat(result.snapshot().hostTaskQueue()).isEqualTo(FakeDatabases.HOST_QUEUE);
-    assertThat(result.notes()).singleElement().asString().contains("ferry-host-gone", "new snapshot");
+    assertThat(result.notes()).filteredOn(n -> n.contains("snapshot")).singleElement().asString()
+        .contains("ferry-host-gone", "new snapshot");
     Map<String, Long> counts =
         databases.calls().stream().collect(Collectors.groupingBy(c -> c.split(" ")[0], Collectors.counting()));
     assertThat(counts).containsEntry("dumpDatabase", 2L).containsEntry("restoreDatabase", 1L);
@@ -477,12 +468,13 @@ class MigrationWorkflowTest {
         ApplicationFailure.newNonRetryableFailure("the snapshot /x is not on this host", Errors.SNAPSHOT_MISSING));
     MigrationWorkflow run = startApproved();
 
-    RunStatus result = resultOf(run);
+    RunStatus result = decommission(run);
 
     assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
     assertThat(step(result, "snapshot").attempts()).isEqualTo(2);
     assertThat(step(result, "restore").attempts()).isEqualTo(2);
-    assertThat(result.notes()).singleElement().asString().contains("no longer has the snapshot");
+    assertThat(result.notes()).filteredOn(n -> n.contains("snapshot")).singleElement().asString()
+        .contains("no longer has the snapshot");
   }
 
   @Test
@@ -500,49 +492,7 @@ class MigrationWorkflowTest {
     assertThat(step(run.status(), "snapshot").attempts()).isEqualTo(3);
   }
 
-  private MigrationWorkflow start(Runbook runbook) {
-    MigrationWorkflow run =
-        client.newWorkflowStub(
-            MigrationWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setTaskQueue(QUEUE)
-                .setWorkflowId("migration-shop-" + (++runs))
-                .build());
-    WorkflowClient.start(run::run, new MigrationRequest(runbook, OPERATOR));
-    return run;
-  }
-
-  /** A shop run whose start gate the approver has opened. */
   private MigrationWorkflow startApproved() {
-    MigrationWorkflow run = start(Runbooks.shop());
-    awaitGate(run, "start");
-    run.decide(approve("start", APPROVER));
-    return run;
-  }
-
-  private static RunStatus awaitGate(MigrationWorkflow run, String gate) {
-    return Eventually.get(
-        "gate " + gate + " to open",
-        run::status,
-        s -> s.pendingGate() != null && s.pendingGate().gate().equals(gate));
-  }
-
-  private static RunStatus resultOf(MigrationWorkflow run) {
-    return WorkflowStub.fromTyped(run).getResult(RunStatus.class);
-  }
-
-  private static GateDecision approve(String gate, String approver) {
-    return new GateDecision(gate, Verdict.APPROVE, approver, "looks good");
-  }
-
-  private static StepStatus step(RunStatus status, String name) {
-    return status.steps().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
-  }
-
-  private static void assertRefused(Runnable decide, GateDecisionRefused.Reason reason) {
-    assertThatThrownBy(decide::run)
-        .isInstanceOf(WorkflowUpdateException.class)
-        .satisfies(
-            e -> assertThat(GateDecisionRefused.from(e)).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo(reason)));
+    return startApproved(Runbooks.shop());
   }
 }

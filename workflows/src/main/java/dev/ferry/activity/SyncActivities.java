@@ -1,0 +1,47 @@
+package dev.ferry.activity;
+
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncRequest;
+import dev.ferry.model.sync.SyncSetup;
+import io.temporal.activity.ActivityInterface;
+
+/**
+ * Continuous sync for the multi-phase strategy (implemented by the sync work; the workflow
+ * drives it).
+ *
+ * <p>The workflow calls {@link #startSync}, then runs {@link #applyChanges} in the background
+ * while it polls {@link #measureLag} until the lag is under the runbook's threshold and through
+ * the cutover gate; after freezing the source it cancels {@code applyChanges} and calls {@link
+ * #drain}. {@link #stopSync} is the compensation of {@code startSync}, registered before it, and
+ * the teardown at decommission.
+ */
+@ActivityInterface
+public interface SyncActivities {
+  /**
+   * Installs change capture on the source, copies the schema and the data consistently with it,
+   * and starts applying changes. Long; heartbeats the copy's progress. Idempotent: a retry
+   * reuses or redoes its own partial work.
+   */
+  SyncSetup startSync(SyncRequest request);
+
+  /**
+   * Applies captured changes to the target until cancelled, heartbeating the lag. Idempotent
+   * and safe to re-run after a crash.
+   */
+  void applyChanges(SyncRequest request);
+
+  /** How far behind the target is now. Reads only. */
+  SyncLag measureLag(SyncRequest request);
+
+  /**
+   * With the source frozen: applies what is left until nothing is pending, and returns the
+   * final lag (zero). Fails when changes keep arriving (the source is not frozen).
+   */
+  SyncLag drain(SyncRequest request);
+
+  /**
+   * Removes everything the sync installed (triggers, change tables, Ferry's schema, publication,
+   * subscription, replication slot). Idempotent: removing what is gone succeeds.
+   */
+  void stopSync(SyncRequest request);
+}

@@ -1,0 +1,11 @@
+package dev.ferry.model.sync;
+
+import dev.ferry.model.database.DatabasePair;
+
+/**
+ * @param idempotencyKey the same for every call about this run's sync (the workflow draws it
+ *     with {@code Workflow.randomUUID()}); names what the sync installs, so a retry finds it
+ * @param method {@code trigger} or {@code logical}
+ * @param jobs tables copied at once by the initial copy, or {@code null} for the worker's cores
+ */
+public record SyncRequest(String idempotencyKey, DatabasePair databases, String method, Integer jobs) {}

@@ -1,0 +1,359 @@
+package dev.ferry.workflow;
+
+import dev.ferry.activity.FreezeActivities;
+import dev.ferry.activity.NotifyActivities;
+import dev.ferry.activity.PreflightActivities;
+import dev.ferry.activity.SequenceActivities;
+import dev.ferry.activity.SnapshotActivities;
+import dev.ferry.activity.SyncActivities;
+import dev.ferry.activity.VerifyActivities;
+import dev.ferry.model.ByteSize;
+import dev.ferry.model.Decision;
+import dev.ferry.model.Errors;
+import dev.ferry.model.MigrationRequest;
+import dev.ferry.model.Notification;
+import dev.ferry.model.RunState;
+import dev.ferry.model.RunStatus;
+import dev.ferry.model.Verdict;
+import dev.ferry.model.database.DatabaseFacts;
+import dev.ferry.model.database.DatabasePair;
+import dev.ferry.model.database.FreezeResult;
+import dev.ferry.model.database.PreflightReport;
+import dev.ferry.model.database.RestoreResult;
+import dev.ferry.model.database.SequenceSync;
+import dev.ferry.model.database.Snapshot;
+import dev.ferry.model.database.VerificationReport;
+import dev.ferry.model.database.VerifyRequest;
+import dev.ferry.model.runbook.Gates;
+import dev.ferry.model.runbook.Runbook;
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncSetup;
+import dev.ferry.options.ActivityCatalog;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Workflow;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+
+/**
+ * One run's state and the moves both strategies share: running a step and recording it,
+ * registering its compensation, opening a gate with its evidence, freezing and verifying. The
+ * strategies ({@link SinglePhase}, {@link MultiPhase}) say in which order.
+ */
+final class Migration {
+  private static final Logger log = Workflow.getLogger(Migration.class);
+
+  final MigrationRequest request;
+  final Runbook runbook;
+  final DatabasePair databases;
+  final Integer jobs;
+  final Tuning tuning;
+  final RunRecord record;
+  final GateKeeper gates;
+  final Compensations compensations = new Compensations();
+  final Instant startedAt;
+
+  final PreflightActivities preflight;
+  final SnapshotActivities snapshots;
+  final VerifyActivities verify;
+  final FreezeActivities freeze;
+  final SequenceActivities sequences;
+  final SyncActivities syncSetup;
+  final SyncActivities syncApply;
+  final SyncActivities syncControl;
+  private final NotifyActivities notify;
+
+  PreflightReport preflightReport;
+  Snapshot snapshot;
+  RestoreResult restoreResult;
+  VerificationReport verification;
+  SyncSetup sync;
+  SyncLag lag;
+  /** When the target first took writes (or may have): after it, undoing needs a person. */
+  Instant pointOfNoReturn;
+  String pointOfNoReturnReason;
+
+  Migration(MigrationRequest request, Tuning tuning) {
+    this.request = request;
+    this.runbook = request.runbook();
+    this.tuning = tuning;
+    this.databases = new DatabasePair(runbook.source().databaseUrl(), runbook.target().databaseUrl());
+    this.jobs = runbook.snapshot() == null ? null : runbook.snapshot().jobs();
+    this.record = new RunRecord(Steps.of(runbook.strategy()));
+    this.gates = new GateKeeper(runbook, request.startedBy());
+    this.startedAt = now();
+    preflight = stub(PreflightActivities.class, ActivityCatalog.preflight());
+    snapshots = stub(SnapshotActivities.class, ActivityCatalog.snapshot());
+    verify = stub(VerifyActivities.class, ActivityCatalog.verify());
+    freeze = stub(FreezeActivities.class, ActivityCatalog.sourceChanges());
+    sequences = stub(SequenceActivities.class, ActivityCatalog.sourceChanges());
+    syncSetup = stub(SyncActivities.class, ActivityCatalog.syncSetup());
+    syncApply = stub(SyncActivities.class, ActivityCatalog.syncApply());
+    syncControl = stub(SyncActivities.class, ActivityCatalog.syncControl());
+    notify = stub(NotifyActivities.class, ActivityCatalog.notification());
+  }
+
+  /** An activity stub, with this deployment's heartbeat timeout where the options have one. */
+  <T> T stub(Class<T> type, ActivityOptions options) {
+    if (options.getHeartbeatTimeout() != null) {
+      options = ActivityOptions.newBuilder(options).setHeartbeatTimeout(tuning.heartbeatTimeout()).build();
+    }
+    return Workflow.newActivityStub(type, options);
+  }
+
+  /** Runs a step and records its start, end and outcome. */
+  <T> T step(String name, Supplier<T> body, Function<T, String> describe) {
+    record.begin(name, now());
+    try {
+      T result = body.get();
+      record.done(name, now(), describe.apply(result));
+      return result;
+    } catch (TemporalFailure e) {
+      record.failed(name, now(), Failures.describe(e));
+      throw e;
+    }
+  }
+
+  /** Skips a step the runbook does not configure, or the plan leaves out. */
+  void skip(String name, String reason) {
+    record.skip(name, reason);
+  }
+
+  /** Opens a gate with its evidence; true when approved. Sends a reminder when one is due. */
+  boolean gate(String name, List<String> evidence) {
+    String step = Steps.gate(name);
+    record.begin(step, now());
+    record.awaiting(name);
+    tell("gate-opened", "run " + runId() + " (" + runbook.app() + ") waits at gate " + name + " for an approval");
+    Decision decision =
+        gates.await(
+            name,
+            evidence,
+            () -> {
+              record.note("reminder: gate " + name + " is still waiting for a decision");
+              tell("gate-reminder", "run " + runId() + " (" + runbook.app() + ") still waits at gate " + name
+                  + "; it rejects on its own at its deadline");
+            });
+    record.resumed();
+    String detail =
+        (decision.verdict() == Verdict.APPROVE ? "approved by " : "rejected by ")
+            + decision.decidedBy()
+            + (decision.comment() == null ? "" : ": " + decision.comment());
+    if (decision.verdict() == Verdict.APPROVE) {
+      record.done(step, now(), detail);
+      return true;
+    }
+    record.failed(step, now(), detail);
+    return false;
+  }
+
+  /** The run ends here because a gate rejected it: the caller's catch undoes what ran. */
+  ApplicationFailure rejected(String gate) {
+    return ApplicationFailure.newNonRetryableFailure("the run was rejected at gate " + gate, Errors.REJECTED);
+  }
+
+  /** Tells the runbook's webhook, when it has one. Best effort: a dead webhook stops nothing. */
+  void tell(String event, String text) {
+    if (runbook.notifications() == null) {
+      return;
+    }
+    try {
+      notify.send(new Notification(runbook.notifications().webhook(), runId(), runbook.app(), event, text));
+    } catch (TemporalFailure e) {
+      record.note("could not notify (" + event + "): " + Failures.describe(e));
+    }
+  }
+
+  // ---- steps both strategies take -------------------------------------------------------------
+
+  void preflight() {
+    preflightReport = step(Steps.PREFLIGHT, () -> preflight.auditDatabases(databases), Migration::describe);
+  }
+
+  void approveStart() {
+    List<String> evidence = new ArrayList<>();
+    evidence.add("plan: " + String.join(" → ", Steps.of(runbook.strategy())));
+    evidence.add("source: " + describe(preflightReport.source()));
+    evidence.add("target: " + describe(preflightReport.target()));
+    evidence.add("pg_dump: " + preflightReport.dumpToolVersion());
+    preflightReport.warnings().forEach(w -> evidence.add("warning: " + w));
+    if (!gate(Gates.START, evidence)) {
+      throw rejected(Gates.START);
+    }
+  }
+
+  /** Freezes the source; its compensation (unfreezing) is registered first. */
+  void freezeSource() {
+    compensations.register(
+        Steps.FREEZE_SOURCE,
+        key -> {
+          if (preflightReport.source().readOnly()) {
+            return "nothing: the source was read-only before the run and stays so";
+          }
+          freeze.unfreezeSource(databases.sourceUrlRef());
+          return "the source takes writes again";
+        });
+    step(Steps.FREEZE_SOURCE, () -> freeze.freezeSource(databases.sourceUrlRef()), Migration::describe);
+  }
+
+  /** Makes the source writable again on the way forward (not as a compensation). */
+  void unfreezeSource() {
+    if (preflightReport.source().readOnly()) {
+      skip(Steps.UNFREEZE_SOURCE, "the source was read-only before the run; it stays so");
+    } else {
+      step(
+          Steps.UNFREEZE_SOURCE,
+          () -> {
+            freeze.unfreezeSource(databases.sourceUrlRef());
+            return "the source takes writes again";
+          },
+          s -> s);
+    }
+    compensations.discharge(Steps.FREEZE_SOURCE);
+  }
+
+  void verify(String stepName) {
+    verification = step(stepName, () -> verify.verifyDatabases(new VerifyRequest(databases, jobs)), VerificationReport::summary);
+    if (verification.mismatches() > 0) {
+      record.failed(stepName, now(), verification.summary());
+      throw ApplicationFailure.newNonRetryableFailure(
+          "verification failed: " + verification.summary(), Errors.VERIFICATION_FAILED);
+    }
+  }
+
+  void syncSequences() {
+    step(Steps.SYNC_SEQUENCES, () -> sequences.syncSequences(databases), Migration::describe);
+  }
+
+  /**
+   * The last gate: the migration is final. Its evidence says what approving and rejecting do;
+   * a rejection goes through the rollback gate when the target may have taken writes.
+   */
+  boolean approveDecommission(List<String> whatDecommissionDoes) {
+    if (pointOfNoReturn == null) {
+      // Ferry did not move the traffic: whoever did may have pointed the app at the target.
+      markPointOfNoReturn("the app may have been pointed at the target outside Ferry");
+    }
+    List<String> evidence = new ArrayList<>();
+    if (verification != null) {
+      evidence.add("last verification: " + verification.summary());
+    }
+    evidence.add("the target may have taken writes since " + pointOfNoReturn + " (" + pointOfNoReturnReason + ")");
+    whatDecommissionDoes.forEach(w -> evidence.add("approve: " + w));
+    evidence.add("reject: undo " + String.join(", ", compensations.steps()) + " (newest first), after a rollback gate");
+    return gate(Gates.DECOMMISSION, evidence);
+  }
+
+  void markPointOfNoReturn(String reason) {
+    if (pointOfNoReturn == null) {
+      pointOfNoReturn = now();
+      pointOfNoReturnReason = reason;
+      record.note("point of no return at " + pointOfNoReturn + ": " + reason);
+    }
+  }
+
+  /**
+   * After a failure, rejection or cancellation: undo what ran, newest first. Past the point of
+   * no return a person decides at the rollback gate, shown what would be lost; without an
+   * approval nothing is undone and the world is left for people to finish by hand.
+   */
+  void rollBack(String why) {
+    if (compensations.isEmpty()) {
+      return;
+    }
+    if (pointOfNoReturn != null) {
+      List<String> evidence = new ArrayList<>();
+      evidence.add("why: " + why);
+      evidence.add("the target may have taken writes since " + pointOfNoReturn + " (" + pointOfNoReturnReason + ")");
+      evidence.add("rolling back loses those writes: nothing copies them back to the source");
+      evidence.add("approve: undo " + String.join(", ", compensations.steps()) + " (newest first)");
+      evidence.add("reject: undo nothing; the run ends and people finish by hand");
+      record.add(Steps.GATE_ROLLBACK);
+      if (!gate(Gates.ROLLBACK, evidence)) {
+        record.note("rollback rejected: nothing was undone (" + String.join(", ", compensations.steps()) + " stay as they are)");
+        return;
+      }
+    }
+    compensations.runAll(record);
+  }
+
+  // ---- status ---------------------------------------------------------------------------------
+
+  RunStatus status(RunState stateOverride) {
+    return new RunStatus(
+        runId(),
+        runbook.app(),
+        runbook.strategy().label(),
+        stateOverride != null ? stateOverride : record.state(),
+        record.phase(),
+        request.startedBy(),
+        startedAt,
+        record.endedAt(),
+        record.steps(),
+        gates.pending(),
+        gates.decisions(),
+        gates.refused(),
+        preflightReport,
+        snapshot,
+        restoreResult,
+        verification,
+        record.notes(),
+        record.failure(),
+        sync,
+        lag,
+        pointOfNoReturn,
+        compensations.steps());
+  }
+
+  String runId() {
+    return Workflow.getInfo().getWorkflowId();
+  }
+
+  static Instant now() {
+    return Instant.ofEpochMilli(Workflow.currentTimeMillis());
+  }
+
+  // ---- descriptions ---------------------------------------------------------------------------
+
+  static String describe(PreflightReport report) {
+    return "source "
+        + describe(report.source())
+        + "; target "
+        + describe(report.target())
+        + (report.warnings().isEmpty() ? "" : "; " + report.warnings().size() + " warning(s)");
+  }
+
+  static String describe(DatabaseFacts facts) {
+    return facts.endpoint()
+        + " (PostgreSQL "
+        + facts.serverVersion()
+        + ", "
+        + ByteSize.format(facts.sizeBytes())
+        + ", "
+        + facts.tables()
+        + " tables)";
+  }
+
+  static String describe(FreezeResult result) {
+    return "source read-only; " + result.sessionsEnded() + " open session(s) ended"
+        + (result.sessionsLeft().isEmpty() ? ""
+            : "; " + result.sessionsLeft().size() + " session(s) of other roles could not be ended and may"
+                + " still write until they reconnect: " + String.join(", ", result.sessionsLeft()));
+  }
+
+  static String describe(SequenceSync sync) {
+    return sync.set() + " set, " + sync.alreadyCurrent() + " already current"
+        + (sync.aheadOnTarget().isEmpty() ? "" : "; ahead on the target, left: " + String.join(", ", sync.aheadOnTarget()));
+  }
+
+  static String describe(SyncLag lag) {
+    return (lag.pendingChanges() >= 0 ? lag.pendingChanges() + " change(s) pending, " : "")
+        + (lag.lagBytes() >= 0 ? ByteSize.format(lag.lagBytes()) + " behind, " : "")
+        + "oldest " + (lag.lagMillis() / 1000.0) + " s old";
+  }
+}

@@ -1,0 +1,147 @@
+package dev.ferry.workflow;
+
+import dev.ferry.model.Errors;
+import dev.ferry.model.runbook.Gates;
+import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncRequest;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The multi-phase strategy (large database, near-zero downtime): preflight → gate {@code start}
+ * → start the sync (schema, initial copy, change capture) → catch up until the lag is under the
+ * runbook's threshold → gate {@code cutover} → freeze the source → drain → sync sequences →
+ * final verify → unfreeze (only when Ferry moved the traffic) → fallback window → gate {@code
+ * decommission} → decommission (tear the sync down).
+ */
+final class MultiPhase {
+  private final Migration m;
+  private final SyncRequest sync;
+  private CancellationScope applying;
+  private Promise<Void> applied;
+
+  MultiPhase(Migration m) {
+    this.m = m;
+    this.sync = new SyncRequest(Workflow.randomUUID().toString(), m.databases, m.runbook.sync().method(), m.jobs);
+  }
+
+  void run() {
+    SyncSpec spec = m.runbook.sync();
+    m.preflight();
+    m.approveStart();
+
+    m.compensations.register(
+        Steps.START_SYNC,
+        key -> {
+          stopApplying();
+          m.syncControl.stopSync(sync);
+          return "sync torn down: no trigger, change table, publication, subscription or slot left";
+        });
+    m.sync = m.step(Steps.START_SYNC, () -> m.syncSetup.startSync(sync), s -> s.tables() + " tables, " + s.rows() + " rows copied; " + s.detail());
+    startApplying();
+
+    m.step(Steps.CATCH_UP, () -> catchUp(spec), Migration::describe);
+    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec))) {
+      throw m.rejected(Gates.CUTOVER);
+    }
+
+    m.freezeSource();
+    m.lag =
+        m.step(
+            Steps.DRAIN,
+            () -> {
+              stopApplying();
+              return m.syncControl.drain(sync);
+            },
+            lag -> "nothing pending: " + Migration.describe(lag));
+    m.syncSequences();
+    m.verify(Steps.VERIFY);
+    m.skip(Steps.UNFREEZE_SOURCE, Steps.skipReason(m.runbook, Steps.UNFREEZE_SOURCE));
+
+    Duration window = m.runbook.fallbackWindow();
+    m.step(
+        Steps.FALLBACK_WINDOW,
+        () -> {
+          Workflow.sleep(window);
+          return window;
+        },
+        w -> "waited " + GateKeeper.format(w) + " with the way back open");
+    if (!m.approveDecommission(List.of("the sync is torn down and the migration is final; the source stays read-only"))) {
+      throw m.rejected(Gates.DECOMMISSION);
+    }
+    m.compensations.discharge(Steps.START_SYNC);
+    m.compensations.discharge(Steps.FREEZE_SOURCE);
+    m.step(
+        Steps.DECOMMISSION,
+        () -> {
+          m.syncControl.stopSync(sync);
+          return "sync torn down";
+        },
+        s -> s);
+  }
+
+  /** Applies changes in the background until drain (or a rollback) stops it. */
+  private void startApplying() {
+    applying = Workflow.newCancellationScope(() -> {
+      applied = Async.procedure(m.syncApply::applyChanges, sync);
+    });
+    applying.run();
+  }
+
+  private void stopApplying() {
+    if (applying == null) {
+      return;
+    }
+    applying.cancel();
+    try {
+      applied.get();
+    } catch (TemporalFailure stopped) {
+      // Cancelled, as asked; or it had failed before, which drain makes up for.
+    }
+    applying = null;
+  }
+
+  /** Measures the lag until it is under the threshold, or fails at the catch-up timeout. */
+  private SyncLag catchUp(SyncSpec spec) {
+    long deadline = Workflow.currentTimeMillis() + spec.catchUpTimeout().toMillis();
+    while (true) {
+      m.lag = m.syncControl.measureLag(sync);
+      if (m.lag.lagMillis() <= spec.maxLag().toMillis()) {
+        return m.lag;
+      }
+      if (applied.isCompleted()) {
+        // applyChanges retries without limit; it ends only by failing for good.
+        try {
+          applied.get();
+        } catch (TemporalFailure e) {
+          throw ApplicationFailure.newNonRetryableFailureWithCause(
+              "applying changes stopped: " + Failures.describe(e), Errors.SYNC_BEHIND, e);
+        }
+      }
+      if (Workflow.currentTimeMillis() >= deadline) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "the target is still " + Migration.describe(m.lag) + " after " + GateKeeper.format(spec.catchUpTimeout())
+                + "; the runbook's sync.maxLag is " + GateKeeper.format(spec.maxLag()),
+            Errors.SYNC_BEHIND);
+      }
+      Workflow.sleep(m.tuning.lagPoll());
+    }
+  }
+
+  private List<String> cutoverEvidence(SyncSpec spec) {
+    List<String> evidence = new ArrayList<>();
+    evidence.add("sync (" + spec.method() + "): " + m.sync.tables() + " tables, " + m.sync.rows() + " rows copied");
+    evidence.add("lag when the gate opened: " + Migration.describe(m.lag) + " (threshold " + GateKeeper.format(spec.maxLag()) + ")");
+    evidence.add("approve: freeze the source (writes stop), drain, sync sequences, verify");
+    evidence.add("reject: tear the sync down; the source was never frozen");
+    return evidence;
+  }
+}

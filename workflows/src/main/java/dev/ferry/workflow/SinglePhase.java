@@ -1,0 +1,110 @@
+package dev.ferry.workflow;
+
+import dev.ferry.activity.RestoreActivities;
+import dev.ferry.activity.SnapshotActivities;
+import dev.ferry.model.ByteSize;
+import dev.ferry.model.Errors;
+import dev.ferry.model.database.RestoreRequest;
+import dev.ferry.model.database.RestoreResult;
+import dev.ferry.model.database.Snapshot;
+import dev.ferry.model.database.SnapshotRequest;
+import dev.ferry.model.runbook.Gates;
+import dev.ferry.options.ActivityCatalog;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Workflow;
+import java.util.List;
+
+/**
+ * The single-phase strategy (small database, downtime accepted): preflight → gate {@code start}
+ * → freeze the source → snapshot → restore → verify → sync sequences → discard the snapshot →
+ * unfreeze (only when Ferry moved the traffic) → gate {@code decommission} → decommission.
+ */
+final class SinglePhase {
+  /** Snapshots taken again when the host holding one stops serving its task queue. */
+  static final int MAX_SNAPSHOT_ATTEMPTS = 3;
+
+  private final Migration m;
+
+  SinglePhase(Migration m) {
+    this.m = m;
+  }
+
+  void run() {
+    m.preflight();
+    m.approveStart();
+    // From here on the app cannot write to the source: the snapshot is the whole truth.
+    m.freezeSource();
+    m.restoreResult = snapshotAndRestore();
+    m.verify(Steps.VERIFY);
+    m.syncSequences();
+    discardSnapshot();
+    m.skip(Steps.UNFREEZE_SOURCE, Steps.skipReason(m.runbook, Steps.UNFREEZE_SOURCE));
+    if (!m.approveDecommission(List.of("the migration is final; the source stays read-only"))) {
+      throw m.rejected(Gates.DECOMMISSION);
+    }
+    m.skip(Steps.DECOMMISSION, Steps.skipReason(m.runbook, Steps.DECOMMISSION));
+    m.compensations.discharge(Steps.FREEZE_SOURCE);
+  }
+
+  /**
+   * Dumps the source and restores it into the target. The dump lives on one worker host; if
+   * that host stops serving its task queue before the restore starts, or no longer has the
+   * files, take a new snapshot on a host that works.
+   */
+  private RestoreResult snapshotAndRestore() {
+    for (int attempt = 1; ; attempt++) {
+      // Registered before the dump: a dump that dies halfway leaves files too.
+      m.compensations.register(Steps.SNAPSHOT, key -> discard(m.snapshot));
+      m.snapshot =
+          m.step(
+              Steps.SNAPSHOT,
+              () ->
+                  m.snapshots.dumpDatabase(
+                      new SnapshotRequest(Workflow.randomUUID().toString(), m.databases.sourceUrlRef(), m.jobs)),
+              s -> s.tables() + " tables, " + ByteSize.format(s.bytes()) + " on " + s.hostTaskQueue());
+      RestoreActivities restore =
+          m.stub(RestoreActivities.class, ActivityCatalog.restore(m.snapshot.hostTaskQueue(), m.tuning.hostWait()));
+      try {
+        return m.step(
+            Steps.RESTORE,
+            () ->
+                restore.restoreDatabase(
+                    new RestoreRequest(Workflow.randomUUID().toString(), m.snapshot, m.databases.targetUrlRef(), m.jobs)),
+            r -> r.tables() + " tables, " + ByteSize.format(r.bytes()));
+      } catch (TemporalFailure e) {
+        boolean hostLost = Failures.isScheduleToStartTimeout(e);
+        boolean filesLost = Errors.SNAPSHOT_MISSING.equals(Failures.type(e));
+        if (!(hostLost || filesLost) || attempt == MAX_SNAPSHOT_ATTEMPTS) {
+          throw e;
+        }
+        m.record.note(
+            hostLost
+                ? "no worker took the restore on "
+                    + m.snapshot.hostTaskQueue()
+                    + "; snapshot files may remain there in "
+                    + m.snapshot.directory()
+                    + "; taking a new snapshot"
+                : m.snapshot.hostTaskQueue() + " no longer has the snapshot; taking a new one");
+        m.compensations.discharge(Steps.SNAPSHOT);
+        m.snapshot = null;
+      }
+    }
+  }
+
+  /** Deletes the dump files on the way forward: they hold production data. */
+  private void discardSnapshot() {
+    m.step(Steps.DISCARD_SNAPSHOT, () -> discard(m.snapshot), s -> s);
+    m.compensations.discharge(Steps.SNAPSHOT);
+  }
+
+  /** Deletes a snapshot's files on its host; nothing to do when there is none. */
+  private String discard(Snapshot snapshot) {
+    if (snapshot == null) {
+      return "no snapshot finished (a dump that failed removes its partial files)";
+    }
+    SnapshotActivities onHost =
+        m.stub(SnapshotActivities.class, ActivityCatalog.discardSnapshot(snapshot.hostTaskQueue()));
+    onHost.discardSnapshot(snapshot);
+    return "deleted " + snapshot.directory() + " on " + snapshot.hostTaskQueue();
+  }
+}

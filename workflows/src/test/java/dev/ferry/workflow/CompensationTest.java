@@ -1,0 +1,96 @@
+package dev.ferry.workflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.model.Errors;
+import dev.ferry.model.RunState;
+import dev.ferry.model.RunStatus;
+import dev.ferry.model.StepState;
+import dev.ferry.model.runbook.Runbook;
+import dev.ferry.testing.FakeDatabases;
+import dev.ferry.testing.Runbooks;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.failure.ApplicationFailure;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A failure injected at every step of both strategies, in turn: the run fails with that step's
+ * error, and exactly the steps that had changed the world are undone, newest first.
+ */
+class CompensationTest extends WorkflowTestBase {
+  private static final Set<String> UNDOING = Set.of("unfreezeSource", "stopSync");
+
+  static Stream<Arguments> failures() {
+    return Stream.of(
+        single("preflight", d -> d.preflightFailure = boom(), List.of(), List.of()),
+        single("freeze-source", d -> d.freezeFailure = boom(), List.of("unfreezeSource"), List.of("freeze-source")),
+        single("snapshot", d -> d.snapshotFailure = boom(), List.of("unfreezeSource"), List.of("snapshot", "freeze-source")),
+        single(
+            "restore",
+            d -> d.restoreFailure = boom(),
+            List.of("discardSnapshot", "unfreezeSource"),
+            List.of("snapshot", "freeze-source")),
+        single(
+            "verify",
+            d -> d.verifyFailure = boom(),
+            List.of("discardSnapshot", "unfreezeSource"),
+            List.of("snapshot", "freeze-source")),
+        single(
+            "sync-sequences",
+            d -> d.sequenceFailure = boom(),
+            List.of("discardSnapshot", "unfreezeSource"),
+            List.of("snapshot", "freeze-source")),
+        multi("preflight", d -> d.preflightFailure = boom(), List.of(), List.of()),
+        multi("start-sync", d -> d.startSyncFailure = boom(), List.of("stopSync"), List.of("start-sync")),
+        multi("catch-up", d -> d.measureLagFailure = boom(), List.of("stopSync"), List.of("start-sync")),
+        multi("freeze-source", d -> d.freezeFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
+        multi("drain", d -> d.drainFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
+        multi("sync-sequences", d -> d.sequenceFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
+        multi("verify", d -> d.verifyFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")));
+  }
+
+  @ParameterizedTest(name = "{0}: failure at {1}")
+  @MethodSource("failures")
+  void failureAtAStep_undoesExactlyWhatRanNewestFirst(
+      String strategy, String failingStep, Consumer<FakeDatabases> inject, List<String> undoCalls, List<String> undoneSteps) {
+    inject.accept(databases);
+    Runbook runbook = strategy.equals("single-phase") ? Runbooks.shop() : Runbooks.shopMultiPhase();
+    MigrationWorkflow run = failingStep.equals("preflight") ? start(runbook) : startApproved(runbook);
+    if (strategy.equals("multi-phase") && List.of("freeze-source", "drain", "sync-sequences", "verify").contains(failingStep)) {
+      awaitGate(run, "cutover");
+      run.decide(approve("cutover", APPROVER));
+    }
+
+    assertThatThrownBy(() -> resultOf(run))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.STEP_FAILED));
+    RunStatus status = run.status();
+    assertThat(status.state()).isEqualTo(RunState.FAILED);
+    assertThat(status.failure()).startsWith(failingStep + ": injected");
+    assertThat(databases.calls().stream().map(c -> c.split(" ")[0]).filter(c -> UNDOING.contains(c) || c.equals("discardSnapshot")))
+        .containsExactlyElementsOf(undoCalls);
+    assertThat(status.steps()).filteredOn(s -> s.state() == StepState.COMPENSATED).extracting(s -> s.name())
+        .containsExactlyInAnyOrderElementsOf(undoneSteps);
+    assertThat(status.compensations()).isEmpty();
+  }
+
+  private static ApplicationFailure boom() {
+    return ApplicationFailure.newNonRetryableFailure("injected", Errors.STEP_FAILED);
+  }
+
+  private static Arguments single(String step, Consumer<FakeDatabases> inject, List<String> calls, List<String> undone) {
+    return Arguments.of("single-phase", step, inject, calls, undone);
+  }
+
+  private static Arguments multi(String step, Consumer<FakeDatabases> inject, List<String> calls, List<String> undone) {
+    return Arguments.of("multi-phase", step, inject, calls, undone);
+  }
+}

@@ -1,0 +1,122 @@
+package dev.ferry.workflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.model.GateDecision;
+import dev.ferry.model.GateDecisionRefused;
+import dev.ferry.model.MigrationRequest;
+import dev.ferry.model.RunStatus;
+import dev.ferry.model.StepStatus;
+import dev.ferry.model.Verdict;
+import dev.ferry.model.runbook.Runbook;
+import dev.ferry.testing.Eventually;
+import dev.ferry.testing.FakeDatabases;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateException;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+/**
+ * A migration under Temporal's time-skipping test server with fake activities, and the moves
+ * every workflow test makes: start a run, wait for a gate, decide it, read the result.
+ */
+abstract class WorkflowTestBase {
+  static final String QUEUE = "ferry";
+  static final String OPERATOR = "olivia";
+  static final String APPROVER = "arjun";
+  /**
+   * The test server cannot skip time over an activity nobody picks up, so the wait for a lost
+   * host is shortened to real seconds.
+   */
+  static final Tuning TUNING = new Tuning(Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofSeconds(30));
+
+  TestWorkflowEnvironment env;
+  WorkflowClient client;
+  FakeDatabases databases;
+  private int runs;
+
+  @BeforeEach
+  void startEnvironment() {
+    startWith(TUNING);
+  }
+
+  /** Replaces the environment with one whose workflows use {@code tuning}. */
+  void restartWith(Tuning tuning) {
+    env.close();
+    startWith(tuning);
+  }
+
+  private void startWith(Tuning tuning) {
+    env = TestWorkflowEnvironment.newInstance();
+    databases = new FakeDatabases();
+    Worker worker = env.newWorker(QUEUE);
+    worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning));
+    worker.registerActivitiesImplementations(databases);
+    Worker host = env.newWorker(FakeDatabases.HOST_QUEUE);
+    host.registerActivitiesImplementations(databases);
+    env.start();
+    client = env.getWorkflowClient();
+  }
+
+  @AfterEach
+  void stopEnvironment() {
+    env.close();
+  }
+
+  MigrationWorkflow start(Runbook runbook) {
+    MigrationWorkflow run =
+        client.newWorkflowStub(
+            MigrationWorkflow.class,
+            WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId("migration-shop-" + (++runs)).build());
+    WorkflowClient.start(run::run, new MigrationRequest(runbook, OPERATOR));
+    return run;
+  }
+
+  /** Starts a run and approves its start gate. */
+  MigrationWorkflow startApproved(Runbook runbook) {
+    MigrationWorkflow run = start(runbook);
+    awaitGate(run, "start");
+    run.decide(approve("start", APPROVER));
+    return run;
+  }
+
+  /** Approves the decommission gate once it opens, and returns the run's result. */
+  RunStatus decommission(MigrationWorkflow run) {
+    awaitGate(run, "decommission");
+    run.decide(approve("decommission", APPROVER));
+    return resultOf(run);
+  }
+
+  static RunStatus awaitGate(MigrationWorkflow run, String gate) {
+    return Eventually.get(
+        "gate " + gate + " to open", run::status, s -> s.pendingGate() != null && s.pendingGate().gate().equals(gate));
+  }
+
+  static RunStatus resultOf(MigrationWorkflow run) {
+    return WorkflowStub.fromTyped(run).getResult(RunStatus.class);
+  }
+
+  static GateDecision approve(String gate, String approver) {
+    return new GateDecision(gate, Verdict.APPROVE, approver, "looks good");
+  }
+
+  static GateDecision reject(String gate, String approver) {
+    return new GateDecision(gate, Verdict.REJECT, approver, "not now");
+  }
+
+  static StepStatus step(RunStatus status, String name) {
+    return status.steps().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  static void assertRefused(Runnable decide, GateDecisionRefused.Reason reason) {
+    assertThatThrownBy(decide::run)
+        .isInstanceOf(WorkflowUpdateException.class)
+        .satisfies(e -> assertThat(GateDecisionRefused.from(e)).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo(reason)));
+  }
+}
