@@ -16,7 +16,12 @@ public record Runbook(
     SourceSpec source,
     TargetSpec target,
     SnapshotSpec snapshot,
-    Map<String, GateSpec> gates) {
+    Map<String, GateSpec> gates,
+    // The cutover edge, each null when the runbook has no such section.
+    DnsSpec dns,
+    HerokuSpec heroku,
+    ConfigVarsSpec configVars,
+    RdsSpec rds) {
 
   /** The gate's settings as written, or the defaults for a gate the runbook does not mention. */
   public GateSpec gate(String name) {
