@@ -1,5 +1,12 @@
 package dev.ferry.worker;
 
+import dev.ferry.activities.aws.AwsClients;
+import dev.ferry.activities.aws.ConfigVarActivitiesImpl;
+import dev.ferry.activities.aws.DnsActivitiesImpl;
+import dev.ferry.activities.aws.RdsActivitiesImpl;
+import dev.ferry.activities.heroku.HerokuActivitiesImpl;
+import dev.ferry.activities.heroku.HerokuClient;
+import dev.ferry.activities.http.SmokeCheckActivitiesImpl;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.FreezeActivitiesImpl;
 import dev.ferry.activities.postgres.PgTools;
@@ -25,16 +32,20 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
- * A Ferry worker: polls the shared task queue (workflows, preflight, snapshot, verify) and this
- * host's own queue (restore and discard of the snapshots this host holds).
+ * A Ferry worker: polls the shared task queue (workflows, preflight, snapshot, verify, and the
+ * cutover edge: Route 53, smoke checks, Heroku, config vars, RDS) and this host's own queue
+ * (restore and discard of the snapshots this host holds).
  */
 public final class FerryWorker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FerryWorker.class);
@@ -88,9 +99,10 @@ public final class FerryWorker implements AutoCloseable {
             stubs, WorkflowClientOptions.newBuilder().setNamespace(settings.namespace()).build());
     WorkerFactory factory = WorkerFactory.newInstance(client);
 
-    SecretResolver secrets =
-        new SecretResolver(
-            environment, () -> SsmClient.builder().httpClient(UrlConnectionHttpClient.create()).build());
+    // AWS clients are made on first use: a worker without AWS region or credentials starts,
+    // and only a run whose runbook needs AWS (ssm:, dns, configVars, rds) fails, saying why.
+    Supplier<SsmClient> ssm = AwsClients.ssm();
+    SecretResolver secrets = new SecretResolver(environment, ssm);
     Databases databases = new Databases(secrets);
     PgTools tools = PgTools.locate(environment);
     SnapshotStore store = new SnapshotStore(settings.workDir().resolve("snapshots"));
@@ -113,6 +125,16 @@ public final class FerryWorker implements AutoCloseable {
         new SequenceActivitiesImpl(databases),
         new SyncUnavailable(),
         WebhookNotifier.create(secrets));
+    HerokuClient heroku =
+        new HerokuClient(
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),
+            URI.create(environment.getOrDefault("FERRY_HEROKU_API_URL", HerokuClient.DEFAULT_BASE_URL.toString())));
+    shared.registerActivitiesImplementations(
+        new DnsActivitiesImpl(AwsClients.route53()),
+        new SmokeCheckActivitiesImpl(),
+        new HerokuActivitiesImpl(secrets, heroku),
+        new ConfigVarActivitiesImpl(secrets, heroku, ssm),
+        new RdsActivitiesImpl(AwsClients.rds()));
 
     Worker host = factory.newWorker(settings.hostTaskQueue(), options);
     host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);

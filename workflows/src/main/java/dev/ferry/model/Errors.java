@@ -54,6 +54,36 @@ public final class Errors {
   /** A step failed for a reason Ferry does not classify further. */
   public static final String STEP_FAILED = "StepFailed";
 
+  // The cutover edge: Route 53, smoke checks, Heroku Platform API, config vars, RDS.
+  /** The Route 53 hosted zone does not exist (or the credentials cannot see it). Final. */
+  public static final String DNS_ZONE_NOT_FOUND = "DnsZoneNotFound";
+  /** The name has records Ferry cannot shift (alias, other weighted set identifiers). Final. */
+  public static final String DNS_RECORDS_UNSUPPORTED = "DnsRecordsUnsupported";
+  /** Route 53 refused a change batch (InvalidChangeBatch, InvalidInput). Final. */
+  public static final String DNS_CHANGE_REFUSED = "DnsChangeRefused";
+  /** The smoke checks failed during a traffic step; the workflow rolled traffic back. Final. */
+  public static final String SMOKE_CHECKS_FAILED = "SmokeChecksFailed";
+  /** The AWS credentials may not do this (IAM, KMS) or are missing. Final. */
+  public static final String AWS_ACCESS_DENIED = "AwsAccessDenied";
+  /** An AWS API throttled or failed on its side. Retryable. */
+  public static final String AWS_UNAVAILABLE = "AwsUnavailable";
+  /** Heroku refused the API token (401, 403). Final. */
+  public static final String HEROKU_AUTH_FAILED = "HerokuAuthFailed";
+  /** Heroku does not know the app (404). Final. */
+  public static final String HEROKU_APP_NOT_FOUND = "HerokuAppNotFound";
+  /** Heroku rejected the request itself (422: an unknown process type, …). Final. */
+  public static final String HEROKU_REQUEST_REFUSED = "HerokuRequestRefused";
+  /** Heroku rate-limited (429) or failed (5xx, connection). Retryable, after Retry-After. */
+  public static final String HEROKU_UNAVAILABLE = "HerokuUnavailable";
+  /** A config var's key cannot name an SSM parameter. Final. */
+  public static final String CONFIG_VAR_UNSUPPORTED = "ConfigVarUnsupported";
+  /** SSM does not hold every config var with Heroku's value after the copy. Final. */
+  public static final String CONFIG_VARS_MISMATCH = "ConfigVarsMismatch";
+  /** The RDS instance does not exist. Final. */
+  public static final String RDS_INSTANCE_NOT_FOUND = "RdsInstanceNotFound";
+  /** The RDS restore point could not be taken (snapshot failed, quota, name taken). Final. */
+  public static final String RESTORE_POINT_FAILED = "RestorePointFailed";
+
   /** The types no retry policy should retry. */
   public static final List<String> NON_RETRYABLE =
       List.of(
@@ -71,7 +101,19 @@ public final class Errors {
           SEQUENCE_MISSING,
           FREEZE_REFUSED,
           SYNC_UNAVAILABLE,
-          NOTIFICATION_REFUSED);
+          NOTIFICATION_REFUSED,
+          DNS_ZONE_NOT_FOUND,
+          DNS_RECORDS_UNSUPPORTED,
+          DNS_CHANGE_REFUSED,
+          SMOKE_CHECKS_FAILED,
+          AWS_ACCESS_DENIED,
+          HEROKU_AUTH_FAILED,
+          HEROKU_APP_NOT_FOUND,
+          HEROKU_REQUEST_REFUSED,
+          CONFIG_VAR_UNSUPPORTED,
+          CONFIG_VARS_MISMATCH,
+          RDS_INSTANCE_NOT_FOUND,
+          RESTORE_POINT_FAILED);
 
   private Errors() {}
 }

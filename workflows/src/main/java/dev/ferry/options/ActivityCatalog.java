@@ -139,4 +139,75 @@ public final class ActivityCatalog {
         .setRetryOptions(LONG_RETRIES)
         .build();
   }
+
+  // The cutover edge: Route 53, smoke checks, Heroku Platform API, config vars, RDS.
+
+  /** Retries for remote APIs: rate limits and outages pass, a Retry-After sets the delay. */
+  private static final RetryOptions API_RETRIES =
+      RetryOptions.newBuilder()
+          .setInitialInterval(Duration.ofSeconds(2))
+          .setBackoffCoefficient(2.0)
+          .setMaximumInterval(Duration.ofMinutes(1))
+          .setMaximumAttempts(8)
+          .setDoNotRetry(Errors.NON_RETRYABLE.toArray(String[]::new))
+          .build();
+
+  /** Reading Route 53 records: quick. */
+  public static ActivityOptions dnsRead() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(2))
+        .setRetryOptions(API_RETRIES)
+        .build();
+  }
+
+  /**
+   * Changing Route 53 records and waiting for INSYNC (usually under a minute), heartbeated
+   * every poll. Also the compensation that puts traffic back on Heroku: it retries long.
+   */
+  public static ActivityOptions dnsChange() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(15))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(API_RETRIES)
+        .build();
+  }
+
+  /**
+   * Smoke checks for one dwell: the activity runs as long as the dwell, heartbeats every
+   * round, and a retry resumes the dwell where it stopped. A failed check is a result, not a
+   * failure, so retries only cover a lost worker.
+   */
+  public static ActivityOptions smokeChecks(Duration dwell) {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(dwell.plus(Duration.ofMinutes(5)))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(QUICK_RETRIES)
+        .build();
+  }
+
+  /** Heroku Platform API calls: quick; 429 waits out Retry-After. */
+  public static ActivityOptions herokuApi() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(2))
+        .setRetryOptions(API_RETRIES)
+        .build();
+  }
+
+  /** Config vars → SSM and their check: one Heroku read and a few SSM calls per key. */
+  public static ActivityOptions configVars() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(10))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(API_RETRIES)
+        .build();
+  }
+
+  /** An RDS snapshot as restore point: minutes to hours on a big instance, heartbeated. */
+  public static ActivityOptions rdsSnapshot() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofHours(6))
+        .setHeartbeatTimeout(Duration.ofMinutes(2))
+        .setRetryOptions(API_RETRIES)
+        .build();
+  }
 }

@@ -25,7 +25,12 @@ public record Runbook(
     Map<String, GateSpec> gates,
     SyncSpec sync,
     Duration fallbackWindow,
-    NotificationSpec notifications) {
+    NotificationSpec notifications,
+    // The cutover edge, each null when the runbook has no such section.
+    DnsSpec dns,
+    HerokuSpec heroku,
+    ConfigVarsSpec configVars,
+    RdsSpec rds) {
   public static final Duration DEFAULT_FALLBACK_WINDOW = Duration.ofHours(72);
 
   /** The gate's settings as written, or the defaults for a gate the runbook does not mention. */

@@ -103,7 +103,11 @@ public final class RunbookParser {
 
     Runbook read(JsonNode root) {
       onlyKnownFields(
-          root, "", Set.of("app", "strategy", "source", "target", "snapshot", "gates", "sync", "fallbackWindow", "notifications"));
+          root,
+          "",
+          Set.of(
+              "app", "strategy", "source", "target", "snapshot", "gates", "sync", "fallbackWindow", "notifications",
+              "dns", "heroku", "configVars", "rds"));
 
       String app = text(root, "app", true);
       if (app != null && !APP_NAME.matcher(app).matches()) {
@@ -123,11 +127,14 @@ public final class RunbookParser {
       SyncSpec sync = sync(root, strategy);
       Duration fallbackWindow = fallbackWindow(root, strategy);
       NotificationSpec notifications = notifications(root);
+      CutoverEdge edge = new CutoverEdge(this, root, source);
 
       if (!errors.isEmpty()) {
         throw RunbookInvalidException.invalid(errors);
       }
-      return new Runbook(app, strategy, source, target, snapshot, gates, sync, fallbackWindow, notifications);
+      return new Runbook(
+          app, strategy, source, target, snapshot, gates, sync, fallbackWindow, notifications,
+          edge.dns, edge.heroku, edge.configVars, edge.rds);
     }
 
     private Strategy strategy(JsonNode root) {
@@ -408,6 +415,377 @@ public final class RunbookParser {
 
     private void error(String field, String message) {
       errors.add(new FieldError(field, message));
+    }
+  }
+
+  /**
+   * The optional sections of the cutover edge ({@code dns}, {@code heroku}, {@code configVars},
+   * {@code rds}), read with the {@link Reader}'s helpers so their problems join the others.
+   */
+  private static final class CutoverEdge {
+    private static final Pattern ZONE_ID = Pattern.compile("[A-Z0-9]{1,32}");
+    private static final Pattern HOST_NAME =
+        Pattern.compile("(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern IPV4 =
+        Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]{2,45}");
+    private static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    private static final Pattern SSM_PREFIX = Pattern.compile("(/[A-Za-z0-9_.\\-]+)+");
+    private static final Pattern RDS_INSTANCE = Pattern.compile("[a-zA-Z]([a-zA-Z0-9]|-(?!-)){0,62}");
+    private static final Set<String> RECORD_TYPES = Set.of("CNAME", "A", "AAAA");
+    private static final Duration MAX_TTL = Duration.ofHours(1);
+    private static final Duration MAX_DWELL = Duration.ofHours(24);
+    private static final Duration MAX_LATENCY = Duration.ofSeconds(30);
+    private static final int MAX_STEPS = 20;
+    private static final int MAX_SMOKE_CHECKS = 20;
+
+    private final Reader reader;
+    final DnsSpec dns;
+    final HerokuSpec heroku;
+    final ConfigVarsSpec configVars;
+    final RdsSpec rds;
+
+    CutoverEdge(Reader reader, JsonNode root, SourceSpec source) {
+      this.reader = reader;
+      dns = dns(root);
+      heroku = heroku(root, source);
+      configVars = configVars(root, heroku);
+      rds = rds(root);
+    }
+
+    private DnsSpec dns(JsonNode root) {
+      JsonNode node = reader.object(root, "dns", false);
+      if (node == null) {
+        return null;
+      }
+      reader.onlyKnownFields(
+          node,
+          "dns.",
+          Set.of("hostedZoneId", "recordName", "recordType", "herokuTarget", "awsTarget", "setIdentifiers",
+              "lowerTtlTo", "steps", "smokeChecks", "maxErrorRate"));
+      String zone = reader.text(node, "dns.hostedZoneId", true);
+      if (zone != null) {
+        zone = zone.replaceFirst("^/?hostedzone/", "");
+        if (!ZONE_ID.matcher(zone).matches()) {
+          reader.error("dns.hostedZoneId", "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ");
+        }
+      }
+      String name = hostName(node, "dns.recordName");
+      String type = reader.text(node, "dns.recordType", false);
+      type = type == null ? DnsSpec.DEFAULT_RECORD_TYPE : type.toUpperCase(java.util.Locale.ROOT);
+      if (!RECORD_TYPES.contains(type)) {
+        reader.error("dns.recordType", "must be CNAME, A or AAAA (weighted records that answer a value)");
+        type = null;
+      }
+      String herokuTarget = target(node, "dns.herokuTarget", type);
+      String awsTarget = target(node, "dns.awsTarget", type);
+      if (herokuTarget != null && herokuTarget.equalsIgnoreCase(String.valueOf(awsTarget))) {
+        reader.error("dns.awsTarget", "must differ from dns.herokuTarget");
+      }
+      DnsSpec.SetIdentifiers ids = setIdentifiers(node);
+      Duration ttl =
+          duration(node, "dns.lowerTtlTo", DnsSpec.DEFAULT_LOWER_TTL_TO, Duration.ofSeconds(1), MAX_TTL, "1s and 1h");
+      if (ttl.toMillis() % 1000 != 0) {
+        reader.error("dns.lowerTtlTo", "must be whole seconds: DNS counts TTLs in seconds");
+      }
+      List<TrafficStep> steps = steps(node);
+      List<SmokeCheckSpec> checks = smokeChecks(node);
+      double maxErrorRate = errorRate(node);
+      return new DnsSpec(zone, name, type, herokuTarget, awsTarget, ids, ttl, steps, checks, maxErrorRate);
+    }
+
+    private String hostName(JsonNode node, String path) {
+      String name = reader.text(node, path, true);
+      if (name == null) {
+        return null;
+      }
+      name = name.toLowerCase(java.util.Locale.ROOT).replaceFirst("\\.$", "");
+      if (!HOST_NAME.matcher(name).matches()) {
+        reader.error(path, "must be a DNS name such as www.shop.example.com");
+        return null;
+      }
+      return name;
+    }
+
+    private String target(JsonNode node, String path, String type) {
+      if (type == null || "CNAME".equals(type)) {
+        return hostName(node, path);
+      }
+      String value = reader.text(node, path, true);
+      if (value == null) {
+        return null;
+      }
+      boolean ok = "A".equals(type) ? IPV4.matcher(value).matches() : IPV6.matcher(value).matches() && value.contains(":");
+      if (!ok) {
+        reader.error(path, "must be an " + ("A".equals(type) ? "IPv4" : "IPv6") + " address for an " + type + " record");
+        return null;
+      }
+      return value;
+    }
+
+    private DnsSpec.SetIdentifiers setIdentifiers(JsonNode node) {
+      JsonNode ids = reader.object(node, "dns.setIdentifiers", false);
+      if (ids == null) {
+        return DnsSpec.SetIdentifiers.DEFAULT;
+      }
+      reader.onlyKnownFields(ids, "dns.setIdentifiers.", Set.of("heroku", "aws"));
+      String heroku = setIdentifier(ids, "dns.setIdentifiers.heroku", DnsSpec.SetIdentifiers.DEFAULT.heroku());
+      String aws = setIdentifier(ids, "dns.setIdentifiers.aws", DnsSpec.SetIdentifiers.DEFAULT.aws());
+      if (heroku.equals(aws)) {
+        reader.error("dns.setIdentifiers.aws", "must differ from dns.setIdentifiers.heroku");
+      }
+      return new DnsSpec.SetIdentifiers(heroku, aws);
+    }
+
+    private String setIdentifier(JsonNode ids, String path, String fallback) {
+      String id = reader.text(ids, path, false);
+      if (id == null) {
+        return fallback;
+      }
+      if (id.length() > 128) {
+        reader.error(path, "must be at most 128 characters");
+      }
+      return id;
+    }
+
+    private List<TrafficStep> steps(JsonNode node) {
+      JsonNode list = node.get("steps");
+      if (list == null || list.isNull()) {
+        return DnsSpec.DEFAULT_STEPS;
+      }
+      if (!list.isArray() || list.isEmpty() || list.size() > MAX_STEPS) {
+        reader.error("dns.steps", "must be a list of 1 to " + MAX_STEPS + " steps such as {awsWeight: 10, dwell: 5m}");
+        return List.of();
+      }
+      List<TrafficStep> steps = new ArrayList<>();
+      Integer previous = null;
+      Integer last = null;
+      for (int i = 0; i < list.size(); i++) {
+        last = null;
+        String path = "dns.steps[" + i + "]";
+        JsonNode item = list.get(i);
+        if (!item.isObject()) {
+          reader.error(path, "must be a mapping with awsWeight and dwell");
+          continue;
+        }
+        reader.onlyKnownFields(item, path + ".", Set.of("awsWeight", "dwell"));
+        Integer weight = null;
+        if (item.get("awsWeight") == null || item.get("awsWeight").isNull()) {
+          reader.error(path + ".awsWeight", "is required");
+        } else {
+          weight = reader.integer(item, path + ".awsWeight", 1, 100);
+        }
+        Duration dwell =
+            duration(item, path + ".dwell", DnsSpec.DEFAULT_DWELL, Duration.ofSeconds(1), MAX_DWELL, "1s and 24h");
+        if (weight != null) {
+          if (previous != null && weight <= previous) {
+            reader.error(path + ".awsWeight", "must be more than the step before (" + previous + "): weights only grow");
+          }
+          previous = weight;
+          last = weight;
+          steps.add(new TrafficStep(weight, dwell));
+        }
+      }
+      if (last != null && last != 100) {
+        reader.error("dns.steps[" + (list.size() - 1) + "].awsWeight", "the last step must send 100 % to AWS, not " + last);
+      }
+      return List.copyOf(steps);
+    }
+
+    private List<SmokeCheckSpec> smokeChecks(JsonNode node) {
+      JsonNode list = node.get("smokeChecks");
+      if (list == null || list.isNull() || (list.isArray() && list.isEmpty())) {
+        reader.error("dns.smokeChecks", "is required: at least one URL on the AWS side to check at every traffic step");
+        return List.of();
+      }
+      if (!list.isArray() || list.size() > MAX_SMOKE_CHECKS) {
+        reader.error("dns.smokeChecks", "must be a list of 1 to " + MAX_SMOKE_CHECKS + " checks such as {url: https://…/health}");
+        return List.of();
+      }
+      List<SmokeCheckSpec> checks = new ArrayList<>();
+      for (int i = 0; i < list.size(); i++) {
+        String path = "dns.smokeChecks[" + i + "]";
+        JsonNode item = list.get(i);
+        if (!item.isObject()) {
+          reader.error(path, "must be a mapping with url, expectStatus and maxLatency");
+          continue;
+        }
+        reader.onlyKnownFields(item, path + ".", Set.of("url", "expectStatus", "maxLatency"));
+        String url = url(item, path + ".url");
+        Integer status = reader.integer(item, path + ".expectStatus", 100, 599);
+        Duration latency =
+            duration(item, path + ".maxLatency", SmokeCheckSpec.DEFAULT_MAX_LATENCY, Duration.ofMillis(1), MAX_LATENCY, "1ms and 30s");
+        if (url != null) {
+          checks.add(new SmokeCheckSpec(url, status == null ? SmokeCheckSpec.DEFAULT_STATUS : status, latency));
+        }
+      }
+      return List.copyOf(checks);
+    }
+
+    private String url(JsonNode item, String path) {
+      String text = reader.text(item, path, true);
+      if (text == null) {
+        return null;
+      }
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(text);
+      } catch (java.net.URISyntaxException e) {
+        reader.error(path, "must be a URL such as https://shop-aws.example.com/health");
+        return null;
+      }
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+      if (!scheme.equals("http") && !scheme.equals("https")) {
+        reader.error(path, "must be an http or https URL");
+        return null;
+      }
+      if (uri.getHost() == null) {
+        reader.error(path, "must name a host");
+        return null;
+      }
+      if (uri.getRawUserInfo() != null) {
+        // Never echo it: it holds a password.
+        reader.error(path, "must not hold a user or password: runbooks hold no secrets");
+        return null;
+      }
+      return text;
+    }
+
+    private double errorRate(JsonNode node) {
+      JsonNode rate = node.get("maxErrorRate");
+      if (rate == null || rate.isNull()) {
+        return DnsSpec.DEFAULT_MAX_ERROR_RATE;
+      }
+      if (!rate.isNumber() || rate.doubleValue() < 0 || rate.doubleValue() >= 1) {
+        reader.error("dns.maxErrorRate", "must be a share from 0 to under 1, such as 0.01 for 1 %");
+        return DnsSpec.DEFAULT_MAX_ERROR_RATE;
+      }
+      return rate.doubleValue();
+    }
+
+    private HerokuSpec heroku(JsonNode root, SourceSpec source) {
+      JsonNode node = reader.object(root, "heroku", false);
+      if (node == null) {
+        return null;
+      }
+      reader.onlyKnownFields(node, "heroku.", Set.of("apiToken", "maintenanceMode", "scaleDownAtDecommission"));
+      if (source != null && source.herokuApp() == null) {
+        reader.error("source.herokuApp", "is required when the runbook has a heroku section: it names the app to drive");
+      }
+      String token = reader.secretRef(node, "heroku.apiToken");
+      boolean maintenance = bool(node, "heroku.maintenanceMode", true);
+      boolean scaleDown = bool(node, "heroku.scaleDownAtDecommission", false);
+      return new HerokuSpec(token, maintenance, scaleDown);
+    }
+
+    private ConfigVarsSpec configVars(JsonNode root, HerokuSpec heroku) {
+      JsonNode node = reader.object(root, "configVars", false);
+      if (node == null) {
+        return null;
+      }
+      reader.onlyKnownFields(node, "configVars.", Set.of("ssmPrefix", "skip", "rewrite"));
+      if (heroku == null) {
+        reader.error("heroku", "is required when the runbook has configVars: they are read with heroku.apiToken");
+      }
+      String prefix = reader.text(node, "configVars.ssmPrefix", true);
+      if (prefix != null) {
+        if (!prefix.startsWith("/")) {
+          reader.error("configVars.ssmPrefix", "must start with / such as /shop/production");
+        } else if (!SSM_PREFIX.matcher(prefix).matches() || prefix.length() > 900) {
+          reader.error("configVars.ssmPrefix", "must be a parameter path such as /shop/production: letters, digits, _ . - between single slashes, no / at the end");
+        } else if (prefix.toLowerCase(java.util.Locale.ROOT).matches("/(aws|ssm)([/.\\-_].*)?")) {
+          reader.error("configVars.ssmPrefix", "must not start with /aws or /ssm: AWS reserves them");
+        }
+      }
+      Set<String> skip = new LinkedHashSet<>();
+      JsonNode list = node.get("skip");
+      if (list != null && !list.isNull()) {
+        if (!list.isArray()) {
+          reader.error("configVars.skip", "must be a list of config var names");
+        } else {
+          for (int i = 0; i < list.size(); i++) {
+            String path = "configVars.skip[" + i + "]";
+            JsonNode item = list.get(i);
+            if (!item.isTextual() || !CONFIG_KEY.matcher(item.textValue().trim()).matches()) {
+              reader.error(path, "must be a config var name such as PAPERTRAIL_API_TOKEN");
+            } else if (!skip.add(item.textValue().trim())) {
+              reader.error(path, "lists " + item.textValue().trim() + " twice");
+            }
+          }
+        }
+      }
+      Map<String, String> rewrite = new LinkedHashMap<>();
+      JsonNode map = reader.object(node, "configVars.rewrite", false);
+      if (map != null) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> entry = it.next();
+          String key = entry.getKey();
+          String path = "configVars.rewrite." + key;
+          if (!CONFIG_KEY.matcher(key).matches()) {
+            reader.error(path, "is not a config var name (letters, digits and _, not starting with a digit)");
+            continue;
+          }
+          if (skip.contains(key)) {
+            reader.error(path, "is also in configVars.skip: skip it or rewrite it, not both");
+            continue;
+          }
+          String ref = reader.secretRef(map, path);
+          if (ref != null) {
+            rewrite.put(key, ref);
+          }
+        }
+      }
+      if (!skip.contains("DATABASE_URL") && (map == null || !map.has("DATABASE_URL"))) {
+        reader.error(
+            "configVars.rewrite",
+            "must rewrite DATABASE_URL (to a reference to the RDS database URL) or configVars.skip must list it:"
+                + " copied as it is, it would point the app on AWS at the Heroku database");
+      }
+      return new ConfigVarsSpec(prefix, List.copyOf(skip), Map.copyOf(rewrite));
+    }
+
+    private RdsSpec rds(JsonNode root) {
+      JsonNode node = reader.object(root, "rds", false);
+      if (node == null) {
+        return null;
+      }
+      reader.onlyKnownFields(node, "rds.", Set.of("instanceId", "restorePointBeforeCutover"));
+      String instance = reader.text(node, "rds.instanceId", true);
+      if (instance != null && (!RDS_INSTANCE.matcher(instance).matches() || instance.endsWith("-"))) {
+        reader.error("rds.instanceId", "must be an RDS instance identifier: up to 63 letters, digits and single hyphens, starting with a letter");
+      }
+      return new RdsSpec(instance, bool(node, "rds.restorePointBeforeCutover", false));
+    }
+
+    private boolean bool(JsonNode node, String path, boolean fallback) {
+      JsonNode value = node.get(Reader.leaf(path));
+      if (value == null || value.isNull()) {
+        return fallback;
+      }
+      if (!value.isBoolean()) {
+        reader.error(path, "must be true or false");
+        return fallback;
+      }
+      return value.booleanValue();
+    }
+
+    private Duration duration(JsonNode node, String path, Duration fallback, Duration min, Duration max, String range) {
+      String text = reader.text(node, path, false);
+      if (text == null) {
+        return fallback;
+      }
+      Duration value;
+      try {
+        value = text.matches("\\d{1,9}\\s*ms") ? Duration.ofMillis(Long.parseLong(text.replaceAll("\\D", ""))) : parseDuration(text);
+      } catch (RuntimeException e) {
+        reader.error(path, "must be a duration such as 60s, 5m or 1h");
+        return fallback;
+      }
+      if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+        reader.error(path, "must be between " + range);
+        return fallback;
+      }
+      return value;
     }
   }
 }
