@@ -177,7 +177,9 @@ final class Migration {
 
   void approveStart() {
     List<String> evidence = new ArrayList<>();
-    evidence.add("plan: " + String.join(" → ", Steps.of(runbook.strategy())));
+    evidence.add(
+        "plan: "
+            + String.join(" → ", Plans.of(runbook).stream().filter(p -> !p.skipped()).map(PlannedStep::name).toList()));
     evidence.add("source: " + describe(preflightReport.source()));
     evidence.add("target: " + describe(preflightReport.target()));
     evidence.add("pg_dump: " + preflightReport.dumpToolVersion());
@@ -199,22 +201,6 @@ final class Migration {
           return "the source takes writes again";
         });
     step(Steps.FREEZE_SOURCE, () -> freeze.freezeSource(databases.sourceUrlRef()), Migration::describe);
-  }
-
-  /** Makes the source writable again on the way forward (not as a compensation). */
-  void unfreezeSource() {
-    if (preflightReport.source().readOnly()) {
-      skip(Steps.UNFREEZE_SOURCE, "the source was read-only before the run; it stays so");
-    } else {
-      step(
-          Steps.UNFREEZE_SOURCE,
-          () -> {
-            freeze.unfreezeSource(databases.sourceUrlRef());
-            return "the source takes writes again";
-          },
-          s -> s);
-    }
-    compensations.discharge(Steps.FREEZE_SOURCE);
   }
 
   void verify(String stepName) {

@@ -18,9 +18,11 @@ import java.util.List;
 /**
  * The multi-phase strategy (large database, near-zero downtime): preflight → gate {@code start}
  * → start the sync (schema, initial copy, change capture) → catch up until the lag is under the
- * runbook's threshold → gate {@code cutover} → freeze the source → drain → sync sequences →
- * final verify → unfreeze (only when Ferry moved the traffic) → fallback window → gate {@code
- * decommission} → decommission (tear the sync down).
+ * runbook's threshold → lower the DNS TTL → gate {@code cutover} → freeze the source (+ Heroku
+ * maintenance) → config vars to SSM → drain → sync sequences → final verify → RDS restore point
+ * → shift traffic → maintenance off → fallback window → gate {@code decommission} →
+ * decommission (tear the sync down, scale Heroku down). Steps whose provider the runbook does not
+ * configure are skipped.
  */
 final class MultiPhase {
   private final Migration m;
@@ -35,6 +37,7 @@ final class MultiPhase {
 
   void run() {
     SyncSpec spec = m.runbook.sync();
+    CutoverEdge edge = new CutoverEdge(m);
     m.preflight();
     m.approveStart();
 
@@ -49,11 +52,14 @@ final class MultiPhase {
     startApplying();
 
     m.step(Steps.CATCH_UP, () -> catchUp(spec), Migration::describe);
+    edge.lowerDnsTtl();
     if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec))) {
       throw m.rejected(Gates.CUTOVER);
     }
 
     m.freezeSource();
+    edge.maintenanceOn();
+    edge.copyConfigVars();
     m.lag =
         m.step(
             Steps.DRAIN,
@@ -64,7 +70,9 @@ final class MultiPhase {
             lag -> "nothing pending: " + Migration.describe(lag));
     m.syncSequences();
     m.verify(Steps.VERIFY);
-    m.skip(Steps.UNFREEZE_SOURCE, Steps.skipReason(m.runbook, Steps.UNFREEZE_SOURCE));
+    edge.restorePoint();
+    edge.shiftTraffic();
+    edge.maintenanceOff();
 
     Duration window = m.runbook.fallbackWindow();
     m.step(
@@ -74,7 +82,9 @@ final class MultiPhase {
           return window;
         },
         w -> "waited " + GateKeeper.format(w) + " with the way back open");
-    if (!m.approveDecommission(List.of("the sync is torn down and the migration is final; the source stays read-only"))) {
+    List<String> plan = new ArrayList<>(List.of("the sync is torn down and the migration is final; the source stays read-only"));
+    plan.addAll(edge.decommissionPlan());
+    if (!m.approveDecommission(plan)) {
       throw m.rejected(Gates.DECOMMISSION);
     }
     m.compensations.discharge(Steps.START_SYNC);
@@ -83,7 +93,9 @@ final class MultiPhase {
         Steps.DECOMMISSION,
         () -> {
           m.syncControl.stopSync(sync);
-          return "sync torn down";
+          List<String> done = new ArrayList<>(List.of("sync torn down"));
+          done.addAll(edge.decommission());
+          return String.join("; ", done);
         },
         s -> s);
   }

@@ -16,8 +16,11 @@ import java.util.List;
 
 /**
  * The single-phase strategy (small database, downtime accepted): preflight → gate {@code start}
- * → freeze the source → snapshot → restore → verify → sync sequences → discard the snapshot →
- * unfreeze (only when Ferry moved the traffic) → gate {@code decommission} → decommission.
+ * → lower the DNS TTL → freeze the source (+ Heroku maintenance) → config vars to SSM →
+ * snapshot → restore → verify → sync sequences → discard the snapshot → RDS restore point →
+ * shift traffic → maintenance off → gate {@code decommission} → decommission. Steps whose
+ * provider the runbook does not configure are skipped. The source stays read-only to the end:
+ * only a rollback makes it writable again.
  */
 final class SinglePhase {
   /** Snapshots taken again when the host holding one stops serving its task queue. */
@@ -30,19 +33,32 @@ final class SinglePhase {
   }
 
   void run() {
+    CutoverEdge edge = new CutoverEdge(m);
     m.preflight();
     m.approveStart();
+    edge.lowerDnsTtl();
     // From here on the app cannot write to the source: the snapshot is the whole truth.
     m.freezeSource();
+    edge.maintenanceOn();
+    edge.copyConfigVars();
     m.restoreResult = snapshotAndRestore();
     m.verify(Steps.VERIFY);
     m.syncSequences();
     discardSnapshot();
-    m.skip(Steps.UNFREEZE_SOURCE, Steps.skipReason(m.runbook, Steps.UNFREEZE_SOURCE));
-    if (!m.approveDecommission(List.of("the migration is final; the source stays read-only"))) {
+    edge.restorePoint();
+    edge.shiftTraffic();
+    edge.maintenanceOff();
+    List<String> plan = new java.util.ArrayList<>(List.of("the migration is final; the source stays read-only"));
+    plan.addAll(edge.decommissionPlan());
+    if (!m.approveDecommission(plan)) {
       throw m.rejected(Gates.DECOMMISSION);
     }
-    m.skip(Steps.DECOMMISSION, Steps.skipReason(m.runbook, Steps.DECOMMISSION));
+    String skip = Steps.skipReason(m.runbook, Steps.DECOMMISSION);
+    if (skip != null) {
+      m.skip(Steps.DECOMMISSION, skip);
+    } else {
+      m.step(Steps.DECOMMISSION, () -> String.join("; ", edge.decommission()), s -> s);
+    }
     m.compensations.discharge(Steps.FREEZE_SOURCE);
   }
 

@@ -9,7 +9,10 @@ import java.util.List;
 final class Steps {
   static final String PREFLIGHT = "preflight";
   static final String GATE_START = gate(Gates.START);
+  static final String LOWER_DNS_TTL = "lower-dns-ttl";
   static final String FREEZE_SOURCE = "freeze-source";
+  static final String MAINTENANCE_ON = "maintenance-on";
+  static final String COPY_CONFIG_VARS = "copy-config-vars";
   static final String SNAPSHOT = "snapshot";
   static final String RESTORE = "restore";
   static final String START_SYNC = "start-sync";
@@ -19,7 +22,9 @@ final class Steps {
   static final String VERIFY = "verify";
   static final String SYNC_SEQUENCES = "sync-sequences";
   static final String DISCARD_SNAPSHOT = "discard-snapshot";
-  static final String UNFREEZE_SOURCE = "unfreeze-source";
+  static final String RESTORE_POINT = "restore-point";
+  static final String SHIFT_TRAFFIC = "shift-traffic";
+  static final String MAINTENANCE_OFF = "maintenance-off";
   static final String FALLBACK_WINDOW = "fallback-window";
   static final String GATE_DECOMMISSION = gate(Gates.DECOMMISSION);
   static final String DECOMMISSION = "decommission";
@@ -30,13 +35,18 @@ final class Steps {
       List.of(
           PREFLIGHT,
           GATE_START,
+          LOWER_DNS_TTL,
           FREEZE_SOURCE,
+          MAINTENANCE_ON,
+          COPY_CONFIG_VARS,
           SNAPSHOT,
           RESTORE,
           VERIFY,
           SYNC_SEQUENCES,
           DISCARD_SNAPSHOT,
-          UNFREEZE_SOURCE,
+          RESTORE_POINT,
+          SHIFT_TRAFFIC,
+          MAINTENANCE_OFF,
           GATE_DECOMMISSION,
           DECOMMISSION);
 
@@ -46,12 +56,17 @@ final class Steps {
           GATE_START,
           START_SYNC,
           CATCH_UP,
+          LOWER_DNS_TTL,
           GATE_CUTOVER,
           FREEZE_SOURCE,
+          MAINTENANCE_ON,
+          COPY_CONFIG_VARS,
           DRAIN,
           SYNC_SEQUENCES,
           VERIFY,
-          UNFREEZE_SOURCE,
+          RESTORE_POINT,
+          SHIFT_TRAFFIC,
+          MAINTENANCE_OFF,
           FALLBACK_WINDOW,
           GATE_DECOMMISSION,
           DECOMMISSION);
@@ -65,14 +80,29 @@ final class Steps {
    * the plan both ask here, so a plan shows what a run does.
    */
   static String skipReason(Runbook runbook, String step) {
+    boolean maintenance = runbook.heroku() != null && runbook.heroku().maintenanceMode();
     return switch (step) {
-      case UNFREEZE_SOURCE ->
-          "Ferry does not move the traffic (the runbook has no dns section): the source stays read-only so"
-              + " nothing writes to it after the cutover; rejecting gate decommission unfreezes it";
+      case LOWER_DNS_TTL, SHIFT_TRAFFIC ->
+          runbook.dns() == null
+              ? "Ferry does not move the traffic (the runbook has no dns section): point the app at the target"
+                  + " yourself while the source is frozen; it stays read-only until decommission or a rollback"
+              : null;
+      case MAINTENANCE_ON -> maintenance ? null : "no Heroku maintenance mode (heroku.maintenanceMode is not set)";
+      case MAINTENANCE_OFF ->
+          !maintenance ? "no Heroku maintenance mode (heroku.maintenanceMode is not set)"
+              : runbook.dns() == null ? "Ferry did not move the traffic: Heroku stays in maintenance until decommission or a rollback"
+              : null;
+      case COPY_CONFIG_VARS -> runbook.configVars() == null ? "no configVars section: config vars are not copied" : null;
+      case RESTORE_POINT ->
+          runbook.rds() == null || !runbook.rds().restorePointBeforeCutover()
+              ? "no RDS restore point (rds.restorePointBeforeCutover is not set)"
+              : null;
       case DECOMMISSION ->
           runbook.strategy() == Strategy.MULTI_PHASE
+                  || runbook.dns() != null
+                  || (runbook.heroku() != null && runbook.heroku().scaleDownAtDecommission())
               ? null
-              : "nothing to shut down: the runbook names no Heroku app to scale down";
+              : "nothing to shut down: no dns section, and heroku.scaleDownAtDecommission is not set";
       default -> null;
     };
   }
@@ -81,7 +111,10 @@ final class Steps {
   static String purpose(String step) {
     return switch (step) {
       case PREFLIGHT -> "checks both databases, versions, extensions and the source's traps; changes nothing";
-      case FREEZE_SOURCE -> "makes the source database read-only and ends its open sessions";
+      case LOWER_DNS_TTL -> "lowers the records' TTL and waits out the old one, before any downtime";
+      case FREEZE_SOURCE -> "makes the source database read-only and ends its open sessions (until decommission or a rollback)";
+      case MAINTENANCE_ON -> "turns Heroku's maintenance mode on";
+      case COPY_CONFIG_VARS -> "copies the app's config vars to SSM and checks every key arrived";
       case SNAPSHOT -> "pg_dump -Fd -j N of the source onto a worker's disk";
       case RESTORE -> "pg_restore -j N --exit-on-error into the empty target";
       case START_SYNC -> "installs change capture, copies the schema and the data consistently with it";
@@ -90,9 +123,11 @@ final class Steps {
       case VERIFY -> "row counts and checksums in primary-key chunks, sequences and schema, both sides";
       case SYNC_SEQUENCES -> "sets the target's sequences to the source's values";
       case DISCARD_SNAPSHOT -> "deletes the dump files, which hold production data";
-      case UNFREEZE_SOURCE -> "makes the source writable again";
+      case RESTORE_POINT -> "takes an RDS snapshot of the target";
+      case SHIFT_TRAFFIC -> "moves traffic to AWS in the runbook's steps, smoke-checking each; a failed check moves it all back";
+      case MAINTENANCE_OFF -> "turns maintenance mode back as it was (the frozen source still refuses writes)";
       case FALLBACK_WINDOW -> "waits the runbook's fallbackWindow with the way back open";
-      case DECOMMISSION -> "tears down what the migration left on Heroku's side";
+      case DECOMMISSION -> "tears the sync down (multi-phase), gives the AWS record a long TTL, scales Heroku's dynos to zero (when configured)";
       default -> step;
     };
   }

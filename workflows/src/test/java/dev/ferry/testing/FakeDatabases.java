@@ -102,7 +102,8 @@ public class FakeDatabases
     return List.copyOf(calls);
   }
 
-  private synchronized void called(String what) {
+  /** Records a call, in order with the others (for fakes of other activities too). */
+  public synchronized void called(String what) {
     calls.add(what);
   }
 

@@ -62,6 +62,38 @@ public final class Runbooks {
     return RunbookParser.parse(SHOP_MULTI_PHASE_YAML);
   }
 
+  /** The cutover edge's sections, to append to a runbook: DNS, Heroku, config vars, RDS. */
+  public static final String EDGE_YAML =
+      """
+      dns:
+        hostedZoneId: Z0123456789ABCDEFGHIJ
+        recordName: shop.example.com
+        herokuTarget: shop-production.herokudns.com
+        awsTarget: shop-alb-123.eu-west-1.elb.amazonaws.com
+        steps:
+          - {awsWeight: 10, dwell: 5m}
+          - {awsWeight: 50, dwell: 5m}
+          - {awsWeight: 100, dwell: 10m}
+        smokeChecks:
+          - {url: "https://shop-aws.example.com/health"}
+      heroku:
+        apiToken: env:HEROKU_API_KEY
+        maintenanceMode: true
+        scaleDownAtDecommission: true
+      configVars:
+        ssmPrefix: /shop/production
+        rewrite:
+          DATABASE_URL: ssm:/shop/DATABASE_URL
+      rds:
+        instanceId: shop-db
+        restorePointBeforeCutover: true
+      """;
+
+  /** The single-phase shop with every provider of the cutover edge configured. */
+  public static Runbook shopWithEdge() {
+    return RunbookParser.parse(SHOP_YAML + EDGE_YAML);
+  }
+
   public static Runbook shop() {
     return RunbookParser.parse(SHOP_YAML);
   }

@@ -12,6 +12,7 @@ import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.FakeDatabases;
+import dev.ferry.testing.FakeEdge;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.testing.Runbooks;
 import io.temporal.client.WorkflowClient;
@@ -48,7 +49,7 @@ class MigrationWorkflowReplayTest {
     try (Stream<Path> list = Files.list(HISTORIES)) {
       files = list.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
-    assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(13);
+    assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(15);
     for (Path file : files) {
       WorkflowReplayer.replayWorkflowExecution(
           WorkflowExecutionHistory.fromJson(Files.readString(file)), MigrationWorkflowImpl.class);
@@ -60,22 +61,22 @@ class MigrationWorkflowReplayTest {
   void recordGoldenHistories() throws Exception {
     Runbook single = Runbooks.shop();
     Runbook multi = Runbooks.shopMultiPhase();
-    record("single-phase-approved", single, d -> {}, gates(approve("start"), approve("decommission")));
-    record("single-phase-rejected", single, d -> {}, gates(reject("start")));
+    record("single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record("single-phase-rejected", single, (d, e) -> {}, gates(reject("start")));
     record(
         "single-phase-approved-by-signal",
         single,
-        d -> {},
+        (d, e) -> {},
         (env, run) -> {
           awaitGate(env, run, "start");
           WorkflowStub.fromTyped(run).signal(MigrationWorkflow.DECISION_SIGNAL, approve("start"));
           gates(approve("decommission")).accept(env, run);
         });
-    record("single-phase-gate-deadline", Runbooks.shopWithStartGate("timeout: 2h\napprovers: [arjun]"), d -> {}, gates());
+    record("single-phase-gate-deadline", Runbooks.shopWithStartGate("timeout: 2h\napprovers: [arjun]"), (d, e) -> {}, gates());
     record(
         "single-phase-cancelled-at-gate",
         single,
-        d -> {},
+        (d, e) -> {},
         (env, run) -> {
           awaitGate(env, run, "start");
           WorkflowStub.fromTyped(run).cancel();
@@ -83,12 +84,12 @@ class MigrationWorkflowReplayTest {
     record(
         "single-phase-restore-failed-compensated",
         single,
-        d -> d.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED),
+        (d, e) -> d.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED),
         gates(approve("start")));
     record(
         "single-phase-verification-failed",
         single,
-        d ->
+        (d, e) ->
             d.verification =
                 VerificationReport.of(
                     List.of(
@@ -98,27 +99,33 @@ class MigrationWorkflowReplayTest {
                     List.of(),
                     List.of()),
         gates(approve("start")));
-    record("single-phase-snapshot-host-lost", single, d -> d.snapshotsOnHosts("ferry-host-gone"), gates(approve("start"), approve("decommission")));
+    record("single-phase-snapshot-host-lost", single, (d, e) -> d.snapshotsOnHosts("ferry-host-gone"), gates(approve("start"), approve("decommission")));
     record(
         "single-phase-decommission-rejected-rolled-back",
         single,
-        d -> {},
+        (d, e) -> {},
         gates(approve("start"), reject("decommission"), approve("rollback")));
+    record("single-phase-edge-approved", Runbooks.shopWithEdge(), (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record(
+        "single-phase-edge-smoke-failed-rolled-back",
+        Runbooks.shopWithEdge(),
+        (d, e) -> e.smokeFailsFromWeight = 50,
+        gates(approve("start"), approve("rollback")));
     record(
         "multi-phase-approved",
         multi,
-        d -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
+        (d, e) -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
         gates(approve("start"), approve("cutover"), approve("decommission")));
-    record("multi-phase-cutover-rejected", multi, d -> {}, gates(approve("start"), reject("cutover")));
+    record("multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
     record(
         "multi-phase-drain-failed-compensated",
         multi,
-        d -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
+        (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
         gates(approve("start"), approve("cutover")));
     record(
         "multi-phase-cancelled-at-cutover",
         multi,
-        d -> {},
+        (d, e) -> {},
         (env, run) -> {
           gates(approve("start")).accept(env, run);
           awaitGate(env, run, "cutover");
@@ -159,14 +166,15 @@ class MigrationWorkflowReplayTest {
   }
 
   private static void record(
-      String name, Runbook runbook, Consumer<FakeDatabases> setUp, BiConsumer<TestWorkflowEnvironment, MigrationWorkflow> script)
+      String name, Runbook runbook, BiConsumer<FakeDatabases, FakeEdge> setUp, BiConsumer<TestWorkflowEnvironment, MigrationWorkflow> script)
       throws IOException {
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
       FakeDatabases databases = new FakeDatabases();
-      setUp.accept(databases);
+      FakeEdge edge = new FakeEdge(databases);
+      setUp.accept(databases, edge);
       Worker worker = env.newWorker("ferry");
       worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(WorkflowTestBase.TUNING));
-      worker.registerActivitiesImplementations(databases);
+      worker.registerActivitiesImplementations(databases, edge);
       env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
       env.start();
       WorkflowClient client = env.getWorkflowClient();

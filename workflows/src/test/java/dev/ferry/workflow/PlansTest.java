@@ -19,7 +19,10 @@ class PlansTest {
     assertThat(plan).filteredOn(s -> !s.gate()).allSatisfy(s -> assertThat(s.reason()).isNotEqualTo(s.name()));
     // Without a dns section Ferry moves no traffic, so it keeps the source frozen: the plan says so.
     assertThat(plan).filteredOn(PlannedStep::skipped).extracting(PlannedStep::name)
-        .containsExactly("unfreeze-source", "decommission");
+        .containsExactly(
+            "lower-dns-ttl", "maintenance-on", "copy-config-vars", "restore-point", "shift-traffic", "maintenance-off",
+            "decommission");
+    assertThat(Plans.of(Runbooks.shopWithEdge())).noneMatch(PlannedStep::skipped);
   }
 
   @Test
@@ -31,6 +34,7 @@ class PlansTest {
         .containsExactly("gate:start", "gate:cutover", "gate:decommission");
     assertThat(plan).filteredOn(s -> s.name().equals("gate:cutover")).singleElement()
         .satisfies(g -> assertThat(g.reason()).contains("4h", "reminder after 1h"));
-    assertThat(plan).filteredOn(PlannedStep::skipped).extracting(PlannedStep::name).containsExactly("unfreeze-source");
+    assertThat(plan).filteredOn(PlannedStep::skipped).extracting(PlannedStep::name)
+        .containsExactly("lower-dns-ttl", "maintenance-on", "copy-config-vars", "restore-point", "shift-traffic", "maintenance-off");
   }
 }

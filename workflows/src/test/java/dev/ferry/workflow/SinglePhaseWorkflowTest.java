@@ -63,16 +63,21 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple("preflight", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("gate:start", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("lower-dns-ttl", StepState.SKIPPED),
             org.assertj.core.groups.Tuple.tuple("freeze-source", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("maintenance-on", StepState.SKIPPED),
+            org.assertj.core.groups.Tuple.tuple("copy-config-vars", StepState.SKIPPED),
             org.assertj.core.groups.Tuple.tuple("snapshot", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("restore", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("verify", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("sync-sequences", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("discard-snapshot", StepState.DONE),
-            org.assertj.core.groups.Tuple.tuple("unfreeze-source", StepState.SKIPPED),
+            org.assertj.core.groups.Tuple.tuple("restore-point", StepState.SKIPPED),
+            org.assertj.core.groups.Tuple.tuple("shift-traffic", StepState.SKIPPED),
+            org.assertj.core.groups.Tuple.tuple("maintenance-off", StepState.SKIPPED),
             org.assertj.core.groups.Tuple.tuple("gate:decommission", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("decommission", StepState.SKIPPED));
-    assertThat(step(result, "unfreeze-source").detail()).startsWith("Ferry does not move the traffic");
+    assertThat(step(result, "shift-traffic").detail()).startsWith("Ferry does not move the traffic");
     assertThat(result.steps()).filteredOn(s -> s.state() != StepState.SKIPPED)
         .allSatisfy(s -> assertThat(s.durationMillis()).isNotNull());
     assertThat(result.verification().tables()).hasSize(2);

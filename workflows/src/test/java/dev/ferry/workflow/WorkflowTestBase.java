@@ -12,6 +12,7 @@ import dev.ferry.model.Verdict;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.FakeDatabases;
+import dev.ferry.testing.FakeEdge;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -39,6 +40,7 @@ abstract class WorkflowTestBase {
   TestWorkflowEnvironment env;
   WorkflowClient client;
   FakeDatabases databases;
+  FakeEdge edge;
   private int runs;
 
   @BeforeEach
@@ -55,9 +57,10 @@ abstract class WorkflowTestBase {
   private void startWith(Tuning tuning) {
     env = TestWorkflowEnvironment.newInstance();
     databases = new FakeDatabases();
+    edge = new FakeEdge(databases);
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning));
-    worker.registerActivitiesImplementations(databases);
+    worker.registerActivitiesImplementations(databases, edge);
     Worker host = env.newWorker(FakeDatabases.HOST_QUEUE);
     host.registerActivitiesImplementations(databases);
     env.start();
