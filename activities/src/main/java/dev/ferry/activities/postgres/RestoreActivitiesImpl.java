@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,8 +59,8 @@ public class RestoreActivitiesImpl implements RestoreActivities {
     if (orphans > 0) {
       log.warn("ended {} session(s) of an earlier pg_restore of this run", orphans);
     }
-    withTarget(target, c -> RestoreClaim.claim(c, target, workflowId));
-    Path list = restoreList(directory, target);
+    Set<String> targetsOwnExtensions = onTarget(target, c -> RestoreClaim.claim(c, target, workflowId));
+    Path list = restoreList(directory, targetsOwnExtensions);
     int jobs = request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs();
 
     List<String> command = new ArrayList<>();
@@ -109,7 +108,10 @@ public class RestoreActivitiesImpl implements RestoreActivities {
     } finally {
       deleteQuietly(list);
     }
-    withTarget(target, RestoreClaim::release);
+    onTarget(target, c -> {
+      RestoreClaim.release(c);
+      return null;
+    });
     log.info("restored {} tables from {}", snapshot.tables(), directory);
     return new RestoreResult(snapshot.tables(), snapshot.bytes());
   }
@@ -120,19 +122,10 @@ public class RestoreActivitiesImpl implements RestoreActivities {
    * it (seed 002's {@code extension "pg_stat_statements" already exists}, or {@code must be
    * owner of extension} for its comment). Everything else stays, so a real error still stops
    * the restore. Preflight has refused extensions installed in another schema than the source's.
+   * {@code installed} are those the target had before this run's first restore: an extension an
+   * earlier, dead attempt created is this run's, and is dropped and restored with the rest.
    */
-  private Path restoreList(Path directory, Endpoint target) {
-    Set<String> installed = new HashSet<>();
-    withTarget(
-        target,
-        c -> {
-          try (var s = c.createStatement();
-              var rs = s.executeQuery("SELECT extname FROM pg_extension")) {
-            while (rs.next()) {
-              installed.add(rs.getString(1));
-            }
-          }
-        });
+  private Path restoreList(Path directory, Set<String> installed) {
     List<String> lines = new ArrayList<>();
     try {
       ToolRun.Outcome outcome =
@@ -171,13 +164,13 @@ public class RestoreActivitiesImpl implements RestoreActivities {
     }
   }
 
-  private interface TargetWork {
-    void run(Connection c) throws SQLException;
+  private interface TargetWork<T> {
+    T run(Connection c) throws SQLException;
   }
 
-  private void withTarget(Endpoint target, TargetWork work) {
+  private <T> T onTarget(Endpoint target, TargetWork<T> work) {
     try (Connection c = databases.connect(target, "ferry-restore-claim")) {
-      work.run(c);
+      return work.run(c);
     } catch (SQLException e) {
       throw Databases.failure(target, e);
     }

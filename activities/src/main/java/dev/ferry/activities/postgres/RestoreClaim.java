@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Makes {@code pg_restore --clean} safe: before the first restore of a run, the target must hold
@@ -23,9 +25,12 @@ final class RestoreClaim {
    * Claims the target for {@code runKey} (the workflow id: every attempt and every new snapshot
    * of the run shares it), or confirms this run's earlier claim.
    *
+   * @return the extensions the target had before this run's first restore (its provider's, not
+   *     this run's: a retry must not mistake an extension its dead attempt created for one it
+   *     should leave alone)
    * @throws ApplicationFailure {@code TargetNotEmpty} when the target holds anything else
    */
-  static void claim(Connection c, Endpoint target, String runKey) throws SQLException {
+  static Set<String> claim(Connection c, Endpoint target, String runKey) throws SQLException {
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     try (Statement s = c.createStatement()) {
@@ -57,8 +62,16 @@ final class RestoreClaim {
           insert.setString(1, runKey);
           insert.executeUpdate();
         }
+        s.execute("CREATE TABLE " + SCHEMA + ".extension AS SELECT extname AS name FROM pg_extension");
+      }
+      Set<String> extensions = new HashSet<>();
+      try (ResultSet rs = s.executeQuery("SELECT name FROM " + SCHEMA + ".extension")) {
+        while (rs.next()) {
+          extensions.add(rs.getString(1));
+        }
       }
       c.commit();
+      return extensions;
     } catch (SQLException | RuntimeException e) {
       c.rollback();
       throw e;

@@ -13,7 +13,9 @@ import dev.ferry.model.database.VerificationReport;
 import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -204,6 +206,41 @@ class TrickyMigrationTest {
       }
     } finally {
       TestCluster.TARGET.dropDatabase(target);
+    }
+  }
+
+  @Test
+  @Order(6)
+  void restoreThatDiedHalfway_retried_dropsTheExtensionsItHadCreatedAndEndsExact() throws Exception {
+    String target = TestCluster.uniqueDatabaseName("tricky_retry");
+    TestCluster.TARGET.createDatabase(target);
+    Path copy = Files.createDirectories(workDir.resolve("retry"));
+    try (Harness other = new Harness(tricky, copy, Map.of("FERRY_TARGET_URL", TestCluster.TARGET.url(target)))) {
+      Snapshot dump = other.dump();
+      Path data;
+      try (var files = Files.list(Path.of(dump.directory()))) {
+        data = files.filter(f -> f.toString().endsWith(".dat.gz")).max(Comparator.comparingLong(TrickyMigrationTest::size)).orElseThrow();
+      }
+      byte[] good = Files.readAllBytes(data);
+      Files.writeString(data, "not gzip"); // the first attempt dies after the schema and citext exist
+
+      assertThatThrownBy(() -> other.restore(dump)).hasStackTraceContaining(Errors.RESTORE_FAILED);
+      assertThat(TestCluster.TARGET.queryLong(target, "SELECT count(*) FROM pg_extension WHERE extname = 'citext'")).isOne();
+
+      Files.write(data, good);
+      other.restore(dump);
+
+      assertThat(other.verify(tricky).problems()).isEmpty();
+    } finally {
+      TestCluster.TARGET.dropDatabase(target);
+    }
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.size(file);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
