@@ -1,5 +1,7 @@
 package dev.ferry.model;
 
+import java.time.Instant;
+
 /**
  * A decision on a gate, as sent to the {@code decide} update (the API) or the {@code decision}
  * signal (Temporal UI and CLI). For example:
@@ -9,5 +11,16 @@ package dev.ferry.model;
  * @param approver who decides; the API sets it to the authenticated user, never to a field of
  *     the request body
  * @param comment why; required to reject
+ * @param signature the API's HMAC over this decision ({@link ApprovalSignature}), or null; when
+ *     the workers hold an approval key, a decision without a valid one is refused, so a signal
+ *     sent straight to Temporal cannot open a gate
+ * @param issuedAt when the API signed it (covered by the signature), or null
  */
-public record GateDecision(String gate, Verdict verdict, String approver, String comment) {}
+public record GateDecision(
+    String gate, Verdict verdict, String approver, String comment, String signature, Instant issuedAt) {
+
+  /** An unsigned decision. */
+  public GateDecision(String gate, Verdict verdict, String approver, String comment) {
+    this(gate, verdict, approver, comment, null, null);
+  }
+}
