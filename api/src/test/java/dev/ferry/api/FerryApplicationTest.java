@@ -65,7 +65,7 @@ class FerryApplicationTest {
     for (Method m : endpoints) {
       String name = m.getDeclaringClass().getSimpleName() + "." + m.getName();
       if (PUBLIC.contains(name)) {
-        assertThat(m.getAnnotation(PermitAll.class)).as(name).isNotNull();
+        assertThat(m.getDeclaringClass().getAnnotation(RolesAllowed.class)).as(name).isNull();
         continue;
       }
       RolesAllowed allowed = m.getAnnotation(RolesAllowed.class);
@@ -76,6 +76,20 @@ class FerryApplicationTest {
       assertThat(allowed.value()).as(name).isNotEmpty();
       assertThat(roles).as(name).containsAll(Arrays.asList(allowed.value()));
       assertThat(m.getAnnotation(PermitAll.class)).as(name).isNull();
+    }
+  }
+
+  @Test
+  void theApprovalsPage_isServedWithoutAToken_underAStrictContentSecurityPolicy() {
+    for (String path : List.of("/", "/approvals.js", "/approvals.css")) {
+      try (Response r = request(path, null).get()) {
+        assertThat(r.getStatus()).as(path).isEqualTo(200);
+        assertThat(r.getHeaderString("Content-Security-Policy")).as(path).contains("default-src 'none'", "script-src 'self'");
+        assertThat(r.getHeaderString("X-Frame-Options")).isEqualTo("DENY");
+      }
+    }
+    try (Response r = request("/approvals.html", null).get()) {
+      assertThat(r.getStatus()).isIn(401, 404);
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.ferry.api.resources;
 
-import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
@@ -27,14 +26,12 @@ public class ApprovalsPage {
           "approvals.css", "text/css; charset=utf-8");
 
   @GET
-  @PermitAll
   public Response index() {
     return file("index.html");
   }
 
   @GET
   @Path("{file: approvals\\.(js|css)}")
-  @PermitAll
   public Response asset(@PathParam("file") String file) {
     return file(file);
   }
