@@ -111,6 +111,10 @@ class ComposeEnvironmentIT {
     assertThat(health.path("ledger").path("healthy").asBoolean()).isTrue();
     Response workerHealth = waitFor("the worker's health check to pass", () -> get(workerHealthPort, "/health", null), r -> r.status == 200);
     assertThat(workerHealth.body()).isEqualTo("ok\n");
+    // Both expose Prometheus text: the API's requests and Temporal client, the worker's Temporal SDK.
+    assertThat(get(adminPort, "/prometheus", null).body()).contains("io_dropwizard_jetty_MutableServletContextHandler_requests");
+    assertThat(waitFor("the worker's SDK metrics", () -> get(workerHealthPort, "/metrics", null), r -> r.body().contains("temporal_")).body())
+        .contains("temporal_");
 
     // A run whose target cannot be resolved fails in preflight: the worker took the workflow
     // task and the activity from the queue the compose file names, with its environment.

@@ -156,6 +156,8 @@ class EndToEndTest {
     assertThat(failed.path("failure").asText())
         .startsWith("preflight: target (env:FERRY_UNREACHABLE_URL → ferry@127.0.0.1:1/shop): cannot connect");
     assertThat(preflightAttempts(runId)).isEqualTo(4);
+    // The failure's message is encrypted in history like every payload.
+    assertThat(readable(temporalClient().fetchHistory(runId).toJson(false))).doesNotContain("cannot connect", "FERRY_UNREACHABLE_URL");
     assertThat(failed.path("steps").findValuesAsText("state"))
         .containsExactly("FAILED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED");
   }
