@@ -38,6 +38,13 @@ function cell(row, text, className) {
   return td;
 }
 
+function size(bytes) {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let n = Number(bytes) || 0, i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
+}
+
 function when(iso) { return iso ? new Date(iso).toLocaleString() : ""; }
 
 async function loadRuns() {
@@ -64,8 +71,8 @@ function evidence(run) {
   const items = [];
   const p = run.preflight;
   if (p) {
-    if (p.source) items.push("source " + p.source.endpoint + ": PostgreSQL " + p.source.serverVersion + ", " + p.source.tables + " tables, " + p.source.sizeBytes + " bytes");
-    if (p.target) items.push("target " + p.target.endpoint + ": PostgreSQL " + p.target.serverVersion + ", " + p.target.tables + " tables");
+    if (p.source) items.push("source " + p.source.endpoint + ": PostgreSQL " + p.source.serverVersion + ", " + p.source.tables + " tables, " + size(p.source.sizeBytes));
+    if (p.target) items.push("target " + p.target.endpoint + ": PostgreSQL " + p.target.serverVersion + ", " + p.target.tables + " tables, " + size(p.target.sizeBytes));
     for (const w of p.warnings || []) items.push("warning: " + w);
   }
   const v = run.verification;
