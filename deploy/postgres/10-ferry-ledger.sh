@@ -1,7 +1,8 @@
 #!/bin/sh
 # Ferry's ledger database, beside Temporal's in the compose PostgreSQL: a database `ferry`
-# owned by a role `ferry` (password FERRY_LEDGER_PASSWORD). Nothing uses it yet: the run
-# ledger (issue 7) will, at postgres://ferry:<password>@postgresql:5432/ferry.
+# owned by a role `ferry` (password FERRY_LEDGER_PASSWORD): the run ledger, which the API and
+# the worker reach at postgres://ferry:<password>@postgresql:5432/ferry (FERRY_LEDGER_URL). The
+# API creates and migrates its tables at start-up.
 # The postgres image runs this once, when it initialises an empty data volume.
 set -eu
 : "${FERRY_LEDGER_PASSWORD:?}"

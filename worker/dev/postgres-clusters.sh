@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ferry's two throwaway PostgreSQL clusters for the demo and the tests:
 #   heroku  the migration's source, 127.0.0.1:5433, wal_level=logical
-#   rds     the migration's target, 127.0.0.1:5434
+#   rds     the migration's target, 127.0.0.1:5434; also holds ferry_ledger, the run ledger of
+#           ./ferry dev and ./ferry demo (tests make ledger databases of their own)
 # Installs PostgreSQL when it is missing (Debian), creates and starts the clusters, and gives
 # each a password-protected superuser "ferry". Idempotent: run it as often as you like.
 #
@@ -117,6 +118,15 @@ SQL
   say "$name is up: postgres://$PG_USER:***@127.0.0.1:$port/postgres"
 }
 
+# The run ledger's database for ./ferry dev and ./ferry demo (the API migrates its schema).
+ensure_ledger_database() {
+  as_root runuser -u postgres -- psql -X -q -p "$TARGET_PORT" -v ON_ERROR_STOP=1 -d postgres <<'SQL'
+\getenv user FERRY_PG_USER
+SELECT format('CREATE DATABASE ferry_ledger OWNER %I', :'user')
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'ferry_ledger') \gexec
+SQL
+}
+
 [ -n "$PG_VERSION" ] || PG_VERSION=$( [ -x /usr/lib/postgresql/15/bin/postgres ] && echo 15 || newest_installed )
 
 case "${1:-start}" in
@@ -124,6 +134,7 @@ case "${1:-start}" in
     install_postgres
     ensure_cluster heroku "$SOURCE_PORT" "wal_level = logical"
     ensure_cluster rds "$TARGET_PORT" ""
+    ensure_ledger_database
     ;;
   stop)
     for c in heroku rds; do

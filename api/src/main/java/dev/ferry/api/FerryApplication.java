@@ -8,7 +8,16 @@ import dev.ferry.api.auth.DevTokens;
 import dev.ferry.api.errors.ErrorMappers;
 import dev.ferry.api.filters.BodySizeLimit;
 import dev.ferry.api.health.TemporalHealthCheck;
+import dev.ferry.api.resources.ApprovalsPage;
+import dev.ferry.api.resources.RunbookReader;
+import dev.ferry.api.resources.RunbooksResource;
 import dev.ferry.api.resources.RunsResource;
+import dev.ferry.activities.ledger.LedgerDatabase;
+import dev.ferry.api.db.RunLedger;
+import dev.ferry.api.health.LedgerHealthCheck;
+import dev.ferry.api.metrics.PrometheusMetrics;
+import dev.ferry.model.ApprovalKeys;
+import java.time.Clock;
 import dev.ferry.api.temporal.RunGateway;
 import dev.ferry.api.temporal.TemporalConnection;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
@@ -77,21 +86,37 @@ public class FerryApplication extends Application<FerryConfiguration> {
   @Override
   public void run(FerryConfiguration config, Environment environment) {
     DevTokens.refuseOnPublicBind(config.getAuth().getUsers(), config.getServerFactory());
-    TemporalConnection temporal = new TemporalConnection(config.getTemporal());
+    PrometheusMetrics metrics = new PrometheusMetrics().withDropwizard(environment.metrics());
+    environment.admin().addServlet("prometheus", metrics.servlet()).addMapping("/prometheus");
+
+    TemporalConnection temporal = new TemporalConnection(config.getTemporal(), metrics.temporalScope());
+    ApprovalKeys approvalKeys = config.getApprovals().keys();
     log.info(
-        "Temporal at {} (namespace {}, task queue {}), {}",
+        "Temporal at {} (namespace {}, task queue {}), {}, {}, {}",
         config.getTemporal().getAddress(),
         config.getTemporal().getNamespace(),
         config.getTemporal().getTaskQueue(),
-        config.getTemporal().clientSecurity());
+        config.getTemporal().clientSecurity(),
+        temporal.payloads(),
+        approvalKeys);
     environment.lifecycle().manage(temporal);
     environment.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs(), config.getTemporal().getAddress()));
+
+    LedgerDatabase database = LedgerDatabase.of(config.getLedger().getUrl(), System.getenv());
+    int applied = database.migrate();
+    log.info("run ledger at {}: {} schema migration(s) applied", database, applied);
+    RunLedger ledger = new RunLedger(database, environment.getObjectMapper());
+    environment.healthChecks().register("ledger", new LedgerHealthCheck(ledger, database.toString()));
 
     environment.jersey().register(new BodySizeLimit(MAX_BODY_BYTES));
     ApiAuth.jerseyComponents(config.getAuth().getUsers()).forEach(environment.jersey()::register);
     ErrorMappers.all().forEach(environment.jersey()::register);
+    RunbookReader reader = new RunbookReader(config.getRunbooks().isCheckEnvReferences(), System.getenv());
     environment.jersey().register(
-        new RunsResource(new RunGateway(temporal.client(), config.getTemporal().getTaskQueue())));
+        new RunsResource(
+            new RunGateway(temporal.client(), config.getTemporal().getTaskQueue()), ledger, reader, approvalKeys, Clock.systemUTC()));
+    environment.jersey().register(new RunbooksResource(reader));
+    environment.jersey().register(new ApprovalsPage());
     listeners.forEach(environment.lifecycle()::addServerLifecycleListener);
   }
 }

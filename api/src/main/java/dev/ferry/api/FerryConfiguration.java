@@ -14,6 +14,12 @@ public class FerryConfiguration extends Configuration {
 
   @Valid @NotNull @JsonProperty private AuthSettings auth = new AuthSettings();
 
+  @Valid @NotNull @JsonProperty private LedgerSettings ledger = new LedgerSettings();
+
+  @Valid @NotNull @JsonProperty private ApprovalSettings approvals = new ApprovalSettings();
+
+  @Valid @NotNull @JsonProperty private RunbookSettings runbooks = new RunbookSettings();
+
   public TemporalSettings getTemporal() {
     return temporal;
   }
@@ -24,5 +30,17 @@ public class FerryConfiguration extends Configuration {
 
   public AuthSettings getAuth() {
     return auth;
+  }
+
+  public LedgerSettings getLedger() {
+    return ledger;
+  }
+
+  public ApprovalSettings getApprovals() {
+    return approvals;
+  }
+
+  public RunbookSettings getRunbooks() {
+    return runbooks;
   }
 }

@@ -3,15 +3,15 @@ package dev.ferry.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ferry.api.resources.RunsResource;
 import dev.ferry.api.testing.LiveTemporal;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.Runbooks;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import dev.ferry.api.auth.Roles;
+import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
-import jakarta.ws.rs.GET;
-import jakarta.ws.rs.POST;
+import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.client.Entity;
 import jakarta.ws.rs.client.Invocation;
@@ -21,7 +21,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Set;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -42,16 +44,53 @@ class FerryApplicationTest {
     TEMPORAL.close();
   }
 
+  /** Endpoints anyone may call: the approvals page's static files, which hold no data. */
+  static final Set<String> PUBLIC = Set.of("ApprovalsPage.index", "ApprovalsPage.asset");
+
   @Test
-  void everyResourceMethodRequiresARole() {
+  void everyRegisteredResourceMethod_requiresARole_exceptTheWhitelistedPage() {
+    List<Class<?>> resources = new ArrayList<>();
+    var jersey = APP.getEnvironment().jersey().getResourceConfig();
+    jersey.getSingletons().stream().map(Object::getClass).forEach(resources::add);
+    jersey.getClasses().forEach(resources::add);
     List<Method> endpoints =
-        Arrays.stream(RunsResource.class.getDeclaredMethods())
-            .filter(m -> m.isAnnotationPresent(GET.class) || m.isAnnotationPresent(POST.class))
+        resources.stream()
+            .filter(c -> c.isAnnotationPresent(Path.class))
+            .flatMap(c -> Arrays.stream(c.getMethods()))
+            .filter(m -> Arrays.stream(m.getAnnotations()).anyMatch(a -> a.annotationType().isAnnotationPresent(HttpMethod.class)))
             .toList();
 
-    assertThat(endpoints).hasSize(4);
-    assertThat(endpoints)
-        .allSatisfy(m -> assertThat(m.getAnnotation(RolesAllowed.class)).as(m.getName()).isNotNull());
+    assertThat(endpoints).hasSizeGreaterThanOrEqualTo(11);
+    Set<String> roles = Set.of(Roles.OPERATOR, Roles.APPROVER, Roles.VIEWER);
+    for (Method m : endpoints) {
+      String name = m.getDeclaringClass().getSimpleName() + "." + m.getName();
+      if (PUBLIC.contains(name)) {
+        assertThat(m.getDeclaringClass().getAnnotation(RolesAllowed.class)).as(name).isNull();
+        continue;
+      }
+      RolesAllowed allowed = m.getAnnotation(RolesAllowed.class);
+      if (allowed == null) {
+        allowed = m.getDeclaringClass().getAnnotation(RolesAllowed.class);
+      }
+      assertThat(allowed).as(name + " has no @RolesAllowed").isNotNull();
+      assertThat(allowed.value()).as(name).isNotEmpty();
+      assertThat(roles).as(name).containsAll(Arrays.asList(allowed.value()));
+      assertThat(m.getAnnotation(PermitAll.class)).as(name).isNull();
+    }
+  }
+
+  @Test
+  void theApprovalsPage_isServedWithoutAToken_underAStrictContentSecurityPolicy() {
+    for (String path : List.of("/", "/approvals.js", "/approvals.css")) {
+      try (Response r = request(path, null).get()) {
+        assertThat(r.getStatus()).as(path).isEqualTo(200);
+        assertThat(r.getHeaderString("Content-Security-Policy")).as(path).contains("default-src 'none'", "script-src 'self'");
+        assertThat(r.getHeaderString("X-Frame-Options")).isEqualTo("DENY");
+      }
+    }
+    try (Response r = request("/approvals.html", null).get()) {
+      assertThat(r.getStatus()).isIn(401, 404);
+    }
   }
 
   @Test
@@ -62,12 +101,18 @@ class FerryApplicationTest {
             request("/api/runs", null).buildPost(Entity.entity(Runbooks.SHOP_YAML, "application/yaml")),
             request(run, null).buildGet(),
             request(run + "/gates/start/approve", null).buildPost(Entity.json("{}")),
-            request(run + "/gates/start/reject", null).buildPost(Entity.json("{\"comment\":\"x\"}")));
+            request(run + "/gates/start/reject", null).buildPost(Entity.json("{\"comment\":\"x\"}")),
+            request("/api/runs", null).buildGet(),
+            request(run + "/events", null).buildGet(),
+            request(run + "/cancel", null).buildPost(Entity.json("{}")),
+            request("/api/runbooks/validate", null).buildPost(Entity.entity(Runbooks.SHOP_YAML, "application/yaml")),
+            request("/api/runbooks/plan", null).buildPost(Entity.entity(Runbooks.SHOP_YAML, "application/yaml")));
 
     assertThat(calls).allSatisfy(call -> {
-      Response r = call.invoke();
-      assertThat(r.getStatus()).isEqualTo(401);
-      assertThat(r.getMediaType().toString()).startsWith("application/json");
+      try (Response r = call.invoke()) {
+        assertThat(r.getStatus()).isEqualTo(401);
+        assertThat(r.getMediaType().toString()).startsWith("application/json");
+      }
     });
   }
 
@@ -123,12 +168,33 @@ class FerryApplicationTest {
   }
 
   @Test
-  void healthCheck_reportsTemporalReachable() {
+  void healthCheck_reportsTemporalAndTheLedgerReachable() {
     Response health =
         APP.client().target("http://127.0.0.1:" + APP.getAdminPort() + "/healthcheck").request().get();
 
     assertThat(health.getStatus()).isEqualTo(200);
-    assertThat(health.readEntity(JsonNode.class).path("temporal").path("healthy").asBoolean()).isTrue();
+    JsonNode body = health.readEntity(JsonNode.class);
+    assertThat(body.path("temporal").path("healthy").asBoolean()).isTrue();
+    assertThat(body.path("ledger").path("healthy").asBoolean()).isTrue();
+  }
+
+  @Test
+  void prometheus_exposesRequestMetricsAndTemporalSdkMetrics() {
+    try (Response r = request("/api/runs/migration-shop-00000000", "ferry-dev-viewer").get()) {
+      assertThat(r.getStatus()).isEqualTo(404); // asked Temporal
+    }
+
+    // The SDK reports its counters every second: wait for the first report, not for a time.
+    String scraped =
+        Eventually.get(
+            "Temporal SDK metrics in the scrape",
+            () -> APP.client().target("http://127.0.0.1:" + APP.getAdminPort() + "/prometheus").request().get(String.class),
+            text -> text.contains("temporal_request"));
+    assertThat(scraped)
+        .contains("# TYPE ")
+        .contains("io_dropwizard_jetty_MutableServletContextHandler_requests")
+        .contains("io_dropwizard_jetty_MutableServletContextHandler_4xx_responses")
+        .contains("temporal_request_latency_seconds_bucket");
   }
 
   private static Invocation.Builder request(String path, String token) {

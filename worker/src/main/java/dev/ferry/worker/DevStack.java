@@ -1,6 +1,7 @@
 package dev.ferry.worker;
 
 import dev.ferry.api.FerryApplication;
+import dev.ferry.api.temporal.PayloadEncryption;
 import io.dropwizard.lifecycle.ServerLifecycleListener;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -14,11 +15,16 @@ import org.slf4j.LoggerFactory;
  * worker and the API beside it, in one JVM. Worker and API reach Temporal over gRPC at its
  * address, exactly as they would reach a full server.
  *
+ * <p>Payloads are encrypted as in production (with a key made for the process when FERRY_PAYLOAD_KEY
+ * is unset), and runs are recorded in the ledger on the local "rds" cluster.
+ *
  * <p>The test server keeps everything in memory: runs do not survive the process, and it has
  * no Schedules and no visibility (list) API.
  */
 public final class DevStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DevStack.class);
+  /** The ledger of {@code ./ferry dev} and {@code ./ferry demo} when FERRY_LEDGER_URL is unset. */
+  static final String DEV_LEDGER_URL = "postgres://ferry:ferry-local-only@127.0.0.1:5434/ferry_ledger";
 
   private final EmbeddedTemporal temporal;
   private final FerryWorker worker;
@@ -40,14 +46,28 @@ public final class DevStack implements AutoCloseable {
   public static DevStack start(
       int temporalPort, WorkerSettings settings, Map<String, String> environment, String apiConfig)
       throws Exception {
+    // The ledger: the worker's, else the local "rds" cluster's (worker/dev/postgres-clusters.sh).
+    String ledger = settings.ledgerUrl() != null ? settings.ledgerUrl() : environment.getOrDefault("FERRY_LEDGER_URL", DEV_LEDGER_URL);
+    // Payloads are encrypted here too: with the given key, or one made for this process, whose
+    // runs end with it anyway.
+    String payloadKey = environment.get("FERRY_PAYLOAD_KEY");
+    if (payloadKey == null || payloadKey.isBlank()) {
+      payloadKey = PayloadEncryption.randomKey();
+    }
+    PayloadEncryption encryption =
+        settings.payloadEncryption() != null ? settings.payloadEncryption() : PayloadEncryption.of(payloadKey, "");
     EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort);
     String address = temporal.address();
     FerryWorker worker = null;
     try {
-      worker = FerryWorker.start(settings.withTemporalAddress(address), environment);
+      worker = FerryWorker.start(settings.withTemporalAddress(address).withLedgerAndEncryption(ledger, encryption), environment);
       CompletableFuture<Server> started = new CompletableFuture<>();
       int[] port = new int[1];
       System.setProperty("dw.temporal.address", address);
+      System.setProperty("dw.ledger.url", ledger);
+      if (settings.payloadEncryption() == null) {
+        System.setProperty("dw.temporal.payloadKey", payloadKey);
+      }
       new FerryApplication()
           .whenStarted(
               new ServerLifecycleListener() {

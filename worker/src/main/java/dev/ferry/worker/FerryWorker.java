@@ -7,7 +7,12 @@ import dev.ferry.activities.aws.RdsActivitiesImpl;
 import dev.ferry.activities.heroku.HerokuActivitiesImpl;
 import dev.ferry.activities.heroku.HerokuClient;
 import dev.ferry.activities.http.SmokeCheckActivitiesImpl;
+import dev.ferry.activities.ledger.LedgerActivitiesImpl;
+import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activity.LedgerActivities;
+import dev.ferry.api.metrics.PrometheusMetrics;
+import dev.ferry.api.temporal.PayloadEncryption;
 import dev.ferry.activities.postgres.FreezeActivitiesImpl;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.PreflightActivitiesImpl;
@@ -17,6 +22,7 @@ import dev.ferry.activities.postgres.SnapshotStore;
 import dev.ferry.activities.notify.WebhookNotifier;
 import dev.ferry.activities.postgres.SequenceActivitiesImpl;
 import dev.ferry.activities.sync.SyncUnavailable;
+import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.runbook.RunbookParser;
 import dev.ferry.workflow.MigrationWorkflow;
 import dev.ferry.workflow.Tuning;
@@ -52,10 +58,12 @@ public final class FerryWorker implements AutoCloseable {
 
   private final WorkflowServiceStubs stubs;
   private final WorkerFactory factory;
+  private final PrometheusMetrics metrics;
 
-  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory) {
+  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, PrometheusMetrics metrics) {
     this.stubs = stubs;
     this.factory = factory;
+    this.metrics = metrics;
   }
 
   /**
@@ -87,16 +95,22 @@ public final class FerryWorker implements AutoCloseable {
    *     production)
    */
   public static FerryWorker start(WorkerSettings settings, Map<String, String> environment) {
+    PrometheusMetrics metrics = new PrometheusMetrics();
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
             settings
                 .security()
                 .applyTo(WorkflowServiceStubsOptions.newBuilder())
                 .setTarget(settings.temporalAddress())
+                .setMetricsScope(metrics.temporalScope())
                 .build());
     WorkflowClient client =
         WorkflowClient.newInstance(
-            stubs, WorkflowClientOptions.newBuilder().setNamespace(settings.namespace()).build());
+            stubs,
+            WorkflowClientOptions.newBuilder()
+                .setNamespace(settings.namespace())
+                .setDataConverter(PayloadEncryption.dataConverter(settings.payloadEncryption()))
+                .build());
     WorkerFactory factory = WorkerFactory.newInstance(client);
 
     // AWS clients are made on first use: a worker without AWS region or credentials starts,
@@ -116,7 +130,9 @@ public final class FerryWorker implements AutoCloseable {
 
     Worker shared = factory.newWorker(settings.taskQueue(), options);
     Tuning tuning = tuning(environment);
-    shared.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning));
+    ApprovalKeys approvalKeys = settings.approvalKeys();
+    shared.registerWorkflowImplementationFactory(
+        MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, approvalKeys));
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
@@ -134,21 +150,50 @@ public final class FerryWorker implements AutoCloseable {
         new SmokeCheckActivitiesImpl(),
         new HerokuActivitiesImpl(secrets, heroku),
         new ConfigVarActivitiesImpl(secrets, heroku, ssm),
-        new RdsActivitiesImpl(AwsClients.rds()));
+        new RdsActivitiesImpl(AwsClients.rds()),
+        ledgerActivities(settings, environment));
 
     Worker host = factory.newWorker(settings.hostTaskQueue(), options);
     host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
 
     factory.start();
     log.info(
-        "Ferry worker polling {} and {} on Temporal {} (namespace {}, {}); snapshots in {}",
+        "Ferry worker polling {} and {} on Temporal {} (namespace {}, {}, {}, {}); snapshots in {}",
         settings.taskQueue(),
         settings.hostTaskQueue(),
         settings.temporalAddress(),
         settings.namespace(),
         settings.security(),
+        settings.payloadEncryption() == null ? "payloads NOT encrypted" : settings.payloadEncryption(),
+        settings.approvalKeys(),
         store.root());
-    return new FerryWorker(stubs, factory);
+    return new FerryWorker(stubs, factory, metrics);
+  }
+
+  /**
+   * The ledger the workflows record their events in; its schema is brought up to date here too,
+   * so a worker that starts before the API records from its first run. Without FERRY_LEDGER_URL
+   * events are dropped (logged once), so that runs never wait for a ledger that is not there.
+   */
+  private static LedgerActivities ledgerActivities(WorkerSettings settings, Map<String, String> environment) {
+    if (settings.ledgerUrl() == null) {
+      log.warn("no run ledger (FERRY_LEDGER_URL is unset): run events are not recorded");
+      return event -> log.debug("no ledger: dropped {}", event.eventId());
+    }
+    LedgerDatabase ledger = LedgerDatabase.of(settings.ledgerUrl(), environment);
+    try {
+      ledger.migrate();
+      log.info("run ledger at {}", ledger);
+    } catch (RuntimeException e) {
+      // The ledger activity retries until the ledger answers; the worker need not wait for it.
+      log.warn("the run ledger at {} is not ready yet ({}); run events wait for it", ledger, e.getMessage());
+    }
+    return new LedgerActivitiesImpl(ledger);
+  }
+
+  /** Prometheus text of this worker's Temporal SDK metrics (workflow and activity tasks, polls). */
+  public String metrics() {
+    return metrics.scrape();
   }
 
   /**

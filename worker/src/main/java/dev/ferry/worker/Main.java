@@ -20,7 +20,8 @@ public final class Main {
     String command = it.hasNext() ? it.next() : "worker";
     WorkerSettings settings;
     try {
-      settings = WorkerSettings.fromEnvironment(System.getenv());
+      // The embedded stack makes its own payload key when none is given; a worker needs one.
+      settings = WorkerSettings.fromEnvironment(System.getenv(), !command.equals("dev"));
     } catch (IllegalArgumentException e) {
       System.err.println("ferry-worker: " + e.getMessage());
       System.exit(2);

@@ -8,7 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
- * {@code GET /health} on a loopback port, for a container health check (a worker opens no other
+ * {@code GET /health} (and {@code GET /metrics}, Prometheus text) on a loopback port, for a container health check (a worker opens no other
  * port): 200 while this worker polls and its Temporal frontend answers, 503 otherwise. Started
  * only when {@code FERRY_WORKER_HEALTH_PORT} is set.
  */
@@ -28,6 +28,16 @@ final class WorkerHealth implements AutoCloseable {
           byte[] body = (problem == null ? "ok" : problem).concat("\n").getBytes(StandardCharsets.UTF_8);
           exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
           exchange.sendResponseHeaders(problem == null ? 200 : 503, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    server.createContext(
+        "/metrics",
+        exchange -> {
+          byte[] body = worker.metrics().getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+          exchange.sendResponseHeaders(200, body.length);
           try (OutputStream out = exchange.getResponseBody()) {
             out.write(body);
           }

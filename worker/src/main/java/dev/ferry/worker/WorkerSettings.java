@@ -1,6 +1,11 @@
 package dev.ferry.worker;
 
+import dev.ferry.api.temporal.PayloadEncryption;
 import dev.ferry.api.temporal.TemporalClientSecurity;
+import dev.ferry.model.ApprovalKeys;
+import dev.ferry.model.ApprovalSignature;
+import java.util.ArrayList;
+import java.util.List;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -21,7 +26,11 @@ import java.util.Map;
  *   <li>{@code TEMPORAL_TLS}, {@code TEMPORAL_TLS_CLIENT_CERT_PATH}, {@code
  *       TEMPORAL_TLS_CLIENT_KEY_PATH}, {@code TEMPORAL_TLS_SERVER_CA_CERT_PATH}, {@code
  *       TEMPORAL_TLS_SERVER_NAME}, {@code TEMPORAL_API_KEY}: TLS, mutual TLS and API key, as
- *       {@link TemporalClientSecurity} reads them (default: plaintext).
+ *       {@link TemporalClientSecurity} reads them (default: plaintext);
+ *   <li>{@code FERRY_LEDGER_URL}: the run ledger (postgres://…); unset, run events are not recorded;
+ *   <li>{@code FERRY_PAYLOAD_KEY} (required unless {@code FERRY_PAYLOAD_KEY_REQUIRED=false}) and
+ *       {@code FERRY_PAYLOAD_PREVIOUS_KEYS}: payload encryption, the same keys as the API's;
+ *   <li>{@code FERRY_APPROVAL_KEY} and {@code FERRY_APPROVAL_PREVIOUS_KEYS}: verify signed approvals.
  * </ul>
  */
 public record WorkerSettings(
@@ -31,19 +40,54 @@ public record WorkerSettings(
     String hostTaskQueue,
     Path workDir,
     int maxConcurrentActivities,
-    TemporalClientSecurity security) {
+    TemporalClientSecurity security,
+    String ledgerUrl,
+    PayloadEncryption payloadEncryption,
+    ApprovalKeys approvalKeys) {
 
-  /** Settings for a plaintext connection (the embedded server, tests). */
+  /** Settings for a plaintext connection (the embedded server, tests): no ledger, no encryption. */
   public WorkerSettings(
       String temporalAddress, String namespace, String taskQueue, String hostTaskQueue, Path workDir, int maxConcurrentActivities) {
-    this(temporalAddress, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities, TemporalClientSecurity.plaintext());
+    this(temporalAddress, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities, TemporalClientSecurity.plaintext(),
+        null, null, ApprovalKeys.none());
   }
 
   /**
-   * @throws IllegalArgumentException naming every TLS or API key variable that is wrong
+   * Settings of a worker against a Temporal server: a payload key is required.
+   *
+   * @throws IllegalArgumentException naming every TLS or API key variable that is wrong, or a
+   *     missing or malformed payload or approval key
    */
   public static WorkerSettings fromEnvironment(Map<String, String> env) {
+    return fromEnvironment(env, true);
+  }
+
+  /**
+   * @param payloadKeyRequired whether to refuse to run without {@code FERRY_PAYLOAD_KEY} (unless
+   *     {@code FERRY_PAYLOAD_KEY_REQUIRED=false}); the embedded dev stack makes its own
+   */
+  public static WorkerSettings fromEnvironment(Map<String, String> env, boolean payloadKeyRequired) {
     String taskQueue = env.getOrDefault("FERRY_TASK_QUEUE", "ferry");
+    String payloadKey = blankToNull(env.get("FERRY_PAYLOAD_KEY"));
+    PayloadEncryption encryption = null;
+    if (payloadKey != null) {
+      encryption = PayloadEncryption.of(payloadKey, env.getOrDefault("FERRY_PAYLOAD_PREVIOUS_KEYS", ""));
+    } else if (payloadKeyRequired && !"false".equalsIgnoreCase(env.getOrDefault("FERRY_PAYLOAD_KEY_REQUIRED", "true").trim())) {
+      throw new IllegalArgumentException(
+          "FERRY_PAYLOAD_KEY is not set: Temporal's history would hold every payload in plain text. Set it to base64 of 32"
+              + " random bytes (openssl rand -base64 32), the same for the API and every worker, or set"
+              + " FERRY_PAYLOAD_KEY_REQUIRED=false to run without");
+    }
+    List<byte[]> approvalKeys = new ArrayList<>();
+    String approvalKey = blankToNull(env.get("FERRY_APPROVAL_KEY"));
+    if (approvalKey != null) {
+      approvalKeys.add(ApprovalSignature.decodeKey(approvalKey));
+      for (String previous : env.getOrDefault("FERRY_APPROVAL_PREVIOUS_KEYS", "").split(",")) {
+        if (!previous.isBlank()) {
+          approvalKeys.add(ApprovalSignature.decodeKey(previous));
+        }
+      }
+    }
     return new WorkerSettings(
         env.getOrDefault("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
         env.getOrDefault("TEMPORAL_NAMESPACE", "default"),
@@ -51,12 +95,35 @@ public record WorkerSettings(
         env.getOrDefault("FERRY_HOST_TASK_QUEUE", taskQueue + "-host-" + hostname()),
         Path.of(env.getOrDefault("FERRY_WORK_DIR", Path.of(System.getProperty("user.home"), ".ferry", "work").toString())),
         Integer.parseInt(env.getOrDefault("FERRY_MAX_ACTIVITIES", "4")),
-        TemporalClientSecurity.fromEnvironment(env));
+        TemporalClientSecurity.fromEnvironment(env),
+        blankToNull(env.get("FERRY_LEDGER_URL")),
+        encryption,
+        approvalKeys.isEmpty() ? ApprovalKeys.none() : ApprovalKeys.of(approvalKeys));
   }
 
   /** The same settings against the embedded server, which speaks plaintext on loopback. */
   public WorkerSettings withTemporalAddress(String address) {
-    return new WorkerSettings(address, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities);
+    return new WorkerSettings(address, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities,
+        TemporalClientSecurity.plaintext(), ledgerUrl, payloadEncryption, approvalKeys);
+  }
+
+  /** The same settings with this ledger and this payload encryption (the embedded stack's). */
+  public WorkerSettings withLedgerAndEncryption(String ledger, PayloadEncryption encryption) {
+    return new WorkerSettings(temporalAddress, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities,
+        security, ledger, encryption, approvalKeys);
+  }
+
+  /** Never a key or the ledger's password. */
+  @Override
+  public String toString() {
+    return "WorkerSettings[temporal=" + temporalAddress + ", namespace=" + namespace + ", taskQueue=" + taskQueue
+        + ", hostTaskQueue=" + hostTaskQueue + ", workDir=" + workDir + ", maxConcurrentActivities=" + maxConcurrentActivities
+        + ", " + security + ", ledger " + (ledgerUrl == null ? "none" : "set") + ", "
+        + (payloadEncryption == null ? "payloads NOT encrypted" : payloadEncryption) + ", " + approvalKeys + "]";
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
   }
 
   private static String hostname() {

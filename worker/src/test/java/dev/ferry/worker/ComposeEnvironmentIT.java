@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.api.auth.TokenHash;
+import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.testing.postgres.TestCluster;
 import dev.ferry.worker.deploy.ComposeFile;
 import dev.ferry.worker.deploy.Dockerfile;
 import io.temporal.api.common.v1.WorkflowExecution;
@@ -50,13 +52,22 @@ class ComposeEnvironmentIT {
   static final String OPERATOR_TOKEN = "it-operator-" + UUID.randomUUID();
   static final String VIEWER_TOKEN = "it-viewer-" + UUID.randomUUID();
 
+  static final String PAYLOAD_KEY = PayloadEncryption.randomKey();
+  /** What the compose file gives both: the ledger database in its PostgreSQL, with .env's password. */
+  static final String COMPOSE_LEDGER_URL = "postgres://ferry:change-me-ledger@postgresql:5432/ferry";
+
   @TempDir Path tmp;
   EmbeddedTemporal temporal;
+  String ledgerDatabase;
+  String ledgerUrl;
   final List<Process> processes = new ArrayList<>();
 
   @BeforeEach
-  void startTemporal() throws IOException {
+  void startTemporal() throws Exception {
     temporal = EmbeddedTemporal.start(0);
+    ledgerDatabase = TestCluster.uniqueDatabaseName("ferry_ledger_it");
+    TestCluster.TARGET.createDatabase(ledgerDatabase);
+    ledgerUrl = TestCluster.TARGET.url(ledgerDatabase);
   }
 
   @AfterEach
@@ -70,6 +81,11 @@ class ComposeEnvironmentIT {
       }
     }
     temporal.close();
+    try {
+      TestCluster.TARGET.dropDatabase(ledgerDatabase);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
@@ -79,6 +95,8 @@ class ComposeEnvironmentIT {
 
     Map<String, String> workerEnv = compose.environment("worker");
     assertThat(workerEnv.remove("FERRY_WORK_DIR")).isEqualTo("/var/lib/ferry/work"); // the ferry-work volume
+    // The compose PostgreSQL's ledger database; here one of the test's own on the local cluster.
+    assertThat(workerEnv.put("FERRY_LEDGER_URL", ledgerUrl)).isEqualTo(COMPOSE_LEDGER_URL);
     workerEnv.put("FERRY_WORK_DIR", tmp.resolve("work").toString());
     int workerHealthPort = freePort();
     assertThat(workerEnv.put("FERRY_WORKER_HEALTH_PORT", String.valueOf(workerHealthPort))).isEqualTo("8091");
@@ -90,8 +108,13 @@ class ComposeEnvironmentIT {
 
     JsonNode health = waitFor("the API's health checks to pass", () -> get(adminPort, "/healthcheck", null), r -> r.status == 200).json();
     assertThat(health.path("temporal").path("healthy").asBoolean()).isTrue();
+    assertThat(health.path("ledger").path("healthy").asBoolean()).isTrue();
     Response workerHealth = waitFor("the worker's health check to pass", () -> get(workerHealthPort, "/health", null), r -> r.status == 200);
     assertThat(workerHealth.body()).isEqualTo("ok\n");
+    // Both expose Prometheus text: the API's requests and Temporal client, the worker's Temporal SDK.
+    assertThat(get(adminPort, "/prometheus", null).body()).contains("io_dropwizard_jetty_MutableServletContextHandler_requests");
+    assertThat(waitFor("the worker's SDK metrics", () -> get(workerHealthPort, "/metrics", null), r -> r.body().contains("temporal_")).body())
+        .contains("temporal_");
 
     // A run whose target cannot be resolved fails in preflight: the worker took the workflow
     // task and the activity from the queue the compose file names, with its environment.
@@ -151,6 +174,7 @@ class ComposeEnvironmentIT {
     Map<String, String> dotEnv = new LinkedHashMap<>(ComposeFile.readEnvFile(ROOT.resolve("deploy/env.example")));
     dotEnv.put("FERRY_USERS", ferryUsers);
     dotEnv.put("FERRY_TEMPORAL_ADDRESS", temporal.address());
+    dotEnv.put("FERRY_PAYLOAD_KEY", PAYLOAD_KEY);
     return ComposeFile.read(ComposeFile.path(), dotEnv);
   }
 
@@ -159,10 +183,11 @@ class ComposeEnvironmentIT {
         + "{name: val, roles: [viewer], tokenSha256: " + TokenHash.sha256Hex(viewerToken) + "}]";
   }
 
-  private static Map<String, String> apiEnvironment(ComposeFile compose, int apiPort, int adminPort) {
+  private Map<String, String> apiEnvironment(ComposeFile compose, int apiPort, int adminPort) {
     Map<String, String> env = compose.environment("api");
     assertThat(env.put("FERRY_API_PORT", String.valueOf(apiPort))).isEqualTo("8080");
     assertThat(env.put("FERRY_ADMIN_PORT", String.valueOf(adminPort))).isEqualTo("8081");
+    assertThat(env.put("FERRY_LEDGER_URL", ledgerUrl)).isEqualTo(COMPOSE_LEDGER_URL);
     return env;
   }
 

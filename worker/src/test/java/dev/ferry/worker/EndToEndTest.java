@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.api.temporal.PayloadEncryption;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
@@ -44,6 +45,7 @@ class EndToEndTest {
   static MigrationDatabases shop;
   static DevStack stack;
   static int temporalPort;
+  static String ledgerDatabase;
 
   @BeforeAll
   static void startStack() throws Exception {
@@ -55,6 +57,9 @@ class EndToEndTest {
         new WorkerSettings("unused:0", "default", "ferry", "ferry-host-e2e", workDir, 4);
     Map<String, String> environment = new HashMap<>(shop.environment());
     environment.put("FERRY_UNREACHABLE_URL", "postgres://ferry:pw@127.0.0.1:1/shop");
+    ledgerDatabase = TestCluster.uniqueDatabaseName("ferry_ledger_e2e");
+    TestCluster.TARGET.createDatabase(ledgerDatabase);
+    environment.put("FERRY_LEDGER_URL", TestCluster.TARGET.url(ledgerDatabase));
     stack = DevStack.start(temporalPort, settings, environment, System.getProperty("ferry.apiConfig"));
   }
 
@@ -64,6 +69,7 @@ class EndToEndTest {
       stack.close();
     }
     shop.close();
+    TestCluster.TARGET.dropDatabase(ledgerDatabase);
   }
 
   @Test
@@ -114,9 +120,26 @@ class EndToEndTest {
       assertThat(left.filter(Files::isRegularFile)).isEmpty();
     }
 
-    // Runbooks carry references; the password only ever exists inside the worker.
-    String history = readable(temporalClient().fetchHistory(runId).toJson(false));
-    assertThat(history).contains("env:FERRY_SOURCE_URL").doesNotContain(TestCluster.PASSWORD);
+    // The raw history, read without the payload key: the password only ever exists inside the
+    // worker, and with payloads encrypted not even the runbook's references or table names show.
+    String raw = temporalClient().fetchHistory(runId).toJson(false);
+    String history = readable(raw);
+    assertThat(history)
+        .contains(PayloadEncryption.ENCODING)
+        .doesNotContain(TestCluster.PASSWORD)
+        .doesNotContain("env:FERRY_SOURCE_URL")
+        .doesNotContain("FERRY_TARGET_URL")
+        .doesNotContain("order_items")
+        .doesNotContain("olivia");
+    // The API, which holds the key, still reads it all.
+    assertThat(done.path("startedBy").asText()).isEqualTo("olivia");
+
+    // The run is in the ledger, started by the authenticated operator.
+    JsonNode runs = JSON.readTree(get("/api/runs?app=shop", "ferry-dev-viewer").body());
+    assertThat(runs.path("runs").findValuesAsText("runId")).contains(runId);
+    JsonNode events = JSON.readTree(get("/api/runs/" + runId + "/events", "ferry-dev-viewer").body());
+    assertThat(events.path("events").get(0).path("type").asText()).isEqualTo("REQUESTED");
+    assertThat(events.path("events").get(0).path("actor").asText()).isEqualTo("olivia");
   }
 
   @Test
@@ -144,6 +167,8 @@ class EndToEndTest {
     assertThat(failed.path("failure").asText())
         .startsWith("preflight: target (env:FERRY_UNREACHABLE_URL → ferry@127.0.0.1:1/shop): cannot connect");
     assertThat(preflightAttempts(runId)).isEqualTo(4);
+    // The failure's message is encrypted in history like every payload.
+    assertThat(readable(temporalClient().fetchHistory(runId).toJson(false))).doesNotContain("cannot connect", "FERRY_UNREACHABLE_URL");
     java.util.List<String> states = failed.path("steps").findValuesAsText("state");
     assertThat(states.get(0)).isEqualTo("FAILED");
     assertThat(states.subList(1, states.size())).containsOnly("SKIPPED");
@@ -176,7 +201,7 @@ class EndToEndTest {
   /** History JSON with every payload's base64 data decoded next to it, so a search sees values. */
   private static String readable(String historyJson) {
     StringBuilder decoded = new StringBuilder(historyJson);
-    Matcher m = Pattern.compile("\"data\": \"([A-Za-z0-9+/=]+)\"").matcher(historyJson);
+    Matcher m = Pattern.compile("\"(?:data|encoding)\": \"([A-Za-z0-9+/=]+)\"").matcher(historyJson);
     while (m.find()) {
       decoded.append('\n').append(new String(Base64.getDecoder().decode(m.group(1)), StandardCharsets.UTF_8));
     }
@@ -202,6 +227,12 @@ class EndToEndTest {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  private static HttpResponse<String> get(String path, String token) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(api(path)).header("Authorization", "Bearer " + token).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static HttpResponse<String> post(String path, String token, String body, String type) throws Exception {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.ferry.api.temporal.PayloadEncryption;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,7 +15,7 @@ class WorkerSettingsTest {
 
   @Test
   void defaults_arePlaintextToTheLocalServer() {
-    WorkerSettings settings = WorkerSettings.fromEnvironment(Map.of("FERRY_HOST_TASK_QUEUE", "ferry-host-a"));
+    WorkerSettings settings = WorkerSettings.fromEnvironment(plain("FERRY_HOST_TASK_QUEUE", "ferry-host-a"));
 
     assertThat(settings.temporalAddress()).isEqualTo("127.0.0.1:7233");
     assertThat(settings.namespace()).isEqualTo("default");
@@ -29,7 +30,7 @@ class WorkerSettingsTest {
 
     WorkerSettings settings =
         WorkerSettings.fromEnvironment(
-            Map.of(
+            plain(
                 "TEMPORAL_ADDRESS", "ferry.a1b2c.tmprl.cloud:7233",
                 "TEMPORAL_NAMESPACE", "ferry.a1b2c",
                 "TEMPORAL_TLS_CLIENT_CERT_PATH", cert.toString(),
@@ -46,7 +47,7 @@ class WorkerSettingsTest {
   void aMissingKeyFile_stopsTheWorkerBeforeItConnects_namingTheVariable() {
     assertThatThrownBy(
             () -> WorkerSettings.fromEnvironment(
-                Map.of(
+                plain(
                     "TEMPORAL_TLS_CLIENT_CERT_PATH", dir.resolve("absent.pem").toString(),
                     "TEMPORAL_TLS_CLIENT_KEY_PATH", dir.resolve("absent.key").toString())))
         .isInstanceOf(IllegalArgumentException.class)
@@ -56,8 +57,46 @@ class WorkerSettingsTest {
 
   @Test
   void theEmbeddedServer_isAlwaysPlaintext() {
-    WorkerSettings cloud = WorkerSettings.fromEnvironment(Map.of("TEMPORAL_TLS", "true"));
+    WorkerSettings cloud = WorkerSettings.fromEnvironment(plain("TEMPORAL_TLS", "true"));
 
     assertThat(cloud.withTemporalAddress("127.0.0.1:7299").security().usesTls()).isFalse();
+  }
+
+  @Test
+  void withoutAPayloadKey_theWorkerRefusesToStart_unlessToldItMay() {
+    assertThatThrownBy(() -> WorkerSettings.fromEnvironment(Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("FERRY_PAYLOAD_KEY is not set");
+    assertThat(WorkerSettings.fromEnvironment(Map.of("FERRY_PAYLOAD_KEY_REQUIRED", "false")).payloadEncryption()).isNull();
+    assertThat(WorkerSettings.fromEnvironment(Map.of(), false).payloadEncryption()).isNull();
+    assertThatThrownBy(() -> WorkerSettings.fromEnvironment(Map.of("FERRY_PAYLOAD_KEY", "c2hvcnQ=")))
+        .hasMessageContaining("32 bytes");
+  }
+
+  @Test
+  void keysAndTheLedger_comeFromTheEnvironment_andNoneOfThemIsPrinted() {
+    String payloadKey = PayloadEncryption.randomKey();
+    String approvalKey = PayloadEncryption.randomKey();
+    WorkerSettings settings =
+        WorkerSettings.fromEnvironment(
+            Map.of(
+                "FERRY_PAYLOAD_KEY", payloadKey,
+                "FERRY_APPROVAL_KEY", approvalKey,
+                "FERRY_LEDGER_URL", "postgres://ferry:ledger-secret@db:5432/ferry"));
+
+    assertThat(settings.payloadEncryption()).isNotNull();
+    assertThat(settings.approvalKeys().required()).isTrue();
+    assertThat(settings.ledgerUrl()).endsWith("@db:5432/ferry");
+    assertThat(settings.toString()).doesNotContain(payloadKey, approvalKey, "ledger-secret").contains("payloads encrypted");
+  }
+
+  /** Settings without a payload key (these tests are about other variables). */
+  private static Map<String, String> plain(String... pairs) {
+    Map<String, String> env = new java.util.HashMap<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      env.put(pairs[i], pairs[i + 1]);
+    }
+    env.put("FERRY_PAYLOAD_KEY_REQUIRED", "false");
+    return env;
   }
 }

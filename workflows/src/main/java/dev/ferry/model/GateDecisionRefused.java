@@ -28,7 +28,9 @@ public class GateDecisionRefused extends RuntimeException {
     /** A rejection must say why. */
     COMMENT_REQUIRED,
     /** The approver decided on evidence that has changed since (more lag, a newer verification). */
-    STALE_EVIDENCE
+    STALE_EVIDENCE,
+    /** The workers require the API's signature on decisions, and this one has none that verifies. */
+    UNSIGNED
   }
 
   private final Reason reason;

@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.Decision;
 import dev.ferry.model.Evidence;
 import dev.ferry.model.GateDecision;
@@ -36,9 +37,12 @@ final class GateKeeper {
   private final List<RefusedDecision> refused = new ArrayList<>();
   private PendingGate pending;
 
-  GateKeeper(Runbook runbook, String startedBy) {
+  private final ApprovalKeys keys;
+
+  GateKeeper(Runbook runbook, String startedBy, ApprovalKeys keys) {
     this.runbook = runbook;
     this.startedBy = startedBy;
+    this.keys = keys;
   }
 
   /**
@@ -130,6 +134,12 @@ final class GateKeeper {
     }
     if (d.verdict() == Verdict.REJECT && blank(d.comment())) {
       throw new GateDecisionRefused(Reason.COMMENT_REQUIRED, "a rejection must say why");
+    }
+    // With keys, only the API's signature opens a gate: a signal sent straight to Temporal,
+    // naming any approver it likes, does not. Pure computation: it replays.
+    if (!keys.accepts(Workflow.getInfo().getWorkflowId(), d, d.evidenceDigest())) {
+      throw new GateDecisionRefused(
+          Reason.UNSIGNED, "this worker accepts only decisions signed by Ferry's API; decide through the API or `ferry approve`");
     }
     if (d.evidenceDigest() != null && !d.evidenceDigest().equals(pending.evidenceDigest())) {
       throw new GateDecisionRefused(

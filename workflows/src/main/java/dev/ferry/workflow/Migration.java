@@ -7,6 +7,7 @@ import dev.ferry.activity.SequenceActivities;
 import dev.ferry.activity.SnapshotActivities;
 import dev.ferry.activity.SyncActivities;
 import dev.ferry.activity.VerifyActivities;
+import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.ByteSize;
 import dev.ferry.model.Decision;
 import dev.ferry.model.Errors;
@@ -78,14 +79,14 @@ final class Migration {
   Instant pointOfNoReturn;
   String pointOfNoReturnReason;
 
-  Migration(MigrationRequest request, Tuning tuning) {
+  Migration(MigrationRequest request, Tuning tuning, ApprovalKeys keys) {
     this.request = request;
     this.runbook = request.runbook();
     this.tuning = tuning;
     this.databases = new DatabasePair(runbook.source().databaseUrl(), runbook.target().databaseUrl());
     this.jobs = runbook.snapshot() == null ? null : runbook.snapshot().jobs();
     this.record = new RunRecord(Steps.of(runbook.strategy()));
-    this.gates = new GateKeeper(runbook, request.startedBy());
+    this.gates = new GateKeeper(runbook, request.startedBy(), keys);
     this.startedAt = now();
     preflight = stub(PreflightActivities.class, ActivityCatalog.preflight());
     snapshots = stub(SnapshotActivities.class, ActivityCatalog.snapshot());

@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.Decision;
 import dev.ferry.model.Errors;
 import dev.ferry.model.GateDecision;
@@ -26,19 +27,29 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   private static final Logger log = Workflow.getLogger(MigrationWorkflowImpl.class);
 
   private final Tuning tuning;
+  private final ApprovalKeys keys;
   private Migration migration;
 
   public MigrationWorkflowImpl() {
-    this(Tuning.DEFAULT);
+    this(Tuning.DEFAULT, ApprovalKeys.none());
   }
 
   public MigrationWorkflowImpl(Tuning tuning) {
+    this(tuning, ApprovalKeys.none());
+  }
+
+  /**
+   * @param keys the API's approval keys, which live in the worker's memory only (never in
+   *     history); with any, a gate accepts only decisions the API signed
+   */
+  public MigrationWorkflowImpl(Tuning tuning, ApprovalKeys keys) {
     this.tuning = tuning;
+    this.keys = keys;
   }
 
   @Override
   public RunStatus run(MigrationRequest request) {
-    Migration m = new Migration(request, tuning);
+    Migration m = new Migration(request, tuning, keys);
     migration = m;
     try {
       if (request.runbook().strategy() == Strategy.MULTI_PHASE) {

@@ -3,6 +3,7 @@ package dev.ferry.workflow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.GateDecision;
 import dev.ferry.model.GateDecisionRefused;
 import dev.ferry.model.MigrationRequest;
@@ -45,21 +46,26 @@ abstract class WorkflowTestBase {
 
   @BeforeEach
   void startEnvironment() {
-    startWith(TUNING);
+    startWith(TUNING, ApprovalKeys.none());
   }
 
   /** Replaces the environment with one whose workflows use {@code tuning}. */
   void restartWith(Tuning tuning) {
-    env.close();
-    startWith(tuning);
+    restartWith(tuning, ApprovalKeys.none());
   }
 
-  private void startWith(Tuning tuning) {
+  /** Replaces the environment with one whose workflows use {@code tuning} and {@code keys}. */
+  void restartWith(Tuning tuning, ApprovalKeys keys) {
+    env.close();
+    startWith(tuning, keys);
+  }
+
+  private void startWith(Tuning tuning, ApprovalKeys keys) {
     env = TestWorkflowEnvironment.newInstance();
     databases = new FakeDatabases();
     edge = new FakeEdge(databases);
     Worker worker = env.newWorker(QUEUE);
-    worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning));
+    worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, keys));
     worker.registerActivitiesImplementations(databases, edge);
     Worker host = env.newWorker(FakeDatabases.HOST_QUEUE);
     host.registerActivitiesImplementations(databases);

@@ -30,11 +30,15 @@ import java.util.Set;
  * http://127.0.0.1:8080}) with the bearer token in {@code FERRY_TOKEN}.
  *
  * <pre>
- * ferry start RUNBOOK.yml          start a run; prints its id
+ * ferry plan RUNBOOK.yml           what a run would do, step by step; nothing starts
+ * ferry start RUNBOOK.yml [--idempotency-key KEY]   start a run; prints its id
+ * ferry runs [--state S] [--app A] [--kind K] [--limit N]   runs from the ledger, newest first
+ * ferry events RUN                 the run's audit trail
  * ferry status RUN [--pretty]      the run's status as JSON
  * ferry watch RUN [--until-gate]   follow a run's steps and progress until it ends (or waits at a gate)
  * ferry approve RUN GATE [-m TEXT] approve a gate
  * ferry reject RUN GATE -m TEXT    reject a gate, saying why
+ * ferry cancel RUN [-m REASON]     cancel a run: it rolls back, then ends CANCELLED
  * ferry wait-ready [SECONDS]       wait until the API answers
  * ferry hash-token                 read a token on stdin, print the SHA-256 the API config wants
  * </pre>
@@ -77,7 +81,11 @@ public final class FerryCli {
     List<String> rest = List.of(args).subList(1, args.length);
     try {
       return switch (args[0]) {
+        case "plan" -> plan(rest);
         case "start" -> start(rest);
+        case "runs" -> runs(rest);
+        case "events" -> events(rest);
+        case "cancel" -> cancel(rest);
         case "status" -> status(rest);
         case "watch" -> watch(rest);
         case "approve" -> decide(rest, "approve");
@@ -98,17 +106,46 @@ public final class FerryCli {
     }
   }
 
-  private int start(List<String> args) throws IOException, InterruptedException {
+  private int plan(List<String> args) throws IOException, InterruptedException {
     if (args.size() != 1) {
+      return usage("plan needs a runbook file");
+    }
+    JsonNode plan = send("POST", "/api/runbooks/plan", readRunbook(args.get(0)), "application/yaml");
+    out.println("plan for " + plan.path("app").asText() + " (" + plan.path("strategy").asText() + "):");
+    for (JsonNode step : plan.path("steps")) {
+      String what = step.path("reason").asText();
+      if (step.path("gate").asBoolean()) {
+        List<String> approvers = new ArrayList<>();
+        step.path("approvers").forEach(a -> approvers.add(a.asText()));
+        what += "; decided by " + (approvers.isEmpty() ? "anyone with the approver role" : String.join(" or ", approvers));
+      }
+      out.printf("%2d. %-17s %s%s%n", step.path("number").asInt(), step.path("name").asText(), step.path("skipped").asBoolean() ? "SKIPPED: " : "", what);
+    }
+    return OK;
+  }
+
+  private String readRunbook(String file) throws IOException {
+    try {
+      return Files.readString(Path.of(file));
+    } catch (NoSuchFileException e) {
+      throw new ApiError("no runbook file " + file);
+    }
+  }
+
+  private int start(List<String> args) throws IOException, InterruptedException {
+    String key = null;
+    List<String> files = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      if (args.get(i).equals("--idempotency-key") && i + 1 < args.size()) {
+        key = args.get(++i);
+      } else {
+        files.add(args.get(i));
+      }
+    }
+    if (files.size() != 1) {
       return usage("start needs a runbook file");
     }
-    String runbook;
-    try {
-      runbook = Files.readString(Path.of(args.get(0)));
-    } catch (NoSuchFileException e) {
-      throw new ApiError("no runbook file " + args.get(0));
-    }
-    JsonNode created = send("POST", "/api/runs", runbook, "application/yaml");
+    JsonNode created = send("POST", "/api/runs", readRunbook(files.get(0)), "application/yaml", key);
     out.println(created.path("runId").asText());
     err.println("started " + created.path("runId").asText() + "; follow it with: ferry watch " + created.path("runId").asText());
     return OK;
@@ -155,9 +192,26 @@ public final class FerryCli {
     }
   }
 
-  /** One line per step whose state or progress changed since the last poll. */
+  /**
+   * One line per step whose state or progress changed since the last poll, and the run's overall
+   * bar (steps finished of all steps) whenever it moves.
+   */
   private static List<String> changes(JsonNode status, Map<String, String> shown) {
     List<String> lines = new ArrayList<>();
+    int total = status.path("steps").size();
+    int finished = 0;
+    for (JsonNode step : status.path("steps")) {
+      if (Set.of("DONE", "SKIPPED", "FAILED").contains(step.path("state").asText())) {
+        finished++;
+      }
+    }
+    if (total > 0) {
+      String overall = String.format("%-17s %s %d/%d steps", "run", bar(finished, total, 30), finished, total);
+      if (!overall.equals(shown.get("(run)"))) {
+        shown.put("(run)", overall);
+        lines.add(overall);
+      }
+    }
     JsonNode progress = status.path("progress");
     for (JsonNode step : status.path("steps")) {
       String name = step.path("name").asText();
@@ -203,13 +257,23 @@ public final class FerryCli {
     long total = p.path("tablesTotal").asLong(0);
     if (total > 0) {
       long done = p.path("tablesDone").asLong(0);
-      int width = 20;
-      int filled = (int) Math.min(width, done * width / total);
-      b.append('[').append("#".repeat(filled)).append(".".repeat(width - filled)).append("] ");
-      b.append(done).append('/').append(total).append(" tables");
+      b.append(bar(done, total, 20)).append(' ').append(done).append('/').append(total).append(" tables");
     }
     if (p.path("bytes").asLong(0) > 0) {
-      b.append(", ").append(ByteSize.format(p.path("bytes").asLong()));
+      b.append(b.length() > 0 ? ", " : "").append(ByteSize.format(p.path("bytes").asLong()));
+      if (p.path("bytesTotal").asLong(0) > 0) {
+        b.append(" of ").append(ByteSize.format(p.path("bytesTotal").asLong()));
+      }
+    }
+    // Continuous sync reports its lag: a bar that empties as the target catches up.
+    if (p.has("lagBytes") && p.path("lagThresholdBytes").asLong(0) > 0) {
+      long lag = p.path("lagBytes").asLong();
+      long threshold = p.path("lagThresholdBytes").asLong();
+      b.append(b.length() > 0 ? ", " : "").append("lag ").append(bar(Math.min(lag, 10 * threshold), 10 * threshold, 20))
+          .append(' ').append(ByteSize.format(lag)).append(lag <= threshold ? " (under " : " (threshold ")
+          .append(ByteSize.format(threshold)).append(')');
+    } else if (p.has("lagBytes")) {
+      b.append(b.length() > 0 ? ", " : "").append("lag ").append(ByteSize.format(p.path("lagBytes").asLong()));
     }
     if (p.hasNonNull("current")) {
       b.append(" (").append(p.path("current").asText()).append(')');
@@ -221,6 +285,82 @@ public final class FerryCli {
       }
     }
     return b.toString();
+  }
+
+  private int runs(List<String> args) throws IOException, InterruptedException {
+    StringBuilder query = new StringBuilder();
+    for (int i = 0; i < args.size(); i++) {
+      String option = args.get(i);
+      if (!Set.of("--state", "--app", "--kind", "--limit").contains(option) || i + 1 == args.size()) {
+        return usage("runs takes --state STATE, --app APP, --kind KIND and --limit N");
+      }
+      query.append(query.length() == 0 ? "?" : "&")
+          .append(option.substring(2))
+          .append('=')
+          .append(java.net.URLEncoder.encode(args.get(++i), StandardCharsets.UTF_8));
+    }
+    JsonNode page = send("GET", "/api/runs" + query, null, null);
+    out.printf("%-32s %-10s %-18s %-10s %-20s %s%n", "RUN", "KIND", "STATE", "BY", "STARTED", "PHASE");
+    for (JsonNode run : page.path("runs")) {
+      out.println(String.format(
+          "%-32s %-10s %-18s %-10s %-20s %s",
+          run.path("runId").asText(),
+          run.path("kind").asText(),
+          run.path("state").asText(),
+          run.path("startedBy").asText(""),
+          run.path("createdAt").asText("").replace('T', ' ').replaceAll("\\.\\d+Z$|Z$", ""),
+          run.path("phase").asText("")).stripTrailing());
+    }
+    if (page.path("runs").isEmpty()) {
+      out.println("(no runs)");
+    }
+    if (page.hasNonNull("next")) {
+      out.println("more: ferry runs ... --limit " + page.path("limit").asInt() + " (next page: " + page.path("next").asText() + ")");
+    }
+    return OK;
+  }
+
+  private int events(List<String> args) throws IOException, InterruptedException {
+    if (args.size() != 1) {
+      return usage("events needs a run id");
+    }
+    JsonNode page = send("GET", "/api/runs/" + args.get(0) + "/events", null, null);
+    for (JsonNode e : page.path("events")) {
+      out.println(
+          String.join(
+                  "  ",
+                  e.path("at").asText(),
+                  String.format("%-17s", e.path("type").asText()),
+                  e.path("step").asText(""),
+                  e.path("actor").isNull() || e.path("actor").isMissingNode() ? "" : "by " + e.path("actor").asText(),
+                  e.path("detail").asText(""))
+              .replaceAll(" {3,}", "  ")
+              .stripTrailing());
+    }
+    return OK;
+  }
+
+  private int cancel(List<String> args) throws IOException, InterruptedException {
+    if (args.isEmpty()) {
+      return usage("cancel needs a run id");
+    }
+    var body = JsonNodeFactory.instance.objectNode();
+    for (int i = 1; i < args.size(); i++) {
+      if ((args.get(i).equals("-m") || args.get(i).equals("--reason")) && i + 1 < args.size()) {
+        body.put("reason", args.get(++i));
+      } else {
+        return usage("unknown option " + args.get(i));
+      }
+    }
+    JsonNode accepted = send("POST", "/api/runs/" + args.get(0) + "/cancel", body.toString(), "application/json");
+    out.println("cancel requested by " + accepted.path("requestedBy").asText() + "; follow it with: ferry watch " + args.get(0));
+    return OK;
+  }
+
+  /** {@code [#####.....]}: {@code done} of {@code total} in {@code width} characters. */
+  static String bar(long done, long total, int width) {
+    int filled = total <= 0 ? 0 : (int) Math.min(width, Math.max(0, done) * width / total);
+    return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "]";
   }
 
   private int decide(List<String> args, String verb) throws IOException, InterruptedException {
@@ -279,6 +419,11 @@ public final class FerryCli {
 
   private JsonNode send(String method, String path, String body, String contentType)
       throws IOException, InterruptedException {
+    return send(method, path, body, contentType, null);
+  }
+
+  private JsonNode send(String method, String path, String body, String contentType, String idempotencyKey)
+      throws IOException, InterruptedException {
     if (token == null || token.isBlank()) {
       throw new ApiError("set FERRY_TOKEN to your API token");
     }
@@ -287,6 +432,9 @@ public final class FerryCli {
             .timeout(Duration.ofSeconds(30))
             .header("Authorization", "Bearer " + token)
             .header("Accept", "application/json");
+    if (idempotencyKey != null) {
+      request.header("Idempotency-Key", idempotencyKey);
+    }
     if (body == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
@@ -320,11 +468,15 @@ public final class FerryCli {
     err.println("ferry: " + problem);
     err.println(
         """
-        usage: ferry start RUNBOOK.yml
+        usage: ferry plan RUNBOOK.yml
+               ferry start RUNBOOK.yml [--idempotency-key KEY]
+               ferry runs [--state STATE] [--app APP] [--kind migration|rehearsal] [--limit N]
                ferry status RUN [--pretty]
                ferry watch RUN [--until-gate]
+               ferry events RUN
                ferry approve RUN GATE [-m COMMENT]
                ferry reject RUN GATE -m COMMENT
+               ferry cancel RUN [-m REASON]
                ferry wait-ready [SECONDS]
                ferry hash-token   (reads the token on stdin)
         environment: FERRY_API (default http://127.0.0.1:8080), FERRY_TOKEN""");

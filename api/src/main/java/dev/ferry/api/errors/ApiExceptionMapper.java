@@ -10,7 +10,7 @@ public class ApiExceptionMapper implements ExceptionMapper<ApiException> {
   public Response toResponse(ApiException e) {
     return Response.status(e.status())
         .type(MediaType.APPLICATION_JSON_TYPE)
-        .entity(ErrorBody.of(e.status(), e.getMessage()))
+        .entity(new ErrorBody(e.status(), e.getMessage(), e.errors()))
         .build();
   }
 }

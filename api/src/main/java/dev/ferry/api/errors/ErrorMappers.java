@@ -10,6 +10,7 @@ public final class ErrorMappers {
     return List.of(
         new ApiExceptionMapper(),
         new RunbookInvalidMapper(),
+        new LedgerUnavailableMapper(),
         new TemporalUnavailableMapper.Grpc(),
         new TemporalUnavailableMapper.Sdk());
   }

@@ -4,6 +4,7 @@ import dev.ferry.model.Decision;
 import dev.ferry.model.GateDecision;
 import dev.ferry.model.MigrationRequest;
 import dev.ferry.model.Progress;
+import dev.ferry.model.RunKind;
 import dev.ferry.model.RunStatus;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.workflow.MigrationWorkflow;
@@ -13,9 +14,11 @@ import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.converter.DataConverter;
 import io.temporal.common.converter.DataConverterException;
+import io.temporal.failure.TemporalFailure;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.security.SecureRandom;
@@ -67,17 +70,32 @@ public class RunGateway {
     this.workerWait = workerWait;
   }
 
-  /** Starts a migration; returns its run id ({@code migration-<app>-<8 hex>}). */
-  public String start(Runbook runbook, String startedBy) {
+  /** A new run id: {@code migration-<app>-<8 random hex>}. */
+  public static String newRunId(RunKind kind, String app) {
     byte[] suffix = new byte[4];
     RANDOM.nextBytes(suffix);
-    String runId = "migration-" + runbook.app() + "-" + HexFormat.of().formatHex(suffix);
+    return kind.label() + "-" + app + "-" + HexFormat.of().formatHex(suffix);
+  }
+
+  /**
+   * Starts a migration under the given id. Idempotent: when a workflow with this id was already
+   * started (a retried request), nothing happens.
+   */
+  public void start(String runId, Runbook runbook, String startedBy) {
     MigrationWorkflow workflow =
         client.newWorkflowStub(
             MigrationWorkflow.class,
             WorkflowOptions.newBuilder().setTaskQueue(taskQueue).setWorkflowId(runId).build());
-    WorkflowClient.start(workflow::run, new MigrationRequest(runbook, startedBy));
-    return runId;
+    try {
+      WorkflowClient.start(workflow::run, new MigrationRequest(runbook, startedBy));
+    } catch (WorkflowExecutionAlreadyStarted e) {
+      // The same request again: the run it started is the answer.
+    }
+  }
+
+  /** Asks the run to cancel; the workflow rolls back what it did and ends CANCELLED. */
+  public void cancel(String runId) {
+    client.newUntypedWorkflowStub(runId).cancel();
   }
 
   /**
@@ -185,7 +203,16 @@ public class RunGateway {
             ? Instant.ofEpochSecond(
                 pending.getLastHeartbeatTime().getSeconds(), pending.getLastHeartbeatTime().getNanos())
             : null;
-    String lastFailure = pending.hasLastFailure() ? pending.getLastFailure().getMessage() : null;
+    String lastFailure = null;
+    if (pending.hasLastFailure()) {
+      // With payload encryption the message is inside the encoded attributes: decode it.
+      try {
+        RuntimeException decoded = client.getOptions().getDataConverter().failureToException(pending.getLastFailure());
+        lastFailure = decoded instanceof TemporalFailure t ? t.getOriginalMessage() : decoded.getMessage();
+      } catch (RuntimeException e) {
+        lastFailure = pending.getLastFailure().getMessage();
+      }
+    }
     return new LiveProgress(
         pending.getActivityType().getName(), pending.getAttempt(), heartbeat, lastBeat, lastFailure);
   }

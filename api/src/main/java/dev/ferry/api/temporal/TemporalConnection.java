@@ -1,5 +1,6 @@
 package dev.ferry.api.temporal;
 
+import com.uber.m3.tally.Scope;
 import dev.ferry.api.TemporalSettings;
 import io.dropwizard.lifecycle.Managed;
 import io.temporal.client.WorkflowClient;
@@ -11,24 +12,33 @@ import java.time.Duration;
 /**
  * The API's connection to Temporal, opened lazily (the API starts while Temporal is still
  * coming up; the health check says when it is not reachable) and closed with the application.
- * TLS, the client certificate and the API key come from {@link TemporalSettings#clientSecurity()}.
+ * TLS, the client certificate and the API key come from {@link TemporalSettings#clientSecurity()};
+ * payloads are encrypted with {@link TemporalSettings#payloadEncryption()} when it is set.
  */
 public class TemporalConnection implements Managed {
   private final WorkflowServiceStubs stubs;
   private final WorkflowClient client;
+  private final PayloadEncryption encryption;
 
-  public TemporalConnection(TemporalSettings settings) {
-    this.stubs =
-        WorkflowServiceStubs.newServiceStubs(
-            settings
-                .clientSecurity()
-                .applyTo(WorkflowServiceStubsOptions.newBuilder())
-                .setTarget(settings.getAddress())
-                .setRpcTimeout(Duration.ofSeconds(10))
-                .build());
+  public TemporalConnection(TemporalSettings settings, Scope metrics) {
+    this.encryption = settings.payloadEncryption();
+    WorkflowServiceStubsOptions.Builder options =
+        settings
+            .clientSecurity()
+            .applyTo(WorkflowServiceStubsOptions.newBuilder())
+            .setTarget(settings.getAddress())
+            .setRpcTimeout(Duration.ofSeconds(10));
+    if (metrics != null) {
+      options.setMetricsScope(metrics);
+    }
+    this.stubs = WorkflowServiceStubs.newServiceStubs(options.build());
     this.client =
         WorkflowClient.newInstance(
-            stubs, WorkflowClientOptions.newBuilder().setNamespace(settings.getNamespace()).build());
+            stubs,
+            WorkflowClientOptions.newBuilder()
+                .setNamespace(settings.getNamespace())
+                .setDataConverter(PayloadEncryption.dataConverter(encryption))
+                .build());
   }
 
   public WorkflowClient client() {
@@ -37,6 +47,11 @@ public class TemporalConnection implements Managed {
 
   public WorkflowServiceStubs stubs() {
     return stubs;
+  }
+
+  /** How payloads travel, for the start-up log: never a key. */
+  public String payloads() {
+    return encryption == null ? "payloads NOT encrypted" : encryption.toString();
   }
 
   @Override

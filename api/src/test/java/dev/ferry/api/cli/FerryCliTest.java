@@ -50,11 +50,61 @@ class FerryCliTest {
 
     Cli watcher = cli("ferry-dev-viewer");
     assertThat(watcher.run("watch", runId)).isZero();
-    assertThat(watcher.out()).contains("verify", runId + " SUCCEEDED");
+    assertThat(watcher.out()).contains("verify", runId + " SUCCEEDED", "run               [##############################] 9/9 steps");
 
     Cli status = cli("ferry-dev-viewer");
     assertThat(status.run("status", runId)).isZero();
     assertThat(status.out()).contains("\"state\":\"SUCCEEDED\"");
+  }
+
+  @Test
+  void plan_showsTheStepsAGateAndItsApprovers_andStartsNothing(@TempDir Path dir) throws Exception {
+    Path runbook = Files.writeString(dir.resolve("runbook.yml"), Runbooks.SHOP_YAML.replace("app: shop", "app: planned"));
+    Cli viewer = cli("ferry-dev-viewer");
+
+    assertThat(viewer.run("plan", runbook.toString())).isZero();
+
+    assertThat(viewer.out())
+        .contains("plan for planned (single-phase):", " 1. preflight", " 2. gate:start", "decided by arjun or beatriz", " 9. discard-snapshot");
+    Cli runs = cli("ferry-dev-viewer");
+    assertThat(runs.run("runs", "--app", "planned")).isZero();
+    assertThat(runs.out()).contains("(no runs)");
+  }
+
+  @Test
+  void runsEventsAndCancel_fromTheCommandLine(@TempDir Path dir) throws Exception {
+    Path runbook = Files.writeString(dir.resolve("runbook.yml"), Runbooks.SHOP_YAML.replace("app: shop", "app: cancelled"));
+    Cli operator = cli("ferry-dev-operator");
+    assertThat(operator.run("start", runbook.toString(), "--idempotency-key", "cli-test-1")).isZero();
+    String runId = operator.out().strip();
+    Cli again = cli("ferry-dev-operator");
+    assertThat(again.run("start", runbook.toString(), "--idempotency-key", "cli-test-1")).isZero();
+    assertThat(again.out().strip()).isEqualTo(runId);
+    cli("ferry-dev-viewer").run("watch", runId, "--until-gate");
+
+    Cli runs = cli("ferry-dev-viewer");
+    assertThat(runs.run("runs", "--app", "cancelled", "--limit", "5")).isZero();
+    assertThat(runs.out()).contains(runId, "migration", "olivia");
+    assertThat(cli("ferry-dev-viewer").run("runs", "--colour", "blue")).isEqualTo(2);
+
+    Cli canceller = cli("ferry-dev-operator");
+    assertThat(canceller.run("cancel", runId, "-m", "wrong night")).isZero();
+    assertThat(canceller.out()).contains("cancel requested by olivia");
+    Cli watcher = cli("ferry-dev-viewer");
+    assertThat(watcher.run("watch", runId)).isEqualTo(1);
+    assertThat(watcher.out()).contains(runId + " CANCELLED");
+
+    Cli events = cli("ferry-dev-viewer");
+    assertThat(events.run("events", runId)).isZero();
+    assertThat(events.out()).contains("REQUESTED", "by olivia", "CANCEL_REQUESTED", "wrong night");
+  }
+
+  @Test
+  void bars_fillInProportion() {
+    assertThat(FerryCli.bar(0, 10, 10)).isEqualTo("[..........]");
+    assertThat(FerryCli.bar(3, 10, 10)).isEqualTo("[###.......]");
+    assertThat(FerryCli.bar(12, 10, 10)).isEqualTo("[##########]");
+    assertThat(FerryCli.bar(1, 0, 4)).isEqualTo("[....]");
   }
 
   @Test

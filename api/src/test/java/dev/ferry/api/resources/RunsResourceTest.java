@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.temporal.RunGateway;
 import dev.ferry.api.testing.ApiResources;
 import dev.ferry.api.testing.CountingStarts;
+import dev.ferry.api.testing.TestLedger;
 import dev.ferry.api.testing.TestUsers;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.FakeDatabases;
@@ -34,6 +35,7 @@ class RunsResourceTest {
   static final CountingStarts STARTS = new CountingStarts();
   static final FakeDatabases DATABASES = new FakeDatabases();
   static final TestWorkflowEnvironment TEMPORAL = startTemporal();
+  static final TestLedger LEDGER = TestLedger.create();
 
   static final ResourceExtension API = resource();
 
@@ -52,12 +54,13 @@ class RunsResourceTest {
   }
 
   static ResourceExtension resource() {
-    return ApiResources.runs(new RunGateway(TEMPORAL.getWorkflowClient(), "ferry"));
+    return ApiResources.runs(new RunGateway(TEMPORAL.getWorkflowClient(), "ferry"), LEDGER);
   }
 
   @AfterAll
   static void stopTemporal() {
     TEMPORAL.close();
+    LEDGER.close();
   }
 
   @Test

@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.api.temporal.RunGateway;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.activities.ledger.LedgerDatabase;
+import dev.ferry.api.db.RunLedger;
 import dev.ferry.api.testing.ApiResources;
+import dev.ferry.api.testing.TestLedger;
+import dev.ferry.model.ApprovalKeys;
+import java.util.Map;
 import dev.ferry.api.testing.TestUsers;
 import dev.ferry.testing.Runbooks;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
@@ -34,6 +40,7 @@ class RunsResourceUnavailableTest {
               .setRpcTimeout(Duration.ofSeconds(2))
               .build());
 
+  static final TestLedger LEDGER = TestLedger.create();
   static final ResourceExtension WITHOUT_WORKER =
       resource(new RunGateway(NO_WORKER.getWorkflowClient(), "nobody-polls-this", Duration.ofSeconds(1)));
   static final ResourceExtension WITHOUT_TEMPORAL =
@@ -45,14 +52,22 @@ class RunsResourceUnavailableTest {
     return env;
   }
 
+  /** A ledger nobody listens for. */
+  static final ResourceExtension WITHOUT_LEDGER =
+      ApiResources.runs(
+          new RunGateway(NO_WORKER.getWorkflowClient(), "nobody-polls-this", Duration.ofSeconds(1)),
+          new RunLedger(LedgerDatabase.of("postgres://ferry:pw@127.0.0.1:" + closedPort() + "/ferry", Map.of()), new ObjectMapper()),
+          ApprovalKeys.none());
+
   static ResourceExtension resource(RunGateway gateway) {
-    return ApiResources.runs(gateway);
+    return ApiResources.runs(gateway, LEDGER);
   }
 
   @AfterAll
   static void stop() {
     NO_WORKER.close();
     DOWN.shutdownNow();
+    LEDGER.close();
   }
 
   @Test
@@ -78,7 +93,8 @@ class RunsResourceUnavailableTest {
   }
 
   @Test
-  void temporalDown_everyCallAnswers503() {
+  void temporalDown_everyCallAnswers503_andTheLedgerKeepsNothing() {
+    long[] before = LEDGER.counts();
     Response start =
         WITHOUT_TEMPORAL.target("/api/runs").request().header("Authorization", TestUsers.bearer("olivia"))
             .post(Entity.entity(Runbooks.SHOP_YAML, "application/yaml"));
@@ -90,6 +106,19 @@ class RunsResourceUnavailableTest {
     assertThat(start.getStatus()).isEqualTo(503);
     assertThat(start.readEntity(JsonNode.class).path("message").asText()).startsWith("Temporal is not reachable");
     assertThat(status.getStatus()).isEqualTo(503);
+    assertThat(LEDGER.counts()).containsExactly(before);
+  }
+
+  @Test
+  void ledgerDown_startAndListAnswer503_andNothingStarts() {
+    Response start =
+        WITHOUT_LEDGER.target("/api/runs").request().header("Authorization", TestUsers.bearer("olivia"))
+            .post(Entity.entity(Runbooks.SHOP_YAML, "application/yaml"));
+    Response list = WITHOUT_LEDGER.target("/api/runs").request().header("Authorization", TestUsers.bearer("val")).get();
+
+    assertThat(start.getStatus()).isEqualTo(503);
+    assertThat(start.readEntity(JsonNode.class).path("message").asText()).isEqualTo("the run ledger is not reachable; try again");
+    assertThat(list.getStatus()).isEqualTo(503);
   }
 
   private static int closedPort() {

@@ -2,63 +2,95 @@ package dev.ferry.api.testing;
 
 import dev.ferry.api.FerryApplication;
 import dev.ferry.api.FerryConfiguration;
+import dev.ferry.api.temporal.PayloadEncryption;
 import dev.ferry.testing.FakeDatabases;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.testserver.TestServer;
 import io.temporal.worker.WorkerFactory;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Temporal's test server on a free port, in real time, with a worker running the real workflow
- * against fake databases; and the whole API on the shipped dev configuration, pointed at it.
+ * against fake databases, its payloads encrypted with a key of its own; a ledger database of its
+ * own; and the whole API on the shipped dev configuration, pointed at all three.
  */
 public final class LiveTemporal implements AutoCloseable {
   private final int port;
   private final TestServer.PortBoundTestServer server;
   private final WorkerFactory workers;
+  private final String payloadKey;
+  private final TestLedger ledger;
+  public final FakeDatabases databases;
 
-  private LiveTemporal(int port, TestServer.PortBoundTestServer server, WorkerFactory workers) {
+  private LiveTemporal(
+      int port, TestServer.PortBoundTestServer server, WorkerFactory workers, String payloadKey, TestLedger ledger, FakeDatabases databases) {
     this.port = port;
     this.server = server;
     this.workers = workers;
+    this.payloadKey = payloadKey;
+    this.ledger = ledger;
+    this.databases = databases;
   }
 
   public static LiveTemporal start() {
     int port = freePort();
     TestServer.PortBoundTestServer server = TestServer.createPortBoundServer(port, true);
+    String key = PayloadEncryption.randomKey();
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
             WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
-    WorkerFactory factory = WorkerFactory.newInstance(WorkflowClient.newInstance(stubs));
+    WorkerFactory factory =
+        WorkerFactory.newInstance(
+            WorkflowClient.newInstance(
+                stubs,
+                WorkflowClientOptions.newBuilder().setDataConverter(PayloadEncryption.of(key, "").dataConverter()).build()));
     FakeDatabases databases = new FakeDatabases();
     var worker = factory.newWorker("ferry");
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(databases);
     factory.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
     factory.start();
-    return new LiveTemporal(port, server, factory);
+    return new LiveTemporal(port, server, factory, key, TestLedger.create(), databases);
+  }
+
+  public String address() {
+    return "127.0.0.1:" + port;
+  }
+
+  public TestLedger ledger() {
+    return ledger;
+  }
+
+  public String payloadKey() {
+    return payloadKey;
   }
 
   /** The API as it ships (config/dev.yml, so the README's tokens work), on free ports. */
-  public DropwizardAppExtension<FerryConfiguration> devApp() {
-    return new DropwizardAppExtension<>(
-        FerryApplication.class,
-        "config/dev.yml",
-        ConfigOverride.config("temporal.address", "127.0.0.1:" + port),
-        ConfigOverride.config("server.applicationConnectors[0].port", "0"),
-        ConfigOverride.config("server.adminConnectors[0].port", "0"));
+  public DropwizardAppExtension<FerryConfiguration> devApp(ConfigOverride... more) {
+    List<ConfigOverride> overrides = new ArrayList<>();
+    overrides.add(ConfigOverride.config("temporal.address", address()));
+    overrides.add(ConfigOverride.config("temporal.payloadKey", payloadKey));
+    overrides.add(ConfigOverride.config("ledger.url", ledger.url()));
+    overrides.add(ConfigOverride.config("server.applicationConnectors[0].port", "0"));
+    overrides.add(ConfigOverride.config("server.adminConnectors[0].port", "0"));
+    overrides.addAll(List.of(more));
+    return new DropwizardAppExtension<>(FerryApplication.class, "config/dev.yml", overrides.toArray(ConfigOverride[]::new));
   }
 
   @Override
   public void close() {
     workers.shutdownNow();
     server.close();
+    ledger.close();
   }
 
   private static int freePort() {

@@ -50,13 +50,23 @@ class DeploymentFilesTest {
     assertThat(dependsOn("temporal-setup")).isEqualTo(Map.of("temporal", "service_healthy"));
     assertThat(dependsOn("temporal-ui")).isEqualTo(Map.of("temporal", "service_healthy"));
     assertThat(dependsOn("worker")).isEqualTo(Map.of("temporal-setup", "service_completed_successfully"));
-    assertThat(dependsOn("api")).isEqualTo(Map.of("temporal-setup", "service_completed_successfully"));
+    // The API migrates the ledger's schema as it starts: PostgreSQL must be up.
+    assertThat(dependsOn("api"))
+        .isEqualTo(Map.of("temporal-setup", "service_completed_successfully", "postgresql", "service_healthy"));
     for (String service : List.of("postgresql", "temporal", "worker", "api")) {
       assertThat(compose.service(service).path("healthcheck").path("test").isArray()).as(service + " has a health check").isTrue();
     }
     assertThat(compose.service("api").path("healthcheck").path("test").toString()).contains("http://127.0.0.1:8081/healthcheck");
     assertThat(compose.service("worker").path("healthcheck").path("test").toString()).contains("http://127.0.0.1:8091/health");
     assertThat(compose.environment("worker")).containsEntry("FERRY_WORKER_HEALTH_PORT", "8091");
+  }
+
+  @Test
+  void workerAndApi_shareTheLedgerAndThePayloadKey() {
+    for (String key : List.of("FERRY_LEDGER_URL", "FERRY_PAYLOAD_KEY", "FERRY_APPROVAL_KEY")) {
+      assertThat(compose.environment("worker").get(key)).as(key).isEqualTo(compose.environment("api").get(key));
+    }
+    assertThat(compose.environment("api").get("FERRY_LEDGER_URL")).startsWith("postgres://ferry:").endsWith("@postgresql:5432/ferry");
   }
 
   @Test

@@ -1,0 +1,196 @@
+// Ferry's approvals page: plain JavaScript, no build step. Everything shown comes from the API
+// and is put on the page as text (textContent), never as HTML.
+"use strict";
+
+const TOKEN_KEY = "ferry.token";
+const POLL_MS = 1500;
+let selectedRun = null;
+let timer = null;
+
+const $ = (id) => document.getElementById(id);
+
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+function say(text, isError) {
+  $("message").textContent = text || "";
+  $("message").className = isError ? "error" : "";
+}
+
+async function api(method, path, body) {
+  const headers = { "Authorization": "Bearer " + token(), "Accept": "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let json = {};
+  try { json = await response.json(); } catch (e) { /* empty body */ }
+  if (response.status === 401) { signOut("The token was not accepted."); throw new Error("unauthorised"); }
+  if (!response.ok) {
+    const problems = (json.errors || []).map((e) => e.field + ": " + e.message).join("; ");
+    throw new Error("HTTP " + response.status + ": " + (json.message || "") + (problems ? " (" + problems + ")" : ""));
+  }
+  return json;
+}
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text == null ? "" : String(text);
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
+
+function size(bytes) {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let n = Number(bytes) || 0, i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
+}
+
+function when(iso) { return iso ? new Date(iso).toLocaleString() : ""; }
+
+async function loadRuns() {
+  const state = $("state-filter").value;
+  const page = await api("GET", "/api/runs?limit=50" + (state ? "&state=" + encodeURIComponent(state) : ""));
+  const body = $("runs").querySelector("tbody");
+  body.replaceChildren();
+  for (const run of page.runs) {
+    const row = document.createElement("tr");
+    row.dataset.runId = run.runId;
+    if (run.runId === selectedRun) row.className = "selected";
+    cell(row, run.runId);
+    cell(row, run.app);
+    cell(row, run.kind);
+    cell(row, run.state, "state-" + run.state);
+    cell(row, run.startedBy);
+    cell(row, when(run.createdAt));
+    row.addEventListener("click", () => { selectedRun = run.runId; refresh(); });
+    body.appendChild(row);
+  }
+}
+
+function evidence(run) {
+  const items = [];
+  const p = run.preflight;
+  if (p) {
+    if (p.source) items.push("source " + p.source.endpoint + ": PostgreSQL " + p.source.serverVersion + ", " + p.source.tables + " tables, " + size(p.source.sizeBytes));
+    if (p.target) items.push("target " + p.target.endpoint + ": PostgreSQL " + p.target.serverVersion + ", " + p.target.tables + " tables, " + size(p.target.sizeBytes));
+    for (const w of p.warnings || []) items.push("warning: " + w);
+  }
+  const v = run.verification;
+  if (v) items.push("verification " + (v.passed ? "passed" : "FAILED: " + v.mismatches + " mismatch(es)"));
+  for (const n of run.notes || []) items.push("note: " + n);
+  return items;
+}
+
+async function loadRun() {
+  if (!selectedRun) { $("run-detail").hidden = true; return; }
+  const run = await api("GET", "/api/runs/" + encodeURIComponent(selectedRun));
+  $("run-detail").hidden = false;
+  $("run-title").textContent = run.runId;
+  $("run-state").textContent = run.state;
+  $("run-state").className = "state-" + run.state;
+  $("run-phase").textContent = run.phase || "";
+  $("run-starter").textContent = run.startedBy || "";
+  $("run-failure").hidden = !run.failure;
+  $("run-failure").textContent = run.failure || "";
+
+  const progress = run.progress;
+  $("progress").textContent = "";
+  if (progress && progress.tablesTotal) {
+    const width = 30;
+    const filled = Math.min(width, Math.floor(progress.tablesDone * width / progress.tablesTotal));
+    $("progress").textContent = progress.activity + " [" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + progress.tablesDone + "/" + progress.tablesTotal + " tables";
+    $("progress").className = "bar";
+  }
+
+  const gate = run.pendingGate;
+  const wasHidden = $("gate").hidden;
+  $("gate").hidden = !gate;
+  if (gate) {
+    $("gate-name").textContent = gate.gate;
+    $("gate-deadline").textContent = when(gate.deadline);
+    $("gate-approvers").textContent = gate.approvers.length ? gate.approvers.join(", ") : "anyone with the approver role";
+    $("gate").dataset.gate = gate.gate;
+    const list = $("evidence");
+    list.replaceChildren();
+    for (const e of evidence(run)) { const li = document.createElement("li"); li.textContent = e; list.appendChild(li); }
+    if (wasHidden) $("comment").value = "";
+  }
+
+  const steps = $("steps").querySelector("tbody");
+  steps.replaceChildren();
+  for (const s of run.steps) {
+    const row = document.createElement("tr");
+    row.dataset.step = s.name;
+    cell(row, s.name);
+    cell(row, s.state, "state-" + s.state);
+    cell(row, s.durationMillis == null ? "" : (s.durationMillis / 1000).toFixed(1) + " s");
+    cell(row, s.detail);
+    steps.appendChild(row);
+  }
+  const decisions = $("decisions");
+  decisions.replaceChildren();
+  for (const d of run.decisions) {
+    const li = document.createElement("li");
+    li.textContent = d.gate + ": " + d.verdict + " by " + d.decidedBy + " at " + when(d.decidedAt) + (d.comment ? " — " + d.comment : "");
+    decisions.appendChild(li);
+  }
+}
+
+async function decide(verb) {
+  const gate = $("gate").dataset.gate;
+  const comment = $("comment").value.trim();
+  if (verb === "reject" && !comment) { say("Say why you reject, in the comment.", true); return; }
+  $("approve").disabled = $("reject").disabled = true;
+  try {
+    const d = await api("POST", "/api/runs/" + encodeURIComponent(selectedRun) + "/gates/" + encodeURIComponent(gate) + "/" + verb,
+      comment ? { comment } : {});
+    say("Gate " + d.gate + " " + d.verdict.toLowerCase() + "d by " + d.decidedBy + ".");
+    await refresh();
+  } catch (e) {
+    say(e.message, true);
+  } finally {
+    $("approve").disabled = $("reject").disabled = false;
+  }
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  try {
+    await loadRuns();
+    await loadRun();
+  } catch (e) {
+    if (e.message !== "unauthorised") say(e.message, true);
+  }
+  if (token()) timer = setTimeout(refresh, POLL_MS);
+}
+
+function signOut(why) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  clearTimeout(timer);
+  $("app").hidden = true;
+  $("sign-out").hidden = true;
+  $("sign-in").hidden = false;
+  say(why || "", Boolean(why));
+}
+
+function start() {
+  $("sign-in").hidden = true;
+  $("app").hidden = false;
+  $("sign-out").hidden = false;
+  say("");
+  refresh();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    $("token").value = "";
+    start();
+  });
+  $("sign-out").addEventListener("click", () => signOut());
+  $("state-filter").addEventListener("change", refresh);
+  $("approve").addEventListener("click", () => decide("approve"));
+  $("reject").addEventListener("click", () => decide("reject"));
+  if (token()) start(); else signOut();
+});

@@ -1,0 +1,179 @@
+package dev.ferry.api.page;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.api.FerryConfiguration;
+import dev.ferry.api.testing.LiveTemporal;
+import dev.ferry.testing.Eventually;
+import dev.ferry.testing.Runbooks;
+import io.dropwizard.testing.junit5.DropwizardAppExtension;
+import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The approvals page in a real browser: Debian's Chromium, headless, driven through its
+ * chromedriver by Selenium, against the whole API (dev config) and a live Temporal test server.
+ * An approver enters their token, picks the run waiting at its gate, sees the evidence, clicks
+ * Approve, and watches the run move on to SUCCEEDED.
+ *
+ * <p>Without Chromium this test fails, so CI cannot pass without it ({@code ./ferry test}
+ * installs it); FERRY_SKIP_BROWSER_TESTS=1 skips it on a developer's machine.
+ */
+@ExtendWith(DropwizardExtensionsSupport.class)
+class ApprovalsPageBrowserTest {
+  static final LiveTemporal TEMPORAL = LiveTemporal.start();
+  static final DropwizardAppExtension<FerryConfiguration> APP = TEMPORAL.devApp();
+  static final String CHROMIUM = System.getenv().getOrDefault("FERRY_CHROMIUM", "/usr/bin/chromium");
+  static final String CHROMEDRIVER = System.getenv().getOrDefault("FERRY_CHROMEDRIVER", "/usr/bin/chromedriver");
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path profile;
+  WebDriver browser;
+
+  @AfterAll
+  static void stop() {
+    TEMPORAL.close();
+  }
+
+  @BeforeEach
+  void startBrowser() {
+    Assumptions.assumeFalse(
+        "1".equals(System.getenv("FERRY_SKIP_BROWSER_TESTS")),
+        "FERRY_SKIP_BROWSER_TESTS=1: the approvals page's browser test is skipped");
+    assertThat(new File(CHROMIUM))
+        .as("Chromium at " + CHROMIUM + " (apt-get install chromium chromium-driver; ./ferry test does it)")
+        .canRead();
+    assertThat(new File(CHROMEDRIVER))
+        .as("chromedriver at " + CHROMEDRIVER + " (apt-get install chromium-driver; ./ferry test does it)")
+        .canRead();
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM);
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--user-data-dir=" + profile.toAbsolutePath());
+    ChromeDriverService service =
+        new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+    browser = new ChromeDriver(service, options);
+  }
+
+  @AfterEach
+  void stopBrowser() {
+    if (browser != null) {
+      browser.quit();
+    }
+  }
+
+  @Test
+  void anApprover_entersTheirTokenOnce_approvesTheWaitingRun_andSeesItMoveOn() throws Exception {
+    String runId = startRunAtGate();
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+
+    browser.get(base() + "/");
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys("ferry-dev-approver");
+    browser.findElement(By.id("save-token")).click();
+
+    By row = By.cssSelector("tr[data-run-id='" + runId + "']");
+    wait.until(ExpectedConditions.elementToBeClickable(row)).click();
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("gate")));
+    assertThat(browser.findElement(By.id("gate-name")).getText()).isEqualTo("start");
+    assertThat(browser.findElement(By.id("gate-approvers")).getText()).isEqualTo("arjun");
+    assertThat(browser.findElement(By.id("evidence")).getText()).contains("source ", "PostgreSQL 15.20");
+    assertThat(browser.findElement(By.id("run-state")).getText()).isEqualTo("AWAITING_APPROVAL");
+
+    browser.findElement(By.id("comment")).sendKeys("checked the preflight in the browser");
+    browser.findElement(By.id("approve")).click();
+
+    wait.until(ExpectedConditions.textToBe(By.id("run-state"), "SUCCEEDED"));
+    assertThat(browser.findElement(By.id("message")).getText()).isEqualTo("Gate start approved by arjun.");
+    assertThat(browser.findElement(By.id("decisions")).getText())
+        .contains("start: APPROVE by arjun", "checked the preflight in the browser");
+    assertThat(browser.findElement(By.id("gate")).isDisplayed()).isFalse();
+    // The token stays in the tab: a reload needs no new one.
+    browser.navigate().refresh();
+    wait.until(ExpectedConditions.visibilityOfElementLocated(row));
+    assertThat(browser.findElement(By.id("sign-in")).isDisplayed()).isFalse();
+  }
+
+  @Test
+  void aWrongToken_isRefused_andThePageAsksAgain() {
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+
+    browser.get(base() + "/");
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys("not-a-token");
+    browser.findElement(By.id("save-token")).click();
+
+    wait.until(ExpectedConditions.textToBe(By.id("message"), "The token was not accepted."));
+    assertThat(browser.findElement(By.id("token")).isDisplayed()).isTrue();
+    assertThat(browser.findElement(By.id("app")).isDisplayed()).isFalse();
+  }
+
+  private String startRunAtGate() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> started =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base() + "/api/runs"))
+                .header("Authorization", "Bearer ferry-dev-operator")
+                .header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(Runbooks.SHOP_YAML.replace("approvers: [arjun, beatriz]", "approvers: [arjun]")))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String runId = JSON.readTree(started.body()).path("runId").asText();
+    Eventually.get(
+        "the start gate",
+        () -> {
+          try {
+            return JSON.readTree(
+                http.send(
+                        HttpRequest.newBuilder(URI.create(base() + "/api/runs/" + runId))
+                            .header("Authorization", "Bearer ferry-dev-viewer")
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .body());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        (JsonNode s) -> "AWAITING_APPROVAL".equals(s.path("state").asText()));
+    return runId;
+  }
+
+  private static String base() {
+    return "http://127.0.0.1:" + APP.getLocalPort();
+  }
+
+  static {
+    // Never let Selenium look for or download a browser or driver of its own.
+    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
+    System.setProperty("SE_AVOID_STATS", "true");
+  }
+}
