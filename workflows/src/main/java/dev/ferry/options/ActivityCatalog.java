@@ -210,4 +210,21 @@ public final class ActivityCatalog {
         .setRetryOptions(API_RETRIES)
         .build();
   }
+
+  /**
+   * A run event into the ledger: quick, retried without limit (it is idempotent), started
+   * without waiting so a ledger outage never holds a step up.
+   */
+  public static ActivityOptions ledger() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(30))
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofSeconds(1))
+                .setBackoffCoefficient(2.0)
+                .setMaximumInterval(Duration.ofMinutes(1))
+                .setMaximumAttempts(0)
+                .build())
+        .build();
+  }
 }

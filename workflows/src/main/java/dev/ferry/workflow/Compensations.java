@@ -50,7 +50,7 @@ final class Compensations {
    * Runs every compensation, newest first. One that fails is noted for a person and the others
    * still run: a stuck compensation must not leave the rest of the world half undone.
    */
-  void runAll(RunRecord record) {
+  void runAll(RunRecord record, java.util.function.BiConsumer<String, String> undone) {
     List<String> failed = new ArrayList<>();
     while (!pending.isEmpty()) {
       Entry e = pending.pop();
@@ -58,9 +58,11 @@ final class Compensations {
       try {
         String detail = e.undo().run(e.key());
         record.compensated(e.step(), now(), "undone: " + detail);
+        undone.accept(e.step(), "undone: " + detail);
       } catch (TemporalFailure f) {
         log.error("compensation of {} failed: {}", e.step(), f.getMessage());
         failed.add(e.step());
+        undone.accept(e.step(), "could not undo: " + Failures.describe(f));
         record.note(
             "could not undo " + e.step() + ": " + Failures.describe(f) + " (compensation key " + e.key()
                 + "); undo it by hand");

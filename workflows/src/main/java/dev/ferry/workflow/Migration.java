@@ -1,6 +1,7 @@
 package dev.ferry.workflow;
 
 import dev.ferry.activity.FreezeActivities;
+import dev.ferry.activity.LedgerActivities;
 import dev.ferry.activity.NotifyActivities;
 import dev.ferry.activity.PreflightActivities;
 import dev.ferry.activity.SequenceActivities;
@@ -11,6 +12,10 @@ import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.ByteSize;
 import dev.ferry.model.Decision;
 import dev.ferry.model.Errors;
+import dev.ferry.model.Evidence;
+import dev.ferry.model.RunEvent;
+import dev.ferry.model.RunEventType;
+import dev.ferry.model.RunKind;
 import dev.ferry.model.MigrationRequest;
 import dev.ferry.model.Notification;
 import dev.ferry.model.RunState;
@@ -33,7 +38,10 @@ import dev.ferry.options.ActivityCatalog;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +76,11 @@ final class Migration {
   final SyncActivities syncApply;
   final SyncActivities syncControl;
   private final NotifyActivities notify;
+  private final LedgerActivities ledger;
+  /** Whether this run writes its events to the ledger (runs begun before that, replayed, do not). */
+  private final boolean ledgerEvents;
+  private final List<Promise<Void>> eventsInFlight = new ArrayList<>();
+  private long eventSeq;
 
   PreflightReport preflightReport;
   Snapshot snapshot;
@@ -97,6 +110,38 @@ final class Migration {
     syncApply = stub(SyncActivities.class, ActivityCatalog.syncApply());
     syncControl = stub(SyncActivities.class, ActivityCatalog.syncControl());
     notify = stub(NotifyActivities.class, ActivityCatalog.notification());
+    ledger = stub(LedgerActivities.class, ActivityCatalog.ledger());
+    // Added after runs without ledger events existed: those replay without them.
+    ledgerEvents = Workflow.getVersion(LEDGER_EVENTS, Workflow.DEFAULT_VERSION, 1) == 1;
+  }
+
+  static final String LEDGER_EVENTS = "ledger-events";
+
+  /**
+   * Writes an event to the run ledger, without waiting: a ledger outage never holds a step up.
+   * {@link #flushEvents} waits for them before the run ends.
+   */
+  void event(RunEventType type, String step, String actor, String detail, String evidenceDigest) {
+    if (!ledgerEvents) {
+      return;
+    }
+    RunEvent e =
+        new RunEvent(
+            runId(), ++eventSeq, now(), type, RunKind.MIGRATION, runbook.app(), record.state(), step, actor, detail,
+            evidenceDigest);
+    eventsInFlight.add(Async.procedure(ledger::recordRunEvent, e));
+  }
+
+  /**
+   * Waits (a minute at most) for the events on their way: an ended run abandons its activities.
+   * The timer is started whether or not they are done, so the commands do not depend on how
+   * fast the ledger answered (a conditional wait would not replay).
+   */
+  void flushEvents() {
+    if (!ledgerEvents) {
+      return;
+    }
+    Promise.anyOf(Promise.allOf(eventsInFlight), Workflow.newTimer(Duration.ofMinutes(1))).get();
   }
 
   /** An activity stub, with this deployment's heartbeat timeout where the options have one. */
@@ -110,12 +155,16 @@ final class Migration {
   /** Runs a step and records its start, end and outcome. */
   <T> T step(String name, Supplier<T> body, Function<T, String> describe) {
     record.begin(name, now());
+    event(RunEventType.STEP_STARTED, name, null, null, null);
     try {
       T result = body.get();
-      record.done(name, now(), describe.apply(result));
+      String detail = describe.apply(result);
+      record.done(name, now(), detail);
+      event(RunEventType.STEP_FINISHED, name, null, "done: " + detail, null);
       return result;
     } catch (TemporalFailure e) {
       record.failed(name, now(), Failures.describe(e));
+      event(RunEventType.STEP_FINISHED, name, null, "failed: " + Failures.describe(e), null);
       throw e;
     }
   }
@@ -123,6 +172,7 @@ final class Migration {
   /** Skips a step the runbook does not configure, or the plan leaves out. */
   void skip(String name, String reason) {
     record.skip(name, reason);
+    event(RunEventType.STEP_FINISHED, name, null, "skipped: " + reason, null);
   }
 
   /** Opens a gate with its evidence; true when approved. Sends a reminder when one is due. */
@@ -130,6 +180,7 @@ final class Migration {
     String step = Steps.gate(name);
     record.begin(step, now());
     record.awaiting(name);
+    event(RunEventType.GATE_OPENED, step, null, String.join(" | ", evidence), Evidence.digest(evidence));
     tell("gate-opened", "run " + runId() + " (" + runbook.app() + ") waits at gate " + name + " for an approval");
     Decision decision =
         gates.await(
@@ -141,6 +192,9 @@ final class Migration {
                   + "; it rejects on its own at its deadline");
             });
     record.resumed();
+    event(
+        RunEventType.DECISION, step, decision.decidedBy(), decision.verdict() + " via " + decision.via()
+            + (decision.comment() == null ? "" : ": " + decision.comment()), decision.evidenceDigest());
     String detail =
         (decision.verdict() == Verdict.APPROVE ? "approved by " : "rejected by ")
             + decision.decidedBy()
@@ -266,7 +320,7 @@ final class Migration {
         return;
       }
     }
-    compensations.runAll(record);
+    compensations.runAll(record, (step, detail) -> event(RunEventType.COMPENSATION, step, null, detail, null));
   }
 
   // ---- status ---------------------------------------------------------------------------------

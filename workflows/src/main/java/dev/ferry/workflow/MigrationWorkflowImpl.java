@@ -6,6 +6,7 @@ import dev.ferry.model.Errors;
 import dev.ferry.model.GateDecision;
 import dev.ferry.model.GateDecisionRefused;
 import dev.ferry.model.MigrationRequest;
+import dev.ferry.model.RunEventType;
 import dev.ferry.model.RunState;
 import dev.ferry.model.RunStatus;
 import dev.ferry.model.runbook.Strategy;
@@ -51,6 +52,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   public RunStatus run(MigrationRequest request) {
     Migration m = new Migration(request, tuning, keys);
     migration = m;
+    m.event(RunEventType.STARTED, null, request.startedBy(), request.runbook().strategy().label(), null);
     try {
       if (request.runbook().strategy() == Strategy.MULTI_PHASE) {
         new MultiPhase(m).run();
@@ -59,6 +61,7 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       }
       m.record.finish(RunState.SUCCEEDED, Migration.now(), null);
       m.tell("run-ended", "run " + m.runId() + " (" + m.runbook.app() + ") succeeded");
+      finished(m, null);
       return status();
     } catch (TemporalFailure e) {
       boolean cancelled = CancellationScope.current().isCancelRequested();
@@ -69,18 +72,27 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
       m.record.skipRemaining(cancelled ? "the run was cancelled" : rejected ? "the run was rejected" : "an earlier step failed");
       if (cancelled) {
         m.record.finish(RunState.CANCELLED, Migration.now(), null);
+        Workflow.newDetachedCancellationScope(() -> finished(m, "cancelled")).run();
         throw e instanceof CanceledFailure ? e : new CanceledFailure("the run was cancelled");
       }
       if (rejected) {
         m.record.finish(RunState.REJECTED, Migration.now(), null);
         m.tell("run-ended", "run " + m.runId() + " (" + m.runbook.app() + ") was rejected");
+        finished(m, why);
         return status();
       }
       m.record.finish(RunState.FAILED, Migration.now(), why);
       log.error("run failed: {}", why);
       m.tell("run-ended", "run " + m.runId() + " (" + m.runbook.app() + ") failed: " + why);
+      finished(m, why);
       throw ApplicationFailure.newNonRetryableFailureWithCause(why, Failures.type(e), e);
     }
+  }
+
+  /** The last ledger event, and the wait for every event still on its way. */
+  private static void finished(Migration m, String detail) {
+    m.event(RunEventType.FINISHED, null, null, detail, null);
+    m.flushEvents();
   }
 
   @Override

@@ -1,6 +1,8 @@
 package dev.ferry.testing;
 
 import dev.ferry.activity.FreezeActivities;
+import dev.ferry.activity.LedgerActivities;
+import dev.ferry.model.RunEvent;
 import dev.ferry.activity.NotifyActivities;
 import dev.ferry.activity.SyncActivities;
 import dev.ferry.model.Notification;
@@ -45,7 +47,8 @@ public class FakeDatabases
         FreezeActivities,
         SequenceActivities,
         SyncActivities,
-        NotifyActivities {
+        NotifyActivities,
+        LedgerActivities {
   public static final String HOST_QUEUE = "ferry-host-a";
 
   private final List<String> calls = new ArrayList<>();
@@ -60,6 +63,8 @@ public class FakeDatabases
   public volatile RuntimeException unfreezeFailure;
   public volatile RuntimeException sequenceFailure;
   public volatile boolean holdApply;
+  /** The run events the workflow wrote to the "ledger", in the order they arrived. */
+  public final java.util.List<RunEvent> ledger = new java.util.concurrent.CopyOnWriteArrayList<>();
   public volatile RuntimeException startSyncFailure;
   public volatile RuntimeException drainFailure;
   public volatile RuntimeException measureLagFailure;
@@ -267,5 +272,10 @@ public class FakeDatabases
     if (notifyFailure != null) {
       throw notifyFailure;
     }
+  }
+
+  @Override
+  public void recordRunEvent(RunEvent event) {
+    ledger.add(event);
   }
 }

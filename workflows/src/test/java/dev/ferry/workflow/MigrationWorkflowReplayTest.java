@@ -49,7 +49,7 @@ class MigrationWorkflowReplayTest {
     try (Stream<Path> list = Files.list(HISTORIES)) {
       files = list.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
-    assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(15);
+    assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(17);
     for (Path file : files) {
       WorkflowReplayer.replayWorkflowExecution(
           WorkflowExecutionHistory.fromJson(Files.readString(file)), MigrationWorkflowImpl.class);

@@ -84,6 +84,21 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
     assertThat(result.decisions()).first().isEqualTo(decision);
     assertThat(result.decisions()).extracting(Decision::gate).containsExactly("start", "decommission");
     assertThat(result.compensations()).isEmpty();
+    // Every step, gate and decision went to the ledger, in order, numbered from 1.
+    List<dev.ferry.model.RunEvent> events =
+        databases.ledger.stream().sorted(java.util.Comparator.comparingLong(dev.ferry.model.RunEvent::seq)).toList();
+    assertThat(events).extracting(dev.ferry.model.RunEvent::seq)
+        .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, events.size()).boxed().toList());
+    assertThat(events.get(0).type()).isEqualTo(dev.ferry.model.RunEventType.STARTED);
+    assertThat(events.get(0).actor()).isEqualTo(OPERATOR);
+    assertThat(events).filteredOn(e -> e.type() == dev.ferry.model.RunEventType.DECISION)
+        .extracting(dev.ferry.model.RunEvent::step, dev.ferry.model.RunEvent::actor)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("gate:start", APPROVER), org.assertj.core.groups.Tuple.tuple("gate:decommission", APPROVER));
+    assertThat(events.get(events.size() - 1)).satisfies(e -> {
+      assertThat(e.type()).isEqualTo(dev.ferry.model.RunEventType.FINISHED);
+      assertThat(e.state()).isEqualTo(RunState.SUCCEEDED);
+    });
     assertThat(result.pendingGate()).isNull();
     assertThat(databases.calls())
         .containsExactly(

@@ -36,7 +36,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The approvals page in a real browser: Debian's Chromium, headless, driven through its
  * chromedriver by Selenium, against the whole API (dev config) and a live Temporal test server.
  * An approver enters their token, picks the run waiting at its gate, sees the evidence, clicks
- * Approve, and watches the run move on to SUCCEEDED.
+ * Approve, sees the run reach its decommission gate, approves that too, and watches the run
+ * move on to SUCCEEDED.
  *
  * <p>Without Chromium this test fails, so CI cannot pass without it ({@code ./ferry test}
  * installs it); FERRY_SKIP_BROWSER_TESTS=1 skips it on a developer's machine.
@@ -112,10 +113,18 @@ class ApprovalsPageBrowserTest {
     browser.findElement(By.id("comment")).sendKeys("checked the preflight in the browser");
     browser.findElement(By.id("approve")).click();
 
-    wait.until(ExpectedConditions.textToBe(By.id("run-state"), "SUCCEEDED"));
+    // The copy verified, the run waits at its last gate: the page shows it, with its evidence.
+    wait.until(ExpectedConditions.textToBe(By.id("gate-name"), "decommission"));
     assertThat(browser.findElement(By.id("message")).getText()).isEqualTo("Gate start approved by arjun.");
+    assertThat(browser.findElement(By.id("evidence")).getText()).contains("last verification:");
+    browser.findElement(By.id("comment")).clear();
+    browser.findElement(By.id("comment")).sendKeys("verified");
+    browser.findElement(By.id("approve")).click();
+
+    wait.until(ExpectedConditions.textToBe(By.id("run-state"), "SUCCEEDED"));
+    assertThat(browser.findElement(By.id("message")).getText()).isEqualTo("Gate decommission approved by arjun.");
     assertThat(browser.findElement(By.id("decisions")).getText())
-        .contains("start: APPROVE by arjun", "checked the preflight in the browser");
+        .contains("start: APPROVE by arjun", "checked the preflight in the browser", "decommission: APPROVE by arjun");
     assertThat(browser.findElement(By.id("gate")).isDisplayed()).isFalse();
     // The token stays in the tab: a reload needs no new one.
     browser.navigate().refresh();

@@ -186,12 +186,12 @@ class RunsLedgerTest {
     assertThat(r.getStatus()).isEqualTo(200);
     JsonNode plan = r.readEntity(JsonNode.class);
     assertThat(plan.path("app").asText()).isEqualTo("shop");
-    assertThat(plan.path("steps").findValuesAsText("name")).startsWith("preflight", "gate:start").hasSize(9);
+    assertThat(plan.path("steps").findValuesAsText("name")).startsWith("preflight", "gate:start").hasSize(16);
     JsonNode gate = plan.path("steps").get(1);
     assertThat(gate.path("gate").asBoolean()).isTrue();
     assertThat(gate.path("number").asInt()).isEqualTo(2);
     assertThat(gate.path("approvers").toString()).isEqualTo("[\"arjun\",\"beatriz\"]");
-    assertThat(gate.path("reason").asText()).contains("PT24H", "then rejects");
+    assertThat(gate.path("reason").asText()).contains("1d", "then rejects");
     assertThat(CLIENT.count()).isEqualTo(starts);
     assertThat(LEDGER.counts()).containsExactly(before);
   }
