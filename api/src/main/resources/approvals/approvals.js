@@ -68,7 +68,8 @@ async function loadRuns() {
 }
 
 function evidence(run) {
-  const items = [];
+  // The gate's own evidence first: it is what the decision's digest covers.
+  const items = [...((run.pendingGate && run.pendingGate.evidence) || [])];
   const p = run.preflight;
   if (p) {
     if (p.source) items.push("source " + p.source.endpoint + ": PostgreSQL " + p.source.serverVersion + ", " + p.source.tables + " tables, " + size(p.source.sizeBytes));
@@ -110,6 +111,7 @@ async function loadRun() {
     $("gate-deadline").textContent = when(gate.deadline);
     $("gate-approvers").textContent = gate.approvers.length ? gate.approvers.join(", ") : "anyone with the approver role";
     $("gate").dataset.gate = gate.gate;
+    $("gate").dataset.digest = gate.evidenceDigest || "";
     const list = $("evidence");
     list.replaceChildren();
     for (const e of evidence(run)) { const li = document.createElement("li"); li.textContent = e; list.appendChild(li); }
@@ -138,12 +140,15 @@ async function loadRun() {
 
 async function decide(verb) {
   const gate = $("gate").dataset.gate;
+  const digest = $("gate").dataset.digest;
   const comment = $("comment").value.trim();
   if (verb === "reject" && !comment) { say("Say why you reject, in the comment.", true); return; }
   $("approve").disabled = $("reject").disabled = true;
   try {
     const d = await api("POST", "/api/runs/" + encodeURIComponent(selectedRun) + "/gates/" + encodeURIComponent(gate) + "/" + verb,
-      comment ? { comment } : {});
+      // The digest of the evidence shown: if the gate's evidence changed meanwhile, the API
+      // refuses (409) rather than record a decision made on what is no longer true.
+      Object.assign(comment ? { comment } : {}, digest ? { evidenceDigest: digest } : {}));
     say("Gate " + d.gate + " " + d.verdict.toLowerCase() + "d by " + d.decidedBy + ".");
     await refresh();
   } catch (e) {
