@@ -8,7 +8,6 @@ import dev.ferry.model.RunState;
 import dev.ferry.model.RunStatus;
 import dev.ferry.model.StepState;
 import dev.ferry.model.StepStatus;
-import dev.ferry.testing.Eventually;
 import dev.ferry.testing.Runbooks;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.failure.ApplicationFailure;
@@ -98,19 +97,5 @@ class CutoverEdgeWorkflowTest extends WorkflowTestBase {
     assertThat(databases.calls()).endsWith("setMaintenance false", "unfreezeSource", "restoreRecords");
     assertThat(status.steps()).filteredOn(s -> s.state() == StepState.COMPENSATED).extracting(StepStatus::name)
         .containsExactly("lower-dns-ttl", "freeze-source", "maintenance-on");
-  }
-
-  /** Waits for a gate while letting timers (the old TTL's wait) fire. */
-  private RunStatus awaitGateSkippingTime(MigrationWorkflow run, String gate) {
-    return Eventually.get(
-        "gate " + gate + " to open",
-        () -> {
-          RunStatus s = run.status();
-          if (s.pendingGate() == null || !s.pendingGate().gate().equals(gate)) {
-            env.sleep(Duration.ofMinutes(10));
-          }
-          return s;
-        },
-        s -> s.pendingGate() != null && s.pendingGate().gate().equals(gate));
   }
 }

@@ -10,7 +10,6 @@ import dev.ferry.model.Verdict;
 import dev.ferry.model.database.ChunkMismatch;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
-import dev.ferry.testing.Eventually;
 import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.FakeEdge;
 import dev.ferry.model.runbook.Runbook;
@@ -26,7 +25,6 @@ import io.temporal.worker.Worker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -144,17 +142,7 @@ class MigrationWorkflowReplayTest {
   }
 
   private static void awaitGate(TestWorkflowEnvironment env, MigrationWorkflow run, String gate) {
-    Eventually.get(
-        "gate " + gate,
-        () -> {
-          RunStatus s = run.status();
-          if (s.pendingGate() == null || !s.pendingGate().gate().equals(gate)) {
-            // Big steps through the fallback window; small ones elsewhere, not to pass a reminder.
-            env.sleep(s.phase().equals("fallback-window") ? Duration.ofHours(6) : Duration.ofMinutes(10)); // lets timers (lag polls, the fallback window) fire
-          }
-          return s;
-        },
-        s -> s.pendingGate() != null && s.pendingGate().gate().equals(gate));
+    WorkflowTestBase.awaitGateSkippingTime(env, run, gate);
   }
 
   private static GateDecision approve(String gate) {

@@ -216,19 +216,4 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     assertThat(result.notes()).anySatisfy(n -> assertThat(n).startsWith("rollback rejected: nothing was undone"));
     assertThat(databases.calls()).doesNotContain("unfreezeSource", "stopSync");
   }
-
-  /** Waits for a gate while letting the workflow's timers fire (lag polls, the fallback window). */
-  private RunStatus awaitGateSkippingTime(MigrationWorkflow run, String gate) {
-    return Eventually.get(
-        "gate " + gate + " to open",
-        () -> {
-          RunStatus s = run.status();
-          if (s.pendingGate() == null || !s.pendingGate().gate().equals(gate)) {
-            // Big steps through the fallback window; small ones elsewhere, not to pass a reminder.
-            env.sleep(s.phase().equals("fallback-window") ? Duration.ofHours(6) : Duration.ofMinutes(10));
-          }
-          return s;
-        },
-        s -> s.pendingGate() != null && s.pendingGate().gate().equals(gate));
-  }
 }

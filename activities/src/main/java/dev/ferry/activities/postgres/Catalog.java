@@ -187,7 +187,8 @@ final class Catalog {
     return tables;
   }
 
-  private static long count(Connection c, String sql) throws SQLException {
+  /** The first column of a one-row query, as a number. */
+  static long count(Connection c, String sql) throws SQLException {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       rs.next();

@@ -39,7 +39,7 @@ final class SourceAuditor {
                 + " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
                 + " WHERE a.attgenerated <> '' AND NOT a.attisdropped AND c.relkind IN ('r', 'p')"
                 + " AND NOT c.relispartition AND" + Catalog.USER_RELATION_FILTER + " ORDER BY 1"),
-        count(source, "SELECT count(*) FROM pg_largeobject_metadata"),
+        Catalog.count(source, "SELECT count(*) FROM pg_largeobject_metadata"),
         names(source, "SELECT " + QUALIFIED + APP_TABLE + " AND c.relkind = 'r' AND c.relpersistence = 'u' ORDER BY 1"),
         names(source,
             "SELECT " + QUALIFIED + " || ' → ' || coalesce((SELECT quote_ident(tn.nspname) || '.' || quote_ident(t.relname)"
@@ -123,13 +123,5 @@ final class SourceAuditor {
       names.add("… and " + (total - SourceAudit.MAX_NAMED) + " more");
     }
     return names;
-  }
-
-  private static long count(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 }
