@@ -129,19 +129,22 @@ final class Migration {
         new RunEvent(
             runId(), ++eventSeq, now(), type, RunKind.MIGRATION, runbook.app(), record.state(), step, actor, detail,
             evidenceDigest);
-    eventsInFlight.add(Async.procedure(ledger::recordRunEvent, e));
+    // Outside the run's cancellation: a cancelled run's last steps belong in the ledger too.
+    Workflow.newDetachedCancellationScope(() -> eventsInFlight.add(Async.procedure(ledger::recordRunEvent, e))).run();
   }
 
   /**
    * Waits (a minute at most) for the events on their way: an ended run abandons its activities.
    * The timer is started whether or not they are done, so the commands do not depend on how
-   * fast the ledger answered (a conditional wait would not replay).
+   * fast the ledger answered (a conditional wait would not replay). A failed event is waited
+   * for, not raised: the ledger is a record, and the run's own outcome stands.
    */
   void flushEvents() {
     if (!ledgerEvents) {
       return;
     }
-    Promise.anyOf(Promise.allOf(eventsInFlight), Workflow.newTimer(Duration.ofMinutes(1))).get();
+    List<Promise<Void>> settled = eventsInFlight.stream().map(p -> p.handle((ok, failure) -> (Void) null)).toList();
+    Promise.anyOf(Promise.allOf(settled), Workflow.newTimer(Duration.ofMinutes(1))).get();
   }
 
   /** An activity stub, with this deployment's heartbeat timeout where the options have one. */

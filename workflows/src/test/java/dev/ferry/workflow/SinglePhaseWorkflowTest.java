@@ -440,6 +440,11 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
     assertThat(step(status, "gate:start").detail()).isEqualTo("cancelled");
     assertThat(step(status, "snapshot").state()).isEqualTo(StepState.SKIPPED);
     assertThat(databases.calls()).containsExactly("auditDatabases");
+    // The ledger hears of the cancelled run's end too.
+    assertThat(databases.ledger).anySatisfy(e -> {
+      assertThat(e.type()).isEqualTo(dev.ferry.model.RunEventType.FINISHED);
+      assertThat(e.state()).isEqualTo(RunState.CANCELLED);
+    });
   }
 
   @Test
