@@ -85,12 +85,12 @@ final class Steps {
       case LOWER_DNS_TTL, SHIFT_TRAFFIC ->
           runbook.dns() == null
               ? "Ferry does not move the traffic (the runbook has no dns section): point the app at the target"
-                  + " yourself while the source is frozen; it stays read-only until decommission or a rollback"
+                  + " yourself while the source is frozen; it stays read-only, and only a rollback makes it writable"
               : null;
       case MAINTENANCE_ON -> maintenance ? null : "no Heroku maintenance mode (heroku.maintenanceMode is not set)";
       case MAINTENANCE_OFF ->
           !maintenance ? "no Heroku maintenance mode (heroku.maintenanceMode is not set)"
-              : runbook.dns() == null ? "Ferry did not move the traffic: Heroku stays in maintenance until decommission or a rollback"
+              : runbook.dns() == null ? "Ferry did not move the traffic: Heroku stays in maintenance mode, and only a rollback turns it off"
               : null;
       case COPY_CONFIG_VARS -> runbook.configVars() == null ? "no configVars section: config vars are not copied" : null;
       case RESTORE_POINT ->
@@ -112,7 +112,7 @@ final class Steps {
     return switch (step) {
       case PREFLIGHT -> "checks both databases, versions, extensions and the source's traps; changes nothing";
       case LOWER_DNS_TTL -> "lowers the records' TTL and waits out the old one, before any downtime";
-      case FREEZE_SOURCE -> "makes the source database read-only and ends its open sessions (until decommission or a rollback)";
+      case FREEZE_SOURCE -> "makes the source database read-only and ends its open sessions (only a rollback makes it writable again)";
       case MAINTENANCE_ON -> "turns Heroku's maintenance mode on";
       case COPY_CONFIG_VARS -> "copies the app's config vars to SSM and checks every key arrived";
       case SNAPSHOT -> "pg_dump -Fd -j N of the source onto a worker's disk";
