@@ -47,6 +47,18 @@ public final class Errors {
   public static final String SYNC_BEHIND = "SyncBehind";
   /** This worker has no continuous sync (multi-phase). Final. */
   public static final String SYNC_UNAVAILABLE = "SyncUnavailable";
+  /**
+   * The source's schema changed while the sync ran (a table, column, constraint or index was
+   * added, dropped or altered): neither sync method carries DDL. Final.
+   */
+  public static final String SCHEMA_CHANGED = "SchemaChanged";
+  /**
+   * The source cannot be kept in sync by the runbook's method (a table without a primary key
+   * for {@code trigger}, no replication privilege for {@code logical}). Final.
+   */
+  public static final String SYNC_REFUSED = "SyncRefused";
+  /** Changes kept arriving while draining: the source is not frozen. Final. */
+  public static final String SOURCE_NOT_FROZEN = "SourceNotFrozen";
   /** The notification webhook refused the message (4xx). Final. */
   public static final String NOTIFICATION_REFUSED = "NotificationRefused";
   /** The notification webhook did not answer or failed (5xx). Retryable. */
@@ -101,6 +113,9 @@ public final class Errors {
           SEQUENCE_MISSING,
           FREEZE_REFUSED,
           SYNC_UNAVAILABLE,
+          SCHEMA_CHANGED,
+          SYNC_REFUSED,
+          SOURCE_NOT_FROZEN,
           NOTIFICATION_REFUSED,
           DNS_ZONE_NOT_FOUND,
           DNS_RECORDS_UNSUPPORTED,

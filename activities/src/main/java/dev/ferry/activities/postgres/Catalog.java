@@ -10,16 +10,16 @@ import java.util.List;
 import java.util.Map;
 
 /** Catalog queries Ferry asks of both databases. */
-final class Catalog {
+public final class Catalog {
   /** A user table: schema and name as stored (unquoted). */
-  record Table(String schema, String name) implements Comparable<Table> {
+  public record Table(String schema, String name) implements Comparable<Table> {
     /** For SQL: always quoted. */
-    String sql() {
+    public String sql() {
       return quote(schema) + "." + quote(name);
     }
 
     /** For people: quoted only where PostgreSQL needs it. */
-    String display() {
+    public String display() {
       return displayName(schema) + "." + displayName(name);
     }
 
@@ -34,7 +34,7 @@ final class Catalog {
    * Relations ({@code c}, in namespace {@code n}) outside the system schemas and Ferry's own, not
    * owned by an extension: the app's.
    */
-  static final String USER_RELATION_FILTER =
+  public static final String USER_RELATION_FILTER =
       " n.nspname NOT IN ('pg_catalog', 'information_schema')"
           + " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
           // Ferry's own bookkeeping (a restore's claim, sync's change tables) is not the app's.
@@ -49,12 +49,12 @@ final class Catalog {
   private Catalog() {}
 
   /** Tables that hold rows: ordinary tables and partitions (not partitioned parents). */
-  static List<Table> tablesWithRows(Connection c) throws SQLException {
+  public static List<Table> tablesWithRows(Connection c) throws SQLException {
     return tables(c, "'r'");
   }
 
   /** Ordinary and partitioned tables, as an app's schema counts them. */
-  static List<Table> allTables(Connection c) throws SQLException {
+  public static List<Table> allTables(Connection c) throws SQLException {
     return tables(c, "'r', 'p'");
   }
 
@@ -196,11 +196,11 @@ final class Catalog {
     }
   }
 
-  static String quote(String identifier) {
+  public static String quote(String identifier) {
     return "\"" + identifier.replace("\"", "\"\"") + "\"";
   }
 
-  static String displayName(String identifier) {
+  public static String displayName(String identifier) {
     return identifier.matches("[a-z_][a-z0-9_$]*") ? identifier : quote(identifier);
   }
 }

@@ -1,0 +1,70 @@
+package dev.ferry.activities.sync;
+
+import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.activity.SyncActivities;
+import dev.ferry.model.Errors;
+import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncRequest;
+import dev.ferry.model.sync.SyncSetup;
+import io.temporal.activity.Activity;
+import io.temporal.failure.ApplicationFailure;
+
+/** Continuous sync: resolves both databases and hands each call to the runbook's method. */
+public class SyncActivitiesImpl implements SyncActivities {
+  private final Databases databases;
+  private final SyncMethod trigger;
+  private final SyncMethod logical;
+
+  public SyncActivitiesImpl(Databases databases, InitialCopy copy) {
+    this(databases, new TriggerSync(databases, copy), new LogicalSync(databases, copy));
+  }
+
+  SyncActivitiesImpl(Databases databases, SyncMethod trigger, SyncMethod logical) {
+    this.databases = databases;
+    this.trigger = trigger;
+    this.logical = logical;
+  }
+
+  @Override
+  public SyncSetup startSync(SyncRequest request) {
+    return method(request).start(session(request));
+  }
+
+  @Override
+  public void applyChanges(SyncRequest request) {
+    method(request).apply(session(request));
+  }
+
+  @Override
+  public SyncLag measureLag(SyncRequest request) {
+    return method(request).lag(session(request));
+  }
+
+  @Override
+  public SyncLag drain(SyncRequest request) {
+    return method(request).drain(session(request));
+  }
+
+  @Override
+  public void stopSync(SyncRequest request) {
+    method(request).stop(session(request));
+  }
+
+  private SyncMethod method(SyncRequest request) {
+    return switch (request.method()) {
+      case SyncSpec.TRIGGER -> trigger;
+      case SyncSpec.LOGICAL -> logical;
+      default ->
+          throw ApplicationFailure.newNonRetryableFailure(
+              "sync.method " + request.method() + " is not trigger or logical", Errors.SYNC_REFUSED);
+    };
+  }
+
+  private SyncSession session(SyncRequest request) {
+    Endpoint source = databases.resolve(Databases.SOURCE, request.databases().sourceUrlRef());
+    Endpoint target = databases.resolve(Databases.TARGET, request.databases().targetUrlRef());
+    return new SyncSession(request, source, target, Activity.getExecutionContext().getInfo().getWorkflowId());
+  }
+}

@@ -1,0 +1,27 @@
+package dev.ferry.activities.sync;
+
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncSetup;
+
+/**
+ * One way of keeping the target in sync with the source: {@link TriggerSync} (change capture by
+ * triggers; works on Heroku) or {@link LogicalSync} (native publication and subscription).
+ * {@link SyncActivitiesImpl} resolves the databases and calls the runbook's method. Every call
+ * must be idempotent: Temporal retries it after a crash, possibly on another worker.
+ */
+interface SyncMethod {
+  /** Installs capture, copies schema and data consistently with it. Heartbeats progress. */
+  SyncSetup start(SyncSession session);
+
+  /** Applies changes until the activity is cancelled; heartbeats the lag. */
+  void apply(SyncSession session);
+
+  /** How far behind the target is. Reads only. */
+  SyncLag lag(SyncSession session);
+
+  /** With the source frozen: applies what is left until nothing is pending. */
+  SyncLag drain(SyncSession session);
+
+  /** Removes everything the sync installed on both sides; removing what is gone succeeds. */
+  void stop(SyncSession session);
+}
