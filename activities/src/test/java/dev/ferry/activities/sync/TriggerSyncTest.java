@@ -21,6 +21,7 @@ import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.postgres.MigrationDatabases;
+import dev.ferry.testing.postgres.ShopWriter;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
@@ -52,7 +53,7 @@ class TriggerSyncTest {
   @BeforeEach
   void setUp() throws Exception {
     shop = MigrationDatabases.shop();
-    TestCluster.SOURCE.execute(shop.source, ConcurrentWriter.NOTES_DDL);
+    TestCluster.SOURCE.execute(shop.source, ShopWriter.NOTES_DDL);
     databases = shop.databases(Map.of());
     env = environment();
     applyEnv = environment();
@@ -108,7 +109,7 @@ class TriggerSyncTest {
   void writesThroughCopyAndSync_areAllOnTheTargetAfterFreezeAndDrain() throws Exception {
     SyncSetup setup;
     CompletableFuture<Void> applying;
-    try (ConcurrentWriter writer = new ConcurrentWriter(shop.source).start()) {
+    try (ShopWriter writer = new ShopWriter(shop.source).start()) {
       writer.awaitMore(20);
       setup = sync(env).startSync(request);
       applying = startApplying();
@@ -130,7 +131,7 @@ class TriggerSyncTest {
   @Test
   void applyKilledMidway_andStartedAgain_stillEndsIdentical() throws Exception {
     CompletableFuture<Void> applying;
-    try (ConcurrentWriter writer = new ConcurrentWriter(shop.source).start()) {
+    try (ShopWriter writer = new ShopWriter(shop.source).start()) {
       sync(env).startSync(request);
       writer.awaitMore(50);
       CompletableFuture<Void> first = startApplying();
@@ -179,7 +180,7 @@ class TriggerSyncTest {
   @Test
   void drainWhileTheSourceStillTakesWrites_failsSourceNotFrozen() throws Exception {
     sync(env).startSync(request);
-    try (ConcurrentWriter writer = new ConcurrentWriter(shop.source).start()) {
+    try (ShopWriter writer = new ShopWriter(shop.source).start()) {
       writer.awaitMore(20);
       assertThatThrownBy(() -> sync(env).drain(request))
           .rootCause()
