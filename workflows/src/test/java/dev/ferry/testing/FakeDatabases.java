@@ -72,6 +72,8 @@ public class FakeDatabases
   public volatile RuntimeException startSyncFailure;
   public volatile RuntimeException drainFailure;
   public volatile RuntimeException measureLagFailure;
+  /** Measurements that succeed before {@link #measureLagFailure} applies. */
+  public volatile int measureLagSucceeds;
   public volatile RuntimeException notifyFailure;
   /** Lags measureLag reports, in order (milliseconds); the last one repeats. */
   public final Deque<Long> lags = new ArrayDeque<>(List.of(0L));
@@ -255,7 +257,7 @@ public class FakeDatabases
   @Override
   public synchronized SyncLag measureLag(SyncRequest request) {
     called("measureLag");
-    if (measureLagFailure != null) {
+    if (measureLagFailure != null && measureLagSucceeds-- <= 0) {
       throw measureLagFailure;
     }
     long lag = lags.size() > 1 ? lags.poll() : lags.peek();

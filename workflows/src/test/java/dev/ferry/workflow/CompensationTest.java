@@ -49,7 +49,19 @@ class CompensationTest extends WorkflowTestBase {
             List.of("snapshot", "freeze-source")),
         multi("preflight", d -> d.preflightFailure = boom(), List.of(), List.of()),
         multi("start-sync", d -> d.startSyncFailure = boom(), List.of("stopSync"), List.of("start-sync")),
-        multi("catch-up", d -> d.measureLagFailure = boom(), List.of("stopSync"), List.of("start-sync")),
+        // The first measurement finds a lag, so the run waits (a timer) before the failing one:
+        // the background apply's completion is in history by then. Failing at once raced it,
+        // and the test server wedges on a cancel of an activity it has just completed.
+        multi(
+            "catch-up",
+            d -> {
+              d.lags.clear();
+              d.lags.add(600_000L);
+              d.measureLagSucceeds = 1;
+              d.measureLagFailure = boom();
+            },
+            List.of("stopSync"),
+            List.of("start-sync")),
         multi("freeze-source", d -> d.freezeFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
         multi("drain", d -> d.drainFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
         multi("sync-sequences", d -> d.sequenceFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
