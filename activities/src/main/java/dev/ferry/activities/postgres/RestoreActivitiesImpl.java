@@ -10,25 +10,18 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Restores a snapshot from this worker's disk into the target with pg_restore. */
 public class RestoreActivitiesImpl implements RestoreActivities {
   private static final Logger log = LoggerFactory.getLogger(RestoreActivitiesImpl.class);
-  /** A table-of-contents line of an extension or of its comment: {@code 3; 3079 16390 EXTENSION - citext}. */
-  private static final Pattern EXTENSION_ENTRY =
-      Pattern.compile("^\\d+; \\d+ \\d+ (?:EXTENSION - |COMMENT - EXTENSION )(\\S+)( |$)");
 
   private final Databases databases;
   private final PgTools tools;
@@ -60,7 +53,7 @@ public class RestoreActivitiesImpl implements RestoreActivities {
       log.warn("ended {} session(s) of an earlier pg_restore of this run", orphans);
     }
     Set<String> targetsOwnExtensions = onTarget(target, c -> RestoreClaim.claim(c, target, workflowId));
-    Path list = restoreList(directory, targetsOwnExtensions);
+    RestoreList.Written list = RestoreList.write(tools, directory, targetsOwnExtensions, line -> false);
     int jobs = request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs();
 
     List<String> command = new ArrayList<>();
@@ -80,7 +73,7 @@ public class RestoreActivitiesImpl implements RestoreActivities {
             "--if-exists",
             "--verbose",
             "--no-password",
-            "--use-list=" + list,
+            "--use-list=" + list.file(),
             directory.toString()));
     TableProgress progress = new TableProgress(directory);
     try {
@@ -106,7 +99,7 @@ public class RestoreActivitiesImpl implements RestoreActivities {
       databases.terminateSessionsQuietly(target, applicationName);
       throw e;
     } finally {
-      deleteQuietly(list);
+      RestoreList.delete(list);
     }
     onTarget(target, c -> {
       RestoreClaim.release(c);
@@ -114,54 +107,6 @@ public class RestoreActivitiesImpl implements RestoreActivities {
     });
     log.info("restored {} tables from {}", snapshot.tables(), directory);
     return new RestoreResult(snapshot.tables(), snapshot.bytes());
-  }
-
-  /**
-   * The dump's table of contents, less the extensions the target already has (and their
-   * comments). Restoring those would drop the target's own copy ({@code --clean}) or fail on
-   * it (seed 002's {@code extension "pg_stat_statements" already exists}, or {@code must be
-   * owner of extension} for its comment). Everything else stays, so a real error still stops
-   * the restore. Preflight has refused extensions installed in another schema than the source's.
-   * {@code installed} are those the target had before this run's first restore: an extension an
-   * earlier, dead attempt created is this run's, and is dropped and restored with the rest.
-   */
-  private Path restoreList(Path directory, Set<String> installed) {
-    List<String> lines = new ArrayList<>();
-    try {
-      ToolRun.Outcome outcome =
-          ToolRun.run(List.of(tools.command("pg_restore"), "--list", directory.toString()), Map.of(), lines::add, () -> {});
-      if (!outcome.succeeded()) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "pg_restore --list cannot read the dump in " + directory + ": " + outcome.lastLinesJoined(),
-            Errors.RESTORE_FAILED);
-      }
-      List<String> kept = new ArrayList<>();
-      for (String line : lines) {
-        Matcher m = EXTENSION_ENTRY.matcher(line);
-        boolean skip = m.find() && installed.contains(m.group(1));
-        if (skip) {
-          log.info("the target already has extension {}: not restoring it", m.group(1));
-        }
-        kept.add(skip ? ";" + line : line);
-      }
-      Path list = Files.createTempFile("ferry-restore-", ".list");
-      Files.write(list, kept);
-      return list;
-    } catch (IOException e) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "pg_restore could not start: " + e.getMessage(), Errors.TOOL_MISSING);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Activity.wrap(e);
-    }
-  }
-
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      log.warn("could not delete {}: {}", file, e.getMessage());
-    }
   }
 
   private interface TargetWork<T> {

@@ -16,7 +16,7 @@ import java.util.Set;
  * own leftovers; anything else (objects created since preflight, another run's claim) is refused
  * rather than dropped. The claim is removed when the restore succeeds.
  */
-final class RestoreClaim {
+public final class RestoreClaim {
   static final String SCHEMA = "ferry_restore_claim";
 
   private RestoreClaim() {}
@@ -30,7 +30,7 @@ final class RestoreClaim {
    *     should leave alone)
    * @throws ApplicationFailure {@code TargetNotEmpty} when the target holds anything else
    */
-  static Set<String> claim(Connection c, Endpoint target, String runKey) throws SQLException {
+  public static Set<String> claim(Connection c, Endpoint target, String runKey) throws SQLException {
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     try (Statement s = c.createStatement()) {
@@ -81,7 +81,7 @@ final class RestoreClaim {
   }
 
   /** Removes the claim after a restore that succeeded. Idempotent. */
-  static void release(Connection c) throws SQLException {
+  public static void release(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
     }

@@ -166,7 +166,7 @@ public class SnapshotStore {
     }
   }
 
-  static long sizeOf(Path directory) {
+  public static long sizeOf(Path directory) {
     if (!Files.isDirectory(directory)) {
       return 0;
     }

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * In parallel mode both print {@code finished item N TABLE DATA name}; in serial mode only the
  * start of each table, so a table counts as done when the next one starts.
  */
-final class TableProgress {
+public final class TableProgress {
   private static final Pattern STARTED =
       Pattern.compile("(?:dumping contents of table|processing data for table) \"(.+)\"");
   private static final Pattern FINISHED = Pattern.compile("finished item (\\d+) TABLE DATA (.+)");
@@ -23,7 +23,7 @@ final class TableProgress {
   private boolean parallel;
   private String current;
 
-  TableProgress() {
+  public TableProgress() {
     this(null);
   }
 
@@ -31,11 +31,11 @@ final class TableProgress {
    * @param dumpDirectory for a restore: the dump it reads, whose data files' sizes count as the
    *     bytes restored as each table finishes
    */
-  TableProgress(Path dumpDirectory) {
+  public TableProgress(Path dumpDirectory) {
     this.dumpDirectory = dumpDirectory;
   }
 
-  synchronized void accept(String line) {
+  public synchronized void accept(String line) {
     Matcher m = STARTED.matcher(line);
     if (m.find()) {
       started++;
@@ -50,12 +50,12 @@ final class TableProgress {
     }
   }
 
-  synchronized int done() {
+  public synchronized int done() {
     return parallel ? finished : Math.max(0, started - 1);
   }
 
   /** Bytes of the dump's data files whose tables are done (restore only; 0 for a dump). */
-  synchronized long bytes() {
+  public synchronized long bytes() {
     return bytes;
   }
 
@@ -73,7 +73,7 @@ final class TableProgress {
     return 0;
   }
 
-  synchronized String current() {
+  public synchronized String current() {
     return current;
   }
 }

@@ -6,14 +6,14 @@ import java.util.List;
 import java.util.Locale;
 
 /** Reads what pg_dump or pg_restore printed before it failed into a final or retryable failure. */
-final class ToolErrors {
+public final class ToolErrors {
   private ToolErrors() {}
 
   /**
    * @param finalType the type for errors retrying cannot fix ({@code SnapshotFailed}, {@code
    *     RestoreFailed})
    */
-  static ApplicationFailure classify(
+  public static ApplicationFailure classify(
       String tool, Endpoint endpoint, ToolRun.Outcome outcome, String finalType) {
     if (outcome.exitCode() > 128) {
       // Killed by a signal: the worker shutting down, the OOM killer, an operator. The work is

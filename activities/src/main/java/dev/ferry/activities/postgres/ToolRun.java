@@ -19,24 +19,24 @@ import java.util.function.Consumer;
  * it, children included, when the tick throws (the activity was cancelled or timed out) or the
  * worker shuts down.
  */
-final class ToolRun {
+public final class ToolRun {
   static final Duration TICK = Duration.ofSeconds(2);
   private static final int KEPT_LINES = 40;
 
   /** What the tool left behind: its exit code and the last lines it printed. */
-  record Outcome(int exitCode, List<String> lastLines) {
-    boolean succeeded() {
+  public record Outcome(int exitCode, List<String> lastLines) {
+    public boolean succeeded() {
       return exitCode == 0;
     }
 
-    String lastLinesJoined() {
+    public String lastLinesJoined() {
       return String.join("\n", lastLines);
     }
   }
 
   private ToolRun() {}
 
-  static Outcome run(
+  public static Outcome run(
       List<String> command, Map<String, String> environment, Consumer<String> onLine, Runnable tick)
       throws IOException, InterruptedException {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);

@@ -1,8 +1,31 @@
 package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.activities.postgres.PgTools;
+import dev.ferry.activities.postgres.RestoreClaim;
+import dev.ferry.activities.postgres.RestoreList;
+import dev.ferry.activities.postgres.SnapshotStore;
+import dev.ferry.activities.postgres.TableProgress;
+import dev.ferry.activities.postgres.ToolErrors;
+import dev.ferry.activities.postgres.ToolRun;
+import dev.ferry.model.Errors;
+import dev.ferry.model.Progress;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Copies the source's schema, and for the trigger method its data, into the target with
@@ -14,6 +37,7 @@ import java.nio.file.Path;
  * target as a single-phase restore does ({@code --clean} only drops this run's own work).
  */
 public final class InitialCopy {
+  private static final Logger log = LoggerFactory.getLogger(InitialCopy.class);
   /** pg_restore's sections, in the order a restore needs them. */
   static final String PRE_DATA = "pre-data";
   static final String DATA = "data";
@@ -23,6 +47,7 @@ public final class InitialCopy {
   private final PgTools tools;
   private final Path workDir;
 
+  /** @param workDir where dumps are written while a copy runs (the worker's {@code sync} dir) */
   public InitialCopy(Databases databases, PgTools tools, Path workDir) {
     this.databases = databases;
     this.tools = tools;
@@ -35,20 +60,147 @@ public final class InitialCopy {
    * open until this returns; {@code null} for none). Heartbeats tables done.
    */
   Path dump(SyncSession session, boolean schemaOnly, String exportedSnapshot) {
-    throw new UnsupportedOperationException("being written");
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Endpoint source = session.source();
+    String applicationName = session.applicationName("ferry-sync-dump");
+    // A pg_dump an earlier attempt left running (its worker died) would keep loading the source.
+    databases.terminateSessionsQuietly(source, applicationName);
+    Path directory = workDir.resolve(session.schema() + (schemaOnly ? "-schema" : "-data"));
+    discard(directory);
+    List<String> command = new ArrayList<>();
+    command.add(tools.command("pg_dump"));
+    command.addAll(
+        List.of(
+            "--format=directory",
+            "--jobs=" + (schemaOnly ? 1 : session.jobs()),
+            "--file=" + directory,
+            "--verbose",
+            "--no-password",
+            "--lock-wait-timeout=300000",
+            // Ferry's bookkeeping (this sync's change table, a restore's claim) is not the app's.
+            "--exclude-schema=ferry_*"));
+    if (schemaOnly) {
+      command.add("--schema-only");
+    }
+    if (exportedSnapshot != null) {
+      command.add("--snapshot=" + exportedSnapshot);
+    }
+    TableProgress progress = new TableProgress();
+    try {
+      Files.createDirectories(workDir);
+      ToolRun.Outcome outcome =
+          ToolRun.run(
+              command,
+              source.url().libpqEnvironment(applicationName),
+              progress::accept,
+              () -> context.heartbeat(Progress.of(progress.done(), -1, SnapshotStore.sizeOf(directory), "copying " + progress.current())));
+      if (!outcome.succeeded()) {
+        throw ToolErrors.classify("pg_dump", source, outcome, Errors.SNAPSHOT_FAILED);
+      }
+      return directory;
+    } catch (IOException e) {
+      discard(directory);
+      throw ApplicationFailure.newNonRetryableFailure(
+          "writing the sync's dump into " + directory + " failed: " + e.getMessage(), Errors.SNAPSHOT_FAILED);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      discard(directory);
+      throw Activity.wrap(e);
+    } catch (RuntimeException e) {
+      // Leave no copy of production data behind, and no session on the source.
+      discard(directory);
+      databases.terminateSessionsQuietly(source, applicationName);
+      throw e;
+    }
   }
 
   /**
    * Restores the given sections of a dump into the target (for example {@link #PRE_DATA}
-   * before a subscription's copy and {@link #POST_DATA} after it). Returns the tables whose
-   * data it restored. Heartbeats.
+   * before a subscription's copy and {@link #POST_DATA} after it; none for all). Returns the
+   * tables whose data it restored. The target's claim is released once {@link #POST_DATA} (or
+   * everything) is restored. Heartbeats.
    */
   int restore(SyncSession session, Path dump, String... sections) {
-    throw new UnsupportedOperationException("being written");
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Endpoint target = session.target();
+    String applicationName = session.applicationName("ferry-sync-restore");
+    databases.terminateSessionsQuietly(target, applicationName);
+    Set<String> targetsOwnExtensions = onTarget(target, c -> RestoreClaim.claim(c, target, session.workflowId()));
+    String trigger = session.triggerName();
+    RestoreList.Written list =
+        RestoreList.write(tools, dump, targetsOwnExtensions, line -> line.contains(" TRIGGER ") && line.contains(trigger));
+    List<String> command = new ArrayList<>();
+    command.add(tools.command("pg_restore"));
+    command.addAll(
+        List.of(
+            "--dbname=" + target.url().database(),
+            "--jobs=" + session.jobs(),
+            "--exit-on-error",
+            "--no-owner",
+            "--no-privileges",
+            // A retry drops what its dead attempt created; the claim ensures nothing else is.
+            "--clean",
+            "--if-exists",
+            "--verbose",
+            "--no-password",
+            "--use-list=" + list.file()));
+    for (String section : sections) {
+      command.add("--section=" + section);
+    }
+    command.add(dump.toString());
+    TableProgress progress = new TableProgress(dump);
+    try {
+      ToolRun.Outcome outcome =
+          ToolRun.run(
+              command,
+              target.url().libpqEnvironment(applicationName),
+              progress::accept,
+              () -> context.heartbeat(Progress.of(progress.done(), list.tablesWithData(), progress.bytes(), "restoring " + progress.current())));
+      if (!outcome.succeeded()) {
+        throw ToolErrors.classify("pg_restore", target, outcome, Errors.RESTORE_FAILED);
+      }
+    } catch (IOException e) {
+      throw ApplicationFailure.newNonRetryableFailure("pg_restore could not start: " + e.getMessage(), Errors.TOOL_MISSING);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Activity.wrap(e);
+    } catch (RuntimeException e) {
+      databases.terminateSessionsQuietly(target, applicationName);
+      throw e;
+    } finally {
+      RestoreList.delete(list);
+    }
+    if (sections.length == 0 || List.of(sections).contains(POST_DATA)) {
+      onTarget(target, c -> {
+        RestoreClaim.release(c);
+        return null;
+      });
+    }
+    boolean withData = sections.length == 0 || List.of(sections).contains(DATA);
+    return withData ? list.tablesWithData() : 0;
   }
 
   /** Deletes a dump directory; best effort. */
   void discard(Path dump) {
-    throw new UnsupportedOperationException("being written");
+    if (!Files.exists(dump)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dump)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("could not delete the sync's dump {}: {}", dump, e.getMessage());
+    }
+  }
+
+  private interface TargetWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T onTarget(Endpoint target, TargetWork<T> work) {
+    try (Connection c = databases.connect(target, "ferry-sync-claim")) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw Databases.failure(target, e);
+    }
   }
 }

@@ -1,41 +1,338 @@
 package dev.ferry.activities.sync;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.activities.Pause;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.model.Errors;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncSetup;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Being written. */
+/**
+ * The trigger method (Bucardo-style change capture; works on Heroku, where no replication
+ * privilege is granted): only table ownership on the source is needed.
+ *
+ * <ol>
+ *   <li>start: install the capture ({@link TriggerCapture}) and commit it; then, in a
+ *       repeatable-read transaction, export a snapshot and dump schema and data at exactly that
+ *       snapshot; restore it; delete the captured changes the snapshot already saw. What remains
+ *       captured is exactly what the copy missed.
+ *   <li>apply: batches ({@link TriggerApply}) until cancelled, one applier at a time (an advisory
+ *       lock on the target), heartbeating the lag and checking the schema every few seconds.
+ *   <li>drain: with the source frozen, apply until nothing is pending; changes written after the
+ *       drain began mean the source is not frozen, and fail it.
+ *   <li>stop: drop triggers and Ferry's schema; nothing is left on the source.
+ * </ol>
+ */
 final class TriggerSync implements SyncMethod {
+  private static final Logger log = LoggerFactory.getLogger(TriggerSync.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static final int BATCH = 5_000;
+  private static final Duration IDLE = Duration.ofMillis(500);
+  private static final Duration SCHEMA_CHECK_EVERY = Duration.ofSeconds(2);
+  private static final int LOCK_ATTEMPTS = 6;
+
   private final Databases databases;
   private final InitialCopy copy;
+  private final Pause pause;
 
   TriggerSync(Databases databases, InitialCopy copy) {
+    this(databases, copy, Pause.SLEEP);
+  }
+
+  TriggerSync(Databases databases, InitialCopy copy, Pause pause) {
     this.databases = databases;
     this.copy = copy;
+    this.pause = pause;
   }
 
   @Override
-  public SyncSetup start(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+  public SyncSetup start(SyncSession s) {
+    Endpoint source = s.source();
+    try (Connection c = databases.connect(source, s.applicationName("ferry-sync-setup"))) {
+      TriggerApply.prepareSource(c);
+      requireVersion(c, source);
+      if (TriggerCapture.installed(c, s)) {
+        var done = TriggerCapture.state(c, s, "setup");
+        if (done.isPresent()) {
+          log.info("the sync of {} was set up by an earlier attempt", s.workflowId());
+          return JSON.readValue(done.get(), SyncSetup.class);
+        }
+      }
+      Map<Long, CapturedTable> tables = CapturedTable.read(c);
+      List<String> keyless = TriggerCapture.tablesWithoutKey(c, tables.values());
+      if (!keyless.isEmpty()) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            source.describe() + ": the trigger method needs a primary key on every table; these have none: "
+                + String.join(", ", keyless) + ". Add one, or migrate with strategy single-phase.",
+            Errors.SYNC_REFUSED);
+      }
+      checkTarget(s);
+      // An earlier attempt's capture is redone from scratch: its copy died with it.
+      onLockTimeout(source, () -> TriggerCapture.remove(c, s));
+      onLockTimeout(source, () -> TriggerCapture.install(c, s, tables.values()));
+      List<String> schema = SchemaWatch.describe(c);
+      TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
+      long copiedTables = copyAtSnapshot(s, c, schema);
+      long rows = analyzeTarget(s);
+      SyncSetup setup =
+          new SyncSetup(
+              (int) copiedTables,
+              rows,
+              "trigger capture on " + tables.size() + " tables into " + s.schema() + " on the source; rows as ANALYZE counts them");
+      TriggerCapture.putState(c, s, "setup", JSON.writeValueAsString(setup));
+      return setup;
+    } catch (SQLException e) {
+      throw Databases.failure(source, e);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Dumps at an exported snapshot taken after the capture was committed, restores, and drops
+   * the changes that snapshot already held: a change is kept only when its transaction is not
+   * visible to the snapshot, so it is exactly what the copy lacks.
+   */
+  private long copyAtSnapshot(SyncSession s, Connection c, List<String> schema) throws SQLException {
+    Path dump;
+    String snapshot;
+    try (Connection held = databases.connect(s.source(), s.applicationName("ferry-sync-snapshot"))) {
+      held.setAutoCommit(false);
+      held.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      try (Statement st = held.createStatement();
+          ResultSet rs = st.executeQuery("SELECT pg_export_snapshot(), pg_current_snapshot()::text")) {
+        rs.next();
+        String exported = rs.getString(1);
+        snapshot = rs.getString(2);
+        // A schema change between the capture and the snapshot would copy a table the capture
+        // does not match.
+        SchemaWatch.check(s.source(), schema, SchemaWatch.describe(held));
+        dump = copy.dump(s, false, exported);
+      }
+      held.commit();
+    }
+    try {
+      long tables = copy.restore(s, dump);
+      try (var ps =
+          c.prepareStatement("DELETE FROM " + s.schema() + ".changes WHERE pg_visible_in_snapshot(xid, ?::pg_snapshot)")) {
+        ps.setString(1, snapshot);
+        int seen = ps.executeUpdate();
+        log.info("{} changes captured before the copy's snapshot were in the copy", seen);
+      }
+      return tables;
+    } finally {
+      copy.discard(dump);
+    }
+  }
+
+  /**
+   * Gives the target's planner statistics (pg_restore does not) and counts the rows as they
+   * show: exact for small tables, an estimate for big ones.
+   */
+  private long analyzeTarget(SyncSession s) {
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"));
+        Statement st = t.createStatement()) {
+      st.execute("ANALYZE");
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_class c"
+                  + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "
+                  + dev.ferry.activities.postgres.Catalog.USER_RELATION_FILTER)) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw Databases.failure(s.target(), e);
+    }
   }
 
   @Override
-  public void apply(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+  public void apply(SyncSession s) {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    String app = s.applicationName("ferry-sync-apply");
+    try (Connection source = databases.connect(s.source(), app);
+        Connection target = databases.connect(s.target(), app)) {
+      Applier applier = applier(s, source, target);
+      lockApplier(s, target, () -> context.heartbeat(null));
+      Instant nextSchemaCheck = Instant.EPOCH;
+      while (true) {
+        if (Instant.now().isAfter(nextSchemaCheck)) {
+          SchemaWatch.check(s.source(), applier.schema, SchemaWatch.describe(source));
+          nextSchemaCheck = Instant.now().plus(SCHEMA_CHECK_EVERY);
+        }
+        TriggerApply.Batch batch = applier.apply.applyOne(source, target);
+        // Heartbeating is how a cancel (the drain is next) reaches this loop.
+        context.heartbeat(measure(s, source));
+        if (batch.changes() < BATCH) {
+          pause.pause(IDLE);
+        }
+      }
+    } catch (SQLException e) {
+      throw Databases.failure(s.source(), e);
+    }
   }
 
   @Override
-  public SyncLag lag(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+  public SyncLag lag(SyncSession s) {
+    try (Connection c = databases.connect(s.source(), s.applicationName("ferry-sync-lag"))) {
+      return measure(s, c);
+    } catch (SQLException e) {
+      throw Databases.failure(s.source(), e);
+    }
   }
 
   @Override
-  public SyncLag drain(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+  public SyncLag drain(SyncSession s) {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    String app = s.applicationName("ferry-sync-apply");
+    try (Connection source = databases.connect(s.source(), app);
+        Connection target = databases.connect(s.target(), app)) {
+      Applier applier = applier(s, source, target);
+      lockApplier(s, target, () -> context.heartbeat(null));
+      Instant began = sourceNow(source);
+      SchemaWatch.check(s.source(), applier.schema, SchemaWatch.describe(source));
+      long late = 0;
+      while (true) {
+        TriggerApply.Batch batch = applier.apply.applyOne(source, target);
+        if (batch.changes() == 0) {
+          break;
+        }
+        if (batch.newest() != null && batch.newest().isAfter(began)) {
+          late += batch.changes();
+        }
+        context.heartbeat(measure(s, source));
+      }
+      SchemaWatch.check(s.source(), applier.schema, SchemaWatch.describe(source));
+      if (late > 0) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            s.source().describe() + ": " + late + " changes were written after the drain began; the source is not"
+                + " frozen (a session that turned default_transaction_read_only off?)",
+            Errors.SOURCE_NOT_FROZEN);
+      }
+      return measure(s, source);
+    } catch (SQLException e) {
+      throw Databases.failure(s.source(), e);
+    }
   }
 
   @Override
-  public void stop(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+  public void stop(SyncSession s) {
+    // A dead worker's applier may still hold its sessions; end them so nothing writes after.
+    databases.terminateSessionsQuietly(s.source(), s.applicationName("ferry-sync-apply"));
+    databases.terminateSessionsQuietly(s.target(), s.applicationName("ferry-sync-apply"));
+    try (Connection c = databases.connect(s.source(), s.applicationName("ferry-sync-teardown"))) {
+      TriggerApply.prepareSource(c);
+      onLockTimeout(s.source(), () -> TriggerCapture.remove(c, s));
+    } catch (SQLException e) {
+      throw Databases.failure(s.source(), e);
+    }
+  }
+
+  /** What an applier needs, read once per attempt. */
+  private record Applier(TriggerApply apply, List<String> schema) {}
+
+  private Applier applier(SyncSession s, Connection source, Connection target) throws SQLException {
+    TriggerApply.prepareSource(source);
+    TriggerApply.prepareTarget(target, s.target());
+    if (!TriggerCapture.installed(source, s)) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          s.source().describe() + ": the change capture " + s.schema() + " is gone (dropped by hand?); changes since"
+              + " then are lost to the sync, start the migration again",
+          Errors.SCHEMA_CHANGED);
+    }
+    List<String> schema = List.of(TriggerCapture.state(source, s, "schema").orElse("").split("\n"));
+    return new Applier(new TriggerApply(s, CapturedTable.read(source), BATCH), schema);
+  }
+
+  /**
+   * One applier at a time: a session advisory lock on the target, held until the connection
+   * closes. An attempt whose worker died still holds it until its connection drops.
+   */
+  private void lockApplier(SyncSession s, Connection target, Runnable heartbeat) throws SQLException {
+    try (var ps = target.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?))")) {
+      ps.setString(1, s.schema());
+      while (true) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getBoolean(1)) {
+            return;
+          }
+        }
+        heartbeat.run();
+        pause.pause(IDLE);
+      }
+    }
+  }
+
+  private static SyncLag measure(SyncSession s, Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*), coalesce((extract(epoch FROM clock_timestamp() - min(at)) * 1000)::bigint, 0), clock_timestamp()"
+                    + " FROM " + s.schema() + ".changes")) {
+      rs.next();
+      return new SyncLag(rs.getLong(1), -1, Math.max(0, rs.getLong(2)), rs.getTimestamp(3).toInstant());
+    }
+  }
+
+  private static Instant sourceNow(Connection c) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT clock_timestamp()")) {
+      rs.next();
+      return rs.getTimestamp(1).toInstant();
+    }
+  }
+
+  private static void requireVersion(Connection c, Endpoint source) throws SQLException {
+    int version = c.getMetaData().getDatabaseMajorVersion();
+    if (version < 13) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          source.describe() + ": the trigger method needs PostgreSQL 13 or newer (xid8 transaction ids); this is " + version,
+          Errors.SYNC_REFUSED);
+    }
+  }
+
+  /** Whether the target lets the applier turn foreign keys off; refused at setup, not at cutover. */
+  private void checkTarget(SyncSession s) throws SQLException {
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"))) {
+      TriggerApply.prepareTarget(t, s.target());
+    }
+  }
+
+  private interface SqlWork {
+    void run() throws SQLException;
+  }
+
+  /** Retries DDL that waited too long for a table lock (a busy app): {@code lock_timeout}, deadlock. */
+  private void onLockTimeout(Endpoint source, SqlWork work) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        work.run();
+        return;
+      } catch (SQLException e) {
+        boolean busy = "55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
+        if (!busy || attempt == LOCK_ATTEMPTS) {
+          throw e;
+        }
+        log.warn("{}: waited too long for a table lock ({}), trying again", source.describe(), e.getMessage());
+        Activity.getExecutionContext().heartbeat(null);
+        pause.pause(Duration.ofSeconds(attempt));
+      }
+    }
   }
 }

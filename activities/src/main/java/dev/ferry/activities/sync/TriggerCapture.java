@@ -1,0 +1,153 @@
+package dev.ferry.activities.sync;
+
+import dev.ferry.activities.postgres.Catalog;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The trigger method's capture on the source, all in one schema of Ferry's ({@link
+ * SyncSession#schema()}):
+ *
+ * <ul>
+ *   <li>{@code changes}: one row per changed key ({@code key}, the primary key as text), or per
+ *       truncate ({@code key} null), with the writing transaction's id and time;
+ *   <li>{@code state}: what setup recorded (the app's schema, the setup's result);
+ *   <li>one {@code SECURITY DEFINER} function per table, called by an {@code AFTER} row trigger
+ *       for insert, update (old and new key when the key changes) and delete, and one for
+ *       truncate. The functions run as Ferry's role, so the app's own roles need no grant on
+ *       Ferry's schema.
+ * </ul>
+ *
+ * Installing takes a brief lock on each table, the same a {@code CREATE TRIGGER} always takes.
+ */
+final class TriggerCapture {
+  private TriggerCapture() {}
+
+  /** Whether the schema and its state table exist. */
+  static boolean installed(Connection c, SyncSession s) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT to_regclass('" + s.schema() + ".state') IS NOT NULL")) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
+  /**
+   * Creates the schema, tables, functions and triggers in one transaction: every table is
+   * captured from the same instant on, or none is.
+   */
+  static void install(Connection c, SyncSession s, Collection<CapturedTable> tables) throws SQLException {
+    String schema = s.schema();
+    boolean autoCommit = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try (Statement st = c.createStatement()) {
+      st.execute("SET LOCAL lock_timeout = '10s'");
+      st.execute("CREATE SCHEMA " + schema);
+      st.execute("COMMENT ON SCHEMA " + schema + " IS 'Ferry: change capture of a migration under way; dropped when it ends'");
+      st.execute(
+          "CREATE TABLE " + schema + ".changes ("
+              + " id bigserial PRIMARY KEY,"
+              + " rel oid NOT NULL,"
+              + " key text[],"
+              + " xid xid8 NOT NULL DEFAULT pg_current_xact_id(),"
+              + " at timestamptz NOT NULL DEFAULT clock_timestamp())");
+      st.execute("CREATE TABLE " + schema + ".state (k text PRIMARY KEY, v text NOT NULL)");
+      st.execute(
+          "CREATE FUNCTION " + schema + ".capture_truncate() RETURNS trigger LANGUAGE plpgsql"
+              + " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$ BEGIN"
+              + " INSERT INTO " + schema + ".changes (rel, key) VALUES (TG_RELID, NULL); RETURN NULL; END $f$");
+      for (CapturedTable t : tables) {
+        String function = schema + ".capture_" + t.oid();
+        String insert = "INSERT INTO " + schema + ".changes (rel, key) VALUES (TG_RELID, ";
+        st.execute(
+            "CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql"
+                + " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$ BEGIN"
+                + " IF TG_OP = 'DELETE' THEN " + insert + t.keyArray("OLD") + ");"
+                + " ELSE " + insert + t.keyArray("NEW") + ");"
+                + "  IF TG_OP = 'UPDATE' AND " + t.keyTuple("OLD.") + " IS DISTINCT FROM " + t.keyTuple("NEW.")
+                + "  THEN " + insert + t.keyArray("OLD") + "); END IF;"
+                + " END IF; RETURN NULL; END $f$");
+        st.execute(
+            "CREATE TRIGGER " + s.triggerName() + " AFTER INSERT OR UPDATE OR DELETE ON " + t.table().sql()
+                + " FOR EACH ROW EXECUTE FUNCTION " + function + "()");
+        st.execute(
+            "CREATE TRIGGER " + s.triggerName() + "_t AFTER TRUNCATE ON " + t.table().sql()
+                + " FOR EACH STATEMENT EXECUTE FUNCTION " + schema + ".capture_truncate()");
+      }
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(autoCommit);
+    }
+  }
+
+  /**
+   * Drops the triggers table by table (a short lock each, rather than one lock on every table
+   * at once), then the schema with its functions and change table. Removing what is gone
+   * succeeds.
+   */
+  static void remove(Connection c, SyncSession s) throws SQLException {
+    List<String> triggers = new ArrayList<>();
+    try (var ps =
+        c.prepareStatement(
+            "SELECT quote_ident(t.tgname) || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(r.relname)"
+                + " FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace"
+                + " WHERE t.tgname IN (?, ?)")) {
+      ps.setString(1, s.triggerName());
+      ps.setString(2, s.triggerName() + "_t");
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          triggers.add(rs.getString(1));
+        }
+      }
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute("SET lock_timeout = '10s'");
+      for (String trigger : triggers) {
+        st.execute("DROP TRIGGER IF EXISTS " + trigger);
+      }
+      st.execute("DROP SCHEMA IF EXISTS " + s.schema() + " CASCADE");
+      st.execute("RESET lock_timeout");
+    }
+  }
+
+  static Optional<String> state(Connection c, SyncSession s, String key) throws SQLException {
+    try (var ps = c.prepareStatement("SELECT v FROM " + s.schema() + ".state WHERE k = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  static void putState(Connection c, SyncSession s, String key, String value) throws SQLException {
+    try (var ps =
+        c.prepareStatement(
+            "INSERT INTO " + s.schema() + ".state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v")) {
+      ps.setString(1, key);
+      ps.setString(2, value);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Tables with rows but no primary key: the trigger method cannot name their rows. */
+  static List<String> tablesWithoutKey(Connection c, Collection<CapturedTable> keyed) throws SQLException {
+    List<String> missing = new ArrayList<>();
+    java.util.Set<Catalog.Table> withKey = new java.util.HashSet<>();
+    keyed.forEach(t -> withKey.add(t.table()));
+    for (Catalog.Table t : Catalog.tablesWithRows(c)) {
+      if (!withKey.contains(t)) {
+        missing.add(t.display());
+      }
+    }
+    return missing;
+  }
+}

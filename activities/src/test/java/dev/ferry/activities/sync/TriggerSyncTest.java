@@ -1,0 +1,256 @@
+package dev.ferry.activities.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.FreezeActivitiesImpl;
+import dev.ferry.activities.postgres.PgTools;
+import dev.ferry.activities.postgres.SequenceActivitiesImpl;
+import dev.ferry.activities.postgres.VerifyActivitiesImpl;
+import dev.ferry.activity.FreezeActivities;
+import dev.ferry.activity.SequenceActivities;
+import dev.ferry.activity.SyncActivities;
+import dev.ferry.activity.VerifyActivities;
+import dev.ferry.model.Errors;
+import dev.ferry.model.database.VerificationReport;
+import dev.ferry.model.database.VerifyRequest;
+import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.SyncLag;
+import dev.ferry.model.sync.SyncRequest;
+import dev.ferry.model.sync.SyncSetup;
+import dev.ferry.testing.Eventually;
+import dev.ferry.testing.postgres.MigrationDatabases;
+import dev.ferry.testing.postgres.TestCluster;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestActivityEnvironment;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The trigger method against the real clusters, with an app writing through the initial copy
+ * and the sync. The measure of success is the verify activity's: after freeze and drain, both
+ * sides are identical, row for row.
+ */
+@Timeout(180)
+class TriggerSyncTest {
+  @TempDir Path workDir;
+  private MigrationDatabases shop;
+  private Databases databases;
+  /** One environment per concurrently running activity: apply runs while the test does more. */
+  private TestActivityEnvironment env;
+  private TestActivityEnvironment applyEnv;
+  private SyncRequest request;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    shop = MigrationDatabases.shop();
+    TestCluster.SOURCE.execute(shop.source, ConcurrentWriter.NOTES_DDL);
+    databases = shop.databases(Map.of());
+    env = environment();
+    applyEnv = environment();
+    request = new SyncRequest(UUID.randomUUID().toString(), shop.references(), SyncSpec.TRIGGER, 2);
+  }
+
+  private TestActivityEnvironment environment() {
+    TestActivityEnvironment e = TestActivityEnvironment.newInstance();
+    InitialCopy copy = new InitialCopy(databases, PgTools.locate(System.getenv()), workDir.resolve("sync"));
+    e.registerActivitiesImplementations(
+        new SyncActivitiesImpl(databases, new TriggerSync(databases, copy), new LogicalSync(databases, copy)),
+        new FreezeActivitiesImpl(databases),
+        new SequenceActivitiesImpl(databases),
+        new VerifyActivitiesImpl(databases));
+    return e;
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    try {
+      sync(env).stopSync(request);
+    } finally {
+      env.close();
+      applyEnv.close();
+      shop.close();
+    }
+  }
+
+  private static SyncActivities sync(TestActivityEnvironment e) {
+    return e.newActivityStub(SyncActivities.class);
+  }
+
+  private CompletableFuture<Void> startApplying() {
+    return CompletableFuture.runAsync(() -> sync(applyEnv).applyChanges(request));
+  }
+
+  /** Cancels the background apply as the workflow does before the drain. */
+  private void stopApplying(CompletableFuture<Void> applying) {
+    applyEnv.requestCancelActivity();
+    assertThatThrownBy(applying::join).hasStackTraceContaining("Cancel");
+  }
+
+  private VerificationReport freezeDrainAndVerify(CompletableFuture<Void> applying) {
+    env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
+    stopApplying(applying);
+    SyncLag drained = sync(env).drain(request);
+    assertThat(drained.pendingChanges()).isZero();
+    env.newActivityStub(SequenceActivities.class).syncSequences(shop.references());
+    return env.newActivityStub(VerifyActivities.class).verifyDatabases(new VerifyRequest(shop.references(), 2));
+  }
+
+  @Test
+  void writesThroughCopyAndSync_areAllOnTheTargetAfterFreezeAndDrain() throws Exception {
+    SyncSetup setup;
+    CompletableFuture<Void> applying;
+    try (ConcurrentWriter writer = new ConcurrentWriter(shop.source).start()) {
+      writer.awaitMore(20);
+      setup = sync(env).startSync(request);
+      applying = startApplying();
+      writer.awaitMore(100);
+      writer.truncateNotes();
+      writer.awaitMore(100);
+      Eventually.get("the apply to catch up", () -> sync(env).measureLag(request), lag -> lag.pendingChanges() < 200);
+      writer.awaitMore(50);
+    }
+
+    VerificationReport report = freezeDrainAndVerify(applying);
+
+    assertThat(setup.tables()).isEqualTo(6);
+    assertThat(setup.detail()).contains("trigger capture on 6 tables");
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.mismatches()).isZero();
+  }
+
+  @Test
+  void applyKilledMidway_andStartedAgain_stillEndsIdentical() throws Exception {
+    CompletableFuture<Void> applying;
+    try (ConcurrentWriter writer = new ConcurrentWriter(shop.source).start()) {
+      sync(env).startSync(request);
+      writer.awaitMore(50);
+      CompletableFuture<Void> first = startApplying();
+      writer.awaitMore(50);
+      // The worker dies: its sessions go with it, mid-batch or between batches.
+      Eventually.get("the applier's sessions", () -> applierSessions(), n -> n > 0);
+      terminateApplier();
+      assertThatThrownBy(first::join).rootCause().isInstanceOf(ApplicationFailure.class);
+      writer.awaitMore(50);
+      applying = startApplying();
+      writer.awaitMore(50);
+    }
+
+    VerificationReport report = freezeDrainAndVerify(applying);
+
+    assertThat(report.problems()).isEmpty();
+  }
+
+  @Test
+  void startRetriedAfterSuccess_returnsTheSameSetupWithoutCopyingAgain() {
+    SyncSetup first = sync(env).startSync(request);
+    SyncSetup again = sync(env).startSync(request);
+
+    assertThat(again).isEqualTo(first);
+  }
+
+  @Test
+  void schemaChangedWhileSyncing_stopsTheApplyNamingTheChange() throws Exception {
+    sync(env).startSync(request);
+    TestCluster.SOURCE.execute(shop.source, "ALTER TABLE orders ADD COLUMN gift boolean");
+
+    assertThatThrownBy(() -> sync(applyEnv).applyChanges(request))
+        .rootCause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(Errors.SCHEMA_CHANGED);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage()).contains("new: column public.orders.gift boolean");
+            });
+    assertThatThrownBy(() -> sync(env).drain(request))
+        .rootCause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.SCHEMA_CHANGED));
+  }
+
+  @Test
+  void drainWhileTheSourceStillTakesWrites_failsSourceNotFrozen() throws Exception {
+    sync(env).startSync(request);
+    try (ConcurrentWriter writer = new ConcurrentWriter(shop.source).start()) {
+      writer.awaitMore(20);
+      assertThatThrownBy(() -> sync(env).drain(request))
+          .rootCause()
+          .isInstanceOfSatisfying(
+              ApplicationFailure.class,
+              f -> {
+                assertThat(f.getType()).isEqualTo(Errors.SOURCE_NOT_FROZEN);
+                assertThat(f.getOriginalMessage()).contains("written after the drain began");
+              });
+    }
+  }
+
+  @Test
+  void tableWithoutPrimaryKey_isRefusedByName_andNothingIsInstalled() throws Exception {
+    TestCluster.SOURCE.execute(shop.source, "CREATE TABLE audit_log (at timestamptz, line text)", "INSERT INTO audit_log VALUES (now(), 'x')");
+
+    assertThatThrownBy(() -> sync(env).startSync(request))
+        .rootCause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(Errors.SYNC_REFUSED);
+              assertThat(f.getOriginalMessage()).contains("public.audit_log");
+            });
+    assertNothingLeftOnTheSource();
+  }
+
+  @Test
+  void teardown_afterAStartThatFailedMidway_andAfterACompleteSync_leavesNothing() throws Exception {
+    // The target is not empty: the restore refuses after the capture was installed.
+    TestCluster.TARGET.execute(shop.target, "CREATE TABLE someone_elses (id int)");
+    assertThatThrownBy(() -> sync(env).startSync(request))
+        .rootCause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.TARGET_NOT_EMPTY));
+    sync(env).stopSync(request);
+    assertNothingLeftOnTheSource();
+
+    shop.resetTarget();
+    sync(env).startSync(request);
+    sync(env).stopSync(request);
+    sync(env).stopSync(request);
+    assertNothingLeftOnTheSource();
+  }
+
+  private void assertNothingLeftOnTheSource() throws Exception {
+    assertThat(TestCluster.SOURCE.queryLong(shop.source, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry%'"))
+        .as("capture triggers").isZero();
+    assertThat(TestCluster.SOURCE.queryLong(shop.source, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry%'"))
+        .as("Ferry schemas").isZero();
+    assertThat(TestCluster.SOURCE.queryLong(shop.source, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'capture%'"))
+        .as("capture functions").isZero();
+    assertThat(TestCluster.SOURCE.queryLong(shop.source, "SELECT count(*) FROM pg_replication_slots"))
+        .as("replication slots").isZero();
+    assertThat(TestCluster.SOURCE.queryLong(shop.source, "SELECT count(*) FROM pg_publication")).as("publications").isZero();
+  }
+
+  private long applierSessions() {
+    try {
+      return TestCluster.SOURCE.queryLong(
+          shop.source, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'ferry-sync-apply%'");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void terminateApplier() throws Exception {
+    for (TestCluster cluster : new TestCluster[] {TestCluster.SOURCE, TestCluster.TARGET}) {
+      String db = cluster == TestCluster.SOURCE ? shop.source : shop.target;
+      cluster.queryLong(
+          db,
+          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name LIKE 'ferry-sync-apply%'");
+    }
+  }
+}
