@@ -15,9 +15,11 @@ import java.util.stream.Collectors;
  * have none, and PostgreSQL's subscriber refuses to apply an UPDATE or DELETE to a table
  * without a replica identity index or primary key: with the app writing, the copy would never
  * finish. So before the subscription starts, every table gets a unique index on its source's
- * identity columns, set as its replica identity; after the post-data restore has built the
- * real keys, these are dropped and the tables' replica identity is the source's again. Tables
- * the source publishes with REPLICA IDENTITY FULL need none.
+ * identity columns, set as its replica identity. They are dropped before the post-data restore,
+ * with the subscription paused (its changes wait in the slot): left in place, they would be the
+ * unique index the restored foreign keys pick (PostgreSQL takes the first matching one by oid),
+ * and could not be dropped afterwards. Tables the source publishes with REPLICA IDENTITY FULL
+ * need none.
  */
 final class LogicalKeys {
   private LogicalKeys() {}
@@ -50,8 +52,7 @@ final class LogicalKeys {
 
   /**
    * Drops every temporary key of this sync, first giving the table its default replica identity
-   * back where the key still is it (the post-data restore sets the source's own where it is an
-   * index). Idempotent.
+   * back (the post-data restore then sets the source's own where it is an index). Idempotent.
    */
   static void drop(LogicalSide target, String tag) {
     record Key(String index, String table, boolean identity) {}

@@ -71,6 +71,8 @@ final class LogicalSync implements SyncMethod {
       List<Table> tables = LogicalSource.tables(source);
       List<String> schemaNow = source.call(SchemaWatch::describe);
 
+      long began = System.nanoTime();
+      long[] at = new long[3];
       Optional<String> postDataDone = LogicalTarget.step(target, session.schema(), LogicalTarget.POST_DATA_DONE);
       Path dump = postDataDone.isPresent() ? null : copy.dump(session);
       try {
@@ -87,14 +89,14 @@ final class LogicalSync implements SyncMethod {
         LogicalSource.publish(source, session.publication(), tables);
         LogicalTarget.Subscription subscription = subscribe(session, source, target, conninfo);
         LogicalTarget.recordStep(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID, Long.toString(subscription.oid()));
-
+        at[0] = System.nanoTime();
         awaitCopy(session, target, tables.size(), context);
+        at[1] = System.nanoTime();
 
         if (postDataDone.isEmpty()) {
-          copy.restore(session, dump, InitialCopy.POST_DATA);
-          LogicalKeys.drop(target, session.tag());
-          LogicalTarget.recordStep(target, session.schema(), LogicalTarget.POST_DATA_DONE, "yes");
+          buildIndexesAndConstraints(session, target, dump, context);
         }
+        at[2] = System.nanoTime();
       } finally {
         if (dump != null) {
           copy.discard(dump);
@@ -103,7 +105,9 @@ final class LogicalSync implements SyncMethod {
       // A table created while this ran is in neither the publication nor the target.
       checkSchema(session, source, target);
       long rows = LogicalTarget.rowsWritten(target);
-      log.info("logical sync {} set up: {} tables", session.subscription(), tables.size());
+      log.info(
+          "logical sync {} set up: {} tables; schema and subscription {} ms, copy {} ms, indexes and constraints {} ms",
+          session.subscription(), tables.size(), (at[0] - began) / 1_000_000, (at[1] - at[0]) / 1_000_000, (at[2] - at[1]) / 1_000_000);
       return new SyncSetup(
           tables.size(),
           rows,
@@ -277,6 +281,25 @@ final class LogicalSync implements SyncMethod {
       throw e;
     }
     return LogicalTarget.subscription(target, session.subscription()).orElseThrow();
+  }
+
+  /**
+   * Restores the post-data section (indexes, constraints, the real primary keys) with the
+   * subscription paused, its temporary keys dropped first ({@link LogicalKeys}); the changes
+   * meanwhile wait in the slot. Building an index blocks writes to its table anyway, so the pause
+   * costs little. A retry after a crash in between finds the subscription disabled and {@link
+   * #subscribe} enables it.
+   */
+  private void buildIndexesAndConstraints(SyncSession session, LogicalSide target, Path dump, ActivityExecutionContext context) {
+    LogicalTarget.disable(target, session.subscription());
+    while (LogicalTarget.working(target, session.subscription())) {
+      context.heartbeat(Progress.of(0, 0, 0, "pausing the subscription to build indexes"));
+      pause();
+    }
+    LogicalKeys.drop(target, session.tag());
+    copy.restore(session, dump, InitialCopy.POST_DATA);
+    LogicalTarget.recordStep(target, session.schema(), LogicalTarget.POST_DATA_DONE, "yes");
+    LogicalTarget.enable(target, session.subscription());
   }
 
   /** Waits until the subscription has copied every table and caught up with each. */

@@ -75,6 +75,17 @@ final class LogicalTarget {
     target.execute("ALTER SUBSCRIPTION " + Catalog.quote(name) + " ENABLE");
   }
 
+  static void disable(LogicalSide target, String name) {
+    target.execute("ALTER SUBSCRIPTION " + Catalog.quote(name) + " DISABLE");
+  }
+
+  /** Whether any worker of the subscription (apply or table copy) is running. */
+  static boolean working(LogicalSide target, String name) {
+    return target
+        .queryOne("SELECT count(pid) > 0 FROM pg_stat_subscription WHERE subname = ?", rs -> rs.getBoolean(1), name)
+        .orElse(false);
+  }
+
   /**
    * Drops the subscription without touching the source: disabled and detached from its slot
    * first, so that an unreachable source cannot make it fail and no WAL sender holds the slot
