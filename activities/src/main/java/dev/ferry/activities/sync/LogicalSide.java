@@ -55,6 +55,22 @@ final class LogicalSide implements AutoCloseable {
     }
   }
 
+  /**
+   * {@link #execute}, except that the server error {@code sqlState} (such as 42501, not
+   * allowed) becomes what {@code refusal} makes of its message, password masked: for errors
+   * that a retry cannot fix and that deserve their own words.
+   */
+  void executeOrRefuse(String sql, String sqlState, java.util.function.Function<String, RuntimeException> refusal) {
+    try (PreparedStatement ps = prepare(sql)) {
+      ps.execute();
+    } catch (SQLException e) {
+      if (sqlState.equals(e.getSQLState())) {
+        throw refusal.apply(secret.mask(e.getMessage()));
+      }
+      throw failure(e);
+    }
+  }
+
   <T> List<T> query(String sql, Row<T> row, Object... parameters) {
     try (PreparedStatement ps = prepare(sql, parameters);
         ResultSet rs = ps.executeQuery()) {

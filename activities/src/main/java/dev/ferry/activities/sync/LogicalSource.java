@@ -126,10 +126,17 @@ final class LogicalSource {
     boolean exists =
         source.queryOne("SELECT 1 FROM pg_publication WHERE pubname = ?", rs -> true, publication).isPresent();
     String list = String.join(", ", tables.stream().map(Table::sql).toList());
+    java.util.function.Function<String, RuntimeException> refusal =
+        reason ->
+            ApplicationFailure.newNonRetryableFailure(
+                source.endpoint().describe() + ": cannot publish the app's tables: " + reason
+                    + " (a publication needs the owner of every table, or a superuser)",
+                Errors.SYNC_REFUSED);
     if (!exists) {
-      source.execute("CREATE PUBLICATION " + Catalog.quote(publication) + (tables.isEmpty() ? "" : " FOR TABLE " + list));
+      source.executeOrRefuse(
+          "CREATE PUBLICATION " + Catalog.quote(publication) + (tables.isEmpty() ? "" : " FOR TABLE " + list), "42501", refusal);
     } else if (!tables.isEmpty()) {
-      source.execute("ALTER PUBLICATION " + Catalog.quote(publication) + " SET TABLE " + list);
+      source.executeOrRefuse("ALTER PUBLICATION " + Catalog.quote(publication) + " SET TABLE " + list, "42501", refusal);
     }
   }
 
@@ -230,14 +237,25 @@ final class LogicalSource {
 
   /**
    * Rows inserted, updated and deleted in the app's tables since the statistics were reset, as
-   * the cumulative statistics have them (a session's counts arrive within about a second of its
-   * commit, at the latest when it ends). Two equal readings a drain apart mean nobody wrote.
+   * the cumulative statistics have them: a writing session publishes its counts at most once a
+   * second, an idle one within ten, one that ends at once. Two equal readings more than a second
+   * apart mean nobody kept writing in between.
    */
   static long writes(LogicalSide source) {
     return source
         .queryOne(
             "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint FROM pg_stat_user_tables"
                 + " WHERE schemaname NOT LIKE 'ferry\\_%'",
+            rs -> rs.getLong(1))
+        .orElse(0L);
+  }
+
+  /** Client sessions of this database, other than this one, inside a transaction that wrote. */
+  static long writingSessions(LogicalSide source) {
+    return source
+        .queryOne(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                + " AND backend_xid IS NOT NULL AND backend_type = 'client backend'",
             rs -> rs.getLong(1))
         .orElse(0L);
   }

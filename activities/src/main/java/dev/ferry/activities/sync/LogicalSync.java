@@ -10,6 +10,7 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -64,11 +65,12 @@ final class LogicalSync implements SyncMethod {
     LogicalConnInfo conninfo = LogicalConnInfo.of(session.source().url());
     try (LogicalSide source = open(session, session.source(), conninfo);
         LogicalSide target = open(session, session.target(), conninfo)) {
-      boolean subscribed = LogicalTarget.subscription(target, session.subscription()).isPresent();
-      int slotsNeeded =
-          subscribed || LogicalSource.slotExists(source, session.slot()) ? 0 : 1 + Math.min(2, Math.max(1, session.jobs()));
-      LogicalSource.refuseIfUnable(source, slotsNeeded);
       List<Table> tables = LogicalSource.tables(source);
+      // Its own slot, and one per table the subscription copies at once (only while copying).
+      boolean subscribed =
+          LogicalTarget.subscription(target, session.subscription()).isPresent() || LogicalSource.slotExists(source, session.slot());
+      int slotsNeeded = subscribed ? 0 : 1 + Math.min(tables.size(), LogicalTarget.copyWorkers(target));
+      LogicalSource.refuseIfUnable(source, slotsNeeded);
       List<String> schemaNow = source.call(SchemaWatch::describe);
 
       long began = System.nanoTime();
@@ -90,7 +92,7 @@ final class LogicalSync implements SyncMethod {
         LogicalTarget.Subscription subscription = subscribe(session, source, target, conninfo);
         LogicalTarget.recordStep(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID, Long.toString(subscription.oid()));
         at[0] = System.nanoTime();
-        awaitCopy(session, target, tables.size(), context);
+        awaitCopy(session, source, target, tables.size(), context);
         at[1] = System.nanoTime();
 
         if (postDataDone.isEmpty()) {
@@ -156,9 +158,11 @@ final class LogicalSync implements SyncMethod {
 
   /**
    * With the source frozen: takes the source's WAL position and waits until the slot has
-   * confirmed it, heartbeating the lag; then again while the app's tables show writes that
-   * arrived meanwhile. Writes still arriving after {@link LogicalTiming#writesFor} mean the source
-   * is not frozen: final.
+   * confirmed it, heartbeating the lag, while watching the app's tables' write counters for at
+   * least {@link LogicalTiming#quiet}; done when they did not move and no session is inside a
+   * writing transaction, else again. Writes still arriving after {@link LogicalTiming#writesFor}
+   * mean the source is not frozen: final. The counters are statistics, so this catches an app
+   * that keeps writing, not a single late write; the freeze itself is what stops writes.
    */
   @Override
   public SyncLag drain(SyncSession session) {
@@ -167,32 +171,34 @@ final class LogicalSync implements SyncMethod {
         LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
       LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
       long started = System.nanoTime();
-      long writesBefore = LogicalSource.writes(source);
       while (true) {
+        long round = System.nanoTime();
+        long writesBefore = LogicalSource.writes(source);
         String until = LogicalSource.currentLsn(source);
         while (true) {
           SyncLag lag = look(session, source, target, stall);
-          if (LogicalSource.confirmed(source, session.slot(), until)) {
+          if (LogicalSource.confirmed(source, session.slot(), until) && System.nanoTime() - round >= timing.quiet().toNanos()) {
             break;
           }
           context.heartbeat(lag);
           pause();
         }
-        long writesAfter = LogicalSource.writes(source);
-        if (writesAfter == writesBefore) {
+        long written = LogicalSource.writes(source) - writesBefore;
+        long writing = LogicalSource.writingSessions(source);
+        if (written == 0 && writing == 0) {
           checkSchema(session, source, target);
           log.info("logical sync {} drained to {}", session.subscription(), until);
           return new SyncLag(-1, 0, 0, Instant.now());
         }
         if (System.nanoTime() - started > timing.writesFor().toNanos()) {
           throw ApplicationFailure.newNonRetryableFailure(
-              session.source().describe() + ": " + (writesAfter - writesBefore)
-                  + " row(s) were written to the app's tables while draining, "
-                  + timing.writesFor().toSeconds() + " s after the drain began: the source is not frozen"
-                  + " (is default_transaction_read_only on, and every writing session ended?)",
+              session.source().describe() + ": " + written + " row(s) written to the app's tables in the last "
+                  + Duration.ofNanos(System.nanoTime() - round).toSeconds() + " s and " + writing
+                  + " session(s) in a writing transaction, " + timing.writesFor().toSeconds()
+                  + " s after the drain began: the source is not frozen"
+                  + " (is default_transaction_read_only on, and was every writing session ended?)",
               Errors.SOURCE_NOT_FROZEN);
         }
-        writesBefore = writesAfter;
       }
     }
   }
@@ -270,16 +276,7 @@ final class LogicalSync implements SyncMethod {
           session.source().describe() + ": replication slot " + session.slot() + " is still in use; retrying",
           Errors.STEP_FAILED);
     }
-    try {
-      LogicalTarget.subscribe(target, session.subscription(), conninfo, session.publication(), session.slot());
-    } catch (ApplicationFailure e) {
-      if ("42501".equals(sqlState(e))) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            e.getOriginalMessage() + "; creating a subscription needs a superuser on the target (rds_superuser on RDS)",
-            Errors.SYNC_REFUSED);
-      }
-      throw e;
-    }
+    LogicalTarget.subscribe(target, session.subscription(), conninfo, session.publication(), session.slot());
     return LogicalTarget.subscription(target, session.subscription()).orElseThrow();
   }
 
@@ -303,9 +300,12 @@ final class LogicalSync implements SyncMethod {
   }
 
   /** Waits until the subscription has copied every table and caught up with each. */
-  private void awaitCopy(SyncSession session, LogicalSide target, int tables, ActivityExecutionContext context) {
+  private void awaitCopy(
+      SyncSession session, LogicalSide source, LogicalSide target, int tables, ActivityExecutionContext context) {
     LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
     while (true) {
+      // A column added while a table is copied fails the copy again and again: say why.
+      checkSchema(session, source, target);
       List<LogicalTarget.TableState> states = LogicalTarget.tableStates(target, session.subscription());
       long ready = states.stream().filter(LogicalTarget.TableState::ready).count();
       if (ready == states.size() && states.size() >= tables) {
@@ -416,9 +416,4 @@ final class LogicalSync implements SyncMethod {
     pause();
   }
 
-  private static String sqlState(ApplicationFailure e) {
-    String message = e.getOriginalMessage();
-    int at = message.lastIndexOf("(SQLSTATE ");
-    return at < 0 ? "" : message.substring(at + 10, Math.min(message.length(), at + 15));
-  }
 }

@@ -1,6 +1,8 @@
 package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Catalog;
+import dev.ferry.model.Errors;
+import io.temporal.failure.ApplicationFailure;
 import java.util.List;
 import java.util.Optional;
 
@@ -65,10 +67,23 @@ final class LogicalTarget {
         // Then the server logs as its configuration says.
       }
     }
-    target.execute(
+    target.executeOrRefuse(
         "CREATE SUBSCRIPTION " + Catalog.quote(name) + " CONNECTION " + source.sqlLiteral()
             + " PUBLICATION " + Catalog.quote(publication)
-            + " WITH (slot_name = " + Catalog.quote(slot) + ", create_slot = true, copy_data = true, enabled = true)");
+            + " WITH (slot_name = " + Catalog.quote(slot) + ", create_slot = true, copy_data = true, enabled = true)",
+        "42501",
+        reason ->
+            ApplicationFailure.newNonRetryableFailure(
+                target.endpoint().describe() + ": cannot subscribe: " + reason
+                    + " (creating a subscription needs a superuser on the target; rds_superuser on RDS)",
+                Errors.SYNC_REFUSED));
+  }
+
+  /** How many tables the target copies at once for one subscription. */
+  static int copyWorkers(LogicalSide target) {
+    return target
+        .queryOne("SELECT current_setting('max_sync_workers_per_subscription')::int", rs -> rs.getInt(1))
+        .orElse(2);
   }
 
   static void enable(LogicalSide target, String name) {
