@@ -240,6 +240,12 @@ final class LogicalSync implements SyncMethod {
         }
         log.info("dropped replication slot {} on {}", slot, session.source().describe());
       }
+    } catch (ApplicationFailure e) {
+      // A source database that no longer exists holds no slot (PostgreSQL refuses to drop one
+      // that does); anything else (unreachable) fails, retryable, with the slot still to drop.
+      if (!Errors.DATABASE_NOT_FOUND.equals(e.getType())) {
+        throw e;
+      }
     }
     if (targetFailure != null) {
       throw targetFailure;
