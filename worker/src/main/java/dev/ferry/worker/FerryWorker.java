@@ -21,7 +21,8 @@ import dev.ferry.activities.postgres.SnapshotActivitiesImpl;
 import dev.ferry.activities.postgres.SnapshotStore;
 import dev.ferry.activities.notify.WebhookNotifier;
 import dev.ferry.activities.postgres.SequenceActivitiesImpl;
-import dev.ferry.activities.sync.SyncUnavailable;
+import dev.ferry.activities.sync.InitialCopy;
+import dev.ferry.activities.sync.SyncActivitiesImpl;
 import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.runbook.RunbookParser;
 import dev.ferry.workflow.MigrationWorkflow;
@@ -126,6 +127,10 @@ public final class FerryWorker implements AutoCloseable {
     WorkerOptions options =
         WorkerOptions.newBuilder()
             .setMaxConcurrentActivityExecutionSize(settings.maxConcurrentActivities())
+            // A cancellation reaches an activity only with a heartbeat's answer, and the SDK
+            // sends one per 80 % of the heartbeat timeout by default: the apply loop, cancelled
+            // right after the freeze, would hold the cutover's downtime up by most of a minute.
+            .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1))
             .build();
 
     Worker shared = factory.newWorker(settings.taskQueue(), options);
@@ -139,7 +144,7 @@ public final class FerryWorker implements AutoCloseable {
         new VerifyActivitiesImpl(databases),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
-        new SyncUnavailable(),
+        new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, settings.workDir().resolve("sync"))),
         WebhookNotifier.create(secrets));
     HerokuClient heroku =
         new HerokuClient(

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.api.temporal.PayloadEncryption;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.postgres.MigrationDatabases;
+import dev.ferry.testing.postgres.ShopWriter;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -43,6 +44,8 @@ class EndToEndTest {
 
   @TempDir static Path workDir;
   static MigrationDatabases shop;
+  /** A second pair for the multi-phase run, reached through FERRY_SYNC_SOURCE_URL / _TARGET_URL. */
+  static MigrationDatabases synced;
   static DevStack stack;
   static int temporalPort;
   static String ledgerDatabase;
@@ -50,12 +53,16 @@ class EndToEndTest {
   @BeforeAll
   static void startStack() throws Exception {
     shop = MigrationDatabases.shop();
+    synced = MigrationDatabases.shop();
+    TestCluster.SOURCE.execute(synced.source, ShopWriter.NOTES_DDL);
     temporalPort = freePort();
     System.setProperty("dw.server.applicationConnectors[0].port", "0");
     System.setProperty("dw.server.adminConnectors[0].port", "0");
     WorkerSettings settings =
         new WorkerSettings("unused:0", "default", "ferry", "ferry-host-e2e", workDir, 4);
     Map<String, String> environment = new HashMap<>(shop.environment());
+    environment.put("FERRY_SYNC_SOURCE_URL", TestCluster.SOURCE.url(synced.source));
+    environment.put("FERRY_SYNC_TARGET_URL", TestCluster.TARGET.url(synced.target));
     environment.put("FERRY_UNREACHABLE_URL", "postgres://ferry:pw@127.0.0.1:1/shop");
     ledgerDatabase = TestCluster.uniqueDatabaseName("ferry_ledger_e2e");
     TestCluster.TARGET.createDatabase(ledgerDatabase);
@@ -69,6 +76,7 @@ class EndToEndTest {
       stack.close();
     }
     shop.close();
+    synced.close();
     TestCluster.TARGET.dropDatabase(ledgerDatabase);
   }
 
@@ -140,6 +148,63 @@ class EndToEndTest {
     JsonNode events = JSON.readTree(get("/api/runs/" + runId + "/events", "ferry-dev-viewer").body());
     assertThat(events.path("events").get(0).path("type").asText()).isEqualTo("REQUESTED");
     assertThat(events.path("events").get(0).path("actor").asText()).isEqualTo("olivia");
+  }
+
+  @Test
+  void multiPhaseTriggerMigration_keepsUpWithAWritingApp_andLosesNoCommittedTransaction() throws Exception {
+    String runbook =
+        """
+        app: shop-synced
+        strategy: multi-phase
+        source:
+          herokuApp: shop-production
+          databaseUrl: env:FERRY_SYNC_SOURCE_URL
+        target:
+          databaseUrl: env:FERRY_SYNC_TARGET_URL
+        snapshot:
+          jobs: 2
+        sync:
+          method: trigger
+          maxLag: 30s
+        fallbackWindow: 1s
+        gates:
+          start: {approvers: [arjun]}
+          cutover: {approvers: [arjun]}
+          decommission: {approvers: [arjun]}
+        """;
+    String runId;
+    try (ShopWriter writer = new ShopWriter(synced.source).start()) {
+      writer.awaitMore(10);
+      runId = start(runbook);
+      approve(runId, "start");
+      writer.awaitMore(100);
+      Eventually.get("the cutover gate", () -> status(runId), s -> "cutover".equals(s.path("pendingGate").path("gate").asText()));
+      writer.awaitMore(100);
+      // The freeze ends the writer's session: the app stops writing, as at a real cutover.
+      approve(runId, "cutover");
+      Eventually.get("the decommission gate", () -> status(runId), s -> "decommission".equals(s.path("pendingGate").path("gate").asText()));
+      approve(runId, "decommission");
+    }
+    JsonNode done =
+        Eventually.get("the run to end", () -> status(runId), s -> s.path("state").asText().matches("SUCCEEDED|FAILED|REJECTED|CANCELLED"));
+
+    assertThat(done.path("state").asText()).as(done.toString()).isEqualTo("SUCCEEDED");
+    assertThat(done.path("verification").path("passed").asBoolean()).isTrue();
+    assertThat(done.path("steps").findValues("name").stream().map(JsonNode::asText).toList())
+        .containsSubsequence("start-sync", "catch-up", "gate:cutover", "freeze-source", "drain", "sync-sequences", "verify", "decommission");
+    long onSource = TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
+    long onTarget = TestCluster.TARGET.queryLong(synced.target, "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
+    assertThat(onTarget).as("the writer's transactions on the target").isEqualTo(onSource).isGreaterThanOrEqualTo(200);
+    // Decommissioned: the capture is gone from the source.
+    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry%'")).isZero();
+    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry%'")).isZero();
+  }
+
+  private static void approve(String runId, String gate) throws Exception {
+    Eventually.get("gate " + gate, () -> status(runId), s -> gate.equals(s.path("pendingGate").path("gate").asText()));
+    HttpResponse<String> approved =
+        post("/api/runs/" + runId + "/gates/" + gate + "/approve", "ferry-dev-approver", "{\"comment\":\"e2e\"}", "application/json");
+    assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
   }
 
   @Test

@@ -45,7 +45,7 @@ public final class Errors {
   public static final String REJECTED = "Rejected";
   /** The sync did not catch up under the runbook's lag within its catch-up timeout. */
   public static final String SYNC_BEHIND = "SyncBehind";
-  /** This worker has no continuous sync (multi-phase). Final. */
+  /** A worker without continuous sync refused a multi-phase run (Ferry before sync existed). Final. */
   public static final String SYNC_UNAVAILABLE = "SyncUnavailable";
   /**
    * The source's schema changed while the sync ran (a table, column, constraint or index was

@@ -51,6 +51,15 @@ final class GateKeeper {
    * approves on its own.
    */
   Decision await(String gate, List<String> evidence, Runnable remind) {
+    return await(gate, evidence, remind, () -> false);
+  }
+
+  /**
+   * {@link #await}, also ending the wait, undecided ({@code null}), as soon as {@code closeWhen}
+   * holds: the run can no longer go where the gate leads (the sync stopped while the cutover
+   * gate waited).
+   */
+  Decision await(String gate, List<String> evidence, Runnable remind, java.util.function.BooleanSupplier closeWhen) {
     GateSpec spec = runbook.gate(gate);
     Instant openedAt = now();
     Duration remindAfter = spec.reminder();
@@ -67,13 +76,17 @@ final class GateKeeper {
             digest);
     boolean decided;
     try {
-      decided = Workflow.await(remindAfter, () -> decisions.containsKey(gate));
+      decided = Workflow.await(remindAfter, () -> decisions.containsKey(gate) || closeWhen.getAsBoolean());
       if (!decided) {
         remind.run();
-        decided = Workflow.await(spec.timeout().minus(remindAfter), () -> decisions.containsKey(gate));
+        decided =
+            Workflow.await(spec.timeout().minus(remindAfter), () -> decisions.containsKey(gate) || closeWhen.getAsBoolean());
       }
     } finally {
       pending = null; // also when the run is cancelled while it waits
+    }
+    if (!decisions.containsKey(gate) && closeWhen.getAsBoolean()) {
+      return null;
     }
     if (!decided) {
       decisions.put(

@@ -180,6 +180,15 @@ final class Migration {
 
   /** Opens a gate with its evidence; true when approved. Sends a reminder when one is due. */
   boolean gate(String name, List<String> evidence) {
+    return gate(name, evidence, () -> null);
+  }
+
+  /**
+   * {@link #gate(String, List)}, closed early when {@code closeBecause} gives a reason (the run
+   * cannot go on): the gate step fails with that reason and the failure is thrown, so what ran
+   * is undone.
+   */
+  boolean gate(String name, List<String> evidence, Supplier<TemporalFailure> closeBecause) {
     String step = Steps.gate(name);
     record.begin(step, now());
     record.awaiting(name);
@@ -193,8 +202,15 @@ final class Migration {
               record.note("reminder: gate " + name + " is still waiting for a decision");
               tell("gate-reminder", "run " + runId() + " (" + runbook.app() + ") still waits at gate " + name
                   + "; it rejects on its own at its deadline");
-            });
+            },
+            () -> closeBecause.get() != null);
     record.resumed();
+    if (decision == null) {
+      TemporalFailure reason = closeBecause.get();
+      record.failed(step, now(), "closed without a decision: " + Failures.describe(reason));
+      event(RunEventType.STEP_FINISHED, step, null, "closed without a decision: " + Failures.describe(reason), null);
+      throw reason;
+    }
     event(
         RunEventType.DECISION, step, decision.decidedBy(), decision.verdict() + " via " + decision.via()
             + (decision.comment() == null ? "" : ": " + decision.comment()), decision.evidenceDigest());
@@ -230,7 +246,26 @@ final class Migration {
   // ---- steps both strategies take -------------------------------------------------------------
 
   void preflight() {
-    preflightReport = step(Steps.PREFLIGHT, () -> preflight.auditDatabases(databases), Migration::describe);
+    preflight(report -> null);
+  }
+
+  /**
+   * Preflight, failing it for good (before anything changes) when {@code refusal} finds a
+   * reason in the report, such as tables the runbook's sync method cannot carry.
+   */
+  void preflight(Function<PreflightReport, String> refusal) {
+    preflightReport =
+        step(
+            Steps.PREFLIGHT,
+            () -> {
+              PreflightReport report = preflight.auditDatabases(databases);
+              String refused = refusal.apply(report);
+              if (refused != null) {
+                throw ApplicationFailure.newNonRetryableFailure(refused, Errors.SYNC_REFUSED);
+              }
+              return report;
+            },
+            Migration::describe);
   }
 
   void approveStart() {

@@ -1,6 +1,7 @@
 package dev.ferry.workflow;
 
 import dev.ferry.model.Errors;
+import dev.ferry.model.database.SourceAudit;
 import dev.ferry.model.runbook.Gates;
 import dev.ferry.model.runbook.SyncSpec;
 import dev.ferry.model.sync.SyncLag;
@@ -38,7 +39,7 @@ final class MultiPhase {
   void run() {
     SyncSpec spec = m.runbook.sync();
     CutoverEdge edge = new CutoverEdge(m);
-    m.preflight();
+    m.preflight(report -> refusal(spec, report.audit()));
     m.approveStart();
 
     m.compensations.register(
@@ -53,7 +54,9 @@ final class MultiPhase {
 
     m.step(Steps.CATCH_UP, () -> catchUp(spec), Migration::describe);
     edge.lowerDnsTtl();
-    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec))) {
+    // Added with the sync itself: older runs waited at this gate without watching the apply.
+    boolean watchApply = Workflow.getVersion(GATE_WATCHES_APPLY, Workflow.DEFAULT_VERSION, 1) == 1;
+    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec), () -> watchApply ? applyStopped() : null)) {
       throw m.rejected(Gates.CUTOVER);
     }
 
@@ -100,6 +103,25 @@ final class MultiPhase {
         s -> s);
   }
 
+  static final String GATE_WATCHES_APPLY = "cutover-gate-watches-apply";
+
+  /**
+   * Why the background apply failed, when it did: it retries without limit, so it fails only for
+   * good reasons (the schema changed, the capture was dropped). {@code null} while it runs.
+   */
+  private TemporalFailure applyStopped() {
+    if (applied == null || !applied.isCompleted() || !(applied.getFailure() instanceof TemporalFailure failure)) {
+      return null;
+    }
+    // The apply's own reason (SchemaChanged, …) names the run's failure when it has one.
+    String type = Errors.SYNC_BEHIND;
+    if (failure.getCause() instanceof ApplicationFailure cause && cause.getType() != null) {
+      type = cause.getType();
+    }
+    return ApplicationFailure.newNonRetryableFailureWithCause(
+        "applying changes stopped: " + Failures.describe(failure), type, failure);
+  }
+
   /** Applies changes in the background until drain (or a rollback) stops it. */
   private void startApplying() {
     applying = Workflow.newCancellationScope(() -> {
@@ -129,14 +151,9 @@ final class MultiPhase {
       if (m.lag.lagMillis() <= spec.maxLag().toMillis()) {
         return m.lag;
       }
-      if (applied.isCompleted()) {
-        // applyChanges retries without limit; it ends only by failing for good.
-        try {
-          applied.get();
-        } catch (TemporalFailure e) {
-          throw ApplicationFailure.newNonRetryableFailureWithCause(
-              "applying changes stopped: " + Failures.describe(e), Errors.SYNC_BEHIND, e);
-        }
+      TemporalFailure stopped = applyStopped();
+      if (stopped != null) {
+        throw stopped;
       }
       if (Workflow.currentTimeMillis() >= deadline) {
         throw ApplicationFailure.newNonRetryableFailure(
@@ -146,6 +163,29 @@ final class MultiPhase {
       }
       Workflow.sleep(m.tuning.lagPoll());
     }
+  }
+
+  /** Why the source cannot be kept in sync by the runbook's method, or {@code null}. */
+  static String refusal(SyncSpec spec, SourceAudit audit) {
+    if (audit == null) {
+      return null;
+    }
+    if (SyncSpec.TRIGGER.equals(spec.method()) && !audit.tablesWithoutPrimaryKey().isEmpty()) {
+      return "sync.method trigger needs a primary key on every table; these have none: "
+          + String.join(", ", audit.tablesWithoutPrimaryKey())
+          + ". Add one, or migrate with strategy single-phase.";
+    }
+    if (SyncSpec.LOGICAL.equals(spec.method())) {
+      if (audit.logicalReplication() != null && !audit.logicalReplication().possible()) {
+        return "sync.method logical: the source cannot publish (" + audit.logicalReplication().reason()
+            + "); Heroku grants no replication privilege, use sync.method trigger";
+      }
+      if (!audit.tablesWithoutReplicaIdentity().isEmpty()) {
+        return "sync.method logical: updates and deletes of tables without a primary key or replica identity"
+            + " cannot be published: " + String.join(", ", audit.tablesWithoutReplicaIdentity());
+      }
+    }
+    return null;
   }
 
   private List<String> cutoverEvidence(SyncSpec spec) {

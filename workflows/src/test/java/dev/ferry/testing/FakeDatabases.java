@@ -63,6 +63,10 @@ public class FakeDatabases
   public volatile RuntimeException unfreezeFailure;
   public volatile RuntimeException sequenceFailure;
   public volatile boolean holdApply;
+  /** Thrown by applyChanges (after {@link #holdApply}'s wait, if any). */
+  public volatile RuntimeException applyFailure;
+  /** What preflight's audit reports as tables without a primary key. */
+  public volatile List<String> tablesWithoutPrimaryKey = List.of();
   /** The run events the workflow wrote to the "ledger", in the order they arrived. */
   public final java.util.List<RunEvent> ledger = new java.util.concurrent.CopyOnWriteArrayList<>();
   public volatile RuntimeException startSyncFailure;
@@ -123,7 +127,7 @@ public class FakeDatabases
         new DatabaseFacts("ferry@rds:5432/shop", "15.20", 150020, 7_654_321, 0, 0, false, 90),
         "pg_dump (PostgreSQL) 15.20",
         new SourceAudit(
-            List.of(), List.of(), List.of(), List.of(), 0, List.of(), List.of(),
+            List.of(), tablesWithoutPrimaryKey, List.of(), List.of(), 0, List.of(), List.of(),
             new SourceAudit.LogicalReplication(false, "replica", "wal_level is replica, not logical")),
         List.of());
   }
@@ -225,12 +229,18 @@ public class FakeDatabases
   @Override
   public void applyChanges(SyncRequest request) {
     called("applyChanges");
+    if (applyFailure != null) {
+      throw applyFailure;
+    }
     if (!holdApply) {
       return;
     }
     io.temporal.activity.ActivityExecutionContext context = io.temporal.activity.Activity.getExecutionContext();
     try {
       while (true) {
+        if (applyFailure != null) {
+          throw applyFailure;
+        }
         context.heartbeat(null);
         Thread.sleep(20);
       }

@@ -103,6 +103,47 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
   }
 
   @Test
+  void schemaChangeWhileTheCutoverGateWaits_closesTheGateFailsTheRunAndTearsDown() {
+    databases.holdApply = true;
+    MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());
+    awaitGate(run, "cutover");
+
+    databases.applyFailure =
+        ApplicationFailure.newNonRetryableFailure("the schema changed while syncing (1 change: new: column public.orders.gift boolean)", Errors.SCHEMA_CHANGED);
+
+    assertThatThrownBy(() -> resultOf(run))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(Errors.SCHEMA_CHANGED);
+          assertThat(f.getOriginalMessage()).contains("cutover", "the schema changed while syncing", "public.orders.gift");
+        });
+    RunStatus status = run.status();
+    assertThat(step(status, "gate:cutover").state()).isEqualTo(StepState.FAILED);
+    assertThat(step(status, "gate:cutover").detail()).startsWith("closed without a decision: the schema changed while syncing");
+    assertThat(step(status, "start-sync").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(status.pendingGate()).isNull();
+    assertThat(databases.calls()).contains("stopSync").doesNotContain("freezeSource");
+  }
+
+  @Test
+  void triggerSyncOfASourceWithKeylessTables_failsAtPreflightNamingThem_andChangesNothing() {
+    databases.tablesWithoutPrimaryKey = List.of("public.audit_log", "public.events");
+
+    MigrationWorkflow run = start(Runbooks.shopMultiPhase());
+
+    assertThatThrownBy(() -> resultOf(run))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(Errors.SYNC_REFUSED);
+          assertThat(f.getOriginalMessage()).contains("public.audit_log, public.events", "strategy single-phase");
+        });
+    assertThat(step(run.status(), "preflight").state()).isEqualTo(StepState.FAILED);
+    assertThat(databases.calls()).containsOnly("auditDatabases", "notify run-ended");
+  }
+
+  @Test
   void rejectedCutover_tearsTheSyncDownAndNeverFreezes() {
     MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());
     awaitGateSkippingTime(run, "cutover");

@@ -1,6 +1,5 @@
-package dev.ferry.activities.sync;
+package dev.ferry.testing.postgres;
 
-import dev.ferry.testing.postgres.TestCluster;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -15,9 +14,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * several. Deterministic in what it writes; how many transactions it gets through depends on
  * the machine, and the tests only count them.
  */
-final class ConcurrentWriter implements AutoCloseable {
+public final class ShopWriter implements AutoCloseable {
   /** A table the writer owns with a text primary key it changes, and truncates on demand. */
-  static final String NOTES_DDL = "CREATE TABLE public.notes (k text PRIMARY KEY, v integer NOT NULL, body text)";
+  public static final String NOTES_DDL = "CREATE TABLE public.notes (k text PRIMARY KEY, v integer NOT NULL, body text)";
 
   private final String database;
   private final AtomicBoolean running = new AtomicBoolean(true);
@@ -26,27 +25,27 @@ final class ConcurrentWriter implements AutoCloseable {
   private final AtomicBoolean truncateNext = new AtomicBoolean();
   private final Thread thread;
 
-  ConcurrentWriter(String database) {
+  public ShopWriter(String database) {
     this.database = database;
     this.thread = new Thread(this::run, "concurrent-writer");
   }
 
-  ConcurrentWriter start() {
+  public ShopWriter start() {
     thread.start();
     return this;
   }
 
-  long committed() {
+  public long committed() {
     return committed.get();
   }
 
   /** Asks for a TRUNCATE of notes as the next transaction. */
-  void truncateNotes() {
+  public void truncateNotes() {
     truncateNext.set(true);
   }
 
   /** Waits until at least {@code more} further transactions committed. */
-  void awaitMore(long more) throws InterruptedException {
+  public void awaitMore(long more) throws InterruptedException {
     long goal = committed.get() + more;
     while (committed.get() < goal) {
       if (failure.get() != null) {
