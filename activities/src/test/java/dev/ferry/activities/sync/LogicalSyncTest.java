@@ -21,6 +21,7 @@ import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.postgres.MigrationDatabases;
+import dev.ferry.testing.postgres.ShopWriter;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
@@ -65,7 +66,7 @@ class LogicalSyncTest {
   @BeforeEach
   void setUp() throws Exception {
     shop = MigrationDatabases.shop();
-    TestCluster.SOURCE.execute(shop.source, ConcurrentWriter.NOTES_DDL);
+    TestCluster.SOURCE.execute(shop.source, ShopWriter.NOTES_DDL);
     databases = shop.databases(Map.of());
     env = environment(databases);
     request = new SyncRequest(UUID.randomUUID().toString(), shop.references(), SyncSpec.LOGICAL, 2);
@@ -138,7 +139,7 @@ class LogicalSyncTest {
       throws Exception {
     SyncSetup setup;
     Applying applying;
-    try (ConcurrentWriter writer = new ConcurrentWriter(shop.source).start()) {
+    try (ShopWriter writer = new ShopWriter(shop.source).start()) {
       writer.awaitMore(20);
       setup = sync(env).startSync(request);
       Applying first = startApplying();
@@ -187,7 +188,7 @@ class LogicalSyncTest {
     assertThat(TestCluster.SOURCE.queryLong(shop.source, "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"))
         .isEqualTo(1);
 
-    try (ConcurrentWriter writer = new ConcurrentWriter(shop.source).start()) {
+    try (ShopWriter writer = new ShopWriter(shop.source).start()) {
       writer.awaitMore(20);
       assertThatThrownBy(() -> sync(env).drain(request))
           .rootCause()
