@@ -1,41 +1,425 @@
 package dev.ferry.activities.sync;
 
+import dev.ferry.activities.postgres.Catalog.Table;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.model.Errors;
+import dev.ferry.model.Progress;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncSetup;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Being written. */
+/**
+ * Continuous sync by native logical replication: a publication of every app table on the
+ * source, a subscription on the target that copies them and then streams their changes through
+ * its own replication slot on the source. For sources that allow it (wal_level logical and the
+ * REPLICATION privilege: RDS, self-hosted; not Heroku).
+ *
+ * <p>Everything it installs is named after the run ({@link SyncSession}), so every attempt on
+ * any worker finds its own objects: setup reuses them, teardown removes them. The one thing that
+ * must never outlive a run is the replication slot: the source keeps every byte of WAL the slot
+ * has not confirmed, and an orphaned slot fills its disk. So teardown drops the slots on the
+ * source itself rather than trusting {@code DROP SUBSCRIPTION} to reach it, and cleans the source
+ * even when the target cannot be reached.
+ *
+ * <p>Neither DDL nor sequences travel by logical replication: the source's schema is recorded at
+ * setup and compared on every look ({@link SchemaWatch}); the workflow copies sequences after the
+ * drain.
+ */
 final class LogicalSync implements SyncMethod {
+  private static final Logger log = LoggerFactory.getLogger(LogicalSync.class);
+  private static final String APPLICATION = "ferry-sync";
+
   private final Databases databases;
-  private final InitialCopy copy;
+  private final LogicalSchemaCopy copy;
+  private final LogicalTiming timing;
 
   LogicalSync(Databases databases, InitialCopy copy) {
+    this(databases, LogicalSchemaCopy.of(copy), LogicalTiming.DEFAULT);
+  }
+
+  LogicalSync(Databases databases, LogicalSchemaCopy copy, LogicalTiming timing) {
     this.databases = databases;
     this.copy = copy;
+    this.timing = timing;
   }
 
+  /**
+   * Refuses a source that cannot publish (before changing anything); copies the schema's tables;
+   * publishes; subscribes with the initial copy and waits, heartbeating each table's copy state,
+   * until every table is ready; then restores indexes and constraints. A retry skips the steps
+   * its bookkeeping says are done and reuses the publication and subscription.
+   */
   @Override
   public SyncSetup start(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    LogicalConnInfo conninfo = LogicalConnInfo.of(session.source().url());
+    try (LogicalSide source = open(session, session.source(), conninfo);
+        LogicalSide target = open(session, session.target(), conninfo)) {
+      List<Table> tables = LogicalSource.tables(source);
+      // Its own slot, and one per table the subscription copies at once (only while copying).
+      boolean subscribed =
+          LogicalTarget.subscription(target, session.subscription()).isPresent() || LogicalSource.slotExists(source, session.slot());
+      int slotsNeeded = subscribed ? 0 : 1 + Math.min(tables.size(), LogicalTarget.copyWorkers(target));
+      LogicalSource.refuseIfUnable(source, slotsNeeded);
+      List<String> schemaNow = source.call(SchemaWatch::describe);
+
+      long began = System.nanoTime();
+      long[] at = new long[3];
+      Optional<String> postDataDone = LogicalTarget.step(target, session.schema(), LogicalTarget.POST_DATA_DONE);
+      Path dump = postDataDone.isPresent() ? null : copy.dump(session);
+      try {
+        if (LogicalTarget.step(target, session.schema(), LogicalTarget.PRE_DATA_DONE).isEmpty()) {
+          copy.restore(session, dump, InitialCopy.PRE_DATA);
+          // Bookkeeping only now: a restore claims an empty target.
+          LogicalTarget.recordSchema(target, session.schema(), schemaNow, LogicalTarget.PRE_DATA_DONE);
+        } else {
+          checkSchema(session, source, target);
+        }
+        if (postDataDone.isEmpty()) {
+          LogicalKeys.add(target, session.tag(), LogicalSource.identityColumns(source));
+        }
+        LogicalSource.publish(source, session.publication(), tables);
+        LogicalTarget.Subscription subscription = subscribe(session, source, target, conninfo);
+        LogicalTarget.recordStep(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID, Long.toString(subscription.oid()));
+        at[0] = System.nanoTime();
+        awaitCopy(session, source, target, tables.size(), context);
+        at[1] = System.nanoTime();
+
+        if (postDataDone.isEmpty()) {
+          buildIndexesAndConstraints(session, target, dump, context);
+        }
+        at[2] = System.nanoTime();
+      } finally {
+        if (dump != null) {
+          copy.discard(dump);
+        }
+      }
+      // A table created while this ran is in neither the publication nor the target.
+      checkSchema(session, source, target);
+      long rows = LogicalTarget.rowsWritten(target);
+      log.info(
+          "logical sync {} set up: {} tables; schema and subscription {} ms, copy {} ms, indexes and constraints {} ms",
+          session.subscription(), tables.size(), (at[0] - began) / 1_000_000, (at[1] - at[0]) / 1_000_000, (at[2] - at[1]) / 1_000_000);
+      return new SyncSetup(
+          tables.size(),
+          rows,
+          "publication " + session.publication() + " on the source, subscription " + session.subscription()
+              + " on the target, replication slot " + session.slot() + " on the source");
+    }
   }
 
+  /**
+   * Watches the subscription, which applies by itself, until the activity is cancelled: every
+   * tick heartbeats the lag, compares the source's schema with the one recorded at setup, and
+   * fails for good when the subscription is gone, disabled or stuck failing.
+   */
   @Override
   public void apply(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none());
+        LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
+      LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
+      while (true) {
+        SyncLag lag = look(session, source, target, stall);
+        // Throws when the activity is cancelled: that is how this loop ends.
+        context.heartbeat(lag);
+        pause();
+      }
+    }
   }
 
+  /**
+   * Bytes: the source's WAL position less the slot's confirmed position (everything the
+   * subscription has applied and flushed). Time: 0 when nothing is unconfirmed; otherwise
+   * PostgreSQL's own {@code flush_lag} for the slot's WAL sender (how long WAL took from being
+   * flushed on the source to being confirmed); when it has no fresh measure because the
+   * subscriber had caught up, the time since the subscriber's last reply (everything unconfirmed
+   * is younger than that); with no WAL sender at all, the time since the subscriber last heard
+   * from the source. Not {@code now() - last_msg_receipt_time}: that is the age of a message,
+   * which is small whenever keepalives flow, however far behind the apply is.
+   */
   @Override
   public SyncLag lag(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+    try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none());
+        LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
+      return measure(session, source, target).lag();
+    }
   }
 
+  /**
+   * With the source frozen: takes the source's WAL position and waits until the slot has
+   * confirmed it, heartbeating the lag, while watching the app's tables' write counters for at
+   * least {@link LogicalTiming#quiet}; done when they did not move and no session is inside a
+   * writing transaction, else again. Writes still arriving after {@link LogicalTiming#writesFor}
+   * mean the source is not frozen: final. The counters are statistics, so this catches an app
+   * that keeps writing, not a single late write; the freeze itself is what stops writes.
+   */
   @Override
   public SyncLag drain(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none());
+        LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
+      LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
+      long started = System.nanoTime();
+      while (true) {
+        long round = System.nanoTime();
+        long writesBefore = LogicalSource.writes(source);
+        String until = LogicalSource.currentLsn(source);
+        while (true) {
+          SyncLag lag = look(session, source, target, stall);
+          if (LogicalSource.confirmed(source, session.slot(), until) && System.nanoTime() - round >= timing.quiet().toNanos()) {
+            break;
+          }
+          context.heartbeat(lag);
+          pause();
+        }
+        long written = LogicalSource.writes(source) - writesBefore;
+        long writing = LogicalSource.writingSessions(source);
+        if (written == 0 && writing == 0) {
+          checkSchema(session, source, target);
+          log.info("logical sync {} drained to {}", session.subscription(), until);
+          return new SyncLag(-1, 0, 0, Instant.now());
+        }
+        if (System.nanoTime() - started > timing.writesFor().toNanos()) {
+          throw ApplicationFailure.newNonRetryableFailure(
+              session.source().describe() + ": " + written + " row(s) written to the app's tables in the last "
+                  + Duration.ofNanos(System.nanoTime() - round).toSeconds() + " s and " + writing
+                  + " session(s) in a writing transaction, " + timing.writesFor().toSeconds()
+                  + " s after the drain began: the source is not frozen"
+                  + " (is default_transaction_read_only on, and was every writing session ended?)",
+              Errors.SOURCE_NOT_FROZEN);
+        }
+      }
+    }
   }
 
+  /**
+   * Drops the subscription on the target (detached from its slot, so it needs no source), then
+   * the publication and every slot of this sync on the source (ending the WAL senders that hold
+   * them), then the temporary keys and the bookkeeping on the target. The source is cleaned even
+   * when the target cannot be reached; the failure is thrown afterwards, so the retry finishes.
+   */
   @Override
   public void stop(SyncSession session) {
-    throw new UnsupportedOperationException("being written");
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Long subscriptionOid = null;
+    RuntimeException targetFailure = null;
+    boolean targetGone = false;
+    try (LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
+      subscriptionOid = LogicalTarget.subscription(target, session.subscription())
+          .map(LogicalTarget.Subscription::oid)
+          .or(() -> LogicalTarget.step(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID).map(Long::valueOf))
+          .orElse(null);
+      LogicalTarget.unsubscribe(target, session.subscription());
+    } catch (ApplicationFailure e) {
+      // A target database that no longer exists holds no subscription (PostgreSQL refuses to
+      // drop one that does).
+      targetGone = Errors.DATABASE_NOT_FOUND.equals(e.getType());
+      targetFailure = targetGone ? null : e;
+    }
+
+    try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none())) {
+      // At decommission the source is frozen: new sessions start read-only.
+      source.execute("SET default_transaction_read_only = off");
+      LogicalSource.dropPublication(source, session.publication());
+      for (String slot : LogicalSource.slots(source, session.slot(), subscriptionOid)) {
+        if (!LogicalSource.dropSlot(source, slot, () -> tick(context), timing.slotReleaseTries())) {
+          throw ApplicationFailure.newFailure(
+              session.source().describe() + ": replication slot " + slot + " is still in use; retrying",
+              Errors.STEP_FAILED);
+        }
+        log.info("dropped replication slot {} on {}", slot, session.source().describe());
+      }
+    } catch (ApplicationFailure e) {
+      // A source database that no longer exists holds no slot (PostgreSQL refuses to drop one
+      // that does); anything else (unreachable) fails, retryable, with the slot still to drop.
+      if (!Errors.DATABASE_NOT_FOUND.equals(e.getType())) {
+        throw e;
+      }
+    }
+    if (targetFailure != null) {
+      throw targetFailure;
+    }
+    if (!targetGone) {
+      try (LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
+        LogicalKeys.drop(target, session.tag());
+        LogicalTarget.dropBookkeeping(target, session.schema());
+      }
+    }
+    log.info("logical sync {} torn down", session.subscription());
   }
+
+  // --- Steps ------------------------------------------------------------------------------
+
+  /**
+   * Creates the subscription, or finds this sync's own: enabled again if a failed teardown left
+   * it disabled. A slot without its subscription is what an attempt that died inside {@code
+   * CREATE SUBSCRIPTION} leaves on the source (the slot is created remotely before the
+   * subscription commits): dropped before subscribing again.
+   */
+  private LogicalTarget.Subscription subscribe(
+      SyncSession session, LogicalSide source, LogicalSide target, LogicalConnInfo conninfo) {
+    Optional<LogicalTarget.Subscription> existing = LogicalTarget.subscription(target, session.subscription());
+    if (existing.isPresent()) {
+      if (!existing.get().enabled()) {
+        LogicalTarget.enable(target, session.subscription());
+      }
+      return existing.get();
+    }
+    if (LogicalSource.slotExists(source, session.slot())
+        && !LogicalSource.dropSlot(source, session.slot(), () -> tick(Activity.getExecutionContext()), timing.slotReleaseTries())) {
+      throw ApplicationFailure.newFailure(
+          session.source().describe() + ": replication slot " + session.slot() + " is still in use; retrying",
+          Errors.STEP_FAILED);
+    }
+    LogicalTarget.subscribe(target, session.subscription(), conninfo, session.publication(), session.slot());
+    return LogicalTarget.subscription(target, session.subscription()).orElseThrow();
+  }
+
+  /**
+   * Restores the post-data section (indexes, constraints, the real primary keys) with the
+   * subscription paused, its temporary keys dropped first ({@link LogicalKeys}); the changes
+   * meanwhile wait in the slot. Building an index blocks writes to its table anyway, so the pause
+   * costs little. A retry after a crash in between finds the subscription disabled and {@link
+   * #subscribe} enables it.
+   */
+  private void buildIndexesAndConstraints(SyncSession session, LogicalSide target, Path dump, ActivityExecutionContext context) {
+    LogicalTarget.disable(target, session.subscription());
+    while (LogicalTarget.working(target, session.subscription())) {
+      context.heartbeat(Progress.of(0, 0, 0, "pausing the subscription to build indexes"));
+      pause();
+    }
+    LogicalKeys.drop(target, session.tag());
+    copy.restore(session, dump, InitialCopy.POST_DATA);
+    LogicalTarget.recordStep(target, session.schema(), LogicalTarget.POST_DATA_DONE, "yes");
+    LogicalTarget.enable(target, session.subscription());
+  }
+
+  /** Waits until the subscription has copied every table and caught up with each. */
+  private void awaitCopy(
+      SyncSession session, LogicalSide source, LogicalSide target, int tables, ActivityExecutionContext context) {
+    LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
+    while (true) {
+      // A column added while a table is copied fails the copy again and again: say why.
+      checkSchema(session, source, target);
+      List<LogicalTarget.TableState> states = LogicalTarget.tableStates(target, session.subscription());
+      long ready = states.stream().filter(LogicalTarget.TableState::ready).count();
+      if (ready == states.size() && states.size() >= tables) {
+        context.heartbeat(Progress.of(ready, tables, 0, "every table copied"));
+        return;
+      }
+      List<String> pending = states.stream().filter(s -> !s.ready()).map(LogicalTarget.TableState::describe).toList();
+      long errors = LogicalTarget.errors(target, session.subscription());
+      if (stall.stuck(errors, states)) {
+        throw stuck(session, stall.failures(errors), "copying " + String.join(", ", pending));
+      }
+      context.heartbeat(
+          Progress.of(ready, tables, 0, pending.stream().limit(5).collect(Collectors.joining(", ")) + (pending.size() > 5 ? ", …" : "")));
+      pause();
+    }
+  }
+
+  /** Measures the lag and checks the subscription's health and the source's schema. */
+  private SyncLag look(SyncSession session, LogicalSide source, LogicalSide target, LogicalStall stall) {
+    LogicalTarget.Subscription subscription =
+        LogicalTarget.subscription(target, session.subscription())
+            .orElseThrow(
+                () ->
+                    ApplicationFailure.newNonRetryableFailure(
+                        session.target().describe() + ": subscription " + session.subscription()
+                            + " does not exist: the sync was never set up or was torn down",
+                        Errors.STEP_FAILED));
+    if (!subscription.enabled()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          session.target().describe() + ": subscription " + session.subscription()
+              + " is disabled, so nothing is applied; the target's server log says why (ALTER SUBSCRIPTION … ENABLE"
+              + " resumes it where it stopped)",
+          Errors.STEP_FAILED);
+    }
+    Measure measure = measure(session, source, target);
+    checkSchema(session, source, target);
+    long errors = LogicalTarget.errors(target, session.subscription());
+    if (stall.stuck(errors, measure.confirmedLsn())) {
+      throw stuck(session, stall.failures(errors), "applying changes (confirmed up to " + measure.confirmedLsn() + ")");
+    }
+    return measure.lag();
+  }
+
+  private record Measure(SyncLag lag, String confirmedLsn) {}
+
+  private Measure measure(SyncSession session, LogicalSide source, LogicalSide target) {
+    LogicalSource.SlotPosition slot =
+        LogicalSource.position(source, session.slot())
+            .orElseThrow(
+                () ->
+                    ApplicationFailure.newNonRetryableFailure(
+                        session.source().describe() + ": replication slot " + session.slot()
+                            + " does not exist: the subscription cannot receive anything; tear the sync down and start again",
+                        Errors.STEP_FAILED));
+    long millis;
+    if (slot.behindBytes() == 0) {
+      millis = 0;
+    } else if (slot.flushLagMillis() != null) {
+      millis = slot.flushLagMillis();
+    } else if (slot.sinceReplyMillis() != null) {
+      millis = slot.sinceReplyMillis();
+    } else {
+      Long sinceHeard = LogicalTarget.sinceLatestEnd(target, session.subscription());
+      // Not connected and never was: unknown, which must never pass for "under the threshold".
+      millis = sinceHeard != null ? sinceHeard : Long.MAX_VALUE;
+    }
+    return new Measure(new SyncLag(-1, slot.behindBytes(), millis, Instant.now()), slot.confirmedLsn());
+  }
+
+  private void checkSchema(SyncSession session, LogicalSide source, LogicalSide target) {
+    List<String> recorded =
+        LogicalTarget.recordedSchema(target, session.schema())
+            .orElseThrow(
+                () ->
+                    ApplicationFailure.newNonRetryableFailure(
+                        session.target().describe() + ": schema " + session.schema()
+                            + " with the sync's bookkeeping is missing: the sync was never set up or was torn down",
+                        Errors.STEP_FAILED));
+    SchemaWatch.check(session.source(), recorded, source.call(SchemaWatch::describe));
+  }
+
+  private static ApplicationFailure stuck(SyncSession session, long failures, String doing) {
+    return ApplicationFailure.newNonRetryableFailure(
+        session.target().describe() + ": subscription " + session.subscription() + " failed " + failures
+            + " times in a row without progress while " + doing
+            + " (pg_stat_subscription_stats); the target's server log has the error, most often a row that"
+            + " conflicts with one already on the target or a table or column the target lacks",
+        Errors.STEP_FAILED);
+  }
+
+  // --- Plumbing ---------------------------------------------------------------------------
+
+  private LogicalSide open(SyncSession session, dev.ferry.activities.postgres.Endpoint endpoint, LogicalConnInfo secret) {
+    return LogicalSide.open(databases, endpoint, session.applicationName(APPLICATION), secret);
+  }
+
+  private void pause() {
+    try {
+      Thread.sleep(timing.tick().toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Activity.wrap(e);
+    }
+  }
+
+  private void tick(ActivityExecutionContext context) {
+    context.heartbeat(null);
+    pause();
+  }
+
 }
