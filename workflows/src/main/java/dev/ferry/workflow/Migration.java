@@ -433,6 +433,8 @@ final class Migration {
   static String describe(SyncLag lag) {
     return (lag.pendingChanges() >= 0 ? lag.pendingChanges() + " change(s) pending, " : "")
         + (lag.lagBytes() >= 0 ? ByteSize.format(lag.lagBytes()) + " behind, " : "")
-        + "oldest " + (lag.lagMillis() / 1000.0) + " s old";
+        // The logical method cannot always tell the age (no WAL sender connected): it says so
+        // with Long.MAX_VALUE, which never passes a threshold.
+        + (lag.lagMillis() == Long.MAX_VALUE ? "age of the oldest unknown" : "oldest " + (lag.lagMillis() / 1000.0) + " s old");
   }
 }
