@@ -12,6 +12,10 @@ import dev.ferry.api.resources.ApprovalsPage;
 import dev.ferry.api.resources.RunbookReader;
 import dev.ferry.api.resources.RunbooksResource;
 import dev.ferry.api.resources.RunsResource;
+import dev.ferry.api.resources.SchedulesResource;
+import dev.ferry.api.db.ScheduleRegistry;
+import dev.ferry.api.schedules.RehearsalSchedules;
+import dev.ferry.api.schedules.ScheduleBackends;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.api.db.RunLedger;
 import dev.ferry.api.health.LedgerHealthCheck;
@@ -116,6 +120,11 @@ public class FerryApplication extends Application<FerryConfiguration> {
         new RunsResource(
             new RunGateway(temporal.client(), config.getTemporal().getTaskQueue()), ledger, reader, approvalKeys, Clock.systemUTC()));
     environment.jersey().register(new RunbooksResource(reader));
+    RehearsalSchedules schedules =
+        ScheduleBackends.choose(
+            config.getSchedules().getBackend(), temporal.client(), config.getTemporal().getTaskQueue(), RunGateway.WORKER_WAIT);
+    environment.jersey().register(
+        new SchedulesResource(schedules, new ScheduleRegistry(database, environment.getObjectMapper()), reader, Clock.systemUTC()));
     environment.jersey().register(new ApprovalsPage());
     listeners.forEach(environment.lifecycle()::addServerLifecycleListener);
   }
