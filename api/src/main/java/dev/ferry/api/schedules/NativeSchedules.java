@@ -109,6 +109,12 @@ public class NativeSchedules implements RehearsalSchedules {
               .build());
     } catch (ScheduleAlreadyRunningException e) {
       // A retried request: the schedule it created is the answer.
+    } catch (RuntimeException e) {
+      if (hasCode(e, Status.Code.UNIMPLEMENTED)) {
+        throw new ScheduleUnavailableException(
+            "this Temporal server has no Schedule API (the embedded test server?): set schedules.backend to workflow or auto");
+      }
+      throw e;
     }
   }
 
@@ -220,8 +226,12 @@ public class NativeSchedules implements RehearsalSchedules {
 
   /** Whether Temporal answered NOT_FOUND, however the client wrapped it. */
   static boolean notFound(Throwable e) {
+    return hasCode(e, Status.Code.NOT_FOUND);
+  }
+
+  private static boolean hasCode(Throwable e, Status.Code code) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.NOT_FOUND) {
+      if (t instanceof StatusRuntimeException s && s.getStatus().getCode() == code) {
         return true;
       }
     }
