@@ -18,6 +18,8 @@ CREATE TABLE schedules (
   created_at      timestamptz NOT NULL,
   -- CREATING until Temporal took it, then ACTIVE; DELETED rows are kept for the audit.
   state           text NOT NULL CHECK (state IN ('CREATING', 'ACTIVE', 'DELETED')),
+  -- Paused through the API: a schedule brought back after a restart comes back paused.
+  paused          boolean NOT NULL DEFAULT false,
   deleted_by      text,
   deleted_at      timestamptz,
   CONSTRAINT schedules_one_timing CHECK ((cron IS NULL) <> (interval_secs IS NULL))

@@ -16,6 +16,7 @@ import dev.ferry.api.resources.SchedulesResource;
 import dev.ferry.api.db.ScheduleRegistry;
 import dev.ferry.api.schedules.RehearsalSchedules;
 import dev.ferry.api.schedules.ScheduleBackends;
+import dev.ferry.api.schedules.ScheduleRestorer;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.api.db.RunLedger;
 import dev.ferry.api.health.LedgerHealthCheck;
@@ -123,8 +124,9 @@ public class FerryApplication extends Application<FerryConfiguration> {
     RehearsalSchedules schedules =
         ScheduleBackends.choose(
             config.getSchedules().getBackend(), temporal.client(), config.getTemporal().getTaskQueue(), RunGateway.WORKER_WAIT);
-    environment.jersey().register(
-        new SchedulesResource(schedules, new ScheduleRegistry(database, environment.getObjectMapper()), reader, Clock.systemUTC()));
+    ScheduleRegistry scheduleRegistry = new ScheduleRegistry(database, environment.getObjectMapper());
+    environment.jersey().register(new SchedulesResource(schedules, scheduleRegistry, reader, Clock.systemUTC()));
+    environment.lifecycle().manage(new ScheduleRestorer(schedules, scheduleRegistry));
     environment.jersey().register(new ApprovalsPage());
     listeners.forEach(environment.lifecycle()::addServerLifecycleListener);
   }

@@ -3,6 +3,7 @@ package dev.ferry.api.db;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.activities.ledger.LedgerDatabase;
+import dev.ferry.model.runbook.Runbook;
 import dev.ferry.model.schedule.ScheduleDefinition;
 import dev.ferry.model.schedule.ScheduleTiming;
 import java.sql.Connection;
@@ -43,6 +44,7 @@ public class ScheduleRegistry {
       String createdBy,
       Instant createdAt,
       String state,
+      boolean paused,
       String deletedBy,
       Instant deletedAt) {
     public ScheduleTiming timing() {
@@ -88,6 +90,37 @@ public class ScheduleRegistry {
   /** Temporal refused it: nothing is left behind. */
   public void forget(String scheduleId) throws SQLException {
     update("DELETE FROM schedules WHERE schedule_id = ? AND state = 'CREATING'", scheduleId);
+  }
+
+  /** Paused or resumed through the API. */
+  public void paused(String scheduleId, boolean paused) throws SQLException {
+    try (Connection c = database.connect();
+        PreparedStatement s = c.prepareStatement("UPDATE schedules SET paused = ? WHERE schedule_id = ?")) {
+      s.setBoolean(1, paused);
+      s.setString(2, scheduleId);
+      s.executeUpdate();
+    }
+  }
+
+  /** A schedule's definition as created, to bring it back when Temporal lost it. */
+  public Optional<ScheduleDefinition> definition(String scheduleId) throws SQLException {
+    try (Connection c = database.connect();
+        PreparedStatement s = c.prepareStatement("SELECT * FROM schedules WHERE schedule_id = ?")) {
+      s.setString(1, scheduleId);
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        Entry e = entry(rs);
+        Runbook runbook;
+        try {
+          runbook = json.readValue(rs.getString("runbook"), Runbook.class);
+        } catch (JsonProcessingException ex) {
+          throw new SQLException("schedule " + scheduleId + ": its runbook no longer reads: " + ex.getOriginalMessage(), ex);
+        }
+        return Optional.of(new ScheduleDefinition(e.scheduleId(), runbook, e.timing(), e.freshSnapshot(), e.createdBy(), e.createdAt()));
+      }
+    }
   }
 
   public void deleted(String scheduleId, String by) throws SQLException {
@@ -153,6 +186,7 @@ public class ScheduleRegistry {
         rs.getString("created_by"),
         rs.getTimestamp("created_at").toInstant(),
         rs.getString("state"),
+        rs.getBoolean("paused"),
         rs.getString("deleted_by"),
         rs.getTimestamp("deleted_at") == null ? null : rs.getTimestamp("deleted_at").toInstant());
   }

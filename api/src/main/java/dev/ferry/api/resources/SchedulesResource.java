@@ -174,6 +174,7 @@ public class SchedulesResource {
       throws SQLException {
     ScheduleRegistry.Entry e = live(scheduleId);
     ScheduleStatus s = temporal(() -> schedules.pause(scheduleId, command(user, body)));
+    registry.paused(scheduleId, true);
     log.info("{} paused {}", user.getName(), scheduleId);
     return ScheduleView.of(e, s, null, null);
   }
@@ -187,6 +188,7 @@ public class SchedulesResource {
       throws SQLException {
     ScheduleRegistry.Entry e = live(scheduleId);
     ScheduleStatus s = temporal(() -> schedules.resume(scheduleId, command(user, body)));
+    registry.paused(scheduleId, false);
     log.info("{} resumed {}", user.getName(), scheduleId);
     return ScheduleView.of(e, s, null, null);
   }

@@ -73,6 +73,30 @@ public class WorkflowSchedules implements RehearsalSchedules {
     }
   }
 
+  /**
+   * Whether Temporal has no record of this schedule's workflow at all (an embedded server that
+   * restarted), as opposed to one that ended (deleted, or terminated from the Temporal UI).
+   */
+  public boolean unknownToTemporal(String scheduleId) {
+    try {
+      client
+          .getWorkflowServiceStubs()
+          .blockingStub()
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .describeWorkflowExecution(
+              DescribeWorkflowExecutionRequest.newBuilder()
+                  .setNamespace(namespace)
+                  .setExecution(WorkflowExecution.newBuilder().setWorkflowId(scheduleId))
+                  .build());
+      return false;
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return true;
+      }
+      throw e;
+    }
+  }
+
   @Override
   public Optional<ScheduleStatus> describe(String scheduleId) {
     WorkflowExecutionStatus status;

@@ -11,6 +11,9 @@ import dev.ferry.api.db.ScheduleRegistry;
 import dev.ferry.api.errors.ErrorMappers;
 import dev.ferry.api.schedules.RehearsalSchedules;
 import dev.ferry.api.schedules.ScheduleBackends;
+import dev.ferry.api.schedules.ScheduleRestorer;
+import dev.ferry.model.schedule.ScheduleDefinition;
+import dev.ferry.model.schedule.ScheduleTiming;
 import dev.ferry.api.testing.CountingStarts;
 import dev.ferry.api.testing.TestLedger;
 import dev.ferry.api.testing.TestUsers;
@@ -174,6 +177,35 @@ class SchedulesResourceTest {
     assertThat(get("val", "/api/schedules/" + id).path("note").asText()).isEqualTo("deleted by olivia");
     assertThat(request("olivia", "/api/schedules/" + id + "/trigger").post(Entity.json("{}")).getStatus()).isEqualTo(409);
     assertThat(request("olivia", "/api/schedules/" + id).delete().getStatus()).isEqualTo(409);
+  }
+
+  @Test
+  void schedulesTemporalLost_areCreatedAgainOnStart_pausedOnesPaused_endedOnesLeftAlone() throws Exception {
+    // As after ./ferry dev restarts: the ledger has the schedules, the new embedded server none.
+    ScheduleDefinition lost =
+        new ScheduleDefinition(
+            "schedule-restored-0000abcd",
+            dev.ferry.model.runbook.RunbookParser.parse(Runbooks.SHOP_YAML.replace("app: shop", "app: restored")),
+            ScheduleTiming.cron("0 2 * * *", "Europe/Berlin"),
+            true,
+            "olivia",
+            java.time.Instant.parse("2026-11-20T10:00:00Z"));
+    REGISTRY.claim(lost, RehearsalSchedules.WORKFLOW);
+    REGISTRY.activate(lost.scheduleId());
+    REGISTRY.paused(lost.scheduleId(), true);
+    String terminated = created("terminated");
+    TEMPORAL.getWorkflowClient().newUntypedWorkflowStub(terminated).terminate("from the Temporal UI");
+
+    int restored = new ScheduleRestorer(SCHEDULES, REGISTRY).restore();
+
+    assertThat(restored).isEqualTo(1);
+    JsonNode view = get("val", "/api/schedules/" + lost.scheduleId());
+    assertThat(view.path("state").asText()).isEqualTo("PAUSED");
+    assertThat(view.path("cron").asText()).isEqualTo("0 2 * * *");
+    assertThat(view.path("createdBy").asText()).isEqualTo("olivia");
+    assertThat(get("val", "/api/schedules/" + terminated).path("state").asText()).isEqualTo("MISSING");
+    assertThat(TEMPORAL.getWorkflowClient().newUntypedWorkflowStub(terminated).describe().getWorkflowExecutionInfo().getStatus())
+        .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED);
   }
 
   static List<Object[]> badBodies() {
