@@ -195,7 +195,8 @@ class RehearsalScheduleWorkflowTest {
     String rehearsal = schedule.trigger(new ScheduleCommand("olivia", null)).rehearsalId();
 
     ScheduleStatus deleted = schedule.delete(new ScheduleCommand("olivia", "app retired"));
-    WorkflowStub.fromTyped(schedule).getResult(Void.class);
+    // Not getResult: waiting on it lets the test server skip time, and the held rehearsal with it.
+    awaitClosed(id(schedule), WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
 
     assertThat(deleted.state()).isEqualTo(ScheduleStatus.DELETED);
     assertThat(deleted.note()).isEqualTo("deleted by olivia: app retired");
@@ -246,6 +247,11 @@ class RehearsalScheduleWorkflowTest {
             RehearsalScheduleWorkflow.class, WorkflowOptions.newBuilder().setTaskQueue("ferry").setWorkflowId(id).build());
     WorkflowClient.start(schedule::keep, new ScheduleDefinition(id, runbook, timing, true, "olivia", START), null);
     return schedule;
+  }
+
+  private void awaitClosed(String workflowId, WorkflowExecutionStatus status) {
+    Eventually.get(
+        workflowId + " to close", () -> client.newUntypedWorkflowStub(workflowId).describe().getWorkflowExecutionInfo().getStatus(), status::equals);
   }
 
   private static String id(RehearsalScheduleWorkflow schedule) {

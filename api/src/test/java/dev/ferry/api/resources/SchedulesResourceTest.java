@@ -171,8 +171,10 @@ class SchedulesResourceTest {
 
     assertThat(deleted.getStatus()).isEqualTo(200);
     assertThat(deleted.readEntity(JsonNode.class).path("state").asText()).isEqualTo("DELETED");
-    assertThat(TEMPORAL.getWorkflowClient().newUntypedWorkflowStub(id).describe().getWorkflowExecutionInfo().getStatus())
-        .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    Eventually.get(
+        "the schedule's workflow to end",
+        () -> TEMPORAL.getWorkflowClient().newUntypedWorkflowStub(id).describe().getWorkflowExecutionInfo().getStatus(),
+        WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED::equals);
     assertThat(get("val", "/api/schedules?app=deleting").path("schedules")).isEmpty();
     assertThat(get("val", "/api/schedules/" + id).path("note").asText()).isEqualTo("deleted by olivia");
     assertThat(request("olivia", "/api/schedules/" + id + "/trigger").post(Entity.json("{}")).getStatus()).isEqualTo(409);
