@@ -10,6 +10,7 @@ import dev.ferry.api.representations.ScheduleNote;
 import dev.ferry.api.representations.ScheduleRequest;
 import dev.ferry.api.representations.ScheduleView;
 import dev.ferry.api.schedules.RehearsalSchedules;
+import dev.ferry.api.schedules.ScheduleBackends;
 import dev.ferry.api.schedules.RehearsalSchedules.ScheduleGoneException;
 import dev.ferry.api.schedules.RehearsalSchedules.ScheduleUnavailableException;
 import dev.ferry.model.runbook.FieldError;
@@ -152,8 +153,18 @@ public class SchedulesResource {
       throw new ApiException(ApiException.BAD_REQUEST, "bad query", List.of(new ErrorBody.FieldProblem("app", "must be a Heroku app name")));
     }
     List<ScheduleView> views = new ArrayList<>();
+    String unanswered = null;
     for (ScheduleRegistry.Entry e : registry.list(app)) {
-      views.add(view(e));
+      if (unanswered != null && !"DELETED".equals(e.state())) {
+        // One wait for a worker that is not there is enough: the rest would wait as long.
+        views.add(ScheduleView.of(e, null, ScheduleView.UNKNOWN, unanswered));
+        continue;
+      }
+      ScheduleView v = view(e);
+      if (ScheduleView.UNKNOWN.equals(v.state()) && v.problem() != null && v.problem().contains("no Ferry worker answered")) {
+        unanswered = v.problem();
+      }
+      views.add(v);
     }
     return new ScheduleView.Page(views, safeBackend());
   }
@@ -282,8 +293,12 @@ public class SchedulesResource {
     if ("DELETED".equals(e.state())) {
       return ScheduleView.of(e, null, ScheduleStatus.DELETED, null);
     }
-    if (!e.backend().equals(safeBackend())) {
-      return ScheduleView.of(e, null, ScheduleView.UNKNOWN, "kept by the " + e.backend() + " backend; this API uses " + safeBackend());
+    String backend = safeBackend();
+    if (backend.equals(ScheduleBackends.AUTO)) {
+      return ScheduleView.of(e, null, ScheduleView.UNKNOWN, "Temporal does not answer; try again");
+    }
+    if (!e.backend().equals(backend)) {
+      return ScheduleView.of(e, null, ScheduleView.UNKNOWN, "kept by the " + e.backend() + " backend; this API uses " + backend);
     }
     try {
       Optional<ScheduleStatus> s = schedules.describe(e.scheduleId());
@@ -291,7 +306,8 @@ public class SchedulesResource {
           .orElseGet(
               () -> ScheduleView.of(e, null, ScheduleView.MISSING, "Temporal does not know this schedule (an embedded server forgets everything when it stops); delete it and create it again"));
     } catch (RuntimeException ex) {
-      return ScheduleView.of(e, null, ScheduleView.UNKNOWN, "Temporal did not answer: " + ex.getMessage());
+      String why = ex instanceof RehearsalSchedules.ScheduleUnavailableException ? ex.getMessage() : "Temporal did not answer: " + ex.getMessage();
+      return ScheduleView.of(e, null, ScheduleView.UNKNOWN, why);
     }
   }
 
@@ -299,7 +315,7 @@ public class SchedulesResource {
     try {
       return schedules.backend();
     } catch (RuntimeException e) {
-      return "auto";
+      return ScheduleBackends.AUTO;
     }
   }
 
