@@ -12,6 +12,11 @@ import dev.ferry.api.resources.ApprovalsPage;
 import dev.ferry.api.resources.RunbookReader;
 import dev.ferry.api.resources.RunbooksResource;
 import dev.ferry.api.resources.RunsResource;
+import dev.ferry.api.resources.SchedulesResource;
+import dev.ferry.api.db.ScheduleRegistry;
+import dev.ferry.api.schedules.RehearsalSchedules;
+import dev.ferry.api.schedules.ScheduleBackends;
+import dev.ferry.api.schedules.ScheduleRestorer;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.api.db.RunLedger;
 import dev.ferry.api.health.LedgerHealthCheck;
@@ -116,6 +121,12 @@ public class FerryApplication extends Application<FerryConfiguration> {
         new RunsResource(
             new RunGateway(temporal.client(), config.getTemporal().getTaskQueue()), ledger, reader, approvalKeys, Clock.systemUTC()));
     environment.jersey().register(new RunbooksResource(reader));
+    RehearsalSchedules schedules =
+        ScheduleBackends.choose(
+            config.getSchedules().getBackend(), temporal.client(), config.getTemporal().getTaskQueue(), RunGateway.WORKER_WAIT);
+    ScheduleRegistry scheduleRegistry = new ScheduleRegistry(database, environment.getObjectMapper());
+    environment.jersey().register(new SchedulesResource(schedules, scheduleRegistry, reader, Clock.systemUTC()));
+    environment.lifecycle().manage(new ScheduleRestorer(schedules, scheduleRegistry));
     environment.jersey().register(new ApprovalsPage());
     listeners.forEach(environment.lifecycle()::addServerLifecycleListener);
   }

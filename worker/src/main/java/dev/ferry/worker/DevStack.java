@@ -65,6 +65,8 @@ public final class DevStack implements AutoCloseable {
       int[] port = new int[1];
       System.setProperty("dw.temporal.address", address);
       System.setProperty("dw.ledger.url", ledger);
+      // The embedded server has no Schedule API: schedules are kept by workflows, without a probe.
+      System.setProperty("dw.schedules.backend", "workflow");
       if (settings.payloadEncryption() == null) {
         System.setProperty("dw.temporal.payloadKey", payloadKey);
       }

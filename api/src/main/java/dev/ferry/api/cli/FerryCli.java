@@ -39,12 +39,15 @@ import java.util.Set;
  * ferry approve RUN GATE [-m TEXT] approve a gate
  * ferry reject RUN GATE -m TEXT    reject a gate, saying why
  * ferry cancel RUN [-m REASON]     cancel a run: it rolls back, then ends CANCELLED
+ * ferry schedules [--app A]        rehearsal schedules: state, timing, next fire, last fire
+ * ferry schedule create RUNBOOK.yml (--cron "0 2 * * *" [--timezone TZ] | --every 6h) [--reuse-snapshot]
+ * ferry schedule show|pause|resume|trigger|delete ID [-m NOTE]
  * ferry wait-ready [SECONDS]       wait until the API answers
  * ferry hash-token                 read a token on stdin, print the SHA-256 the API config wants
  * </pre>
  *
- * Exit codes: 0 done (or the run succeeded), 1 the run failed, was rejected or cancelled, 2 a
- * usage or API error.
+ * Exit codes: 0 done (or the run succeeded), 1 the run failed, was rejected or cancelled (or a
+ * triggered schedule started nothing), 2 a usage or API error.
  */
 public final class FerryCli {
   static final int OK = 0;
@@ -90,6 +93,8 @@ public final class FerryCli {
         case "watch" -> watch(rest);
         case "approve" -> decide(rest, "approve");
         case "reject" -> decide(rest, "reject");
+        case "schedules" -> schedules(rest);
+        case "schedule" -> schedule(rest);
         case "wait-ready" -> waitReady(rest);
         case "hash-token" -> hashToken();
         default -> usage("unknown command " + args[0]);
@@ -357,6 +362,146 @@ public final class FerryCli {
     return OK;
   }
 
+  private int schedules(List<String> args) throws IOException, InterruptedException {
+    String query = "";
+    if (args.size() == 2 && args.get(0).equals("--app")) {
+      query = "?app=" + java.net.URLEncoder.encode(args.get(1), StandardCharsets.UTF_8);
+    } else if (!args.isEmpty()) {
+      return usage("schedules takes --app APP");
+    }
+    JsonNode page = send("GET", "/api/schedules" + query, null, null);
+    out.printf("%-32s %-8s %-34s %-20s %s%n", "SCHEDULE", "STATE", "WHEN", "NEXT", "LAST FIRE");
+    for (JsonNode s : page.path("schedules")) {
+      JsonNode last = s.path("recent").path(0);
+      out.println(String.format(
+          "%-32s %-8s %-34s %-20s %s",
+          s.path("scheduleId").asText(),
+          s.path("state").asText(),
+          timing(s),
+          time(s.path("nextFireAt")),
+          last.isMissingNode() ? s.path("problem").asText("") : fire(last)).stripTrailing());
+    }
+    if (page.path("schedules").isEmpty()) {
+      out.println("(no schedules)");
+    }
+    return OK;
+  }
+
+  private int schedule(List<String> args) throws IOException, InterruptedException {
+    if (args.isEmpty()) {
+      return usage("schedule needs create, show, pause, resume, trigger or delete");
+    }
+    String verb = args.get(0);
+    if (verb.equals("create")) {
+      return createSchedule(args.subList(1, args.size()));
+    }
+    if (!Set.of("show", "pause", "resume", "trigger", "delete").contains(verb)) {
+      return usage("unknown schedule command " + verb);
+    }
+    if (args.size() < 2) {
+      return usage("schedule " + verb + " needs a schedule id");
+    }
+    String id = args.get(1);
+    var body = JsonNodeFactory.instance.objectNode();
+    for (int i = 2; i < args.size(); i++) {
+      if ((args.get(i).equals("-m") || args.get(i).equals("--note")) && i + 1 < args.size() && !verb.equals("show") && !verb.equals("delete")) {
+        body.put("note", args.get(++i));
+      } else {
+        return usage("unknown option " + args.get(i));
+      }
+    }
+    String path = "/api/schedules/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8);
+    switch (verb) {
+      case "show" -> printSchedule(send("GET", path, null, null));
+      case "delete" -> {
+        send("DELETE", path, null, null);
+        out.println(id + " deleted; a rehearsal it started goes on");
+      }
+      case "trigger" -> {
+        JsonNode fire = send("POST", path + "/trigger", body.toString(), "application/json").path("fire");
+        out.println(fire(fire));
+        return "SKIPPED".equals(fire.path("result").asText()) || "FAILED".equals(fire.path("result").asText()) ? RUN_DID_NOT_SUCCEED : OK;
+      }
+      default -> {
+        JsonNode s = send("POST", path + "/" + verb, body.toString(), "application/json");
+        out.println(id + " " + s.path("state").asText() + (s.hasNonNull("note") ? " (" + s.path("note").asText() + ")" : ""));
+      }
+    }
+    return OK;
+  }
+
+  private int createSchedule(List<String> args) throws IOException, InterruptedException {
+    var body = JsonNodeFactory.instance.objectNode();
+    List<String> files = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      if (Set.of("--cron", "--timezone", "--every").contains(a) && i + 1 < args.size()) {
+        body.put(a.equals("--every") ? "interval" : a.substring(2), args.get(++i));
+      } else if (a.equals("--reuse-snapshot")) {
+        body.put("freshSnapshot", false);
+      } else if (a.startsWith("-")) {
+        return usage("unknown option " + a);
+      } else {
+        files.add(a);
+      }
+    }
+    if (files.size() != 1) {
+      return usage("schedule create needs a runbook file, and --cron \"MIN HOUR DAY MONTH WEEKDAY\" or --every DURATION");
+    }
+    body.put("runbook", readRunbook(files.get(0)));
+    JsonNode created = send("POST", "/api/schedules", body.toString(), "application/json");
+    out.println(created.path("scheduleId").asText());
+    err.println(
+        "created " + created.path("scheduleId").asText() + " (" + timing(created) + ", kept by " + created.path("backend").asText()
+            + "); see it with: ferry schedule show " + created.path("scheduleId").asText());
+    return OK;
+  }
+
+  private void printSchedule(JsonNode s) {
+    out.println(s.path("scheduleId").asText() + "  " + s.path("state").asText() + "  app " + s.path("app").asText());
+    out.println("  when:     " + timing(s) + (s.path("freshSnapshot").asBoolean(true) ? "" : ", reusing the newest snapshot"));
+    out.println("  created:  by " + s.path("createdBy").asText() + " at " + time(s.path("createdAt")) + ", kept by " + s.path("backend").asText());
+    if (s.hasNonNull("note")) {
+      out.println("  note:     " + s.path("note").asText());
+    }
+    if (s.hasNonNull("nextFireAt")) {
+      out.println("  next:     " + time(s.path("nextFireAt")));
+    }
+    if (s.hasNonNull("runningRehearsalId")) {
+      out.println("  running:  " + s.path("runningRehearsalId").asText());
+    }
+    if (s.has("started")) {
+      out.println("  fired:    " + s.path("started").asLong() + " started, " + s.path("skipped").asLong() + " skipped");
+    }
+    if (s.hasNonNull("problem")) {
+      out.println("  problem:  " + s.path("problem").asText());
+    }
+    for (JsonNode f : s.path("recent")) {
+      out.println("  " + fire(f));
+    }
+  }
+
+  private static String timing(JsonNode s) {
+    return s.hasNonNull("cron") ? "cron \"" + s.path("cron").asText() + "\" " + s.path("timezone").asText() : "every " + s.path("interval").asText();
+  }
+
+  /** {@code 2026-11-22 02:00:00 STARTED rehearsal-shop-1a2b3c4d (trigger by olivia)}, or why it skipped. */
+  private static String fire(JsonNode f) {
+    String what =
+        switch (f.path("result").asText()) {
+          case "STARTED" -> "started " + f.path("rehearsalId").asText() + (f.hasNonNull("reason") ? " (" + f.path("reason").asText() + ")" : "");
+          case "SKIPPED" -> "skipped: " + f.path("reason").asText();
+          case "FAILED" -> "failed to start: " + f.path("reason").asText();
+          default -> f.path("result").asText().toLowerCase() + (f.hasNonNull("reason") ? ": " + f.path("reason").asText() : "");
+        };
+    String by = f.path("trigger").asText("schedule").equals("schedule") ? "" : " [" + f.path("trigger").asText() + "]";
+    return time(f.path("at")) + "  " + what + by;
+  }
+
+  private static String time(JsonNode t) {
+    return t.isMissingNode() || t.isNull() ? "" : t.asText().replace('T', ' ').replaceAll("\\.\\d+Z$|Z$", "");
+  }
+
   /** {@code [#####.....]}: {@code done} of {@code total} in {@code width} characters. */
   static String bar(long done, long total, int width) {
     int filled = total <= 0 ? 0 : (int) Math.min(width, Math.max(0, done) * width / total);
@@ -477,6 +622,9 @@ public final class FerryCli {
                ferry approve RUN GATE [-m COMMENT]
                ferry reject RUN GATE -m COMMENT
                ferry cancel RUN [-m REASON]
+               ferry schedules [--app APP]
+               ferry schedule create RUNBOOK.yml (--cron "0 2 * * *" [--timezone ZONE] | --every 6h) [--reuse-snapshot]
+               ferry schedule show|pause|resume|trigger|delete SCHEDULE [-m NOTE]
                ferry wait-ready [SECONDS]
                ferry hash-token   (reads the token on stdin)
         environment: FERRY_API (default http://127.0.0.1:8080), FERRY_TOKEN""");
