@@ -6,7 +6,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -45,6 +47,9 @@ public final class RestoreClaim {
                 + "); drop and recreate the target database before migrating again",
             Errors.TARGET_NOT_EMPTY);
       }
+      if (claimedBy != null) {
+        dropPartitionedTables(s);
+      }
       if (claimedBy == null) {
         Catalog.UserObjects objects = Catalog.userObjects(c, SCHEMA, 10);
         if (!objects.none()) {
@@ -77,6 +82,30 @@ public final class RestoreClaim {
       throw e;
     } finally {
       c.setAutoCommit(autoCommit);
+    }
+  }
+
+  /**
+   * A retry's {@code pg_restore --clean} cannot undo partitioned tables its dead attempt had
+   * finished: it drops each partition's primary key first, which PostgreSQL refuses ({@code
+   * cannot drop inherited constraint "measurements_2023_pkey"}), and the restore fails for good.
+   * The claim proves every table here is this run's own work, so the retry drops the partitioned
+   * tables (with their partitions) itself; {@code --clean}'s {@code IF EXISTS} then finds
+   * nothing of them.
+   */
+  private static void dropPartitionedTables(Statement s) throws SQLException {
+    List<String> partitioned = new ArrayList<>();
+    try (ResultSet rs =
+        s.executeQuery(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relkind = 'p' AND NOT c.relispartition AND" + Catalog.USER_RELATION_FILTER)) {
+      while (rs.next()) {
+        partitioned.add(rs.getString(1));
+      }
+    }
+    for (String table : partitioned) {
+      s.execute("DROP TABLE IF EXISTS " + table + " CASCADE");
     }
   }
 

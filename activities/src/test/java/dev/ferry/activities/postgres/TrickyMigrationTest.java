@@ -236,6 +236,32 @@ class TrickyMigrationTest {
     }
   }
 
+  @Test
+  @Order(7)
+  void restoreRetriedAfterItsDeadAttemptHadBuiltThePartitionKeys_endsExact() throws Exception {
+    String target = TestCluster.uniqueDatabaseName("tricky_keys");
+    TestCluster.TARGET.createDatabase(target);
+    Path copy = Files.createDirectories(workDir.resolve("keys"));
+    try (Harness other = new Harness(tricky, copy, Map.of("FERRY_TARGET_URL", TestCluster.TARGET.url(target)))) {
+      Snapshot dump = other.dump();
+      other.restore(dump);
+      // As if that attempt died after the partitions' primary keys existed, before it released
+      // its claim (parallel jobs finish some tables' keys while others still load).
+      TestCluster.TARGET.execute(
+          target,
+          "CREATE SCHEMA ferry_restore_claim",
+          "CREATE TABLE ferry_restore_claim.claim (run text NOT NULL)",
+          "INSERT INTO ferry_restore_claim.claim VALUES ('" + Harness.WORKFLOW_ID + "')",
+          "CREATE TABLE ferry_restore_claim.extension AS SELECT 'plpgsql'::name AS name");
+
+      other.restore(dump);
+
+      assertThat(other.verify(tricky).problems()).isEmpty();
+    } finally {
+      TestCluster.TARGET.dropDatabase(target);
+    }
+  }
+
   private static long size(Path file) {
     try {
       return Files.size(file);
