@@ -91,6 +91,17 @@ public final class ActivityCatalog {
         .build();
   }
 
+  /**
+   * A rehearsal's scratch database: create, drop (also as clean-up after a failure or a
+   * cancellation, so it retries long enough to outlast a blip), and the freeze probe.
+   */
+  public static ActivityOptions scratchDatabase() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(5))
+        .setRetryOptions(LONG_RETRIES)
+        .build();
+  }
+
   /** Schema copy and initial copy of a multi-phase run: long, heartbeated. */
   public static ActivityOptions syncSetup() {
     return ActivityOptions.newBuilder()
