@@ -28,6 +28,11 @@ import dev.ferry.workflow.MigrationWorkflow;
 import dev.ferry.workflow.Tuning;
 import java.time.Duration;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
+import dev.ferry.activities.rehearsal.RehearsalActivitiesImpl;
+import dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl;
+import dev.ferry.activity.RehearsalLedgerActivities;
+import dev.ferry.workflow.RehearsalWorkflow;
+import dev.ferry.workflow.RehearsalWorkflowImpl;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
@@ -133,6 +138,7 @@ public final class FerryWorker implements AutoCloseable {
     ApprovalKeys approvalKeys = settings.approvalKeys();
     shared.registerWorkflowImplementationFactory(
         MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, approvalKeys));
+    shared.registerWorkflowImplementationFactory(RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(tuning));
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
@@ -151,7 +157,9 @@ public final class FerryWorker implements AutoCloseable {
         new HerokuActivitiesImpl(secrets, heroku),
         new ConfigVarActivitiesImpl(secrets, heroku, ssm),
         new RdsActivitiesImpl(AwsClients.rds()),
-        ledgerActivities(settings, environment));
+        ledgerActivities(settings, environment),
+        new RehearsalActivitiesImpl(databases),
+        rehearsalLedgerActivities(settings, environment));
 
     Worker host = factory.newWorker(settings.hostTaskQueue(), options);
     host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
@@ -189,6 +197,18 @@ public final class FerryWorker implements AutoCloseable {
       log.warn("the run ledger at {} is not ready yet ({}); run events wait for it", ledger, e.getMessage());
     }
     return new LedgerActivitiesImpl(ledger);
+  }
+
+  /**
+   * The rehearsals' reports and overlap check. Without FERRY_LEDGER_URL reports are only logged
+   * and rehearsals cannot see what else runs: they do not guard against overlapping.
+   */
+  private static RehearsalLedgerActivities rehearsalLedgerActivities(WorkerSettings settings, Map<String, String> environment) {
+    if (settings.ledgerUrl() == null) {
+      log.warn("no run ledger: rehearsal reports are only logged, and rehearsals cannot check for overlapping runs");
+      return RehearsalLedgerActivitiesImpl.withoutLedger();
+    }
+    return new RehearsalLedgerActivitiesImpl(LedgerDatabase.of(settings.ledgerUrl(), environment));
   }
 
   /** Prometheus text of this worker's Temporal SDK metrics (workflow and activity tasks, polls). */
