@@ -122,7 +122,7 @@ public class RunsResource {
     }
     RunKind kind = kind(kindParam);
     if (kind == RunKind.REHEARSAL) {
-      throw new ApiException(ApiException.UNPROCESSABLE, "rehearsals are not available in this version of Ferry yet");
+      throw new ApiException(ApiException.UNPROCESSABLE, "rehearsals are started with POST /api/rehearsals (same runbook body), not /api/runs");
     }
     Runbook runbook = reader.read(body);
     String digest = sha256(body);
