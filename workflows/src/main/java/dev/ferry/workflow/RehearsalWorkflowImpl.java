@@ -132,9 +132,8 @@ public class RehearsalWorkflowImpl implements RehearsalWorkflow {
     if (!others.isEmpty()) {
       String why = "not rehearsed: " + describe(others) + "; a rehearsal never overlaps another run of the app";
       record.skipRemaining(why);
-      record.finish(RunState.CANCELLED, Migration.now(), null);
-      RehearsalReport report = report(why);
-      Workflow.newDetachedCancellationScope(() -> end(report, "skipped: " + why)).run();
+      RehearsalReport report = report(why, Migration.now());
+      Workflow.newDetachedCancellationScope(() -> end(report, RunState.CANCELLED, null, "skipped: " + why)).run();
       return report;
     }
 
@@ -152,9 +151,9 @@ public class RehearsalWorkflowImpl implements RehearsalWorkflow {
     Workflow.newDetachedCancellationScope(this::cleanUp).run();
     record.skipRemaining(cancelled ? "the rehearsal was cancelled" : "an earlier phase failed");
     RunState state = cancelled ? RunState.CANCELLED : errors.isEmpty() ? RunState.SUCCEEDED : RunState.FAILED;
-    record.finish(state, Migration.now(), errors.isEmpty() ? null : String.join("; ", errors));
-    RehearsalReport report = report(null);
-    Workflow.newDetachedCancellationScope(() -> end(report, errors.isEmpty() ? null : String.join("; ", errors))).run();
+    String failure = errors.isEmpty() ? null : String.join("; ", errors);
+    RehearsalReport report = report(null, Migration.now());
+    Workflow.newDetachedCancellationScope(() -> end(report, state, failure, failure)).run();
     if (cancelled) {
       throw new CanceledFailure("the rehearsal was cancelled");
     }
@@ -279,7 +278,7 @@ public class RehearsalWorkflowImpl implements RehearsalWorkflow {
     return runs.stream().map(r -> r.kind().label() + " " + r.runId() + " is " + r.state()).reduce((a, b) -> a + ", " + b).orElse("");
   }
 
-  private RehearsalReport report(String skipped) {
+  private RehearsalReport report(String skipped, Instant finishedAt) {
     List<PhaseTiming> phases = record.steps().stream().map(RehearsalWorkflowImpl::timing).toList();
     RehearsalEstimate.Estimate estimate = null;
     if (skipped == null && errors.isEmpty()) {
@@ -296,7 +295,7 @@ public class RehearsalWorkflowImpl implements RehearsalWorkflow {
         runbook.app(),
         runbook.strategy().label(),
         startedAt,
-        record.endedAt(),
+        finishedAt,
         skipped == null && errors.isEmpty(),
         phases,
         snapshot == null ? 0 : snapshot.bytes(),
@@ -326,15 +325,20 @@ public class RehearsalWorkflowImpl implements RehearsalWorkflow {
     return new PhaseTiming(s.name(), state, s.durationMillis() == null ? null : Duration.ofMillis(s.durationMillis()), s.detail());
   }
 
-  /** Stores the report and the last event, and waits for every event on its way. */
-  private void end(RehearsalReport report, String detail) {
+  /**
+   * Stores the report, and only then shows the rehearsal as ended (whoever sees it ended finds
+   * its report), records the last event and waits for every event on its way.
+   */
+  private void end(RehearsalReport report, RunState state, String failure, String detail) {
+    record.phase("recording the report");
     try {
       reports.recordRehearsalReport(report);
     } catch (TemporalFailure e) {
       record.note("the report could not be recorded in the ledger: " + Failures.describe(e));
     }
+    record.finish(state, report.finishedAt(), failure);
     event(RunEventType.FINISHED, null, null, detail);
-    List<Promise<Void>> settled = eventsInFlight.stream().map(p -> p.handle((ok, failure) -> (Void) null)).toList();
+    List<Promise<Void>> settled = eventsInFlight.stream().map(p -> p.handle((ok, error) -> (Void) null)).toList();
     // As a migration does: the timer starts either way, so replay does not depend on the ledger's speed.
     Promise.anyOf(Promise.allOf(settled), Workflow.newTimer(Duration.ofMinutes(1))).get();
   }

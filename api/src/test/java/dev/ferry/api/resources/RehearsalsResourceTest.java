@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl;
 import dev.ferry.activities.rehearsal.RehearsalReportStore;
-import dev.ferry.activity.RehearsalActivities;
 import dev.ferry.api.FerryApplication;
 import dev.ferry.api.auth.ApiAuth;
 import dev.ferry.api.errors.ErrorMappers;
@@ -14,8 +13,8 @@ import dev.ferry.api.testing.TestLedger;
 import dev.ferry.api.testing.TestUsers;
 import dev.ferry.model.rehearsal.RehearsalReport;
 import dev.ferry.model.rehearsal.RehearsalReport.PhaseTiming;
-import dev.ferry.model.rehearsal.ScratchDatabase;
 import dev.ferry.testing.FakeDatabases;
+import dev.ferry.testing.FakeScratchDatabases;
 import dev.ferry.testing.Runbooks;
 import dev.ferry.workflow.RehearsalWorkflow;
 import dev.ferry.workflow.RehearsalWorkflowImpl;
@@ -32,8 +31,6 @@ import jakarta.ws.rs.core.Response;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -46,7 +43,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class RehearsalsResourceTest {
   static final TestLedger LEDGER = TestLedger.create();
   static final RehearsalReportStore STORE = new RehearsalReportStore(LEDGER.database());
-  static final Set<String> SCRATCH = ConcurrentHashMap.newKeySet();
+  static final FakeScratchDatabases SCRATCH = new FakeScratchDatabases();
   static final TestWorkflowEnvironment TEMPORAL = startTemporal();
 
   static final ResourceExtension API = api();
@@ -57,29 +54,10 @@ class RehearsalsResourceTest {
     Worker worker = env.newWorker("ferry");
     worker.registerWorkflowImplementationFactory(
         RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(new Tuning(Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofSeconds(30))));
-    worker.registerActivitiesImplementations(databases, new RehearsalLedgerActivitiesImpl(LEDGER.database()), new ScratchOnly());
+    worker.registerActivitiesImplementations(databases, new RehearsalLedgerActivitiesImpl(LEDGER.database()), SCRATCH);
     env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
     env.start();
     return env;
-  }
-
-  /** Scratch databases that exist in memory only. */
-  static final class ScratchOnly implements RehearsalActivities {
-    @Override
-    public String createScratchDatabase(ScratchDatabase scratch) {
-      SCRATCH.add(scratch.name());
-      return scratch.reference();
-    }
-
-    @Override
-    public void dropScratchDatabase(ScratchDatabase scratch) {
-      SCRATCH.remove(scratch.name());
-    }
-
-    @Override
-    public String probeFreeze(String sourceUrlRef) {
-      return "a freeze would be allowed; it would end 0 session(s)";
-    }
   }
 
   static ResourceExtension api() {
@@ -236,7 +214,7 @@ class RehearsalsResourceTest {
     assertThat(report.path("outcome").asText()).isEqualTo("succeeded");
     assertThat(report.path("phases").findValuesAsText("phase")).containsExactlyElementsOf(RehearsalWorkflowImplPhases.NAMES);
     assertThat(report.path("estimatedDowntimeMillis").isNumber()).isTrue();
-    assertThat(SCRATCH).isEmpty();
+    assertThat(SCRATCH.existing).isEmpty();
     assertThat(get("val", "/api/rehearsals?app=started").path("rehearsals").findValuesAsText("rehearsalId")).containsExactly(id);
   }
 
