@@ -223,6 +223,17 @@ public final class ActivityCatalog {
   }
 
   /**
+   * Reading the ledger for a gate's evidence (the cutover budget): a few quick retries, then the
+   * gate opens saying the reports could not be read, rather than wait for the ledger forever.
+   */
+  public static ActivityOptions ledgerRead() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(30))
+        .setRetryOptions(QUICK_RETRIES)
+        .build();
+  }
+
+  /**
    * A run event into the ledger: quick, retried without limit (it is idempotent), started
    * without waiting so a ledger outage never holds a step up.
    */

@@ -53,7 +53,7 @@ final class MultiPhase {
 
     m.step(Steps.CATCH_UP, () -> catchUp(spec), Migration::describe);
     edge.lowerDnsTtl();
-    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec))) {
+    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec), true)) {
       throw m.rejected(Gates.CUTOVER);
     }
 

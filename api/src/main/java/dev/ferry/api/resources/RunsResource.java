@@ -335,7 +335,7 @@ public class RunsResource {
   private static int statusFor(GateDecisionRefused.Reason reason) {
     return switch (reason) {
       case SELF_APPROVAL, NOT_AN_APPROVER, UNSIGNED -> ApiException.FORBIDDEN;
-      case NOT_PENDING, ALREADY_DECIDED, STALE_EVIDENCE -> ApiException.CONFLICT;
+      case NOT_PENDING, ALREADY_DECIDED, STALE_EVIDENCE, OVER_BUDGET -> ApiException.CONFLICT;
       case INVALID, COMMENT_REQUIRED -> ApiException.UNPROCESSABLE;
     };
   }
