@@ -113,6 +113,12 @@ public class RehearsalWorkflowImpl implements RehearsalWorkflow {
 
   @Override
   public RehearsalReport rehearse(RehearsalRequest request) {
+    if (request == null || request.runbook() == null || request.runbook().target() == null
+        || request.runbook().source() == null || request.runbook().strategy() == null) {
+      // Only ApplicationFailure may leave workflow code: anything else would retry the task forever.
+      throw ApplicationFailure.newNonRetryableFailure(
+          "a rehearsal needs a runbook with strategy, source and target (as POST /api/rehearsals sends)", Errors.STEP_FAILED);
+    }
     this.request = request;
     this.runbook = request.runbook();
     this.record = new RunRecord(PHASES);
@@ -120,32 +126,43 @@ public class RehearsalWorkflowImpl implements RehearsalWorkflow {
     rehearsal = stub(RehearsalActivities.class, ActivityCatalog.scratchDatabase());
     reports = stub(RehearsalLedgerActivities.class, ActivityCatalog.ledger());
     ledger = stub(LedgerActivities.class, ActivityCatalog.ledger());
-    scratch = ScratchDatabase.forRehearsal(runId(), Workflow.randomUUID().toString(), runbook.target().databaseUrl());
-
-    // Waited for, not sent off: a rehearsal starting at the same moment must see this one.
-    ledger.recordRunEvent(
-        newEvent(RunEventType.STARTED, null, request.startedBy(),
-            "rehearsal (" + runbook.strategy().label() + ")"
-                + (request.scheduleId() == null ? "" : ", schedule " + request.scheduleId())));
-
-    List<ActiveRun> others = phase(OVERLAP_CHECK, () -> overlapping(reports.activeRuns(runbook.app())), RehearsalWorkflowImpl::describe);
-    if (!others.isEmpty()) {
-      String why = "not rehearsed: " + describe(others) + "; a rehearsal never overlaps another run of the app";
-      record.skipRemaining(why);
-      RehearsalReport report = report(why, Migration.now());
-      Workflow.newDetachedCancellationScope(() -> end(report, RunState.CANCELLED, null, "skipped: " + why)).run();
-      return report;
+    try {
+      scratch = ScratchDatabase.forRehearsal(runId(), Workflow.randomUUID().toString(), runbook.target().databaseUrl());
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure("target.databaseUrl: " + e.getMessage(), Errors.STEP_FAILED);
     }
 
+    // Waited for, not sent off, so that a rehearsal starting at the same moment sees this one;
+    // outside the cancellation, so that a run the ledger shows started always ends there too.
+    RunEvent started =
+        newEvent(RunEventType.STARTED, null, request.startedBy(),
+            "rehearsal (" + runbook.strategy().label() + ")"
+                + (request.scheduleId() == null ? "" : ", schedule " + request.scheduleId()));
+    Workflow.newDetachedCancellationScope(() -> ledger.recordRunEvent(started)).run();
+
+    String skipped = null;
     boolean cancelled = false;
     try {
-      rehearse();
+      List<ActiveRun> others =
+          phase(OVERLAP_CHECK, () -> overlapping(reports.activeRuns(runbook.app())), RehearsalWorkflowImpl::describe);
+      if (others.isEmpty()) {
+        rehearse();
+      } else {
+        skipped = "not rehearsed: " + describe(others) + "; a rehearsal never overlaps another run of the app";
+      }
     } catch (TemporalFailure e) {
       cancelled = CancellationScope.current().isCancelRequested();
       String why = cancelled ? "the rehearsal was cancelled" : record.phase() + ": " + Failures.describe(e);
       record.interruptRunning(Migration.now(), cancelled ? "cancelled" : Failures.describe(e));
       errors.add(why);
       log.warn("rehearsal failed: {}", why);
+    }
+    if (skipped != null) {
+      String why = skipped;
+      record.skipRemaining(why);
+      RehearsalReport report = report(why, Migration.now());
+      Workflow.newDetachedCancellationScope(() -> end(report, RunState.CANCELLED, null, "skipped: " + why)).run();
+      return report;
     }
     // Production data must not stay on a worker's disk, nor a scratch database on the server.
     Workflow.newDetachedCancellationScope(this::cleanUp).run();

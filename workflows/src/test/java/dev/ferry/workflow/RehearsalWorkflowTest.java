@@ -282,6 +282,17 @@ class RehearsalWorkflowTest {
   }
 
   @Test
+  void aRequestWithoutARunbook_failsTheRehearsalAtOnce_insteadOfRetryingForever() {
+    RehearsalWorkflow run =
+        client.newWorkflowStub(RehearsalWorkflow.class, WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId(ID).build());
+
+    assertThatThrownBy(() -> run.rehearse(new RehearsalRequest(null, "olivia", null, true)))
+        .isInstanceOf(WorkflowFailedException.class)
+        .rootCause()
+        .hasMessageContaining("a rehearsal needs a runbook");
+  }
+
+  @Test
   void theStatusQuery_showsTheRehearsalsPhases() throws Exception {
     databases.holdRestore();
     RehearsalWorkflow run = start(Runbooks.shop());
