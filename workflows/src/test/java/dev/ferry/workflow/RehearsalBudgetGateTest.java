@@ -156,6 +156,21 @@ class RehearsalBudgetGateTest extends WorkflowTestBase {
   }
 
   @Test
+  void thePlan_saysWhichGateHoldsTheBudget() {
+    List<PlannedStep> single = Plans.of(singlePhase());
+    assertThat(single).filteredOn(p -> p.name().equals("gate:start")).singleElement()
+        .satisfies(p -> assertThat(p.reason()).endsWith("refuses approval (unless overridden) when the latest rehearsal failed,"
+            + " ended more than 7d ago or estimated more than 5m of downtime"));
+    assertThat(single).filteredOn(p -> p.name().equals("gate:decommission")).singleElement()
+        .satisfies(p -> assertThat(p.reason()).doesNotContain("rehearsal"));
+    List<PlannedStep> multi = Plans.of(RunbookParser.parse(Runbooks.SHOP_MULTI_PHASE_YAML + BUDGET));
+    assertThat(multi).filteredOn(p -> p.name().equals("gate:cutover")).singleElement()
+        .satisfies(p -> assertThat(p.reason()).contains("latest rehearsal"));
+    assertThat(multi).filteredOn(p -> p.name().equals("gate:start")).singleElement()
+        .satisfies(p -> assertThat(p.reason()).doesNotContain("rehearsal"));
+  }
+
+  @Test
   void theBudgetJudgement_isPure_andSkippedRehearsalsDoNotCount() {
     Instant now = Instant.parse("2026-11-22T12:00:00Z");
     var spec = new dev.ferry.model.runbook.RehearsalsSpec(Duration.ofMinutes(5), Duration.ofDays(7));
