@@ -67,6 +67,35 @@ async function loadRuns() {
   }
 }
 
+// The latest rehearsal reports and their trend: the selected run's app's, or every app's.
+let selectedApp = null;
+
+async function loadRehearsals() {
+  const list = await api("GET", "/api/rehearsals?limit=10" + (selectedApp ? "&app=" + encodeURIComponent(selectedApp) : ""));
+  $("rehearsals-app").textContent = selectedApp ? "of " + selectedApp : "(all apps)";
+  const t = list.trend;
+  $("rehearsal-trend").textContent = t.considered === 0
+    ? "No rehearsal has run yet."
+    : "Last " + t.considered + " that ran: " + t.succeeded + " succeeded (" + Math.round(t.successRate * 100) + "%); "
+      + "estimated downtime median " + (t.medianDowntime || "-") + ", worst " + (t.worstDowntime || "-") + ".";
+  const body = $("rehearsal-reports").querySelector("tbody");
+  body.replaceChildren();
+  for (const r of list.rehearsals) {
+    const row = document.createElement("tr");
+    row.dataset.rehearsalId = r.rehearsalId;
+    if (r.rehearsalId === selectedRun) row.className = "selected";
+    cell(row, r.rehearsalId);
+    cell(row, r.app);
+    cell(row, r.outcome, "outcome-" + r.outcome);
+    cell(row, when(r.startedAt));
+    cell(row, r.durationMillis == null ? "" : (r.durationMillis / 1000).toFixed(1) + " s");
+    cell(row, r.estimatedDowntime || "").title = r.estimateBasis || "";
+    cell(row, r.skipped || (r.errors.length ? r.errors.join("; ") : r.verification));
+    row.addEventListener("click", () => { selectedRun = r.rehearsalId; refresh(); });
+    body.appendChild(row);
+  }
+}
+
 function evidence(run) {
   // The gate's own evidence first: it is what the decision's digest covers.
   const items = [...((run.pendingGate && run.pendingGate.evidence) || [])];
@@ -85,6 +114,7 @@ function evidence(run) {
 async function loadRun() {
   if (!selectedRun) { $("run-detail").hidden = true; return; }
   const run = await api("GET", "/api/runs/" + encodeURIComponent(selectedRun));
+  selectedApp = run.app || null;
   $("run-detail").hidden = false;
   $("run-title").textContent = run.runId;
   $("run-state").textContent = run.state;
@@ -163,6 +193,7 @@ async function refresh() {
   try {
     await loadRuns();
     await loadRun();
+    await loadRehearsals();
   } catch (e) {
     if (e.message !== "unauthorised") say(e.message, true);
   }

@@ -11,12 +11,15 @@ import dev.ferry.api.health.TemporalHealthCheck;
 import dev.ferry.api.resources.ApprovalsPage;
 import dev.ferry.api.resources.RunbookReader;
 import dev.ferry.api.resources.RunbooksResource;
+import dev.ferry.api.resources.RehearsalsResource;
 import dev.ferry.api.resources.RunsResource;
 import dev.ferry.api.resources.SchedulesResource;
 import dev.ferry.api.db.ScheduleRegistry;
 import dev.ferry.api.schedules.RehearsalSchedules;
 import dev.ferry.api.schedules.ScheduleBackends;
 import dev.ferry.api.schedules.ScheduleRestorer;
+import dev.ferry.activities.rehearsal.RehearsalReportStore;
+import dev.ferry.api.temporal.RehearsalStarter;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.api.db.RunLedger;
 import dev.ferry.api.health.LedgerHealthCheck;
@@ -120,6 +123,9 @@ public class FerryApplication extends Application<FerryConfiguration> {
     environment.jersey().register(
         new RunsResource(
             new RunGateway(temporal.client(), config.getTemporal().getTaskQueue()), ledger, reader, approvalKeys, Clock.systemUTC()));
+    environment.jersey().register(
+        new RehearsalsResource(
+            new RehearsalStarter(temporal.client(), config.getTemporal().getTaskQueue()), ledger, new RehearsalReportStore(database), reader));
     environment.jersey().register(new RunbooksResource(reader));
     RehearsalSchedules schedules =
         ScheduleBackends.choose(

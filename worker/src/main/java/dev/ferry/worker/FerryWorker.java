@@ -33,6 +33,11 @@ import dev.ferry.workflow.MigrationWorkflow;
 import dev.ferry.workflow.Tuning;
 import java.time.Duration;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
+import dev.ferry.activities.rehearsal.RehearsalActivitiesImpl;
+import dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl;
+import dev.ferry.activity.RehearsalLedgerActivities;
+import dev.ferry.workflow.RehearsalWorkflow;
+import dev.ferry.workflow.RehearsalWorkflowImpl;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
@@ -144,6 +149,7 @@ public final class FerryWorker implements AutoCloseable {
         MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, approvalKeys));
     // Rehearsal schedules kept as workflows (the API's choice on servers without Schedules).
     shared.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class);
+    shared.registerWorkflowImplementationFactory(RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(tuning));
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
@@ -163,7 +169,9 @@ public final class FerryWorker implements AutoCloseable {
         new ConfigVarActivitiesImpl(secrets, heroku, ssm),
         new RdsActivitiesImpl(AwsClients.rds()),
         ledgerActivities(settings, environment),
-        overlapActivities(settings, environment));
+        overlapActivities(settings, environment),
+        new RehearsalActivitiesImpl(databases),
+        rehearsalLedgerActivities(settings, environment));
 
     Worker host = factory.newWorker(settings.hostTaskQueue(), options);
     host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
@@ -212,6 +220,18 @@ public final class FerryWorker implements AutoCloseable {
       return app -> List.of();
     }
     return new RunOverlapActivitiesImpl(LedgerDatabase.of(settings.ledgerUrl(), environment));
+  }
+
+  /**
+   * The rehearsals' reports and overlap check. Without FERRY_LEDGER_URL reports are only logged
+   * and rehearsals cannot see what else runs: they do not guard against overlapping.
+   */
+  private static RehearsalLedgerActivities rehearsalLedgerActivities(WorkerSettings settings, Map<String, String> environment) {
+    if (settings.ledgerUrl() == null) {
+      log.warn("no run ledger: rehearsal reports are only logged, and rehearsals cannot check for overlapping runs");
+      return RehearsalLedgerActivitiesImpl.withoutLedger();
+    }
+    return new RehearsalLedgerActivitiesImpl(LedgerDatabase.of(settings.ledgerUrl(), environment));
   }
 
   /** Prometheus text of this worker's Temporal SDK metrics (workflow and activity tasks, polls). */

@@ -208,6 +208,38 @@ class EndToEndTest {
   }
 
   @Test
+  void aRehearsalThroughTheApi_restoresIntoAScratchDatabase_reportsEveryPhase_andLeavesNothingBehind() throws Exception {
+    String runbook = runbookWithTarget("env:FERRY_TARGET_URL").replace("app: shop", "app: shop-rehearsed");
+    HttpResponse<String> started = post("/api/rehearsals", "ferry-dev-operator", runbook, "application/yaml");
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String id = JSON.readTree(started.body()).path("runId").asText();
+
+    HttpResponse<String> reportResponse =
+        Eventually.get("the rehearsal's report", () -> {
+          try {
+            return get("/api/rehearsals/" + id, "ferry-dev-viewer");
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }, r -> r.statusCode() == 200, java.time.Duration.ofSeconds(120));
+    JsonNode report = JSON.readTree(reportResponse.body());
+    assertThat(report.path("outcome").asText()).as(report.toString()).isEqualTo("succeeded");
+    assertThat(report.path("phases").findValuesAsText("state")).containsOnly("SUCCEEDED");
+    assertThat(report.path("phases").findValuesAsText("phase")).contains("create-scratch", "restore", "verify", "drop-scratch");
+    assertThat(report.path("rows").asLong()).isEqualTo(101_500);
+    assertThat(report.path("estimatedDowntimeMillis").asLong()).isPositive();
+    assertThat(reportResponse.body()).doesNotContain(TestCluster.PASSWORD);
+    // No scratch database stays on the target's server.
+    String scratch = "ferry_rehearsal_" + id.substring(id.length() - 8);
+    assertThat(TestCluster.TARGET.queryLong("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + scratch + "'")).isZero();
+    // Nothing secret in the rehearsal's history either.
+    assertThat(readable(temporalClient().fetchHistory(id).toJson(false))).doesNotContain(TestCluster.PASSWORD);
+    JsonNode listed = JSON.readTree(get("/api/rehearsals?app=shop-rehearsed", "ferry-dev-viewer").body());
+    assertThat(listed.path("rehearsals").findValuesAsText("rehearsalId")).containsExactly(id);
+    assertThat(listed.path("trend").path("successRate").asDouble()).isEqualTo(1.0);
+  }
+
+  @Test
   void unresolvableReference_failsPreflightAtOnceNamingTheField() throws Exception {
     String runId = start(runbookWithTarget("env:NO_SUCH_VARIABLE"));
 

@@ -63,6 +63,11 @@ public final class Errors {
   public static final String NOTIFICATION_REFUSED = "NotificationRefused";
   /** The notification webhook did not answer or failed (5xx). Retryable. */
   public static final String NOTIFICATION_FAILED = "NotificationFailed";
+  /**
+   * A rehearsal cannot create its scratch database: the target's credential lacks CREATEDB, or
+   * the name is not a scratch database's. Final.
+   */
+  public static final String SCRATCH_DATABASE_REFUSED = "ScratchDatabaseRefused";
   /** A step failed for a reason Ferry does not classify further. */
   public static final String STEP_FAILED = "StepFailed";
   /** A rehearsal schedule's cron, interval or time zone cannot be read. Final. */
@@ -114,6 +119,7 @@ public final class Errors {
           EXTENSION_UNAVAILABLE,
           SEQUENCE_MISSING,
           FREEZE_REFUSED,
+          SCRATCH_DATABASE_REFUSED,
           SYNC_UNAVAILABLE,
           SCHEMA_CHANGED,
           SYNC_REFUSED,

@@ -30,7 +30,12 @@ public class GateDecisionRefused extends RuntimeException {
     /** The approver decided on evidence that has changed since (more lag, a newer verification). */
     STALE_EVIDENCE,
     /** The workers require the API's signature on decisions, and this one has none that verifies. */
-    UNSIGNED
+    UNSIGNED,
+    /**
+     * The cutover budget refuses approval (the latest rehearsal failed, is too old or estimated
+     * too much downtime) and the comment does not override it ({@code override: <why>}).
+     */
+    OVER_BUDGET
   }
 
   private final Reason reason;

@@ -91,6 +91,17 @@ public final class ActivityCatalog {
         .build();
   }
 
+  /**
+   * A rehearsal's scratch database: create, drop (also as clean-up after a failure or a
+   * cancellation, so it retries long enough to outlast a blip), and the freeze probe.
+   */
+  public static ActivityOptions scratchDatabase() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(5))
+        .setRetryOptions(LONG_RETRIES)
+        .build();
+  }
+
   /** Schema copy and initial copy of a multi-phase run: long, heartbeated. */
   public static ActivityOptions syncSetup() {
     return ActivityOptions.newBuilder()
@@ -208,6 +219,17 @@ public final class ActivityCatalog {
         .setStartToCloseTimeout(Duration.ofHours(6))
         .setHeartbeatTimeout(Duration.ofMinutes(2))
         .setRetryOptions(API_RETRIES)
+        .build();
+  }
+
+  /**
+   * Reading the ledger for a gate's evidence (the cutover budget): a few quick retries, then the
+   * gate opens saying the reports could not be read, rather than wait for the ledger forever.
+   */
+  public static ActivityOptions ledgerRead() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(30))
+        .setRetryOptions(QUICK_RETRIES)
         .build();
   }
 

@@ -103,6 +103,89 @@ final class GateKeeper {
     return decisions.get(gate);
   }
 
+  /** How often a gate with a cutover budget reads the rehearsal reports again while it waits. */
+  static final Duration BUDGET_RECHECK = Duration.ofMinutes(5);
+
+  /** Why the pending gate refuses approval without an override (its cutover budget), or null. */
+  private String budgetRefusal;
+
+  /**
+   * {@link #await(String, List, Runnable, java.util.function.BooleanSupplier)} for a gate with a cutover budget: the budget's lines
+   * join the evidence, and while the gate waits the budget is read again every {@link
+   * #BUDGET_RECHECK}, so a new rehearsal report can lift a refusal (the evidence, and its digest,
+   * change with it). Approval is refused while the budget refuses, unless the comment overrides
+   * it ({@link CutoverBudget#isOverride}).
+   */
+  Decision awaitWithBudget(
+      String gate,
+      List<String> evidence,
+      Runnable remind,
+      java.util.function.Supplier<CutoverBudget.Verdict> budget,
+      java.util.function.BooleanSupplier closeWhen) {
+    GateSpec spec = runbook.gate(gate);
+    Instant openedAt = now();
+    Instant remindAt = openedAt.plus(spec.reminder());
+    Instant deadline = openedAt.plus(spec.timeout());
+    show(gate, spec, openedAt, remindAt, deadline, evidence, budget.get());
+    boolean decided = false;
+    boolean reminded = false;
+    String lastDigest = pending.evidenceDigest();
+    try {
+      while (true) {
+        Instant t = now();
+        if (!t.isBefore(deadline)) {
+          break;
+        }
+        Duration wait = Duration.between(t, deadline);
+        if (!reminded && t.isBefore(remindAt)) {
+          wait = min(wait, Duration.between(t, remindAt));
+        }
+        wait = min(wait, BUDGET_RECHECK);
+        if (Workflow.await(wait, () -> decisions.containsKey(gate) || closeWhen.getAsBoolean())) {
+          decided = decisions.containsKey(gate);
+          break;
+        }
+        if (!reminded && !now().isBefore(remindAt)) {
+          remind.run();
+          reminded = true;
+        }
+        if (now().isBefore(deadline)) {
+          show(gate, spec, openedAt, remindAt, deadline, evidence, budget.get());
+          lastDigest = pending.evidenceDigest();
+        }
+      }
+    } finally {
+      pending = null; // also when the run is cancelled while it waits
+      budgetRefusal = null;
+    }
+    if (!decided && closeWhen.getAsBoolean()) {
+      return null;
+    }
+    if (!decided) {
+      decisions.put(
+          gate,
+          new Decision(
+              gate, Verdict.REJECT, DEADLINE_DECIDER, "nobody decided within " + format(spec.timeout()), now(),
+              Decision.VIA_DEADLINE, lastDigest));
+    }
+    return decisions.get(gate);
+  }
+
+  private void show(
+      String gate, GateSpec spec, Instant openedAt, Instant remindAt, Instant deadline, List<String> evidence,
+      CutoverBudget.Verdict verdict) {
+    List<String> all = new ArrayList<>(evidence);
+    all.addAll(verdict.evidence());
+    pending =
+        new PendingGate(
+            gate, openedAt, remindAt, deadline, spec.approvers(), spec.allowSelfApproval(), List.copyOf(all), Evidence.digest(all));
+    budgetRefusal = verdict.refusal();
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
   /** Refuses a decision the pending gate cannot take; does nothing otherwise. */
   void validate(GateDecision d) {
     if (d == null || blank(d.gate()) || d.verdict() == null || blank(d.approver())) {
@@ -160,6 +243,17 @@ final class GateKeeper {
           "the evidence of gate " + d.gate() + " changed since it was shown (digest " + shortDigest(d.evidenceDigest())
               + ", now " + shortDigest(pending.evidenceDigest()) + "): look again and decide on what it shows now");
     }
+    if (d.verdict() == Verdict.APPROVE && budgetRefusal != null && !CutoverBudget.isOverride(d.comment())) {
+      throw new GateDecisionRefused(
+          Reason.OVER_BUDGET,
+          "gate " + d.gate() + " refuses approval: " + budgetRefusal + "; to approve anyway, start the comment with \""
+              + CutoverBudget.OVERRIDE_PREFIX + "\" and say why");
+    }
+  }
+
+  /** Whether the pending gate's cutover budget refuses approval now. */
+  boolean overBudget() {
+    return budgetRefusal != null;
   }
 
   /** Records a valid decision; refuses an invalid one. */

@@ -180,30 +180,71 @@ final class Migration {
 
   /** Opens a gate with its evidence; true when approved. Sends a reminder when one is due. */
   boolean gate(String name, List<String> evidence) {
-    return gate(name, evidence, () -> null);
+    return gate(name, evidence, false, () -> null);
   }
 
   /**
-   * {@link #gate(String, List)}, closed early when {@code closeBecause} gives a reason (the run
-   * cannot go on): the gate step fails with that reason and the failure is thrown, so what ran
-   * is undone.
+   * Opens a gate; with {@code budgeted}, the gate before the write downtime of a runbook with a
+   * {@code rehearsals} section, it also shows and enforces the cutover budget ({@link
+   * CutoverBudget}).
    */
-  boolean gate(String name, List<String> evidence, Supplier<TemporalFailure> closeBecause) {
+  boolean gate(String name, List<String> evidence, boolean budgeted) {
+    return gate(name, evidence, budgeted, () -> null);
+  }
+
+  /**
+   * {@link #gate(String, List, boolean)}, closed early when {@code closeBecause} gives a reason
+   * (the run cannot go on): the gate step fails with that reason and the failure is thrown, so
+   * what ran is undone.
+   */
+  boolean gate(String name, List<String> evidence, boolean budgeted, Supplier<TemporalFailure> closeBecause) {
     String step = Steps.gate(name);
+    // Only runbooks with a rehearsals section (which runs begun before it cannot have) get here.
+    boolean budget =
+        budgeted
+            && runbook.rehearsals() != null
+            && Workflow.getVersion(CutoverBudget.VERSION, Workflow.DEFAULT_VERSION, 1) == 1;
     record.begin(step, now());
     record.awaiting(name);
-    event(RunEventType.GATE_OPENED, step, null, String.join(" | ", evidence), Evidence.digest(evidence));
-    tell("gate-opened", "run " + runId() + " (" + runbook.app() + ") waits at gate " + name + " for an approval");
-    Decision decision =
-        gates.await(
-            name,
-            evidence,
-            () -> {
-              record.note("reminder: gate " + name + " is still waiting for a decision");
-              tell("gate-reminder", "run " + runId() + " (" + runbook.app() + ") still waits at gate " + name
-                  + "; it rejects on its own at its deadline");
-            },
-            () -> closeBecause.get() != null);
+    Runnable remind =
+        () -> {
+          record.note("reminder: gate " + name + " is still waiting for a decision");
+          tell("gate-reminder", "run " + runId() + " (" + runbook.app() + ") still waits at gate " + name
+              + "; it rejects on its own at its deadline");
+        };
+    Decision decision;
+    if (budget) {
+      CutoverBudget.Verdict first = CutoverBudget.check(this);
+      List<String> shown = new ArrayList<>(evidence);
+      shown.addAll(first.evidence());
+      event(RunEventType.GATE_OPENED, step, null, String.join(" | ", shown), Evidence.digest(shown));
+      tell("gate-opened", "run " + runId() + " (" + runbook.app() + ") waits at gate " + name + " for an approval");
+      CutoverBudget.Verdict[] next = {first};
+      decision =
+          gates.awaitWithBudget(
+              name,
+              evidence,
+              remind,
+              () -> {
+                CutoverBudget.Verdict v = next[0] != null ? next[0] : CutoverBudget.check(this);
+                next[0] = null;
+                return v;
+              },
+              () -> closeBecause.get() != null);
+      boolean overridden =
+          decision != null
+              && decision.verdict() == Verdict.APPROVE && CutoverBudget.isOverride(decision.comment())
+              && decision.via() != null && !Decision.VIA_DEADLINE.equals(decision.via());
+      if (overridden) {
+        String why = "cutover budget overridden at gate " + name + " by " + decision.decidedBy() + ": " + decision.comment();
+        record.note(why);
+        event(RunEventType.NOTE, step, decision.decidedBy(), why, decision.evidenceDigest());
+      }
+    } else {
+      event(RunEventType.GATE_OPENED, step, null, String.join(" | ", evidence), Evidence.digest(evidence));
+      tell("gate-opened", "run " + runId() + " (" + runbook.app() + ") waits at gate " + name + " for an approval");
+      decision = gates.await(name, evidence, remind, () -> closeBecause.get() != null);
+    }
     record.resumed();
     if (decision == null) {
       TemporalFailure reason = closeBecause.get();
@@ -277,7 +318,8 @@ final class Migration {
     evidence.add("target: " + describe(preflightReport.target()));
     evidence.add("pg_dump: " + preflightReport.dumpToolVersion());
     preflightReport.warnings().forEach(w -> evidence.add("warning: " + w));
-    if (!gate(Gates.START, evidence)) {
+    // In single-phase the write downtime begins right after the start gate: the budget is checked there.
+    if (!gate(Gates.START, evidence, runbook.strategy() == dev.ferry.model.runbook.Strategy.SINGLE_PHASE)) {
       throw rejected(Gates.START);
     }
   }

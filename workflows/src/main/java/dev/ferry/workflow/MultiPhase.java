@@ -56,7 +56,7 @@ final class MultiPhase {
     edge.lowerDnsTtl();
     // Added with the sync itself: older runs waited at this gate without watching the apply.
     boolean watchApply = Workflow.getVersion(GATE_WATCHES_APPLY, Workflow.DEFAULT_VERSION, 1) == 1;
-    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec), () -> watchApply ? applyStopped() : null)) {
+    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec), true, () -> watchApply ? applyStopped() : null)) {
       throw m.rejected(Gates.CUTOVER);
     }
 

@@ -1,6 +1,9 @@
 package dev.ferry.workflow;
 
 import dev.ferry.model.runbook.GateSpec;
+import dev.ferry.model.runbook.Gates;
+import dev.ferry.model.runbook.RehearsalsSpec;
+import dev.ferry.model.runbook.Strategy;
 import dev.ferry.model.runbook.Runbook;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +27,7 @@ public final class Plans {
                 true,
                 false,
                 "waits up to " + GateKeeper.format(spec.timeout()) + " for an approval (reminder after "
-                    + GateKeeper.format(spec.reminder()) + "), then rejects",
+                    + GateKeeper.format(spec.reminder()) + "), then rejects" + budget(runbook, gate),
                 spec.approvers()));
       } else {
         String skip = Steps.skipReason(runbook, step);
@@ -32,5 +35,17 @@ public final class Plans {
       }
     }
     return plan;
+  }
+
+  /** The cutover budget, at the gate before the downtime of a runbook with a rehearsals section. */
+  private static String budget(Runbook runbook, String gate) {
+    RehearsalsSpec spec = runbook.rehearsals();
+    String budgeted = runbook.strategy() == Strategy.MULTI_PHASE ? Gates.CUTOVER : Gates.START;
+    if (spec == null || !gate.equals(budgeted)) {
+      return "";
+    }
+    return "; refuses approval (unless overridden) when the latest rehearsal failed, ended more than "
+        + GateKeeper.format(spec.maxAge() == null ? RehearsalsSpec.DEFAULT_MAX_AGE : spec.maxAge()) + " ago"
+        + (spec.maxDowntime() == null ? "" : " or estimated more than " + GateKeeper.format(spec.maxDowntime()) + " of downtime");
   }
 }

@@ -52,6 +52,8 @@ public class FakeDatabases
   public static final String HOST_QUEUE = "ferry-host-a";
 
   private final List<String> calls = new ArrayList<>();
+  /** Every target reference a database activity was handed, in order. */
+  public final List<String> targetRefs = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Deque<String> snapshotHosts = new ArrayDeque<>();
   public volatile RuntimeException preflightFailure;
   public volatile RuntimeException snapshotFailure;
@@ -121,6 +123,7 @@ public class FakeDatabases
   @Override
   public PreflightReport auditDatabases(DatabasePair databases) {
     called("auditDatabases");
+    targetRefs.add(databases.targetUrlRef());
     if (preflightFailure != null) {
       throw preflightFailure;
     }
@@ -152,6 +155,7 @@ public class FakeDatabases
   @Override
   public RestoreResult restoreDatabase(RestoreRequest request) {
     called("restoreDatabase");
+    targetRefs.add(request.targetUrlRef());
     restoreStarted.countDown();
     CountDownLatch held = restoreHeld;
     if (held != null) {
@@ -177,6 +181,7 @@ public class FakeDatabases
   @Override
   public VerificationReport verifyDatabases(VerifyRequest request) {
     called("verifyDatabases");
+    targetRefs.add(request.databases().targetUrlRef());
     if (verifyFailure != null) {
       throw verifyFailure;
     }
@@ -203,6 +208,7 @@ public class FakeDatabases
   @Override
   public SequenceSync syncSequences(DatabasePair databases) {
     called("syncSequences");
+    targetRefs.add(databases.targetUrlRef());
     if (sequenceFailure != null) {
       throw sequenceFailure;
     }

@@ -7,7 +7,7 @@ import dev.ferry.model.schedule.ScheduleCommand;
 import dev.ferry.model.schedule.ScheduleDefinition;
 import dev.ferry.model.schedule.ScheduleTiming;
 import dev.ferry.testing.Eventually;
-import dev.ferry.testing.FakeRehearsal;
+import dev.ferry.testing.FakeRehearsalWorkflow;
 import dev.ferry.testing.FakeRunOverlap;
 import dev.ferry.testing.Runbooks;
 import io.temporal.client.WorkflowClient;
@@ -65,7 +65,7 @@ class RehearsalScheduleReplayTest {
         TestWorkflowEnvironment.newInstance(
             TestEnvironmentOptions.newBuilder().setInitialTime(Instant.parse("2026-03-27T12:00:00Z")).build())) {
       Worker worker = env.newWorker("ferry");
-      worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsal.class);
+      worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsalWorkflow.class);
       worker.registerActivitiesImplementations(new FakeRunOverlap());
       env.start();
       WorkflowClient client = env.getWorkflowClient();
@@ -88,7 +88,7 @@ class RehearsalScheduleReplayTest {
       String rehearsal = Eventually.get("a rehearsal", schedule::describe, s -> s.runningRehearsalId() != null).runningRehearsalId();
       env.sleep(Duration.ofHours(6));
       Eventually.get("a skipped fire", schedule::describe, s -> s.skipped() == 1);
-      client.newUntypedWorkflowStub(rehearsal).signal(FakeRehearsal.FINISH_SIGNAL);
+      client.newUntypedWorkflowStub(rehearsal).signal(FakeRehearsalWorkflow.FINISH_SIGNAL);
       Eventually.get("the rehearsal's end", schedule::describe, s -> s.runningRehearsalId() == null);
       schedule.pause(new ScheduleCommand("olivia", "freeze"));
       env.sleep(Duration.ofHours(12));

@@ -14,7 +14,7 @@ import dev.ferry.model.schedule.ScheduleDefinition;
 import dev.ferry.model.schedule.ScheduleStatus;
 import dev.ferry.model.schedule.ScheduleTiming;
 import dev.ferry.testing.Eventually;
-import dev.ferry.testing.FakeRehearsal;
+import dev.ferry.testing.FakeRehearsalWorkflow;
 import dev.ferry.testing.FakeRunOverlap;
 import dev.ferry.testing.Runbooks;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -52,7 +52,7 @@ class RehearsalScheduleWorkflowTest {
   void startEnvironment() {
     env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder().setInitialTime(START).build());
     Worker worker = env.newWorker("ferry");
-    worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsal.class);
+    worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsalWorkflow.class);
     worker.registerActivitiesImplementations(overlap);
     env.start();
     client = env.getWorkflowClient();
@@ -166,7 +166,7 @@ class RehearsalScheduleWorkflowTest {
     assertThat(status.started()).isEqualTo(1);
     assertThat(status.runningRehearsalId()).isEqualTo(first);
 
-    client.newUntypedWorkflowStub(first).signal(FakeRehearsal.FINISH_SIGNAL);
+    client.newUntypedWorkflowStub(first).signal(FakeRehearsalWorkflow.FINISH_SIGNAL);
     awaitStatus(schedule, s -> s.runningRehearsalId() == null);
     env.sleep(Duration.ofHours(6)); // 06:00 starts the next
 
@@ -203,7 +203,7 @@ class RehearsalScheduleWorkflowTest {
     assertThat(client.newUntypedWorkflowStub(rehearsal).describe().getWorkflowExecutionInfo().getStatus())
         .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
     assertThatThrownBy(() -> schedule.trigger(new ScheduleCommand("olivia", null))).isInstanceOf(RuntimeException.class);
-    client.newUntypedWorkflowStub(rehearsal).signal(FakeRehearsal.FINISH_SIGNAL);
+    client.newUntypedWorkflowStub(rehearsal).signal(FakeRehearsalWorkflow.FINISH_SIGNAL);
     assertThat(client.newUntypedWorkflowStub(rehearsal).getResult(RehearsalReport.class).succeeded()).isTrue();
   }
 
@@ -259,7 +259,7 @@ class RehearsalScheduleWorkflowTest {
   }
 
   private static List<RehearsalRequest> requestsOf(String scheduleId) {
-    return FakeRehearsal.REQUESTS.stream().filter(r -> scheduleId.equals(r.scheduleId())).toList();
+    return FakeRehearsalWorkflow.REQUESTS.stream().filter(r -> scheduleId.equals(r.scheduleId())).toList();
   }
 
   private static ScheduleStatus awaitStatus(RehearsalScheduleWorkflow schedule, Predicate<ScheduleStatus> done) {

@@ -14,6 +14,7 @@ import dev.ferry.model.runbook.Runbook;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.FakeEdge;
+import dev.ferry.testing.FakeRehearsals;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -42,6 +43,8 @@ abstract class WorkflowTestBase {
   WorkflowClient client;
   FakeDatabases databases;
   FakeEdge edge;
+  /** The rehearsal reports the cutover budget reads. */
+  FakeRehearsals rehearsals;
   private int runs;
 
   @BeforeEach
@@ -66,7 +69,8 @@ abstract class WorkflowTestBase {
     edge = new FakeEdge(databases);
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, keys));
-    worker.registerActivitiesImplementations(databases, edge);
+    rehearsals = new FakeRehearsals();
+    worker.registerActivitiesImplementations(databases, edge, rehearsals);
     Worker host = env.newWorker(FakeDatabases.HOST_QUEUE);
     host.registerActivitiesImplementations(databases);
     env.start();

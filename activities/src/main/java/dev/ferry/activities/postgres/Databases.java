@@ -2,6 +2,7 @@ package dev.ferry.activities.postgres;
 
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.model.Errors;
+import dev.ferry.model.rehearsal.ScratchDatabase;
 import io.temporal.failure.ApplicationFailure;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -26,16 +27,43 @@ public class Databases {
     this.secrets = secrets;
   }
 
-  /** Resolves a side's reference; a reference that is not a PostgreSQL URL is final. */
+  /**
+   * Resolves a side's reference; a reference that is not a PostgreSQL URL is final. A rehearsal's
+   * scratch reference ({@code scratch:ferry_rehearsal_<8 hex>@<target reference>}, see {@link
+   * ScratchDatabase}) resolves to the target's server and credential with the scratch database's
+   * name, and never to any other database.
+   */
   public Endpoint resolve(String side, String reference) {
-    String url = secrets.resolve(side + ".databaseUrl", reference);
+    ScratchDatabase scratch = null;
+    if (ScratchDatabase.isReference(reference)) {
+      scratch =
+          ScratchDatabase.parse(reference)
+              .orElseThrow(
+                  () -> ApplicationFailure.newNonRetryableFailure(
+                      side + ".databaseUrl: " + reference + " is not a scratch database reference"
+                          + " (scratch:ferry_rehearsal_<8 hex>@<target reference>)",
+                      Errors.SECRET_UNRESOLVED));
+    }
+    String resolves = scratch == null ? reference : scratch.targetUrlRef();
+    String url = secrets.resolve(side + ".databaseUrl", resolves);
+    PgUrl pg;
     try {
-      return new Endpoint(side, reference, PgUrl.parse(url));
+      pg = PgUrl.parse(url);
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(
-          side + ".databaseUrl: the value of " + reference + " " + e.getMessage(),
+          side + ".databaseUrl: the value of " + resolves + " " + e.getMessage(),
           Errors.SECRET_UNRESOLVED);
     }
+    if (scratch != null) {
+      if (pg.database().equals(scratch.name())) {
+        // The production target itself carries a scratch name: a rehearsal must never write there.
+        throw ApplicationFailure.newNonRetryableFailure(
+            side + ".databaseUrl: " + resolves + " names " + scratch.name() + " itself; a rehearsal will not use it as scratch",
+            Errors.SCRATCH_DATABASE_REFUSED);
+      }
+      pg = pg.withDatabase(scratch.name());
+    }
+    return new Endpoint(side, reference, pg);
   }
 
   /**

@@ -42,6 +42,9 @@ import java.util.Set;
  * ferry schedules [--app A]        rehearsal schedules: state, timing, next fire, last fire
  * ferry schedule create RUNBOOK.yml (--cron "0 2 * * *" [--timezone TZ] | --every 6h) [--reuse-snapshot]
  * ferry schedule show|pause|resume|trigger|delete ID [-m NOTE]
+ * ferry rehearse RUNBOOK.yml [--reuse-snapshot] [--idempotency-key KEY]   start a rehearsal now; prints its id
+ * ferry rehearsals [--app A] [--limit N]   rehearsal reports, newest first, and their trend
+ * ferry rehearsal ID               one rehearsal's report: phases, durations, estimated downtime
  * ferry wait-ready [SECONDS]       wait until the API answers
  * ferry hash-token                 read a token on stdin, print the SHA-256 the API config wants
  * </pre>
@@ -95,6 +98,9 @@ public final class FerryCli {
         case "reject" -> decide(rest, "reject");
         case "schedules" -> schedules(rest);
         case "schedule" -> schedule(rest);
+        case "rehearse" -> rehearse(rest);
+        case "rehearsals" -> rehearsals(rest);
+        case "rehearsal" -> rehearsal(rest);
         case "wait-ready" -> waitReady(rest);
         case "hash-token" -> hashToken();
         default -> usage("unknown command " + args[0]);
@@ -562,6 +568,99 @@ public final class FerryCli {
     return OK;
   }
 
+  // ---- rehearsals ----------------------------------------------------------------------------
+
+  private int rehearse(List<String> args) throws IOException, InterruptedException {
+    String key = null;
+    boolean reuse = false;
+    List<String> files = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      if (args.get(i).equals("--idempotency-key") && i + 1 < args.size()) {
+        key = args.get(++i);
+      } else if (args.get(i).equals("--reuse-snapshot")) {
+        reuse = true;
+      } else {
+        files.add(args.get(i));
+      }
+    }
+    if (files.size() != 1) {
+      return usage("rehearse needs a runbook file");
+    }
+    JsonNode created =
+        send("POST", "/api/rehearsals" + (reuse ? "?fresh=false" : ""), readRunbook(files.get(0)), "application/yaml", key);
+    String id = created.path("runId").asText();
+    out.println(id);
+    err.println("started " + id + "; follow it with: ferry watch " + id + "; its report, once it ends: ferry rehearsal " + id);
+    return OK;
+  }
+
+  private int rehearsals(List<String> args) throws IOException, InterruptedException {
+    StringBuilder query = new StringBuilder();
+    for (int i = 0; i < args.size(); i++) {
+      String option = args.get(i);
+      if (!Set.of("--app", "--limit").contains(option) || i + 1 == args.size()) {
+        return usage("rehearsals takes --app APP and --limit N");
+      }
+      query.append(query.length() == 0 ? "?" : "&")
+          .append(option.substring(2))
+          .append('=')
+          .append(java.net.URLEncoder.encode(args.get(++i), StandardCharsets.UTF_8));
+    }
+    JsonNode list = send("GET", "/api/rehearsals" + query, null, null);
+    JsonNode trend = list.path("trend");
+    if (trend.path("considered").asInt() > 0) {
+      out.printf("trend of the last %d that ran: %d succeeded (%.0f%%); estimated downtime median %s, worst %s%n",
+          trend.path("considered").asInt(), trend.path("succeeded").asInt(), trend.path("successRate").asDouble() * 100,
+          trend.path("medianDowntime").asText("-"), trend.path("worstDowntime").asText("-"));
+    }
+    out.printf("%-32s %-10s %-20s %-10s %-12s %s%n", "REHEARSAL", "OUTCOME", "STARTED", "TOOK", "DOWNTIME", "NOTE");
+    for (JsonNode r : list.path("rehearsals")) {
+      String note = r.hasNonNull("skipped") ? r.path("skipped").asText()
+          : r.path("errors").isEmpty() ? r.path("verification").asText("") : r.path("errors").get(0).asText();
+      out.println(String.format(
+          "%-32s %-10s %-20s %-10s %-12s %s",
+          r.path("rehearsalId").asText(),
+          r.path("outcome").asText(),
+          r.path("startedAt").asText("").replace('T', ' ').replaceAll("\\.\\d+Z$|Z$", ""),
+          r.hasNonNull("durationMillis") ? String.format("%.1f s", r.path("durationMillis").asLong() / 1000.0) : "-",
+          r.path("estimatedDowntime").asText("-"),
+          note.length() > 80 ? note.substring(0, 77) + "..." : note).stripTrailing());
+    }
+    if (list.path("rehearsals").isEmpty()) {
+      out.println("(no rehearsals)");
+    }
+    return OK;
+  }
+
+  private int rehearsal(List<String> args) throws IOException, InterruptedException {
+    if (args.size() != 1) {
+      return usage("rehearsal needs a rehearsal id");
+    }
+    JsonNode r = send("GET", "/api/rehearsals/" + args.get(0), null, null);
+    out.println(r.path("rehearsalId").asText() + " (" + r.path("app").asText() + ", " + r.path("strategy").asText() + "): "
+        + r.path("outcome").asText().toUpperCase()
+        + (r.hasNonNull("skipped") ? ": " + r.path("skipped").asText() : ""));
+    for (JsonNode p : r.path("phases")) {
+      out.println(String.format("  %-17s %-9s %9s  %s",
+          p.path("phase").asText(),
+          p.path("state").asText(),
+          p.hasNonNull("durationMillis") ? String.format("%.1f s", p.path("durationMillis").asLong() / 1000.0) : "-",
+          p.path("detail").asText("")).stripTrailing());
+    }
+    out.println("data: " + ByteSize.format(r.path("bytes").asLong()) + " dumped, " + r.path("rows").asLong() + " rows verified");
+    if (r.hasNonNull("verification")) {
+      out.println("verification: " + r.path("verification").asText());
+    }
+    if (r.hasNonNull("estimatedDowntime")) {
+      out.println("estimated cutover downtime: " + r.path("estimatedDowntime").asText());
+      out.println("  " + r.path("estimateBasis").asText());
+    }
+    for (JsonNode e : r.path("errors")) {
+      out.println("error: " + e.asText());
+    }
+    return r.path("outcome").asText().equals("failed") ? RUN_DID_NOT_SUCCEED : OK;
+  }
+
   private JsonNode send(String method, String path, String body, String contentType)
       throws IOException, InterruptedException {
     return send(method, path, body, contentType, null);
@@ -625,6 +724,9 @@ public final class FerryCli {
                ferry schedules [--app APP]
                ferry schedule create RUNBOOK.yml (--cron "0 2 * * *" [--timezone ZONE] | --every 6h) [--reuse-snapshot]
                ferry schedule show|pause|resume|trigger|delete SCHEDULE [-m NOTE]
+               ferry rehearse RUNBOOK.yml [--reuse-snapshot] [--idempotency-key KEY]
+               ferry rehearsals [--app APP] [--limit N]
+               ferry rehearsal ID
                ferry wait-ready [SECONDS]
                ferry hash-token   (reads the token on stdin)
         environment: FERRY_API (default http://127.0.0.1:8080), FERRY_TOKEN""");

@@ -122,7 +122,7 @@ public class RunsResource {
     }
     RunKind kind = kind(kindParam);
     if (kind == RunKind.REHEARSAL) {
-      throw new ApiException(ApiException.UNPROCESSABLE, "rehearsals are not available in this version of Ferry yet");
+      throw new ApiException(ApiException.UNPROCESSABLE, "rehearsals are started with POST /api/rehearsals (same runbook body), not /api/runs");
     }
     Runbook runbook = reader.read(body);
     String digest = sha256(body);
@@ -335,7 +335,7 @@ public class RunsResource {
   private static int statusFor(GateDecisionRefused.Reason reason) {
     return switch (reason) {
       case SELF_APPROVAL, NOT_AN_APPROVER, UNSIGNED -> ApiException.FORBIDDEN;
-      case NOT_PENDING, ALREADY_DECIDED, STALE_EVIDENCE -> ApiException.CONFLICT;
+      case NOT_PENDING, ALREADY_DECIDED, STALE_EVIDENCE, OVER_BUDGET -> ApiException.CONFLICT;
       case INVALID, COMMENT_REQUIRED -> ApiException.UNPROCESSABLE;
     };
   }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.api.FerryConfiguration;
 import dev.ferry.api.temporal.PayloadEncryption;
 import dev.ferry.api.testing.LiveTemporal;
-import dev.ferry.testing.FakeRehearsal;
+import dev.ferry.testing.FakeRehearsalWorkflow;
 import dev.ferry.testing.FakeRunOverlap;
 import dev.ferry.testing.Runbooks;
 import dev.ferry.workflow.RehearsalScheduleWorkflowImpl;
@@ -52,7 +52,7 @@ class ScheduleCliTest {
                     .setDataConverter(PayloadEncryption.of(TEMPORAL.payloadKey(), "").dataConverter())
                     .build()));
     var worker = factory.newWorker(QUEUE);
-    worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsal.class);
+    worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsalWorkflow.class);
     worker.registerActivitiesImplementations(new FakeRunOverlap());
     factory.start();
     return factory;

@@ -133,6 +133,61 @@ class ApprovalsPageBrowserTest {
   }
 
   @Test
+  void aViewer_seesTheRehearsalsWithTheirTrend_andOpensOneToSeeItsPhases() throws Exception {
+    String rehearsalId = rehearsalWithReport();
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+
+    browser.get(base() + "/");
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys("ferry-dev-viewer");
+    browser.findElement(By.id("save-token")).click();
+
+    By row = By.cssSelector("tr[data-rehearsal-id='" + rehearsalId + "']");
+    wait.until(ExpectedConditions.visibilityOfElementLocated(row));
+    assertThat(browser.findElement(row).getText()).contains("page-rehearsed", "succeeded", "MATCH");
+    assertThat(browser.findElement(By.id("rehearsal-trend")).getText()).contains("succeeded", "estimated downtime median");
+
+    browser.findElement(row).click();
+    wait.until(ExpectedConditions.textToBe(By.id("run-title"), rehearsalId));
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#steps tr[data-step='drop-scratch']")));
+    assertThat(browser.findElement(By.id("run-state")).getText()).isEqualTo("SUCCEEDED");
+    // With a run picked, the rehearsals shown are its app's.
+    wait.until(ExpectedConditions.textToBe(By.id("rehearsals-app"), "of page-rehearsed"));
+    assertThat(browser.findElement(By.id("rehearsal-trend")).getText())
+        .startsWith("Last 1 that ran: 1 succeeded (100%); estimated downtime median ");
+  }
+
+  /** Starts a rehearsal through the API as the operator and waits for its report. */
+  private String rehearsalWithReport() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> started =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base() + "/api/rehearsals"))
+                .header("Authorization", "Bearer ferry-dev-operator")
+                .header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(Runbooks.SHOP_YAML.replace("app: shop", "app: page-rehearsed")))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String id = JSON.readTree(started.body()).path("runId").asText();
+    Eventually.get(
+        "the rehearsal's report",
+        () -> {
+          try {
+            return http.send(
+                    HttpRequest.newBuilder(URI.create(base() + "/api/rehearsals/" + id))
+                        .header("Authorization", "Bearer ferry-dev-viewer")
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        status -> status == 200);
+    return id;
+  }
+
+  @Test
   void aWrongToken_isRefused_andThePageAsksAgain() {
     WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
 

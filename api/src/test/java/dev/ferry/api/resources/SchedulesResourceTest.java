@@ -18,7 +18,7 @@ import dev.ferry.api.testing.CountingStarts;
 import dev.ferry.api.testing.TestLedger;
 import dev.ferry.api.testing.TestUsers;
 import dev.ferry.testing.Eventually;
-import dev.ferry.testing.FakeRehearsal;
+import dev.ferry.testing.FakeRehearsalWorkflow;
 import dev.ferry.testing.FakeRunOverlap;
 import dev.ferry.testing.Runbooks;
 import dev.ferry.workflow.RehearsalScheduleWorkflowImpl;
@@ -70,7 +70,7 @@ class SchedulesResourceTest {
                 .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setInterceptors(CLIENT).build())
                 .build());
     Worker worker = env.newWorker("ferry");
-    worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsal.class);
+    worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsalWorkflow.class);
     worker.registerActivitiesImplementations(OVERLAP);
     env.start();
     return env;
@@ -160,7 +160,7 @@ class SchedulesResourceTest {
     assertThat(view.path("runningRehearsalId").asText()).isEqualTo(rehearsal);
     assertThat(view.path("skipped").asLong()).isEqualTo(1);
     assertThat(view.path("recent").findValuesAsText("result")).containsExactly("SKIPPED", "STARTED");
-    TEMPORAL.getWorkflowClient().newUntypedWorkflowStub(rehearsal).signal(FakeRehearsal.FINISH_SIGNAL);
+    TEMPORAL.getWorkflowClient().newUntypedWorkflowStub(rehearsal).signal(FakeRehearsalWorkflow.FINISH_SIGNAL);
   }
 
   @Test

@@ -3,7 +3,10 @@ package dev.ferry.api.testing;
 import dev.ferry.api.FerryApplication;
 import dev.ferry.api.FerryConfiguration;
 import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl;
 import dev.ferry.testing.FakeDatabases;
+import dev.ferry.testing.FakeScratchDatabases;
+import dev.ferry.workflow.RehearsalWorkflowImpl;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
@@ -20,7 +23,7 @@ import java.util.List;
 
 /**
  * Temporal's test server on a free port, in real time, with a worker running the real workflow
- * against fake databases, its payloads encrypted with a key of its own; a ledger database of its
+ * (migrations and rehearsals) against fake databases, its payloads encrypted with a key of its own; a ledger database of its
  * own; and the whole API on the shipped dev configuration, pointed at all three.
  */
 public final class LiveTemporal implements AutoCloseable {
@@ -54,12 +57,15 @@ public final class LiveTemporal implements AutoCloseable {
                 stubs,
                 WorkflowClientOptions.newBuilder().setDataConverter(PayloadEncryption.of(key, "").dataConverter()).build()));
     FakeDatabases databases = new FakeDatabases();
+    TestLedger ledger = TestLedger.create();
     var worker = factory.newWorker("ferry");
-    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, RehearsalWorkflowImpl.class);
     worker.registerActivitiesImplementations(databases);
+    // Rehearsals: scratch databases in memory, their reports in this test's real ledger.
+    worker.registerActivitiesImplementations(new FakeScratchDatabases(), new RehearsalLedgerActivitiesImpl(ledger.database()));
     factory.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
     factory.start();
-    return new LiveTemporal(port, server, factory, key, TestLedger.create(), databases);
+    return new LiveTemporal(port, server, factory, key, ledger, databases);
   }
 
   public String address() {

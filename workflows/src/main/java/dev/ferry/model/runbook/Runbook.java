@@ -15,6 +15,7 @@ import java.util.Map;
  * @param fallbackWindow multi-phase: how long after the traffic moved the run keeps Heroku able
  *     to take traffic back before it asks to decommission
  * @param notifications where reminders and gate openings go, or {@code null}
+ * @param rehearsals the cutover budget ({@code rehearsals: {maxDowntime, maxAge}}), or {@code null}
  */
 public record Runbook(
     String app,
@@ -30,7 +31,9 @@ public record Runbook(
     DnsSpec dns,
     HerokuSpec heroku,
     ConfigVarsSpec configVars,
-    RdsSpec rds) {
+    RdsSpec rds,
+    // The cutover budget learned from rehearsals, or null.
+    RehearsalsSpec rehearsals) {
   public static final Duration DEFAULT_FALLBACK_WINDOW = Duration.ofHours(72);
 
   /** The gate's settings as written, or the defaults for a gate the runbook does not mention. */

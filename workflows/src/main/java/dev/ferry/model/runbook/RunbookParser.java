@@ -107,7 +107,7 @@ public final class RunbookParser {
           "",
           Set.of(
               "app", "strategy", "source", "target", "snapshot", "gates", "sync", "fallbackWindow", "notifications",
-              "dns", "heroku", "configVars", "rds"));
+              "dns", "heroku", "configVars", "rds", "rehearsals"));
 
       String app = text(root, "app", true);
       if (app != null && !APP_NAME.matcher(app).matches()) {
@@ -128,13 +128,27 @@ public final class RunbookParser {
       Duration fallbackWindow = fallbackWindow(root, strategy);
       NotificationSpec notifications = notifications(root);
       CutoverEdge edge = new CutoverEdge(this, root, source);
+      RehearsalsSpec rehearsals = rehearsals(root);
 
       if (!errors.isEmpty()) {
         throw RunbookInvalidException.invalid(errors);
       }
       return new Runbook(
           app, strategy, source, target, snapshot, gates, sync, fallbackWindow, notifications,
-          edge.dns, edge.heroku, edge.configVars, edge.rds);
+          edge.dns, edge.heroku, edge.configVars, edge.rds, rehearsals);
+    }
+
+    /** The cutover budget: {@code rehearsals: {maxDowntime: 5m, maxAge: 7d}}. */
+    private RehearsalsSpec rehearsals(JsonNode root) {
+      JsonNode node = object(root, "rehearsals", false);
+      if (node == null) {
+        return null;
+      }
+      onlyKnownFields(node, "rehearsals.", Set.of("maxDowntime", "maxAge"));
+      Duration maxDowntime = duration(node, "rehearsals.maxDowntime", Duration.ofSeconds(1), Duration.ofDays(7), null);
+      Duration maxAge =
+          duration(node, "rehearsals.maxAge", Duration.ofHours(1), Duration.ofDays(365), RehearsalsSpec.DEFAULT_MAX_AGE);
+      return new RehearsalsSpec(maxDowntime, maxAge);
     }
 
     private Strategy strategy(JsonNode root) {

@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * the {@code finish} signal (so fires can overlap it); any other returns a report at once.
  * Every request it received is kept in {@link #REQUESTS}.
  */
-public class FakeRehearsal implements HeldRehearsal {
+public class FakeRehearsalWorkflow implements HeldRehearsal {
   public static final Queue<RehearsalRequest> REQUESTS = new ConcurrentLinkedQueue<>();
   public static final String FINISH_SIGNAL = HeldRehearsal.FINISH_SIGNAL;
 
@@ -30,7 +30,7 @@ public class FakeRehearsal implements HeldRehearsal {
     }
     Instant now = Instant.ofEpochMilli(Workflow.currentTimeMillis());
     return new RehearsalReport(
-        Workflow.getInfo().getWorkflowId(), request.runbook().app(), "single-phase", now, now, true, List.of(), 0, 0, "ok", null, List.of());
+        Workflow.getInfo().getWorkflowId(), request.runbook().app(), "single-phase", now, now, true, List.of(), 0, 0, "ok", null, List.of(), null, null);
   }
 
   @Override
