@@ -36,7 +36,7 @@ public class RunOverlapActivitiesImpl implements RunOverlapActivities {
 
   /** Confirms with the Temporal client of the worker running the activity. */
   public RunOverlapActivitiesImpl(LedgerDatabase ledger) {
-    this(ledger, id -> isRunning(Activity.getExecutionContext().getWorkflowClient(), id));
+    this(ledger, RunOverlapActivitiesImpl::isRunning);
   }
 
   public RunOverlapActivitiesImpl(LedgerDatabase ledger, RunningCheck running) {
@@ -69,6 +69,14 @@ public class RunOverlapActivitiesImpl implements RunOverlapActivities {
           null);
     }
     return candidates.stream().filter(running::isRunning).toList();
+  }
+
+  /**
+   * Running per Temporal; a run it does not know (any more) is not. Asked through the client of
+   * the worker running the current activity.
+   */
+  public static boolean isRunning(String workflowId) {
+    return isRunning(Activity.getExecutionContext().getWorkflowClient(), workflowId);
   }
 
   /** Running per Temporal; a run it does not know (any more) is not. */

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A rehearsal schedule's overlap check against a real ledger database, Temporal faked. */
+/**
+ * The overlap checks (a rehearsal schedule's, and a rehearsal's own) against a real ledger
+ * database, Temporal faked.
+ */
 class RunOverlapActivitiesTest {
   static final TestCluster CLUSTER = TestCluster.TARGET;
   static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
@@ -48,7 +51,10 @@ class RunOverlapActivitiesTest {
   @BeforeEach
   void startEnvironment() {
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(new LedgerActivitiesImpl(ledger), new RunOverlapActivitiesImpl(ledger, temporalRunning::contains));
+    env.registerActivitiesImplementations(
+        new LedgerActivitiesImpl(ledger),
+        new RunOverlapActivitiesImpl(ledger, temporalRunning::contains),
+        new dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl(ledger, temporalRunning::contains));
     events = env.newActivityStub(LedgerActivities.class);
     overlap = env.newActivityStub(RunOverlapActivities.class);
   }
@@ -74,6 +80,17 @@ class RunOverlapActivitiesTest {
     event("migration-forgot-00000001", RunKind.MIGRATION, "forgot", 1, RunState.AWAITING_APPROVAL);
 
     assertThat(overlap.runningRunsOf("forgot")).isEmpty();
+  }
+
+  @Test
+  void aRehearsalsOwnCheck_alsoIgnoresRunsTemporalForgot() {
+    event("migration-stale-00000001", RunKind.MIGRATION, "stale", 1, RunState.AWAITING_APPROVAL);
+    event("rehearsal-stale-00000002", RunKind.REHEARSAL, "stale", 1, RunState.RUNNING);
+    temporalRunning.add("rehearsal-stale-00000002");
+
+    var active = env.newActivityStub(dev.ferry.activity.RehearsalLedgerActivities.class).activeRuns("stale");
+
+    assertThat(active).extracting(dev.ferry.model.rehearsal.ActiveRun::runId).containsExactly("rehearsal-stale-00000002");
   }
 
   private void event(String runId, RunKind kind, String app, long seq, RunState state) {
