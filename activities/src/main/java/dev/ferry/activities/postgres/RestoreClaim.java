@@ -33,6 +33,15 @@ public final class RestoreClaim {
    * @throws ApplicationFailure {@code TargetNotEmpty} when the target holds anything else
    */
   public static Set<String> claim(Connection c, Endpoint target, String runKey) throws SQLException {
+    return claim(c, target, runKey, true);
+  }
+
+  /**
+   * {@link #claim(Connection, Endpoint, String)}, for a restore that does ({@code createsTables})
+   * or does not (only indexes and constraints, after a logical subscription filled the tables)
+   * create the tables: only a restore that creates them again may drop this run's earlier ones.
+   */
+  public static Set<String> claim(Connection c, Endpoint target, String runKey, boolean createsTables) throws SQLException {
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     try (Statement s = c.createStatement()) {
@@ -47,7 +56,7 @@ public final class RestoreClaim {
                 + "); drop and recreate the target database before migrating again",
             Errors.TARGET_NOT_EMPTY);
       }
-      if (claimedBy != null) {
+      if (claimedBy != null && createsTables) {
         dropPartitionedTables(s);
       }
       if (claimedBy == null) {

@@ -125,7 +125,9 @@ public final class InitialCopy {
     Endpoint target = session.target();
     String applicationName = session.applicationName("ferry-sync-restore");
     databases.terminateSessionsQuietly(target, applicationName);
-    Set<String> targetsOwnExtensions = onTarget(target, c -> RestoreClaim.claim(c, target, session.workflowId()));
+    boolean createsTables = sections.length == 0 || List.of(sections).contains(PRE_DATA);
+    Set<String> targetsOwnExtensions =
+        onTarget(target, c -> RestoreClaim.claim(c, target, session.workflowId(), createsTables));
     String trigger = session.triggerName();
     RestoreList.Written list =
         RestoreList.write(tools, dump, targetsOwnExtensions, line -> line.contains(" TRIGGER ") && line.contains(trigger));
