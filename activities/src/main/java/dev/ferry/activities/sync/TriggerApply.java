@@ -1,6 +1,7 @@
 package dev.ferry.activities.sync;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.model.Errors;
 import io.temporal.failure.ApplicationFailure;
@@ -19,9 +20,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Applies one batch of captured changes: reads the changed keys, then for each table reads the
- * keys' rows as they are now on the source, deletes those keys on the target and inserts the
- * rows that still exist; then deletes exactly the change rows it read.
+ * Applies one batch of captured changes: reads the changed keys and, in the same snapshot, each
+ * table's rows of those keys as they are now on the source; deletes those keys on the target and
+ * inserts the rows that still exist; then deletes exactly the change rows it read.
  *
  * <p>Why this is exact and safe to repeat: a row is always copied as it is <em>now</em>, so
  * applying a change twice, or out of order, writes the same result; a key whose last change was
@@ -52,12 +53,17 @@ final class TriggerApply {
     this.size = size;
   }
 
+  /** Casts captured keys back under the settings the capture wrote them with ({@link TriggerCapture#SETTINGS}). */
+  private static final String READ_KEYS_BACK =
+      "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET TimeZone = 'UTC'";
+
   /**
    * Sets a target session up for applying: foreign keys and user triggers off. Fails for good
    * when the target's credential may not (it needs superuser, or rds_superuser on RDS).
    */
   static void prepareTarget(Connection target, Endpoint endpoint) throws SQLException {
     try (Statement s = target.createStatement()) {
+      s.execute(READ_KEYS_BACK);
       s.execute("SET session_replication_role = replica");
     } catch (SQLException e) {
       if ("42501".equals(e.getSQLState())) {
@@ -73,74 +79,158 @@ final class TriggerApply {
   /** Sets a source session up: Ferry's own bookkeeping still writes when the source is frozen. */
   static void prepareSource(Connection source) throws SQLException {
     try (Statement s = source.createStatement()) {
+      s.execute(READ_KEYS_BACK);
       s.execute("SET default_transaction_read_only = off");
     }
   }
 
-  Batch applyOne(Connection source, Connection target) throws SQLException {
+  /**
+   * Applies up to {@code size} changes. When the target refuses a row for a unique constraint
+   * other than the key (a value that moved from one row to another across the batch's edge:
+   * row 2 gave up an email that row 1, in this batch, took, and row 2's change is in the next
+   * batch), applies every pending change at once instead: read in one snapshot, the target
+   * then equals the source at that snapshot, which the source's constraints held.
+   */
+  Batch applyOne(Connection source, Connection target) {
+    try {
+      return apply(source, target, size);
+    } catch (UniqueCollision first) {
+      try {
+        return apply(source, target, WIDE);
+      } catch (UniqueCollision again) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            session.target().describe() + ": the target refuses a row the source holds: " + again.getMessage()
+                + " (a constraint the target has and the source has not?)",
+            Errors.STEP_FAILED);
+      }
+    }
+  }
+
+  /** At most this many changes in a batch widened after a unique collision. */
+  static final int WIDE = 500_000;
+
+  /** The target refused a row for a unique constraint. */
+  private static final class UniqueCollision extends RuntimeException {
+    UniqueCollision(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** What a batch read from the source, in one snapshot. */
+  private record Read(List<Long> ids, Set<Long> truncated, Map<CapturedTable, List<String>> rows, Map<CapturedTable, String> keys, Instant newest) {}
+
+  private Batch apply(Connection source, Connection target, int limit) {
+    Read read = read(source, limit);
+    if (read.ids().isEmpty()) {
+      return Batch.EMPTY;
+    }
+    int rows = write(target, read);
+    try (var ps = source.prepareStatement("DELETE FROM " + session.schema() + ".changes WHERE id = ANY (?)")) {
+      ps.setArray(1, source.createArrayOf("bigint", read.ids().toArray()));
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw Databases.failure(session.source(), e);
+    }
+    return new Batch(read.ids().size(), rows, read.newest());
+  }
+
+  /**
+   * The changes and the changed keys' rows as they are now, all in one repeatable-read snapshot,
+   * so the rows agree with each other and with the list of changes.
+   */
+  private Read read(Connection source, int limit) {
     List<Long> ids = new ArrayList<>();
     Map<Long, Set<List<String>>> keys = new LinkedHashMap<>();
     Set<Long> truncated = new LinkedHashSet<>();
     Instant newest = null;
-    try (var ps =
-        source.prepareStatement("SELECT id, rel, key, at FROM " + session.schema() + ".changes ORDER BY id LIMIT ?")) {
-      ps.setInt(1, size);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          ids.add(rs.getLong(1));
-          long rel = rs.getLong(2);
-          java.sql.Array key = rs.getArray(3);
-          if (key == null) {
-            truncated.add(rel);
-          } else {
-            keys.computeIfAbsent(rel, r -> new LinkedHashSet<>()).add(Arrays.asList((String[]) key.getArray()));
+    try {
+      source.setAutoCommit(false);
+      source.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      try (var ps =
+          source.prepareStatement("SELECT id, rel, key, at FROM " + session.schema() + ".changes ORDER BY id LIMIT ?")) {
+        ps.setInt(1, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            ids.add(rs.getLong(1));
+            long rel = rs.getLong(2);
+            java.sql.Array key = rs.getArray(3);
+            if (key == null) {
+              truncated.add(rel);
+            } else {
+              keys.computeIfAbsent(rel, r -> new LinkedHashSet<>()).add(Arrays.asList((String[]) key.getArray()));
+            }
+            Timestamp at = rs.getTimestamp(4);
+            newest = at.toInstant();
           }
-          Timestamp at = rs.getTimestamp(4);
-          newest = at.toInstant();
         }
       }
+      Map<CapturedTable, List<String>> rows = new LinkedHashMap<>();
+      Map<CapturedTable, String> keyJson = new LinkedHashMap<>();
+      for (Map.Entry<Long, Set<List<String>>> e : keys.entrySet()) {
+        CapturedTable t = table(e.getKey());
+        String json = json(e.getValue());
+        keyJson.put(t, json);
+        rows.put(t, currentRows(source, t, json));
+      }
+      truncated.forEach(this::table);
+      source.commit();
+      return new Read(ids, truncated, rows, keyJson, newest);
+    } catch (SQLException e) {
+      rollbackQuietly(source);
+      throw Databases.failure(session.source(), e);
+    } finally {
+      try {
+        source.setAutoCommit(true);
+      } catch (SQLException e) {
+        // The connection is broken: the next statement says so.
+      }
     }
-    if (ids.isEmpty()) {
-      return Batch.EMPTY;
-    }
+  }
+
+  /** In one target transaction: truncates first, then each table's keys deleted and re-inserted. */
+  private int write(Connection target, Read read) {
     int rows = 0;
-    target.setAutoCommit(false);
     try {
-      for (long rel : truncated) {
+      target.setAutoCommit(false);
+      for (long rel : read.truncated()) {
         try (Statement s = target.createStatement()) {
           // CASCADE: the source truncated the tables referencing this one in the same statement
           // (it refuses otherwise); their own truncates are in the changes too.
           s.execute("TRUNCATE " + table(rel).table().sql() + " CASCADE");
         }
       }
-      for (Map.Entry<Long, Set<List<String>>> e : keys.entrySet()) {
-        rows += copyRows(source, target, table(e.getKey()), e.getValue());
+      for (Map.Entry<CapturedTable, List<String>> e : read.rows().entrySet()) {
+        rows += replaceRows(target, e.getKey(), read.keys().get(e.getKey()), e.getValue());
       }
       target.commit();
-    } catch (SQLException | RuntimeException e) {
-      target.rollback();
-      throw e;
+      return rows;
+    } catch (SQLException e) {
+      rollbackQuietly(target);
+      if ("23505".equals(e.getSQLState())) {
+        throw new UniqueCollision(e.getMessage());
+      }
+      throw Databases.failure(session.target(), e);
     } finally {
-      target.setAutoCommit(true);
+      try {
+        target.setAutoCommit(true);
+      } catch (SQLException e) {
+        // The connection is broken: the next statement says so.
+      }
     }
-    try (var ps = source.prepareStatement("DELETE FROM " + session.schema() + ".changes WHERE id = ANY (?)")) {
-      ps.setArray(1, source.createArrayOf("bigint", ids.toArray()));
-      ps.executeUpdate();
-    }
-    return new Batch(ids.size(), rows, newest);
   }
 
-  /** Replaces the target's rows of these keys by the source's current ones. Returns rows written. */
-  private int copyRows(Connection source, Connection target, CapturedTable t, Set<List<String>> keys) throws SQLException {
-    String keyJson;
+  private static String json(Set<List<String>> keys) {
     try {
-      keyJson = JSON.writeValueAsString(keys);
+      return JSON.writeValueAsString(keys);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    String keyFilter = " WHERE " + t.keyTuple("") + " IN (" + t.keysFromJson() + ")";
+  }
+
+  /** The keys' rows on the source now, each as the table type's text form. */
+  private static List<String> currentRows(Connection source, CapturedTable t, String keyJson) throws SQLException {
     List<String> rows = new ArrayList<>();
-    try (var ps = source.prepareStatement("SELECT t::text FROM ONLY " + t.table().sql() + " t" + keyFilter)) {
+    try (var ps = source.prepareStatement("SELECT t::text FROM ONLY " + t.table().sql() + " t" + keyFilter(t))) {
       ps.setString(1, keyJson);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -148,7 +238,16 @@ final class TriggerApply {
         }
       }
     }
-    try (var ps = target.prepareStatement("DELETE FROM ONLY " + t.table().sql() + keyFilter)) {
+    return rows;
+  }
+
+  private static String keyFilter(CapturedTable t) {
+    return " WHERE " + t.keyTuple("") + " IN (" + t.keysFromJson() + ")";
+  }
+
+  /** Replaces the target's rows of these keys by the source's. Returns rows written. */
+  private static int replaceRows(Connection target, CapturedTable t, String keyJson, List<String> rows) throws SQLException {
+    try (var ps = target.prepareStatement("DELETE FROM ONLY " + t.table().sql() + keyFilter(t))) {
       ps.setString(1, keyJson);
       ps.executeUpdate();
     }
@@ -161,13 +260,22 @@ final class TriggerApply {
       }
       try (var ps =
           target.prepareStatement(
-              "INSERT INTO " + t.table().sql() + " (" + t.columnList() + ") SELECT " + select
+              // OVERRIDING SYSTEM VALUE: a GENERATED ALWAYS identity column takes the source's value.
+              "INSERT INTO " + t.table().sql() + " (" + t.columnList() + ") OVERRIDING SYSTEM VALUE SELECT " + select
                   + " FROM (SELECT x::" + t.table().sql() + " AS r FROM unnest(?::text[]) x) s")) {
         ps.setArray(1, target.createArrayOf("text", rows.toArray()));
         ps.executeUpdate();
       }
     }
     return rows.size();
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      // The connection is broken: the failure being thrown says why.
+    }
   }
 
   private CapturedTable table(long rel) {

@@ -27,6 +27,15 @@ import java.util.Optional;
  * Installing takes a brief lock on each table, the same a {@code CREATE TRIGGER} always takes.
  */
 final class TriggerCapture {
+  /**
+   * The capture functions' own settings: a key captured as text must read back as the same
+   * value whatever the writing session's DateStyle, IntervalStyle, float digits or time zone
+   * ({@code 01/02/2024} is two different days under two DateStyles).
+   */
+  static final String SETTINGS =
+      " SET search_path = pg_catalog, pg_temp SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres'"
+          + " SET extra_float_digits = 3 SET TimeZone = 'UTC'";
+
   private TriggerCapture() {}
 
   /** Whether the schema and its state table exist. */
@@ -60,14 +69,14 @@ final class TriggerCapture {
       st.execute("CREATE TABLE " + schema + ".state (k text PRIMARY KEY, v text NOT NULL)");
       st.execute(
           "CREATE FUNCTION " + schema + ".capture_truncate() RETURNS trigger LANGUAGE plpgsql"
-              + " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$ BEGIN"
+              + " SECURITY DEFINER" + SETTINGS + " AS $f$ BEGIN"
               + " INSERT INTO " + schema + ".changes (rel, key) VALUES (TG_RELID, NULL); RETURN NULL; END $f$");
       for (CapturedTable t : tables) {
         String function = schema + ".capture_" + t.oid();
         String insert = "INSERT INTO " + schema + ".changes (rel, key) VALUES (TG_RELID, ";
         st.execute(
             "CREATE FUNCTION " + function + "() RETURNS trigger LANGUAGE plpgsql"
-                + " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$ BEGIN"
+                + " SECURITY DEFINER" + SETTINGS + " AS $f$ BEGIN"
                 + " IF TG_OP = 'DELETE' THEN " + insert + t.keyArray("OLD") + ");"
                 + " ELSE " + insert + t.keyArray("NEW") + ");"
                 + "  IF TG_OP = 'UPDATE' AND " + t.keyTuple("OLD.") + " IS DISTINCT FROM " + t.keyTuple("NEW.")

@@ -50,15 +50,22 @@ final class TriggerSync implements SyncMethod {
   private final Databases databases;
   private final InitialCopy copy;
   private final Pause pause;
+  private final int batch;
 
   TriggerSync(Databases databases, InitialCopy copy) {
     this(databases, copy, Pause.SLEEP);
   }
 
   TriggerSync(Databases databases, InitialCopy copy, Pause pause) {
+    this(databases, copy, pause, BATCH);
+  }
+
+  /** @param batch changes applied per batch (tests make batch edges fall where they want) */
+  TriggerSync(Databases databases, InitialCopy copy, Pause pause, int batch) {
     this.databases = databases;
     this.copy = copy;
     this.pause = pause;
+    this.batch = batch;
   }
 
   @Override
@@ -183,7 +190,7 @@ final class TriggerSync implements SyncMethod {
         TriggerApply.Batch batch = applier.apply.applyOne(source, target);
         // Heartbeating is how a cancel (the drain is next) reaches this loop.
         context.heartbeat(lag);
-        if (batch.changes() < BATCH) {
+        if (batch.changes() < this.batch) {
           pause.pause(IDLE);
         }
       }
@@ -210,24 +217,35 @@ final class TriggerSync implements SyncMethod {
       Applier applier = applier(s, source, target);
       lockApplier(s, target, () -> context.heartbeat(null));
       Instant began = sourceNow(source);
+      String firstAfterStart = newTransactionId(source);
       SchemaWatch.check(s.source(), applier.schema, SchemaWatch.describe(source));
-      long late = 0;
-      long drained = 0;
-      while (true) {
-        TriggerApply.Batch batch = applier.apply.applyOne(source, target);
-        if (batch.changes() == 0) {
-          break;
-        }
-        if (batch.newest() != null && batch.newest().isAfter(began)) {
-          late += batch.changes();
-        }
-        drained += batch.changes();
-        context.heartbeat(drained);
-      }
+      long[] late = {0};
+      long[] drained = {0};
+      Runnable drainAll =
+          () -> {
+            while (true) {
+              TriggerApply.Batch batch = applier.apply.applyOne(source, target);
+              if (batch.changes() == 0) {
+                return;
+              }
+              if (batch.newest() != null && batch.newest().isAfter(began)) {
+                late[0] += batch.changes();
+              }
+              drained[0] += batch.changes();
+              context.heartbeat(drained[0]);
+            }
+          };
+      drainAll.run();
+      // A transaction that wrote before the freeze and commits after the last empty batch
+      // (a session the freeze could not end) would be lost: wait until every transaction that
+      // was writing when the drain began has ended, then drain what they committed.
+      awaitWritersEnded(s, source, firstAfterStart, () -> context.heartbeat(drained[0]));
+      drainAll.run();
       SchemaWatch.check(s.source(), applier.schema, SchemaWatch.describe(source));
-      if (late > 0) {
+      long lateChanges = late[0];
+      if (lateChanges > 0) {
         throw ApplicationFailure.newNonRetryableFailure(
-            s.source().describe() + ": " + late + " changes were written after the drain began; the source is not"
+            s.source().describe() + ": " + lateChanges + " changes were written after the drain began; the source is not"
                 + " frozen (a session that turned default_transaction_read_only off?)",
             Errors.SOURCE_NOT_FROZEN);
       }
@@ -263,7 +281,7 @@ final class TriggerSync implements SyncMethod {
           Errors.SCHEMA_CHANGED);
     }
     List<String> schema = List.of(TriggerCapture.state(source, s, "schema").orElse("").split("\n"));
-    return new Applier(new TriggerApply(s, CapturedTable.read(source), BATCH), schema);
+    return new Applier(new TriggerApply(s, CapturedTable.read(source), batch), schema);
   }
 
   /**
@@ -297,6 +315,68 @@ final class TriggerSync implements SyncMethod {
       rs.next();
       return new SyncLag(rs.getLong(1), -1, Math.max(0, rs.getLong(2)), rs.getTimestamp(3).toInstant());
     }
+  }
+
+  /** How long the drain waits for transactions that were writing when it began. */
+  static final Duration WRITERS_WAIT = Duration.ofSeconds(60);
+
+  /**
+   * A transaction id assigned (and committed) now: every transaction that was writing before
+   * has a smaller one. (A snapshot's own xmax will not do: a running transaction newer than the
+   * last completed one is in no snapshot's list.)
+   */
+  private static String newTransactionId(Connection c) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_current_xact_id()::text")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /**
+   * Waits until no transaction with an id below {@code xid} is still open (the oldest running
+   * one is past it); read-only sessions hold no id and do not count. Fails {@code
+   * SourceNotFrozen}, naming the sessions, when they stay open.
+   */
+  private void awaitWritersEnded(SyncSession s, Connection source, String xid, Runnable heartbeat) throws SQLException {
+    long deadline = System.nanoTime() + WRITERS_WAIT.toNanos();
+    try (var ps = source.prepareStatement("SELECT pg_snapshot_xmin(pg_current_snapshot()) > ?::xid8")) {
+      ps.setString(1, xid);
+      while (true) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getBoolean(1)) {
+            return;
+          }
+        }
+        if (System.nanoTime() > deadline) {
+          throw ApplicationFailure.newNonRetryableFailure(
+              s.source().describe() + ": transactions that were writing when the drain began are still open after "
+                  + WRITERS_WAIT.toSeconds() + " s (" + writers(source, xid) + "); the source is not frozen:"
+                  + " end those sessions and retry the run",
+              Errors.SOURCE_NOT_FROZEN);
+        }
+        heartbeat.run();
+        pause.pause(Duration.ofMillis(100));
+      }
+    }
+  }
+
+  private static String writers(Connection source, String xid) throws SQLException {
+    List<String> who = new java.util.ArrayList<>();
+    try (var ps =
+        source.prepareStatement(
+            "SELECT coalesce(usename, '?') || '@' || coalesce(client_addr::text, 'local') || ' pid ' || pid"
+                + " FROM pg_stat_activity WHERE backend_xid IS NOT NULL"
+                // backend_xid is the 32-bit id: compare within the current epoch.
+                + " AND backend_xid::text::bigint < ?::xid8::text::bigint % 4294967296")) {
+      ps.setString(1, xid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          who.add(rs.getString(1));
+        }
+      }
+    }
+    return who.isEmpty() ? "sessions not visible to this role" : String.join(", ", who);
   }
 
   private static Instant sourceNow(Connection c) throws SQLException {

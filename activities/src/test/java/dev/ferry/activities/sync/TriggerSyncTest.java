@@ -61,10 +61,15 @@ class TriggerSyncTest {
   }
 
   private TestActivityEnvironment environment() {
+    return environment(TriggerSync.BATCH);
+  }
+
+  private TestActivityEnvironment environment(int batch) {
     TestActivityEnvironment e = TestActivityEnvironment.newInstance();
     InitialCopy copy = new InitialCopy(databases, PgTools.locate(System.getenv()), workDir.resolve("sync"));
     e.registerActivitiesImplementations(
-        new SyncActivitiesImpl(databases, new TriggerSync(databases, copy), new LogicalSync(databases, copy)),
+        new SyncActivitiesImpl(
+            databases, new TriggerSync(databases, copy, dev.ferry.activities.Pause.SLEEP, batch), new LogicalSync(databases, copy)),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
         new VerifyActivitiesImpl(databases));
@@ -150,6 +155,79 @@ class TriggerSyncTest {
     VerificationReport report = freezeDrainAndVerify(applying);
 
     assertThat(report.problems()).isEmpty();
+  }
+
+  @Test
+  void aUniqueValueMovingBetweenRowsAcrossABatchEdge_isAppliedWithoutACollision() throws Exception {
+    TestCluster.SOURCE.execute(
+        shop.source,
+        "CREATE TABLE accounts (id int PRIMARY KEY, email text NOT NULL UNIQUE, visits int NOT NULL DEFAULT 0)",
+        "INSERT INTO accounts VALUES (1, 'x@example.com'), (2, 'a@example.com')");
+    sync(env).startSync(request);
+    // One change a batch: row 1's first change is applied alone, read as it is now (holding
+    // row 2's old email), while row 2's change waits in the next batch.
+    TestCluster.SOURCE.execute(shop.source, "UPDATE accounts SET visits = visits + 1 WHERE id = 1");
+    TestCluster.SOURCE.execute(shop.source, "UPDATE accounts SET email = 'c@example.com' WHERE id = 2");
+    TestCluster.SOURCE.execute(shop.source, "UPDATE accounts SET email = 'a@example.com' WHERE id = 1");
+
+    TestActivityEnvironment oneByOne = environment(1);
+    try {
+      assertThat(sync(oneByOne).drain(request).pendingChanges()).isZero();
+    } finally {
+      oneByOne.close();
+    }
+
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM accounts WHERE id = 1 AND email = 'a@example.com'")).isOne();
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM accounts WHERE id = 2 AND email = 'c@example.com'")).isOne();
+  }
+
+  @Test
+  void keysWrittenUnderAnotherDateStyle_areReadBackAsTheSameDays() throws Exception {
+    TestCluster.SOURCE.execute(
+        shop.source,
+        "CREATE TABLE daily (day date PRIMARY KEY, visits int NOT NULL)",
+        "INSERT INTO daily SELECT d::date, 0 FROM generate_series(date '2024-01-01', date '2024-03-01', interval '1 day') d");
+    sync(env).startSync(request);
+    // 01/02/2024 is the 1st of February in this session, the 2nd of January in an ISO one. (psql:
+    // the JDBC driver refuses a DateStyle other than ISO.)
+    Path script = workDir.resolve("app.sql");
+    java.nio.file.Files.writeString(
+        script, "\\set ON_ERROR_STOP on\nSET DateStyle = 'SQL, DMY';\nUPDATE daily SET visits = 7 WHERE day = '01/02/2024';\n");
+    TestCluster.SOURCE.runPsql(shop.source, script);
+
+    sync(env).drain(request);
+
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT visits FROM daily WHERE day = '2024-02-01'")).isEqualTo(7);
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT visits FROM daily WHERE day = '2024-01-02'")).isZero();
+  }
+
+  @Test
+  void drain_waitsForATransactionThatWroteBeforeItBegan_andAppliesItsCommit() throws Exception {
+    sync(env).startSync(request);
+    try (java.sql.Connection app = TestCluster.SOURCE.connect(shop.source)) {
+      app.setAutoCommit(false);
+      try (java.sql.Statement st = app.createStatement()) {
+        st.execute("UPDATE products SET stock = 4242 WHERE id = 7");
+      }
+      CompletableFuture<SyncLag> draining = CompletableFuture.supplyAsync(() -> sync(env).drain(request));
+      Eventually.get(
+          "the drain to wait for the open transaction",
+          () -> {
+            try {
+              return TestCluster.SOURCE.queryLong(
+                  shop.source,
+                  "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'ferry-sync-apply%' AND query LIKE '%pg_snapshot_xmin%'");
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          },
+          n -> n > 0 || draining.isDone());
+      assertThat(draining).as("the drain returned with the transaction still open").isNotDone();
+      app.commit();
+
+      assertThat(draining.join().pendingChanges()).isZero();
+    }
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT stock FROM products WHERE id = 7")).isEqualTo(4242);
   }
 
   @Test

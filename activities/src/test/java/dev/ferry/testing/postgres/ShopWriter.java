@@ -15,8 +15,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * the machine, and the tests only count them.
  */
 public final class ShopWriter implements AutoCloseable {
-  /** A table the writer owns with a text primary key it changes, and truncates on demand. */
-  public static final String NOTES_DDL = "CREATE TABLE public.notes (k text PRIMARY KEY, v integer NOT NULL, body text)";
+  /**
+   * A table the writer owns with a text primary key it changes, and truncates on demand, and a
+   * {@code GENERATED ALWAYS} identity column.
+   */
+  public static final String NOTES_DDL =
+      "CREATE TABLE public.notes (k text PRIMARY KEY, v integer NOT NULL, body text,"
+          // An identity column the app may not write: the sync must still copy its values.
+          + " seq bigint GENERATED ALWAYS AS IDENTITY)";
 
   private final String database;
   private final AtomicBoolean running = new AtomicBoolean(true);
