@@ -39,7 +39,9 @@ final class MultiPhase {
   void run() {
     SyncSpec spec = m.runbook.sync();
     CutoverEdge edge = new CutoverEdge(m);
-    m.preflight(report -> refusal(spec, report.audit()));
+    // Added with the sync itself: runs begun before replay their preflight without the refusal.
+    boolean refuses = Workflow.getVersion(PREFLIGHT_REFUSES, Workflow.DEFAULT_VERSION, 1) == 1;
+    m.preflight(report -> refuses ? refusal(spec, report.audit()) : null);
     m.approveStart();
 
     m.compensations.register(
@@ -104,6 +106,7 @@ final class MultiPhase {
   }
 
   static final String GATE_WATCHES_APPLY = "cutover-gate-watches-apply";
+  static final String PREFLIGHT_REFUSES = "preflight-refuses-for-sync";
 
   /**
    * Why the background apply failed, when it did: it retries without limit, so it fails only for
