@@ -78,7 +78,8 @@ public final class InitialCopy {
             "--no-password",
             "--lock-wait-timeout=300000",
             // Ferry's bookkeeping (this sync's change table, a restore's claim) is not the app's.
-            "--exclude-schema=ferry_*"));
+            "--exclude-schema=ferry_sync_*",
+            "--exclude-schema=ferry_restore_claim"));
     if (schemaOnly) {
       command.add("--schema-only");
     }

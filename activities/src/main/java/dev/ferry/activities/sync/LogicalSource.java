@@ -245,7 +245,7 @@ final class LogicalSource {
     return source
         .queryOne(
             "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint FROM pg_stat_user_tables"
-                + " WHERE schemaname NOT LIKE 'ferry\\_%'",
+                + " WHERE schemaname NOT LIKE 'ferry\\_sync\\_%'",
             rs -> rs.getLong(1))
         .orElse(0L);
   }

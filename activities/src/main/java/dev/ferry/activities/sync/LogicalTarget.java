@@ -60,7 +60,10 @@ final class LogicalTarget {
     target.execute("SET standard_conforming_strings = on");
     // The server logs a failed statement's text (and with log_statement, every DDL), password
     // included: not this session's, where the role may say so (a superuser; RDS refuses).
-    for (String quiet : new String[] {"SET log_min_error_statement = panic", "SET log_statement = none"}) {
+    // log_min_duration_statement too: creating the slot waits for a consistent point, which on a
+    // busy source can take longer than a slow-statement threshold.
+    for (String quiet :
+        new String[] {"SET log_min_error_statement = panic", "SET log_statement = none", "SET log_min_duration_statement = -1"}) {
       try {
         target.execute(quiet);
       } catch (RuntimeException notAllowed) {
@@ -155,7 +158,7 @@ final class LogicalTarget {
   static long rowsWritten(LogicalSide target) {
     return target
         .queryOne(
-            "SELECT coalesce(sum(n_tup_ins), 0)::bigint FROM pg_stat_user_tables WHERE schemaname NOT LIKE 'ferry\\_%'",
+            "SELECT coalesce(sum(n_tup_ins), 0)::bigint FROM pg_stat_user_tables WHERE schemaname NOT LIKE 'ferry\\_sync\\_%'",
             rs -> rs.getLong(1))
         .orElse(0L);
   }
