@@ -2,9 +2,8 @@ package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.activities.postgres.PgRestore;
 import dev.ferry.activities.postgres.PgTools;
-import dev.ferry.activities.postgres.RestoreClaim;
-import dev.ferry.activities.postgres.RestoreList;
 import dev.ferry.activities.postgres.SnapshotStore;
 import dev.ferry.activities.postgres.TableProgress;
 import dev.ferry.activities.postgres.ToolErrors;
@@ -17,12 +16,9 @@ import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,12 +41,14 @@ public final class InitialCopy {
 
   private final Databases databases;
   private final PgTools tools;
+  private final PgRestore restore;
   private final Path workDir;
 
   /** @param workDir where dumps are written while a copy runs (the worker's {@code sync} dir) */
   public InitialCopy(Databases databases, PgTools tools, Path workDir) {
     this.databases = databases;
     this.tools = tools;
+    this.restore = new PgRestore(databases, tools);
     this.workDir = workDir;
   }
 
@@ -122,65 +120,19 @@ public final class InitialCopy {
    * everything) is restored. Heartbeats.
    */
   int restore(SyncSession session, Path dump, String... sections) {
-    ActivityExecutionContext context = Activity.getExecutionContext();
-    Endpoint target = session.target();
-    String applicationName = session.applicationName("ferry-sync-restore");
-    databases.terminateSessionsQuietly(target, applicationName);
-    boolean createsTables = sections.length == 0 || List.of(sections).contains(PRE_DATA);
-    Set<String> targetsOwnExtensions =
-        onTarget(target, c -> RestoreClaim.claim(c, target, session.workflowId(), createsTables));
+    boolean all = sections.length == 0;
     String trigger = session.triggerName();
-    RestoreList.Written list =
-        RestoreList.write(tools, dump, targetsOwnExtensions, line -> line.contains(" TRIGGER ") && line.contains(trigger));
-    List<String> command = new ArrayList<>();
-    command.add(tools.command("pg_restore"));
-    command.addAll(
-        List.of(
-            "--dbname=" + target.url().database(),
-            "--jobs=" + session.jobs(),
-            "--exit-on-error",
-            "--no-owner",
-            "--no-privileges",
-            // A retry drops what its dead attempt created; the claim ensures nothing else is.
-            "--clean",
-            "--if-exists",
-            "--verbose",
-            "--no-password",
-            "--use-list=" + list.file()));
-    for (String section : sections) {
-      command.add("--section=" + section);
-    }
-    command.add(dump.toString());
-    TableProgress progress = new TableProgress(dump);
-    try {
-      ToolRun.Outcome outcome =
-          ToolRun.run(
-              command,
-              target.url().libpqEnvironment(applicationName),
-              progress::accept,
-              () -> context.heartbeat(Progress.of(progress.done(), list.tablesWithData(), progress.bytes(), "restoring " + progress.current())));
-      if (!outcome.succeeded()) {
-        throw ToolErrors.classify("pg_restore", target, outcome, Errors.RESTORE_FAILED);
-      }
-    } catch (IOException e) {
-      throw ApplicationFailure.newNonRetryableFailure("pg_restore could not start: " + e.getMessage(), Errors.TOOL_MISSING);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Activity.wrap(e);
-    } catch (RuntimeException e) {
-      databases.terminateSessionsQuietly(target, applicationName);
-      throw e;
-    } finally {
-      RestoreList.delete(list);
-    }
-    if (sections.length == 0 || List.of(sections).contains(POST_DATA)) {
-      onTarget(target, c -> {
-        RestoreClaim.release(c);
-        return null;
-      });
-    }
-    boolean withData = sections.length == 0 || List.of(sections).contains(DATA);
-    return withData ? list.tablesWithData() : 0;
+    return restore.restore(
+        new PgRestore.Job(
+            session.target(),
+            session.workflowId(),
+            session.applicationName("ferry-sync-restore"),
+            dump,
+            session.jobs(),
+            List.of(sections),
+            all || List.of(sections).contains(PRE_DATA),
+            all || List.of(sections).contains(POST_DATA),
+            line -> line.contains(" TRIGGER ") && line.contains(trigger)));
   }
 
   /** Deletes a dump directory; best effort. */
@@ -192,18 +144,6 @@ public final class InitialCopy {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       log.warn("could not delete the sync's dump {}: {}", dump, e.getMessage());
-    }
-  }
-
-  private interface TargetWork<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private <T> T onTarget(Endpoint target, TargetWork<T> work) {
-    try (Connection c = databases.connect(target, "ferry-sync-claim")) {
-      return work.run(c);
-    } catch (SQLException e) {
-      throw Databases.failure(target, e);
     }
   }
 }
