@@ -115,7 +115,7 @@ FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$TARGET_PORT/$TARG
     --method "$METHOD" --jobs "$JOBS" --work-dir "$WORK" --steady "$STEADY" --backlog "$BACKLOG" \
     >"$WORK/bench.out" 2>"$WORK/bench.err" || { cat "$WORK/bench.err" >&2; exit 1; }
 
-# The freeze ended pgbench's sessions (named pgbench: the freeze spares sessions named ferry-*);
+# The freeze ended pgbench's sessions (it spares only the sync's own, named ferry-sync-*);
 # it reports what it committed before that.
 wait "$PGBENCH_PID" || true
 PGBENCH_PID=

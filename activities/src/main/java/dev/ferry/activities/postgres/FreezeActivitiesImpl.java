@@ -82,7 +82,7 @@ public class FreezeActivitiesImpl implements FreezeActivities {
 
   private record Session(int pid, String who) {}
 
-  /** Client sessions on this database other than this one and Ferry's own (which only read). */
+  /** Client sessions on this database other than this one and the sync's own. */
   private static List<Session> otherSessions(Connection c) throws SQLException {
     List<Session> sessions = new ArrayList<>();
     try (Statement s = c.createStatement();
@@ -92,7 +92,9 @@ public class FreezeActivitiesImpl implements FreezeActivities {
                     + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                     // Another role's session shows no backend_type to a non-superuser.
                     + " AND (backend_type = 'client backend' OR (backend_type IS NULL AND usename IS NOT NULL))"
-                    + " AND coalesce(application_name, '') NOT LIKE 'ferry-%'")) {
+                    // The sync's own sessions write only Ferry's change table and must outlive
+                    // the freeze; any other session, whatever it calls itself, is ended.
+                    + " AND coalesce(application_name, '') NOT LIKE 'ferry-sync-%'")) {
       while (rs.next()) {
         sessions.add(new Session(rs.getInt(1), rs.getString(2)));
       }

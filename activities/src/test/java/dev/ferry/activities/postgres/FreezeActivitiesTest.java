@@ -46,6 +46,25 @@ class FreezeActivitiesTest extends ShopDatabaseTest {
   }
 
   @Test
+  void freeze_sparesOnlyTheSyncsOwnSessions_notAnAppThatCallsItselfFerry() throws Exception {
+    try (Connection sync = named("ferry-sync-apply-migration-shop-1");
+        Connection impostor = named("ferry-reports")) {
+      freeze().freezeSource(MigrationDatabases.SOURCE_REF);
+
+      assertThat(sync.isValid(5)).as("the sync's applier keeps its session").isTrue();
+      assertThat(impostor.isValid(5)).as("an app named ferry-* is ended like any other").isFalse();
+    }
+  }
+
+  private Connection named(String applicationName) throws SQLException {
+    Connection c = TestCluster.SOURCE.connect(shop.source);
+    try (var st = c.createStatement()) {
+      st.execute("SET application_name = '" + applicationName + "'");
+    }
+    return c;
+  }
+
+  @Test
   void ownerWhoIsNoSuperuser_freezesButCannotEndASuperusersSession_andSaysSo() throws Exception {
     String owner = TestCluster.uniqueDatabaseName("owner");
     TestCluster.SOURCE.execute("postgres",
