@@ -19,8 +19,6 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -33,17 +31,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The connection settings against a real gRPC server with TLS that requires a client
- * certificate from the test CA, in front of Temporal's test services. The certificates in
- * {@code src/test/resources/tls/} are test-only (see the README there).
+ * certificate from the test CA, in front of Temporal's test services. The certificates are made
+ * for the run ({@link TestPki}): no key is committed.
  */
 class TemporalClientSecurityTest {
   static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final List<String> authorizationsSeen = new CopyOnWriteArrayList<>();
+  static TestPki pki;
   static TestServicesStarter services;
   static io.grpc.Server server;
 
   @BeforeAll
   static void startMutualTlsServer() throws Exception {
+    pki = TestPki.create();
     services = new TestServicesStarter(true, 0);
     ServerInterceptor recordAuthorization =
         new ServerInterceptor() {
@@ -75,6 +75,9 @@ class TemporalClientSecurityTest {
     }
     if (services != null) {
       services.close();
+    }
+    if (pki != null) {
+      pki.delete();
     }
   }
 
@@ -196,10 +199,6 @@ class TemporalClientSecurityTest {
   }
 
   private static File tls(String name) {
-    try {
-      return Path.of(TemporalClientSecurityTest.class.getResource("/tls/" + name).toURI()).toFile();
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
+    return pki.file(name);
   }
 }
