@@ -15,8 +15,8 @@ import dev.ferry.activity.RunOverlapActivities;
 import dev.ferry.activities.ledger.RunOverlapActivitiesImpl;
 import dev.ferry.workflow.RehearsalScheduleWorkflowImpl;
 import java.util.List;
-import dev.ferry.api.metrics.PrometheusMetrics;
-import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.temporal.TemporalMetrics;
+import dev.ferry.temporal.PayloadEncryption;
 import dev.ferry.activities.postgres.FreezeActivitiesImpl;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.PreflightActivitiesImpl;
@@ -31,7 +31,6 @@ import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.runbook.RunbookParser;
 import dev.ferry.workflow.MigrationWorkflow;
 import dev.ferry.workflow.Tuning;
-import java.time.Duration;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
 import dev.ferry.activities.rehearsal.RehearsalActivitiesImpl;
 import dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl;
@@ -40,6 +39,9 @@ import dev.ferry.workflow.RehearsalWorkflow;
 import dev.ferry.workflow.RehearsalWorkflowImpl;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.workflow.MigrationWorkflowImpl;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -68,9 +70,9 @@ public final class FerryWorker implements AutoCloseable {
 
   private final WorkflowServiceStubs stubs;
   private final WorkerFactory factory;
-  private final PrometheusMetrics metrics;
+  private final TemporalMetrics metrics;
 
-  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, PrometheusMetrics metrics) {
+  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, TemporalMetrics metrics) {
     this.stubs = stubs;
     this.factory = factory;
     this.metrics = metrics;
@@ -105,7 +107,7 @@ public final class FerryWorker implements AutoCloseable {
    *     production)
    */
   public static FerryWorker start(WorkerSettings settings, Map<String, String> environment) {
-    PrometheusMetrics metrics = new PrometheusMetrics();
+    TemporalMetrics metrics = new TemporalMetrics();
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
             settings
@@ -121,6 +123,12 @@ public final class FerryWorker implements AutoCloseable {
                 .setNamespace(settings.namespace())
                 .setDataConverter(PayloadEncryption.dataConverter(settings.payloadEncryption()))
                 .build());
+    try {
+      awaitNamespace(stubs, settings);
+    } catch (CannotStart e) {
+      stubs.shutdownNow();
+      throw e;
+    }
     WorkerFactory factory = WorkerFactory.newInstance(client);
 
     // AWS clients are made on first use: a worker without AWS region or credentials starts,
@@ -188,6 +196,65 @@ public final class FerryWorker implements AutoCloseable {
         settings.approvalKeys(),
         store.root());
     return new FerryWorker(stubs, factory, metrics);
+  }
+
+  /** Why a worker cannot start: one line that says what to do. */
+  public static final class CannotStart extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    CannotStart(String message) {
+      super(message);
+    }
+  }
+
+  /** How long a starting worker waits for Temporal to answer before it gives up. */
+  static final Duration TEMPORAL_WAIT = Duration.ofMinutes(2);
+
+  /**
+   * Waits until Temporal answers (it may still be starting, as in compose), then refuses to
+   * poll a namespace that does not exist: without this the worker would poll it forever,
+   * logging only the SDK's retries.
+   */
+  private static void awaitNamespace(WorkflowServiceStubs stubs, WorkerSettings settings) {
+    long deadline = System.nanoTime() + TEMPORAL_WAIT.toNanos();
+    long nextLog = 0;
+    while (true) {
+      try {
+        stubs
+            .blockingStub()
+            .withDeadlineAfter(5, TimeUnit.SECONDS)
+            .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(settings.namespace()).build());
+        return;
+      } catch (StatusRuntimeException e) {
+        Status.Code code = e.getStatus().getCode();
+        if (code == Status.Code.NOT_FOUND || code == Status.Code.INVALID_ARGUMENT) {
+          throw new CannotStart(
+              "namespace " + settings.namespace() + " does not exist on the Temporal server at " + settings.temporalAddress()
+                  + ": create it (temporal operator namespace create --namespace " + settings.namespace()
+                  + ") or set TEMPORAL_NAMESPACE");
+        }
+        if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED) {
+          throw new CannotStart(
+              "the Temporal server at " + settings.temporalAddress() + " refuses this worker (" + code + ": "
+                  + e.getStatus().getDescription() + "): check TEMPORAL_TLS_* and TEMPORAL_API_KEY");
+        }
+        if (System.nanoTime() > deadline) {
+          throw new CannotStart(
+              "the Temporal server at " + settings.temporalAddress() + " did not answer in " + TEMPORAL_WAIT.toSeconds()
+                  + " s (" + code + "): start it, or set TEMPORAL_ADDRESS");
+        }
+        if (System.nanoTime() > nextLog) {
+          log.info("waiting for Temporal at {} ({})", settings.temporalAddress(), code);
+          nextLog = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        }
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new CannotStart("interrupted while waiting for Temporal at " + settings.temporalAddress());
+        }
+      }
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 package dev.ferry.worker;
 
-import dev.ferry.api.temporal.PayloadEncryption;
-import dev.ferry.api.temporal.TemporalClientSecurity;
+import dev.ferry.temporal.PayloadEncryption;
+import dev.ferry.temporal.TemporalClientSecurity;
 import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.ApprovalSignature;
 import java.util.ArrayList;

@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.api.auth.TokenHash;
-import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.temporal.PayloadEncryption;
 import dev.ferry.testing.postgres.TestCluster;
+import dev.ferry.testing.temporal.TemporalDevServer;
 import dev.ferry.worker.deploy.ComposeFile;
 import dev.ferry.worker.deploy.Dockerfile;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.operatorservice.v1.ListSearchAttributesRequest;
+import io.temporal.serviceclient.OperatorServiceStubs;
+import io.temporal.serviceclient.OperatorServiceStubsOptions;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -40,7 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The worker and API jars started as the images start them (deploy/Dockerfile's ENTRYPOINT and
  * CMD) with exactly the environment docker-compose.yml gives their containers, read with
  * deploy/env.example as .env plus what an operator puts there: FERRY_USERS with their own
- * token hashes and FERRY_TEMPORAL_ADDRESS, here an embedded Temporal server on a free port.
+ * token hashes and FERRY_TEMPORAL_ADDRESS, here a real Temporal server ({@code temporal server
+ * start-dev}) on a free port, set up by the compose file's own set-up job (deploy/temporal/
+ * setup-namespace.sh: the namespace and Ferry's search attributes).
  * Only what a container has of its own is replaced: the work-dir volume by a temporary
  * directory, the container's ports (8080, 8081, 8091) by free ones, /opt/ferry by the built
  * files.
@@ -57,14 +64,15 @@ class ComposeEnvironmentIT {
   static final String COMPOSE_LEDGER_URL = "postgres://ferry:change-me-ledger@postgresql:5432/ferry";
 
   @TempDir Path tmp;
-  EmbeddedTemporal temporal;
+  TemporalDevServer temporal;
   String ledgerDatabase;
   String ledgerUrl;
   final List<Process> processes = new ArrayList<>();
 
   @BeforeEach
   void startTemporal() throws Exception {
-    temporal = EmbeddedTemporal.start(0);
+    // A bare server: the compose job registers the search attributes, as it does in compose.
+    temporal = TemporalDevServer.start(TemporalDevServer.Options.inMemory().withoutSearchAttributes());
     ledgerDatabase = TestCluster.uniqueDatabaseName("ferry_ledger_it");
     TestCluster.TARGET.createDatabase(ledgerDatabase);
     ledgerUrl = TestCluster.TARGET.url(ledgerDatabase);
@@ -92,6 +100,7 @@ class ComposeEnvironmentIT {
   void workerAndApi_withTheComposeEnvironment_takeARunThroughPreflight() throws Exception {
     ComposeFile compose = compose(users(OPERATOR_TOKEN, VIEWER_TOKEN));
     Dockerfile images = Dockerfile.read(Dockerfile.path());
+    runTemporalSetupJob(compose);
 
     Map<String, String> workerEnv = compose.environment("worker");
     assertThat(workerEnv.remove("FERRY_WORK_DIR")).isEqualTo("/var/lib/ferry/work"); // the ferry-work volume
@@ -159,6 +168,20 @@ class ComposeEnvironmentIT {
   }
 
   @Test
+  void theWorkerJar_carriesNeitherTheApiNorATemporalServer() throws IOException {
+    // What deploy/Dockerfile copies into the worker image.
+    try (var jar = new java.util.jar.JarFile(System.getProperty("ferry.workerJar"))) {
+      List<String> names = jar.stream().map(java.util.jar.JarEntry::getName).toList();
+      assertThat(names).contains("dev/ferry/worker/FerryWorker.class");
+      assertThat(names).noneMatch(n -> n.startsWith("dev/ferry/api/"));
+      assertThat(names).noneMatch(n -> n.startsWith("io/dropwizard/") || n.startsWith("org/eclipse/jetty/"));
+      // Temporal's Java test server (io.temporal:temporal-test-server).
+      assertThat(names).noneMatch(n -> n.startsWith("io/temporal/internal/testservice/TestWorkflowService"));
+      assertThat(names).noneMatch(n -> n.startsWith("io/temporal/testserver/"));
+    }
+  }
+
+  @Test
   void theApi_refusesTheReadmesDevTokens_withTheComposeEnvironment() throws Exception {
     // An operator who pasted the dev users into .env: the API listens on 0.0.0.0 there.
     ComposeFile compose = compose(users("ferry-dev-operator", "ferry-dev-viewer"));
@@ -176,6 +199,43 @@ class ComposeEnvironmentIT {
     dotEnv.put("FERRY_TEMPORAL_ADDRESS", temporal.address());
     dotEnv.put("FERRY_PAYLOAD_KEY", PAYLOAD_KEY);
     return ComposeFile.read(ComposeFile.path(), dotEnv);
+  }
+
+  /**
+   * The compose file's one-shot {@code temporal-setup} service: its script, with its
+   * environment, and this machine's temporal CLI for the one in the admin-tools image.
+   */
+  private void runTemporalSetupJob(ComposeFile compose) throws Exception {
+    Map<String, String> env = compose.environment("temporal-setup");
+    // The compose network's service name; here the test's server.
+    assertThat(env.put("TEMPORAL_ADDRESS", temporal.address())).isEqualTo("temporal:7233");
+    // What the admin-tools image has of its own: the temporal CLI on PATH, a HOME.
+    env.put("PATH", TemporalDevServer.binary().getParent() + ":/usr/bin:/bin");
+    env.put("HOME", tmp.toString());
+    ProcessBuilder job =
+        new ProcessBuilder("sh", ROOT.resolve("deploy/temporal/setup-namespace.sh").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("temporal-setup.log").toFile());
+    job.environment().clear();
+    job.environment().putAll(env);
+    Process process = job.start();
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("the set-up job ends").isTrue();
+    assertThat(process.exitValue()).as(Files.readString(tmp.resolve("temporal-setup.log"))).isZero();
+
+    OperatorServiceStubs stubs =
+        OperatorServiceStubs.newServiceStubs(OperatorServiceStubsOptions.newBuilder().setTarget(temporal.address()).validateAndBuildWithDefaults());
+    try {
+      var attributes =
+          stubs
+              .blockingStub()
+              .listSearchAttributes(ListSearchAttributesRequest.newBuilder().setNamespace(env.get("FERRY_NAMESPACE")).build())
+              .getCustomAttributesMap();
+      for (String name : TemporalDevServer.SEARCH_ATTRIBUTES) {
+        assertThat(attributes).as("search attribute " + name).containsEntry(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+      }
+    } finally {
+      stubs.shutdownNow();
+    }
   }
 
   private static String users(String operatorToken, String viewerToken) {

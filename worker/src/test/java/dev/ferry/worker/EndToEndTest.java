@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.temporal.PayloadEncryption;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.ShopWriter;
@@ -14,7 +14,6 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,9 +33,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One real migration through everything: HTTP to the API, the API to the embedded Temporal
- * server, the server to the worker, the worker to pg_dump, pg_restore and both PostgreSQL
- * clusters. The dev stack is the one {@code ./ferry demo} runs, with the shipped dev config.
+ * One real migration through everything: HTTP to the API, the API to the real Temporal server
+ * ({@code temporal server start-dev}), the server to the worker, the worker to pg_dump,
+ * pg_restore and both PostgreSQL clusters, with the shipped dev config of the API.
  */
 class EndToEndTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -46,8 +45,7 @@ class EndToEndTest {
   static MigrationDatabases shop;
   /** A second pair for the multi-phase run, reached through FERRY_SYNC_SOURCE_URL / _TARGET_URL. */
   static MigrationDatabases synced;
-  static DevStack stack;
-  static int temporalPort;
+  static InProcessStack stack;
   static String ledgerDatabase;
 
   @BeforeAll
@@ -55,7 +53,6 @@ class EndToEndTest {
     shop = MigrationDatabases.shop();
     synced = MigrationDatabases.shop();
     TestCluster.SOURCE.execute(synced.source, ShopWriter.NOTES_DDL);
-    temporalPort = freePort();
     System.setProperty("dw.server.applicationConnectors[0].port", "0");
     System.setProperty("dw.server.adminConnectors[0].port", "0");
     WorkerSettings settings =
@@ -66,8 +63,9 @@ class EndToEndTest {
     environment.put("FERRY_UNREACHABLE_URL", "postgres://ferry:pw@127.0.0.1:1/shop");
     ledgerDatabase = TestCluster.uniqueDatabaseName("ferry_ledger_e2e");
     TestCluster.TARGET.createDatabase(ledgerDatabase);
-    environment.put("FERRY_LEDGER_URL", TestCluster.TARGET.url(ledgerDatabase));
-    stack = DevStack.start(temporalPort, settings, environment, System.getProperty("ferry.apiConfig"));
+    String ledger = TestCluster.TARGET.url(ledgerDatabase);
+    environment.put("FERRY_LEDGER_URL", ledger);
+    stack = InProcessStack.start(settings, environment, ledger, System.getProperty("ferry.apiConfig"));
   }
 
   @AfterAll
@@ -308,7 +306,7 @@ class EndToEndTest {
   private static WorkflowClient temporalClient() {
     return WorkflowClient.newInstance(
         WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build()));
+            WorkflowServiceStubsOptions.newBuilder().setTarget(stack.temporalAddress()).build()));
   }
 
   private static JsonNode status(String runId) {
@@ -344,11 +342,5 @@ class EndToEndTest {
 
   private static URI api(String path) {
     return URI.create("http://127.0.0.1:" + stack.apiPort() + path);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -3,7 +3,7 @@ package dev.ferry.api.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.api.FerryConfiguration;
-import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.temporal.PayloadEncryption;
 import dev.ferry.api.testing.LiveTemporal;
 import dev.ferry.testing.FakeRehearsalWorkflow;
 import dev.ferry.testing.FakeRunOverlap;
@@ -39,7 +39,9 @@ class ScheduleCliTest {
   static final String QUEUE = "ferry-schedules";
   static final LiveTemporal TEMPORAL = LiveTemporal.start();
   static final WorkerFactory WORKERS = scheduleWorker();
-  static final DropwizardAppExtension<FerryConfiguration> APP = TEMPORAL.devApp(ConfigOverride.config("temporal.taskQueue", QUEUE));
+  // The workflow-kept backend, which this test was written for, until schedules are Temporal's own only.
+  static final DropwizardAppExtension<FerryConfiguration> APP =
+      TEMPORAL.devApp(ConfigOverride.config("temporal.taskQueue", QUEUE), ConfigOverride.config("schedules.backend", "workflow"));
 
   static WorkerFactory scheduleWorker() {
     WorkflowServiceStubs stubs =

@@ -2,10 +2,11 @@ package dev.ferry.api.testing;
 
 import dev.ferry.api.FerryApplication;
 import dev.ferry.api.FerryConfiguration;
-import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.temporal.PayloadEncryption;
 import dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl;
 import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.FakeScratchDatabases;
+import dev.ferry.testing.temporal.TemporalDevServer;
 import dev.ferry.workflow.RehearsalWorkflowImpl;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.dropwizard.testing.ConfigOverride;
@@ -14,29 +15,24 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import io.temporal.testserver.TestServer;
 import io.temporal.worker.WorkerFactory;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Temporal's test server on a free port, in real time, with a worker running the real workflow
+ * The real Temporal server ({@code temporal server start-dev}, in memory) on a free port, with a worker running the real workflow
  * (migrations and rehearsals) against fake databases, its payloads encrypted with a key of its own; a ledger database of its
  * own; and the whole API on the shipped dev configuration, pointed at all three.
  */
 public final class LiveTemporal implements AutoCloseable {
-  private final int port;
-  private final TestServer.PortBoundTestServer server;
+  private final TemporalDevServer server;
   private final WorkerFactory workers;
   private final String payloadKey;
   private final TestLedger ledger;
   public final FakeDatabases databases;
 
   private LiveTemporal(
-      int port, TestServer.PortBoundTestServer server, WorkerFactory workers, String payloadKey, TestLedger ledger, FakeDatabases databases) {
-    this.port = port;
+      TemporalDevServer server, WorkerFactory workers, String payloadKey, TestLedger ledger, FakeDatabases databases) {
     this.server = server;
     this.workers = workers;
     this.payloadKey = payloadKey;
@@ -45,12 +41,11 @@ public final class LiveTemporal implements AutoCloseable {
   }
 
   public static LiveTemporal start() {
-    int port = freePort();
-    TestServer.PortBoundTestServer server = TestServer.createPortBoundServer(port, true);
+    TemporalDevServer server = TemporalDevServer.start();
     String key = PayloadEncryption.randomKey();
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
+            WorkflowServiceStubsOptions.newBuilder().setTarget(server.address()).build());
     WorkerFactory factory =
         WorkerFactory.newInstance(
             WorkflowClient.newInstance(
@@ -65,11 +60,11 @@ public final class LiveTemporal implements AutoCloseable {
     worker.registerActivitiesImplementations(new FakeScratchDatabases(), new RehearsalLedgerActivitiesImpl(ledger.database()));
     factory.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
     factory.start();
-    return new LiveTemporal(port, server, factory, key, ledger, databases);
+    return new LiveTemporal(server, factory, key, ledger, databases);
   }
 
   public String address() {
-    return "127.0.0.1:" + port;
+    return server.address();
   }
 
   public TestLedger ledger() {
@@ -97,13 +92,5 @@ public final class LiveTemporal implements AutoCloseable {
     workers.shutdownNow();
     server.close();
     ledger.close();
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -82,7 +82,7 @@ class DeploymentFilesTest {
   void theSetUpRegistersFerrysSearchAttributes_asKeywords() throws IOException {
     String setup = Files.readString(ROOT.resolve("deploy/temporal/setup-namespace.sh"));
 
-    assertThat(setup).contains("for attribute in FerryApp FerryStrategy FerryPhase; do").contains("--type Keyword");
+    assertThat(setup).contains("for attribute in FerryApp FerryKind FerryStrategy FerryPhase; do").contains("--type Keyword");
     assertThat(compose.service("temporal-setup").path("entrypoint").toString()).contains("/ferry/setup-namespace.sh");
   }
 

@@ -1,4 +1,4 @@
-package dev.ferry.api.temporal;
+package dev.ferry.temporal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.ferry.api.temporal;
+package dev.ferry.temporal;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;

@@ -1,4 +1,4 @@
-package dev.ferry.api.temporal;
+package dev.ferry.temporal;
 
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;

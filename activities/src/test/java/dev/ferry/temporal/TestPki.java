@@ -1,4 +1,4 @@
-package dev.ferry.api.temporal;
+package dev.ferry.temporal;
 
 import java.io.File;
 import java.io.IOException;
