@@ -125,13 +125,34 @@ final class TriggerApply {
       return Batch.EMPTY;
     }
     int rows = write(target, read);
-    try (var ps = source.prepareStatement("DELETE FROM " + session.schema() + ".changes WHERE id = ANY (?)")) {
+    try (var ps = source.prepareStatement(consumed(source))) {
       ps.setArray(1, source.createArrayOf("bigint", read.ids().toArray()));
       ps.executeUpdate();
     } catch (SQLException e) {
       throw Databases.failure(session.source(), e);
     }
     return new Batch(read.ids().size(), rows, read.newest());
+  }
+
+  /** Whether this capture keeps its applied changes (captures installed before that do not). */
+  private Boolean keepsApplied;
+
+  /**
+   * Deletes exactly the change rows read; where the capture has an {@code applied} table, moves
+   * them there in the same statement, for the pre-verification.
+   */
+  private String consumed(Connection source) throws SQLException {
+    if (keepsApplied == null) {
+      try (Statement s = source.createStatement();
+          ResultSet rs = s.executeQuery("SELECT to_regclass('" + session.schema() + ".applied') IS NOT NULL")) {
+        rs.next();
+        keepsApplied = rs.getBoolean(1);
+      }
+    }
+    String delete = "DELETE FROM " + session.schema() + ".changes WHERE id = ANY (?)";
+    return keepsApplied
+        ? "WITH done AS (" + delete + " RETURNING rel, key, xid) INSERT INTO " + session.schema() + ".applied SELECT rel, key, xid FROM done"
+        : delete;
   }
 
   /**
