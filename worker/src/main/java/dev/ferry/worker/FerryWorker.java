@@ -27,6 +27,8 @@ import dev.ferry.activities.notify.WebhookNotifier;
 import dev.ferry.activities.postgres.SequenceActivitiesImpl;
 import dev.ferry.activities.sync.InitialCopy;
 import dev.ferry.activities.sync.SyncActivitiesImpl;
+import dev.ferry.activities.sync.SyncChangeFeeds;
+import dev.ferry.activities.postgres.PreverifyActivitiesImpl;
 import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.runbook.RunbookParser;
 import dev.ferry.workflow.MigrationWorkflow;
@@ -165,6 +167,7 @@ public final class FerryWorker implements AutoCloseable {
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
         new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, settings.workDir().resolve("sync"))),
+        new PreverifyActivitiesImpl(databases, new SyncChangeFeeds()),
         WebhookNotifier.create(secrets));
     HerokuClient heroku =
         new HerokuClient(
