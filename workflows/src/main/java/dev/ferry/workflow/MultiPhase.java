@@ -76,7 +76,12 @@ final class MultiPhase {
       throw m.rejected(Gates.CUTOVER);
     }
     if (pre != null) {
-      // Its sessions must not outlive the freeze, which ends every session but the sync's.
+      // Both background activities stop before the freeze, not after: a cancel reaches an
+      // activity with its next heartbeat (up to a second), which must not count in the write
+      // downtime; what the source commits meanwhile, the drain applies. The pre-verification's
+      // sessions must not outlive the freeze either (it ends every session but the sync's).
+      pre.requestStop();
+      stopApplying();
       pre.stop();
     }
 

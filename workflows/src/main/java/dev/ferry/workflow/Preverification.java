@@ -123,6 +123,13 @@ final class Preverification {
     return ApplicationFailure.newNonRetryableFailureWithCause("pre-verification stopped: " + Failures.describe(failure), type, failure);
   }
 
+  /** Asks the background pre-verification to stop, without waiting. */
+  void requestStop() {
+    if (scope != null) {
+      scope.cancel();
+    }
+  }
+
   /** Stops proving (before the freeze: its sessions must not outlive it) and waits until it has. */
   void stop() {
     if (scope == null) {

@@ -278,6 +278,7 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     // real time, and a short heartbeat timeout so the cancel reaches the loop soon.
     restartWith(new Tuning(TUNING.hostWait(), Duration.ofSeconds(2), Duration.ofMillis(100)));
     databases.holdPreverify = true;
+    databases.holdApply = true;
     databases.coverages.clear();
     databases.coverages.addAll(
         List.of(FakeDatabases.coverage(7, 2, 2), FakeDatabases.coverage(7, 6, 5), FakeDatabases.coverage(7, 7, 6)));
@@ -291,7 +292,9 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     run.decide(approve("cutover", APPROVER));
 
     Eventually.get("the freeze", databases::calls, c -> c.contains("freezeSource"));
+    // Both background activities stopped before the freeze: their cancels do not count in the downtime.
     assertThat(databases.calls()).containsSubsequence("preverifyWhileSyncing cancelled", "freezeSource");
+    assertThat(databases.calls()).containsSubsequence("applyChanges cancelled", "freezeSource", "drain");
     assertThat(databases.preverifyRequests).hasSize(1);
     assertThat(databases.preverifyRequests.get(0).sync().method()).isEqualTo("trigger");
     WorkflowStub.fromTyped(run).cancel();

@@ -256,6 +256,7 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
     Map<Catalog.Table, List<Catalog.KeyColumn>> keys;
     Map<Catalog.Table, Long> estimates;
     Map<Catalog.Table, String> methods = new java.util.concurrent.ConcurrentHashMap<>();
+    List<TableComparison> tables = new CopyOnWriteArrayList<>();
     try (Prover prover = run.prover(true, () -> context.heartbeat(totals.progress()))) {
       Connection s = prover.sourceControl;
       Connection t = prover.targetControl;
@@ -277,20 +278,69 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
       // Everything captured up to the freeze (read, not consumed: the source stays untouched).
       prover.fold(null);
       run.ledger.withdrawProofsOfWholeTableChanges(t);
-      totals.chunks.addAndGet(run.ledger.chunkCount(t));
-      for (VerifyLedger.PlannedTable p : run.ledger.tables(t)) {
+      // One look at the whole ledger; only the tables with something to re-check get queries of their own.
+      Map<Catalog.Table, VerifyLedger.TableTotals> planned = run.ledger.totals(t);
+      Set<Catalog.Table> changed = new java.util.HashSet<>(run.ledger.tablesWithPending(t, Integer.MAX_VALUE));
+      planned.values().forEach(p -> {
         methods.put(p.table(), p.method());
+        totals.chunks.addAndGet(p.chunks());
+      });
+      Set<Catalog.Table> all = new TreeSet<>(onSource);
+      all.addAll(onTarget);
+      List<Catalog.Table> work = new ArrayList<>();
+      long unproven = 0;
+      for (Catalog.Table table : all) {
+        VerifyLedger.TableTotals p = planned.get(table);
+        if (p == null || !onSource.contains(table) || !onTarget.contains(table) || p.unproven() > 0 || changed.contains(table)) {
+          work.add(table);
+          unproven += p == null ? settings.chunksPerCheck() + 1 : p.unproven();
+        } else {
+          tables.add(
+              new TableComparison(
+                  table.display(), p.provenRows(), p.provenRows(), p.method() + ", pre-verified", (int) p.chunks(), 0, List.of(), true));
+        }
+      }
+      work.sort(Comparator.comparingLong((Catalog.Table x) -> -estimates.getOrDefault(x, 0L)).thenComparing(x -> x));
+      boolean little = unproven <= settings.chunksPerCheck();
+      if (little) {
+        // What stood proven needs no more connections than these: the usual case, in the downtime.
+        for (Catalog.Table table : work) {
+          tables.add(
+              recheck(run, prover, table, keys.getOrDefault(table, List.of()), estimates.getOrDefault(table, 0L),
+                  onSource.contains(table), onTarget.contains(table), methods, totals));
+          totals.tablesDone.incrementAndGet();
+          context.heartbeat(totals.progress());
+        }
+      } else {
+        recheckInParallel(run, context, work, keys, estimates, onSource, onTarget, methods, totals, tables);
       }
     } catch (SQLException e) {
       throw Databases.failure(run.target, e);
     }
+    List<TableComparison> sorted = new ArrayList<>(tables);
+    if (largeObjects != null) {
+      sorted.add(largeObjects);
+    }
+    sorted.sort(Comparator.comparing(TableComparison::table));
+    VerificationReport report = VerificationReport.of(sorted, sequences, schema);
+    if (report.mismatches() == 0) {
+      // The target is about to take the app's writes: the capture stops recording from now on.
+      try (Connection t = databases.connect(run.target, APPLICATION_NAME)) {
+        TargetWriteCapture.silence(t, run.ledger);
+      } catch (SQLException e) {
+        throw Databases.failure(run.target, e);
+      }
+    }
+    return new ChangedVerification(
+        report, totals.chunks.get(), totals.chunksRechecked.get(), totals.rowsRechecked.get(), totals.keysRechecked.get());
+  }
 
-    Set<Catalog.Table> all = new TreeSet<>(onSource);
-    all.addAll(onTarget);
-    List<Catalog.Table> work = new ArrayList<>(all);
-    work.sort(Comparator.comparingLong((Catalog.Table x) -> -estimates.getOrDefault(x, 0L)).thenComparing(x -> x));
+  /** The tables' re-checks, {@code jobs} at once, each worker with its own connections. */
+  private void recheckInParallel(
+      Run run, ActivityExecutionContext context, List<Catalog.Table> work, Map<Catalog.Table, List<Catalog.KeyColumn>> keys,
+      Map<Catalog.Table, Long> estimates, Set<Catalog.Table> onSource, Set<Catalog.Table> onTarget,
+      Map<Catalog.Table, String> methods, Totals totals, List<TableComparison> tables) {
     ConcurrentLinkedQueue<Catalog.Table> queue = new ConcurrentLinkedQueue<>(work);
-    List<TableComparison> tables = new CopyOnWriteArrayList<>();
     List<Prover> provers = new CopyOnWriteArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(settings.jobs(), r -> new Thread(r, "ferry-verify-changed"));
     try {
@@ -329,22 +379,6 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
     } finally {
       pool.shutdownNow();
     }
-    List<TableComparison> sorted = new ArrayList<>(tables);
-    if (largeObjects != null) {
-      sorted.add(largeObjects);
-    }
-    sorted.sort(Comparator.comparing(TableComparison::table));
-    VerificationReport report = VerificationReport.of(sorted, sequences, schema);
-    if (report.mismatches() == 0) {
-      // The target is about to take the app's writes: the capture stops recording from now on.
-      try (Connection t = databases.connect(run.target, APPLICATION_NAME)) {
-        TargetWriteCapture.silence(t, run.ledger);
-      } catch (SQLException e) {
-        throw Databases.failure(run.target, e);
-      }
-    }
-    return new ChangedVerification(
-        report, totals.chunks.get(), totals.chunksRechecked.get(), totals.rowsRechecked.get(), totals.keysRechecked.get());
   }
 
   /**

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -335,6 +336,35 @@ public final class VerifyLedger {
       }
     }
     return keys;
+  }
+
+  /** A planned table's chunks: how many, how many without a proof, and the rows of those with one. */
+  record TableTotals(Catalog.Table table, String method, long chunks, long unproven, long provenRows) {}
+
+  /** Every planned table's totals, in one query. */
+  Map<Catalog.Table, TableTotals> totals(Connection target) throws SQLException {
+    Map<Catalog.Table, TableTotals> totals = new java.util.HashMap<>();
+    try (Statement s = target.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT c.nspname, c.relname, t.method, count(*), count(*) FILTER (WHERE c.proven_at IS NULL),"
+                    + " coalesce(sum(c.rows) FILTER (WHERE c.proven_at IS NOT NULL), 0)"
+                    + " FROM " + schema + ".chunks c JOIN " + schema + ".tables t USING (nspname, relname) GROUP BY 1, 2, 3")) {
+      while (rs.next()) {
+        Catalog.Table table = new Catalog.Table(rs.getString(1), rs.getString(2));
+        totals.put(table, new TableTotals(table, rs.getString(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+      }
+    }
+    return totals;
+  }
+
+  /** Chunks without a proof. */
+  long unprovenCount(Connection target) throws SQLException {
+    try (Statement s = target.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + schema + ".chunks WHERE proven_at IS NULL")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   /** Chunks planned in all. */

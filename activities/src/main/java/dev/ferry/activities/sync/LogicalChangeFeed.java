@@ -15,7 +15,8 @@ import java.util.Map;
  * For the logical method, which captures nothing a pre-verification could read: a light key
  * capture beside the subscription. Each app table gets an {@code AFTER} row trigger that writes
  * the changed key (old and new when the key changes) and the transaction's id into {@code
- * touched}, a table without an index, in the pre-verification's schema on the source; a truncate,
+ * touched}, a table without an index, in {@code ferry_sync_<tag>_keys} on the source (named after
+ * the sync, whose drain then needs no quiet period: {@link LogicalSync#drain}); a truncate,
  * or any write to a table without a primary key, writes {@code []} (every row).
  *
  * <p>Why it is exact: the trigger's row commits with the write, or neither does, so every
@@ -33,9 +34,21 @@ final class LogicalChangeFeed implements ChangeFeed {
   private final String schema;
   private final String slot;
 
-  LogicalChangeFeed(String verifySchema, String slot) {
-    this.schema = verifySchema;
+  LogicalChangeFeed(String schema, String slot) {
+    this.schema = schema;
     this.slot = slot;
+  }
+
+  /** The capture's schema on the source: named after the sync, so that its drain finds it. */
+  static String schemaFor(SyncSession session) {
+    return session.schema() + "_keys";
+  }
+
+  /** Whether this sync's key capture is installed (a pre-verified run). */
+  static boolean installed(LogicalSide source, SyncSession session) {
+    return source
+        .queryOne("SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), schemaFor(session) + ".touched")
+        .orElse(false);
   }
 
   private String triggerName() {

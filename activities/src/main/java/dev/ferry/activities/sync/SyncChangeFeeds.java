@@ -20,7 +20,7 @@ public final class SyncChangeFeeds implements ChangeFeed.Factory {
     SyncSession names = new SyncSession(sync, null, null, "");
     return switch (sync.method()) {
       case SyncSpec.TRIGGER -> new TriggerChangeFeed(names.schema());
-      case SyncSpec.LOGICAL -> new LogicalChangeFeed(verifySchema, names.slot());
+      case SyncSpec.LOGICAL -> new LogicalChangeFeed(LogicalChangeFeed.schemaFor(names), names.slot());
       default ->
           throw ApplicationFailure.newNonRetryableFailure(
               "sync.method " + sync.method() + " is not trigger or logical", Errors.SYNC_REFUSED);

@@ -270,9 +270,9 @@ class PreverifyTest {
   private void assertNothingOfThePreverificationLeft() throws Exception {
     for (TestCluster cluster : new TestCluster[] {TestCluster.SOURCE, TestCluster.TARGET}) {
       String db = cluster == TestCluster.SOURCE ? shop.source : shop.target;
-      assertThat(cluster.queryLong(db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry\\_verify\\_%'"))
+      assertThat(cluster.queryLong(db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry\\_verify\\_%' OR nspname LIKE '%\\_keys'"))
           .as("verification schemas on " + cluster.name()).isZero();
-      assertThat(cluster.queryLong(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry\\_verify\\_%'"))
+      assertThat(cluster.queryLong(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry\\_verify\\_%' OR tgname LIKE '%\\_keys%'"))
           .as("verification triggers on " + cluster.name()).isZero();
     }
   }
