@@ -4,9 +4,6 @@ import dev.ferry.activities.Pause;
 import dev.ferry.activity.PreverifyActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.Progress;
-import dev.ferry.model.database.ChunkMismatch;
-import dev.ferry.model.database.SchemaDifference;
-import dev.ferry.model.database.SequenceComparison;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.model.database.VerifyRequest;
@@ -21,29 +18,19 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Verification before the freeze ({@link PreverifyActivities}): proofs kept on the target in a
  * {@link VerifyLedger}, compared by a {@link Prover}, the source's changes told by the sync's
- * {@link ChangeFeed}, writes to the target outside the sync by {@link TargetWriteCapture}.
+ * {@link ChangeFeed}, writes to the target outside the sync by {@link TargetWriteCapture}; at the
+ * freeze, {@link FinalRecheck} compares what has no standing proof.
  *
  * <p>Why the final verify may skip what stands proven: a chunk's proof says that in source
  * snapshot S and target snapshot T, where T holds every change S holds, the chunk's rows were the
@@ -77,7 +64,7 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
   public record Settings(
       double share, Duration waitLimit, Duration idle, int keysPerCheck, int chunksPerCheck, int strikes, int jobs, Pause pause) {
     public static final Settings DEFAULT =
-        new Settings(0.2, Duration.ofSeconds(20), Duration.ofSeconds(1), 5_000, 4, 3, 2, Pause.SLEEP);
+        new Settings(0.1, Duration.ofSeconds(20), Duration.ofSeconds(1), 5_000, 4, 3, 2, Pause.SLEEP);
   }
 
   private final Databases databases;
@@ -102,15 +89,21 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
     Run run = new Run(request, context);
     Progress[] progress = {Progress.of(0, 0, 0, "setting up")};
     Map<String, Integer> keyStrikes = new HashMap<>();
-    try (Prover prover = run.prover(false, () -> context.heartbeat(progress[0]))) {
+    try (Prover prover = run.prover(() -> context.heartbeat(progress[0]))) {
       Map<Catalog.Table, List<Catalog.KeyColumn>> keys = setUp(run, prover, progress);
       long nextCoverage = 0;
       while (true) {
         boolean worked = false;
+        long busySince = System.nanoTime();
         prover.fold(null);
         run.ledger.withdrawProofsOfWholeTableChanges(prover.targetControl);
-        // Changed keys first: re-checked rows keep the proofs of their chunks standing.
+        // Changed keys first: re-checked rows keep the proofs of their chunks standing. Not those
+        // of a table still being proven: its chunks' proofs will hold them.
+        Set<Catalog.Table> unprovenTables = new HashSet<>(run.ledger.tablesWithUnprovenChunks(prover.targetControl, Integer.MAX_VALUE));
         for (Catalog.Table t : run.ledger.tablesWithPending(prover.targetControl, 1_000)) {
+          if (unprovenTables.contains(t)) {
+            continue;
+          }
           List<Catalog.KeyColumn> key = keys.get(t);
           List<List<String>> pending;
           if (key == null || key.isEmpty() || (pending = run.ledger.pendingKeys(prover.targetControl, t, settings.keysPerCheck())).isEmpty()) {
@@ -119,7 +112,8 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
           Prover.Result r = prover.proveKeys(new Prover.KeyedTable(t, key), pending);
           worked = true;
           strike(run, t, key, r, keyStrikes);
-          rest(prover, context, progress[0]);
+          rest(prover, busySince, context, progress[0]);
+          busySince = System.nanoTime();
         }
         for (Catalog.Table t : run.ledger.tablesWithUnprovenChunks(prover.targetControl, 4)) {
           List<Catalog.KeyColumn> key = keys.get(t);
@@ -132,7 +126,8 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
           for (int i = 0; i < chunks.size(); i++) {
             judge(run, prover, key, chunks.get(i), results.get(i));
           }
-          rest(prover, context, progress[0]);
+          rest(prover, busySince, context, progress[0]);
+          busySince = System.nanoTime();
         }
         if (System.nanoTime() > nextCoverage) {
           PreverifyCoverage c = run.ledger.coverage(prover.targetControl);
@@ -217,10 +212,14 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
     }
   }
 
-  /** Rests so that queries take at most {@code share} of the time; waiting for the target counts as rest. */
-  private void rest(Prover prover, ActivityExecutionContext context, Progress progress) {
-    long[] times = prover.takeTimes();
-    long rest = (long) (times[0] * (1 / settings.share() - 1)) - times[1];
+  /**
+   * Rests so that the work since {@code since} (every moment not asleep counts: queries on both
+   * sides, the ledger, this JVM) takes at most {@code share} of the time.
+   */
+  private void rest(Prover prover, long since, ActivityExecutionContext context, Progress progress) {
+    long elapsed = System.nanoTime() - since;
+    long busy = elapsed - prover.takeSlept();
+    long rest = (long) (busy / settings.share()) - elapsed;
     while (rest > 0) {
       context.heartbeat(progress);
       long slice = Math.min(rest, Duration.ofSeconds(1).toNanos());
@@ -247,83 +246,26 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
   public ChangedVerification verifyChangedSincePreverified(PreverifyRequest request) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     Run run = new Run(request, context);
-    Totals totals = new Totals();
-    List<SchemaDifference> schema;
-    List<SequenceComparison> sequences;
-    TableComparison largeObjects;
-    Set<Catalog.Table> onSource;
-    Set<Catalog.Table> onTarget;
-    Map<Catalog.Table, List<Catalog.KeyColumn>> keys;
-    Map<Catalog.Table, Long> estimates;
-    Map<Catalog.Table, String> methods = new java.util.concurrent.ConcurrentHashMap<>();
-    List<TableComparison> tables = new CopyOnWriteArrayList<>();
-    try (Prover prover = run.prover(true, () -> context.heartbeat(totals.progress()))) {
-      Connection s = prover.sourceControl;
-      Connection t = prover.targetControl;
-      if (!run.ledger.exists(t) || run.ledger.state(t, "planned").isEmpty()) {
-        // Never planned (the pre-verification failed before its plan): verify everything.
-        log.info("no pre-verification in {}: verifying everything", run.ledger.schema());
-        VerificationReport full = new VerifyActivitiesImpl(databases).verifyDatabases(new VerifyRequest(request.databases(), settings.jobs()));
-        long chunks = full.tables().stream().mapToLong(TableComparison::chunks).sum();
-        long rows = full.tables().stream().mapToLong(tc -> Math.max(0, tc.sourceRows())).sum();
-        return new ChangedVerification(full, chunks, chunks, rows, 0);
-      }
-      schema = SchemaComparison.differences(SchemaComparison.read(s), SchemaComparison.read(t));
-      sequences = VerifyActivitiesImpl.compareSequences(Sequences.read(s), Sequences.read(t));
-      largeObjects = VerifyActivitiesImpl.compareLargeObjects(ChunkChecksum.largeObjects(s), ChunkChecksum.largeObjects(t));
-      onSource = new TreeSet<>(Catalog.tablesWithRows(s));
-      onTarget = new TreeSet<>(Catalog.tablesWithRows(t));
-      keys = Catalog.primaryKeys(s);
-      estimates = Catalog.rowEstimates(s);
-      // Everything captured up to the freeze (read, not consumed: the source stays untouched).
-      prover.fold(null);
-      run.ledger.withdrawProofsOfWholeTableChanges(t);
-      // One look at the whole ledger; only the tables with something to re-check get queries of their own.
-      Map<Catalog.Table, VerifyLedger.TableTotals> planned = run.ledger.totals(t);
-      Set<Catalog.Table> changed = new java.util.HashSet<>(run.ledger.tablesWithPending(t, Integer.MAX_VALUE));
-      planned.values().forEach(p -> {
-        methods.put(p.table(), p.method());
-        totals.chunks.addAndGet(p.chunks());
-      });
-      Set<Catalog.Table> all = new TreeSet<>(onSource);
-      all.addAll(onTarget);
-      List<Catalog.Table> work = new ArrayList<>();
-      long unproven = 0;
-      for (Catalog.Table table : all) {
-        VerifyLedger.TableTotals p = planned.get(table);
-        if (p == null || !onSource.contains(table) || !onTarget.contains(table) || p.unproven() > 0 || changed.contains(table)) {
-          work.add(table);
-          unproven += p == null ? settings.chunksPerCheck() + 1 : p.unproven();
-        } else {
-          tables.add(
-              new TableComparison(
-                  table.display(), p.provenRows(), p.provenRows(), p.method() + ", pre-verified", (int) p.chunks(), 0, List.of(), true));
-        }
-      }
-      work.sort(Comparator.comparingLong((Catalog.Table x) -> -estimates.getOrDefault(x, 0L)).thenComparing(x -> x));
-      boolean little = unproven <= settings.chunksPerCheck();
-      if (little) {
-        // What stood proven needs no more connections than these: the usual case, in the downtime.
-        for (Catalog.Table table : work) {
-          tables.add(
-              recheck(run, prover, table, keys.getOrDefault(table, List.of()), estimates.getOrDefault(table, 0L),
-                  onSource.contains(table), onTarget.contains(table), methods, totals));
-          totals.tablesDone.incrementAndGet();
-          context.heartbeat(totals.progress());
-        }
+    ChangedVerification result;
+    try (FinalRecheck recheck =
+        new FinalRecheck(databases, run.source, run.target, run.applicationName, run.ledger, run.feed, settings.keysPerCheck())) {
+      if (!recheck.planned()) {
+        result = null;
       } else {
-        recheckInParallel(run, context, work, keys, estimates, onSource, onTarget, methods, totals, tables);
+        result = recheck.run(table -> context.heartbeat(Progress.of(0, 0, 0, "re-checking " + table)));
       }
     } catch (SQLException e) {
       throw Databases.failure(run.target, e);
     }
-    List<TableComparison> sorted = new ArrayList<>(tables);
-    if (largeObjects != null) {
-      sorted.add(largeObjects);
+    if (result == null) {
+      // Never planned (the pre-verification failed before its plan): verify everything.
+      log.info("no pre-verification in {}: verifying everything", run.ledger.schema());
+      VerificationReport full = new VerifyActivitiesImpl(databases).verifyDatabases(new VerifyRequest(request.databases(), settings.jobs()));
+      long chunks = full.tables().stream().mapToLong(TableComparison::chunks).sum();
+      long rows = full.tables().stream().mapToLong(tc -> Math.max(0, tc.sourceRows())).sum();
+      return new ChangedVerification(full, chunks, chunks, rows, 0);
     }
-    sorted.sort(Comparator.comparing(TableComparison::table));
-    VerificationReport report = VerificationReport.of(sorted, sequences, schema);
-    if (report.mismatches() == 0) {
+    if (result.report().mismatches() == 0) {
       // The target is about to take the app's writes: the capture stops recording from now on.
       try (Connection t = databases.connect(run.target, APPLICATION_NAME)) {
         TargetWriteCapture.silence(t, run.ledger);
@@ -331,132 +273,7 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
         throw Databases.failure(run.target, e);
       }
     }
-    return new ChangedVerification(
-        report, totals.chunks.get(), totals.chunksRechecked.get(), totals.rowsRechecked.get(), totals.keysRechecked.get());
-  }
-
-  /** The tables' re-checks, {@code jobs} at once, each worker with its own connections. */
-  private void recheckInParallel(
-      Run run, ActivityExecutionContext context, List<Catalog.Table> work, Map<Catalog.Table, List<Catalog.KeyColumn>> keys,
-      Map<Catalog.Table, Long> estimates, Set<Catalog.Table> onSource, Set<Catalog.Table> onTarget,
-      Map<Catalog.Table, String> methods, Totals totals, List<TableComparison> tables) {
-    ConcurrentLinkedQueue<Catalog.Table> queue = new ConcurrentLinkedQueue<>(work);
-    List<Prover> provers = new CopyOnWriteArrayList<>();
-    ExecutorService pool = Executors.newFixedThreadPool(settings.jobs(), r -> new Thread(r, "ferry-verify-changed"));
-    try {
-      List<Future<?>> workers = new ArrayList<>();
-      for (int i = 0; i < settings.jobs(); i++) {
-        workers.add(
-            pool.submit(
-                () -> {
-                  Catalog.Table table;
-                  Prover p = null;
-                  try {
-                    while ((table = queue.poll()) != null) {
-                      if (p == null) {
-                        p = run.prover(true, () -> {});
-                        provers.add(p);
-                      }
-                      tables.add(
-                          recheck(run, p, table, keys.getOrDefault(table, List.of()), estimates.getOrDefault(table, 0L),
-                              onSource.contains(table), onTarget.contains(table), methods, totals));
-                      totals.tablesDone.incrementAndGet();
-                    }
-                  } finally {
-                    if (p != null) {
-                      p.close();
-                    }
-                  }
-                  return null;
-                }));
-      }
-      for (Future<?> worker : workers) {
-        awaitWorker(worker, context, totals);
-      }
-    } catch (RuntimeException e) {
-      provers.forEach(Prover::cancel);
-      throw e;
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  /**
-   * One table at the frozen point: its chunks without a proof compared in full, its changed keys
-   * row by row; the rest stands proven.
-   */
-  private TableComparison recheck(
-      Run run, Prover p, Catalog.Table table, List<Catalog.KeyColumn> key, long estimate, boolean onSource, boolean onTarget,
-      Map<Catalog.Table, String> methods, Totals totals) {
-    try {
-      Connection target = p.targetControl;
-      if (!onSource || !onTarget) {
-        long sourceRows = onSource ? ChunkChecksum.sum(p.sourceControl, table, List.of(), null, null).rows() : -1;
-        long targetRows = onTarget ? ChunkChecksum.sum(target, table, List.of(), null, null).rows() : -1;
-        return TableComparison.oneSided(table.display(), sourceRows, targetRows);
-      }
-      if (!run.ledger.planned(target, table)) {
-        ChunkPlan plan = ChunkPlan.of(p.sourceControl, target, table, key, estimate);
-        run.ledger.plan(target, table, plan.method(), estimate, plan.uppers());
-        totals.chunks.addAndGet(plan.uppers().size() + 1);
-        methods.put(table, plan.method());
-      }
-      Prover.KeyedTable kt = new Prover.KeyedTable(table, key);
-      List<ChunkMismatch> mismatches = new ArrayList<>();
-      int differing = 0;
-      long sourceRows = 0;
-      long targetRows = 0;
-      List<VerifyLedger.Chunk> unproven = run.ledger.chunks(target, table, true, Integer.MAX_VALUE);
-      for (int i = 0; i < unproven.size(); i += settings.chunksPerCheck()) {
-        List<VerifyLedger.Chunk> group = unproven.subList(i, Math.min(unproven.size(), i + settings.chunksPerCheck()));
-        List<Prover.Result> results = p.proveChunks(kt, group);
-        for (int j = 0; j < group.size(); j++) {
-          Prover.Result r = results.get(j);
-          totals.chunksRechecked.incrementAndGet();
-          totals.rowsRechecked.addAndGet(r.sourceRows());
-          if (r.verdict() != Prover.Verdict.PROVEN) {
-            differing++;
-            sourceRows += r.sourceRows();
-            targetRows += r.targetRows();
-            if (mismatches.size() < TableComparison.MAX_CHUNKS_NAMED) {
-              VerifyLedger.Chunk c = group.get(j);
-              mismatches.add(new ChunkMismatch(ChunkChecksum.describe(key, c.lower(), c.upper()), r.sourceRows(), r.targetRows()));
-            }
-          }
-        }
-      }
-      if (!key.isEmpty()) {
-        List<String> after = null;
-        while (true) {
-          List<List<String>> pending = run.ledger.pendingKeysAfter(target, table, after, settings.keysPerCheck());
-          if (pending.isEmpty()) {
-            break;
-          }
-          Prover.Result r = p.proveKeys(kt, pending);
-          totals.keysRechecked.addAndGet(pending.size());
-          for (List<String> k : r.differingKeys()) {
-            differing++;
-            if (mismatches.size() < TableComparison.MAX_CHUNKS_NAMED) {
-              mismatches.add(new ChunkMismatch(Prover.describeKey(key, k), -1, -1));
-            }
-          }
-          after = pending.get(pending.size() - 1);
-        }
-      }
-      List<VerifyLedger.Chunk> chunks = run.ledger.chunks(target, table, false, Integer.MAX_VALUE);
-      for (VerifyLedger.Chunk c : chunks) {
-        if (c.proven()) {
-          sourceRows += c.rows();
-          targetRows += c.rows();
-        }
-      }
-      String method = methods.getOrDefault(table, "primary key range");
-      return new TableComparison(
-          table.display(), sourceRows, targetRows, method + ", pre-verified", chunks.size(), differing, List.copyOf(mismatches),
-          differing == 0);
-    } catch (SQLException e) {
-      throw Databases.failure(run.target, e);
-    }
+    return result;
   }
 
   // ---- teardown -------------------------------------------------------------------------------
@@ -523,37 +340,8 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
       applicationName = name.length() > 63 ? name.substring(0, 63) : name;
     }
 
-    Prover prover(boolean frozen, Runnable tick) {
-      return new Prover(databases, source, target, applicationName, ledger, feed, frozen, settings.pause(), settings.waitLimit(), tick);
-    }
-  }
-
-  /** What the final verify has done so far, shared by its workers. */
-  private static final class Totals {
-    final AtomicLong chunks = new AtomicLong();
-    final AtomicLong chunksRechecked = new AtomicLong();
-    final AtomicLong rowsRechecked = new AtomicLong();
-    final AtomicLong keysRechecked = new AtomicLong();
-    final AtomicLong tablesDone = new AtomicLong();
-
-    Progress progress() {
-      return Progress.of(tablesDone.get(), 0, 0, chunksRechecked.get() + " chunk(s) and " + keysRechecked.get() + " changed row(s) re-checked");
-    }
-  }
-
-  private static void awaitWorker(Future<?> worker, ActivityExecutionContext context, Totals totals) {
-    while (true) {
-      try {
-        worker.get(ToolRun.TICK.toMillis(), TimeUnit.MILLISECONDS);
-        return;
-      } catch (TimeoutException stillWorking) {
-        context.heartbeat(totals.progress());
-      } catch (ExecutionException e) {
-        throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw Activity.wrap(e);
-      }
+    Prover prover(Runnable tick) {
+      return new Prover(databases, source, target, applicationName, ledger, feed, settings.pause(), settings.waitLimit(), tick);
     }
   }
 }

@@ -34,9 +34,8 @@ import org.postgresql.PGConnection;
  * </ol>
  *
  * What is left agrees on both sides, or it does not and no change in flight explains it: the
- * sync lost a change, or something wrote the target outside it. With the source frozen ({@code
- * frozen}) there is nothing to wait for and nothing in flight, and the feed is read, never
- * consumed: the source takes no write, not even Ferry's.
+ * sync lost a change, or something wrote the target outside it. (At the freeze nothing moves:
+ * {@link FinalRecheck} compares without any of this.)
  *
  * <p>Uses four connections of its own: a snapshot and a control connection per side.
  */
@@ -70,7 +69,6 @@ final class Prover implements AutoCloseable {
   private final Endpoint targetEndpoint;
   private final VerifyLedger ledger;
   private final ChangeFeed feed;
-  private final boolean frozen;
   private final Pause pause;
   private final Duration waitLimit;
   private final Runnable tick;
@@ -79,20 +77,17 @@ final class Prover implements AutoCloseable {
   private final Connection targetSnap;
   final Connection sourceControl;
   final Connection targetControl;
-  /** Time spent in queries, for the throttle. */
-  private long busyNanos;
-  /** Time spent waiting for the target, which the throttle counts as rest. */
-  private long waitedNanos;
+  /** Time spent asleep waiting for the target, which the throttle counts as rest. */
+  private long sleptNanos;
 
   Prover(
       Databases databases, Endpoint source, Endpoint target, String applicationName, VerifyLedger ledger, ChangeFeed feed,
-      boolean frozen, Pause pause, Duration waitLimit, Runnable tick) {
+      Pause pause, Duration waitLimit, Runnable tick) {
     this.databases = databases;
     this.sourceEndpoint = source;
     this.targetEndpoint = target;
     this.ledger = ledger;
     this.feed = feed;
-    this.frozen = frozen;
     this.pause = pause;
     this.waitLimit = waitLimit;
     this.tick = tick;
@@ -101,22 +96,19 @@ final class Prover implements AutoCloseable {
       targetSnap = snapshotConnection(target, applicationName);
       sourceControl = connect(source, applicationName);
       targetControl = connect(target, applicationName);
-      if (!frozen) {
-        // The feed's log is consumed on the source (a read-only default must not stop that).
-        execute(sourceControl, source, "SET default_transaction_read_only = off");
-      }
+      // The feed's log is consumed on the source (a read-only default must not stop that).
+      execute(sourceControl, source, "SET default_transaction_read_only = off");
     } catch (RuntimeException e) {
       close();
       throw e;
     }
   }
 
-  /** Query time since the last call, and the time spent waiting for the target. */
-  long[] takeTimes() {
-    long[] times = {busyNanos, waitedNanos};
-    busyNanos = 0;
-    waitedNanos = 0;
-    return times;
+  /** Time spent asleep (waiting for the target) since the last call. */
+  long takeSlept() {
+    long slept = sleptNanos;
+    sleptNanos = 0;
+    return slept;
   }
 
   // ---- comparisons ----------------------------------------------------------------------------
@@ -190,7 +182,7 @@ final class Prover implements AutoCloseable {
       }
       // Compared by value, not by text: two captures may spell one key differently.
       Set<List<String>> flying = new HashSet<>(canonical(t, inFlight));
-      List<List<String>> spelled = canonical(t, keys);
+      List<List<String>> spelled = flying.isEmpty() ? keys : canonical(t, keys);
       List<List<String>> equal = new ArrayList<>();
       List<List<String>> differing = new ArrayList<>();
       int skipped = 0;
@@ -221,11 +213,10 @@ final class Prover implements AutoCloseable {
   void fold(String sourceSnapshot) {
     try {
       while (true) {
-        long t0 = System.nanoTime();
         sourceControl.setAutoCommit(false);
         List<ChangedKey> batch;
         try {
-          batch = feed.take(sourceControl, !frozen, FOLD_BATCH);
+          batch = feed.take(sourceControl, true, FOLD_BATCH);
           ledger.addPending(targetControl, batch);
           sourceControl.commit();
         } catch (SQLException | RuntimeException e) {
@@ -234,8 +225,7 @@ final class Prover implements AutoCloseable {
         } finally {
           sourceControl.setAutoCommit(true);
         }
-        busyNanos += System.nanoTime() - t0;
-        if (frozen || batch.size() < FOLD_BATCH) {
+        if (batch.size() < FOLD_BATCH) {
           break;
         }
         tick.run();
@@ -250,9 +240,6 @@ final class Prover implements AutoCloseable {
 
   /** Keys of the table changed on the source after S, once the changes up to now are in the ledger. */
   private List<List<String>> inFlight(KeyedTable t, String sourceSnapshot) throws SQLException {
-    if (frozen) {
-      return List.of();
-    }
     fold(sourceSnapshot);
     List<List<String>> keys = ledger.changedAfter(targetControl, t.table(), sourceSnapshot);
     return t.key().isEmpty() && !keys.isEmpty() ? List.of(List.of()) : keys;
@@ -283,13 +270,10 @@ final class Prover implements AutoCloseable {
 
   /** Begins the source's snapshot: S and the feed's marker. */
   private String[] beginSource() throws SQLException {
-    long t0 = System.nanoTime();
     try (Statement st = sourceSnap.createStatement();
         ResultSet rs = st.executeQuery("SELECT pg_current_snapshot()::text, " + feed.markerSql())) {
       rs.next();
       return new String[] {rs.getString(1), rs.getString(2)};
-    } finally {
-      busyNanos += System.nanoTime() - t0;
     }
   }
 
@@ -302,23 +286,17 @@ final class Prover implements AutoCloseable {
 
   /** Waits (with the source snapshot held) until the target has applied every change S holds. */
   private boolean awaitTarget(String sourceSnapshot, String marker) throws SQLException {
-    if (frozen) {
-      return true;
-    }
-    long t0 = System.nanoTime();
-    long deadline = t0 + waitLimit.toNanos();
-    try {
-      while (!feed.targetIncludes(sourceControl, sourceSnapshot, marker)) {
-        if (System.nanoTime() > deadline) {
-          return false;
-        }
-        tick.run();
-        pause.pause(Duration.ofMillis(50));
+    long deadline = System.nanoTime() + waitLimit.toNanos();
+    while (!feed.targetIncludes(sourceControl, sourceSnapshot, marker)) {
+      if (System.nanoTime() > deadline) {
+        return false;
       }
-      return true;
-    } finally {
-      waitedNanos += System.nanoTime() - t0;
+      tick.run();
+      long t0 = System.nanoTime();
+      pause.pause(Duration.ofMillis(50));
+      sleptNanos += System.nanoTime() - t0;
     }
+    return true;
   }
 
   private void endSnapshots() {
@@ -336,13 +314,10 @@ final class Prover implements AutoCloseable {
   }
 
   private <T> T timed(Query<T> query, Endpoint side) {
-    long t0 = System.nanoTime();
     try {
       return query.run();
     } catch (SQLException e) {
       throw Databases.failure(side, e);
-    } finally {
-      busyNanos += System.nanoTime() - t0;
     }
   }
 

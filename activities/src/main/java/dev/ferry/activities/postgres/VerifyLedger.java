@@ -172,19 +172,25 @@ public final class VerifyLedger {
     }
   }
 
-  /** The planned tables, with how each was split. */
-  List<PlannedTable> tables(Connection target) throws SQLException {
-    List<PlannedTable> tables = new ArrayList<>();
+  /** A planned table's chunks: how many, how many without a proof, and the rows of those with one. */
+  record TableTotals(Catalog.Table table, String method, long chunks, long unproven, long provenRows) {}
+
+  /** Every planned table's totals, in one query. */
+  Map<Catalog.Table, TableTotals> totals(Connection target) throws SQLException {
+    Map<Catalog.Table, TableTotals> totals = new java.util.HashMap<>();
     try (Statement s = target.createStatement();
-        ResultSet rs = s.executeQuery("SELECT nspname, relname, method, estimate FROM " + schema + ".tables ORDER BY 1, 2")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT c.nspname, c.relname, t.method, count(*), count(*) FILTER (WHERE c.proven_at IS NULL),"
+                    + " coalesce(sum(c.rows) FILTER (WHERE c.proven_at IS NOT NULL), 0)"
+                    + " FROM " + schema + ".chunks c JOIN " + schema + ".tables t USING (nspname, relname) GROUP BY 1, 2, 3")) {
       while (rs.next()) {
-        tables.add(new PlannedTable(new Catalog.Table(rs.getString(1), rs.getString(2)), rs.getString(3), rs.getLong(4)));
+        Catalog.Table table = new Catalog.Table(rs.getString(1), rs.getString(2));
+        totals.put(table, new TableTotals(table, rs.getString(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
       }
     }
-    return tables;
+    return totals;
   }
-
-  record PlannedTable(Catalog.Table table, String method, long estimate) {}
 
   /** A table's chunks in key order; {@code unprovenOnly} leaves out those with a proof. */
   List<Chunk> chunks(Connection target, Catalog.Table table, boolean unprovenOnly, int limit) throws SQLException {
@@ -298,6 +304,18 @@ public final class VerifyLedger {
     return tables;
   }
 
+  /** Every table's distinct changed keys (not the whole-table ones), in one query. */
+  Map<Catalog.Table, List<List<String>>> allPendingKeys(Connection target) throws SQLException {
+    Map<Catalog.Table, List<List<String>>> keys = new java.util.HashMap<>();
+    try (Statement s = target.createStatement();
+        ResultSet rs = s.executeQuery("SELECT DISTINCT nspname, relname, key FROM " + schema + ".pending WHERE key <> '{}'")) {
+      while (rs.next()) {
+        keys.computeIfAbsent(new Catalog.Table(rs.getString(1), rs.getString(2)), t -> new ArrayList<>()).add(texts(rs.getArray(3)));
+      }
+    }
+    return keys;
+  }
+
   /** Up to {@code limit} distinct changed keys of a table (not the whole-table ones). */
   List<List<String>> pendingKeys(Connection target, Catalog.Table table, int limit) throws SQLException {
     List<List<String>> keys = new ArrayList<>();
@@ -314,65 +332,6 @@ public final class VerifyLedger {
       }
     }
     return keys;
-  }
-
-  /** The table's distinct changed keys after {@code after} in key-text order ({@code null}: from the first), up to {@code limit}. */
-  List<List<String>> pendingKeysAfter(Connection target, Catalog.Table table, List<String> after, int limit) throws SQLException {
-    List<List<String>> keys = new ArrayList<>();
-    try (PreparedStatement ps =
-        target.prepareStatement(
-            "SELECT DISTINCT key FROM " + schema + ".pending WHERE nspname = ? AND relname = ? AND key <> '{}'"
-                + " AND (?::text[] IS NULL OR key > ?::text[]) ORDER BY key LIMIT ?")) {
-      ps.setString(1, table.schema());
-      ps.setString(2, table.name());
-      Array a = after == null ? null : target.createArrayOf("text", after.toArray());
-      ps.setArray(3, a);
-      ps.setArray(4, a);
-      ps.setInt(5, limit);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          keys.add(texts(rs.getArray(1)));
-        }
-      }
-    }
-    return keys;
-  }
-
-  /** A planned table's chunks: how many, how many without a proof, and the rows of those with one. */
-  record TableTotals(Catalog.Table table, String method, long chunks, long unproven, long provenRows) {}
-
-  /** Every planned table's totals, in one query. */
-  Map<Catalog.Table, TableTotals> totals(Connection target) throws SQLException {
-    Map<Catalog.Table, TableTotals> totals = new java.util.HashMap<>();
-    try (Statement s = target.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT c.nspname, c.relname, t.method, count(*), count(*) FILTER (WHERE c.proven_at IS NULL),"
-                    + " coalesce(sum(c.rows) FILTER (WHERE c.proven_at IS NOT NULL), 0)"
-                    + " FROM " + schema + ".chunks c JOIN " + schema + ".tables t USING (nspname, relname) GROUP BY 1, 2, 3")) {
-      while (rs.next()) {
-        Catalog.Table table = new Catalog.Table(rs.getString(1), rs.getString(2));
-        totals.put(table, new TableTotals(table, rs.getString(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)));
-      }
-    }
-    return totals;
-  }
-
-  /** Chunks without a proof. */
-  long unprovenCount(Connection target) throws SQLException {
-    try (Statement s = target.createStatement();
-        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + schema + ".chunks WHERE proven_at IS NULL")) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
-  /** Chunks planned in all. */
-  long chunkCount(Connection target) throws SQLException {
-    try (Statement s = target.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM " + schema + ".chunks")) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 
   /**
