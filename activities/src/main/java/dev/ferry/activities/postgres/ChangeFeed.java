@@ -25,13 +25,13 @@ public interface ChangeFeed {
   }
 
   /**
-   * Installs what the feed needs on the source before the first proof (the logical method's key
-   * capture). Idempotent.
+   * Installs what the feed needs before the first proof (the logical method's key capture on the
+   * source), or checks it is there. Idempotent.
    */
-  void install(Connection source) throws SQLException;
+  void install(Connection source, Connection target) throws SQLException;
 
   /** Forgets the changes captured so far: before the first proof they concern no proof. */
-  void forgetEarlier(Connection source) throws SQLException;
+  void forgetEarlier(Connection source, Connection target) throws SQLException;
 
   /**
    * A column to read in the proof's source snapshot, after the snapshot was taken ({@code
@@ -44,11 +44,11 @@ public interface ChangeFeed {
   boolean targetIncludes(Connection source, String snapshot, String marker) throws SQLException;
 
   /**
-   * Up to {@code limit} changed keys captured so far; with {@code consume}, deleted in the
-   * connection's transaction (the caller commits it once the keys are safe on the target). Without,
-   * every one (a frozen source, read only).
+   * Up to {@code limit} changed keys captured so far, from wherever the method keeps them; with
+   * {@code consume}, deleted in the connections' transactions (the caller commits the target's,
+   * where it records them, first). Without, every one, read only (a frozen source).
    */
-  List<ChangedKey> take(Connection source, boolean consume, int limit) throws SQLException;
+  List<ChangedKey> take(Connection source, Connection target, boolean consume, int limit) throws SQLException;
 
   /**
    * Changes captured but not yet handed over by {@link #take} that the snapshot does not hold
@@ -64,10 +64,10 @@ public interface ChangeFeed {
   ChangeFeed FROZEN =
       new ChangeFeed() {
         @Override
-        public void install(Connection source) {}
+        public void install(Connection source, Connection target) {}
 
         @Override
-        public void forgetEarlier(Connection source) {}
+        public void forgetEarlier(Connection source, Connection target) {}
 
         @Override
         public String markerSql() {
@@ -80,7 +80,7 @@ public interface ChangeFeed {
         }
 
         @Override
-        public List<ChangedKey> take(Connection source, boolean consume, int limit) {
+        public List<ChangedKey> take(Connection source, Connection target, boolean consume, int limit) {
           return List.of();
         }
 

@@ -84,14 +84,14 @@ final class FinalRecheck implements AutoCloseable {
           s.read(source);
           s.keys = Catalog.primaryKeys(source);
           s.estimates = Catalog.rowEstimates(source);
-          // Everything captured up to the freeze, read, not consumed.
-          changed.addAll(feed.take(source, false, Integer.MAX_VALUE));
           changed.addAll(feed.unappliedAfter(source, null));
         },
         () -> {
           t.read(target);
           totals.set(ledger.totals(target));
         });
+    // Everything captured up to the freeze, read, not consumed: the source stays untouched.
+    changed.addAll(feed.take(source, target, false, Integer.MAX_VALUE));
     ledger.addPending(target, changed);
     if (ledger.withdrawProofsOfWholeTableChanges(target) > 0) {
       totals.set(ledger.totals(target));

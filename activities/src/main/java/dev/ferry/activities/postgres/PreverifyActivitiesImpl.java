@@ -158,8 +158,8 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
     run.ledger.create(target);
     TargetWriteCapture.installFunction(target, run.ledger);
     TargetWriteCapture.install(target, run.ledger, keys);
-    run.feed.install(source);
-    run.feed.forgetEarlier(source);
+    run.feed.install(source, target);
+    run.feed.forgetEarlier(source, target);
     Map<Catalog.Table, Long> estimates = Catalog.rowEstimates(source);
     int done = 0;
     for (Map.Entry<Catalog.Table, List<Catalog.KeyColumn>> e : keys.entrySet()) {

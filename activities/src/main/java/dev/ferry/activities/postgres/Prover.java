@@ -214,15 +214,20 @@ final class Prover implements AutoCloseable {
     try {
       while (true) {
         sourceControl.setAutoCommit(false);
+        targetControl.setAutoCommit(false);
         List<ChangedKey> batch;
         try {
-          batch = feed.take(sourceControl, true, FOLD_BATCH);
+          batch = feed.take(sourceControl, targetControl, true, FOLD_BATCH);
           ledger.addPending(targetControl, batch);
+          // The ledger's copy first: a crash between the two takes the batch twice, never not at all.
+          targetControl.commit();
           sourceControl.commit();
         } catch (SQLException | RuntimeException e) {
+          targetControl.rollback();
           sourceControl.rollback();
           throw e;
         } finally {
+          targetControl.setAutoCommit(true);
           sourceControl.setAutoCommit(true);
         }
         if (batch.size() < FOLD_BATCH) {

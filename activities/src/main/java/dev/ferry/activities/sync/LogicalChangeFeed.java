@@ -57,7 +57,7 @@ final class LogicalChangeFeed implements ChangeFeed {
 
   /** The log, the functions and a trigger pair on every table that lacks them, a hundred tables a transaction. */
   @Override
-  public void install(Connection source) throws SQLException {
+  public void install(Connection source, Connection target) throws SQLException {
     try (Statement st = source.createStatement()) {
       st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
       st.execute("COMMENT ON SCHEMA " + schema + " IS 'Ferry: keys changed during a verification under way; dropped when the run ends'");
@@ -124,7 +124,7 @@ final class LogicalChangeFeed implements ChangeFeed {
   }
 
   @Override
-  public void forgetEarlier(Connection source) throws SQLException {
+  public void forgetEarlier(Connection source, Connection target) throws SQLException {
     try (Statement s = source.createStatement()) {
       s.execute("DELETE FROM " + schema + ".touched");
     }
@@ -150,7 +150,7 @@ final class LogicalChangeFeed implements ChangeFeed {
   }
 
   @Override
-  public List<ChangedKey> take(Connection source, boolean consume, int limit) throws SQLException {
+  public List<ChangedKey> take(Connection source, Connection target, boolean consume, int limit) throws SQLException {
     String rows =
         consume
             ? "(DELETE FROM " + schema + ".touched WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + schema + ".touched LIMIT "

@@ -18,8 +18,6 @@ import java.util.Optional;
  *   <li>{@code changes}: one row per changed key ({@code key}, the primary key as text), or per
  *       truncate ({@code key} null), with the writing transaction's id and time;
  *   <li>{@code state}: what setup recorded (the app's schema, the setup's result);
- *   <li>{@code applied}: the changes applied since, keys and transaction ids, until a
- *       pre-verification takes them ({@link TriggerChangeFeed});
  *   <li>one {@code SECURITY DEFINER} function per table, called by an {@code AFTER} row trigger
  *       for insert, update (old and new key when the key changes) and delete, and one for
  *       truncate. The functions run as Ferry's role, so the app's own roles need no grant on
@@ -69,9 +67,6 @@ final class TriggerCapture {
               + " xid xid8 NOT NULL DEFAULT pg_current_xact_id(),"
               + " at timestamptz NOT NULL DEFAULT clock_timestamp())");
       st.execute("CREATE TABLE " + schema + ".state (k text PRIMARY KEY, v text NOT NULL)");
-      // Applied changes move here rather than vanish: a pre-verification must learn every key
-      // changed after it proved a chunk, also once the change is applied (TriggerChangeFeed).
-      st.execute("CREATE TABLE " + schema + ".applied (rel oid NOT NULL, key text[], xid xid8 NOT NULL)");
       st.execute(
           "CREATE FUNCTION " + schema + ".capture_truncate() RETURNS trigger LANGUAGE plpgsql"
               + " SECURITY DEFINER" + SETTINGS + " AS $f$ BEGIN"

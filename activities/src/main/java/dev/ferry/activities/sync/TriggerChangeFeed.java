@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * The trigger method's own capture, read by a pre-verification: every changed key is a row of
- * {@code changes} until applied, then of {@code applied} (moved in the applier's delete) until the
+ * {@code changes} on the source until applied; the applier records it then in {@code applied}
+ * on the target, in the transaction that wrote the rows ({@link TriggerApply}), where the
  * pre-verification takes it. The target holds every change a snapshot holds once no change it
  * holds is left in {@code changes}: the applier deletes a change only after the target committed
  * it.
@@ -27,13 +28,13 @@ final class TriggerChangeFeed implements ChangeFeed {
   }
 
   @Override
-  public void install(Connection source) throws SQLException {
-    try (Statement s = source.createStatement();
+  public void install(Connection source, Connection target) throws SQLException {
+    try (Statement s = target.createStatement();
         ResultSet rs = s.executeQuery("SELECT to_regclass('" + schema + ".applied') IS NOT NULL")) {
       rs.next();
       if (!rs.getBoolean(1)) {
         throw ApplicationFailure.newNonRetryableFailure(
-            "the sync's change capture " + schema + " keeps no applied changes (set up by an older Ferry, or gone):"
+            "the sync " + schema + " records no applied changes on the target (set up by an older Ferry, or gone):"
                 + " it cannot be pre-verified",
             Errors.VERIFICATION_FAILED);
       }
@@ -41,8 +42,8 @@ final class TriggerChangeFeed implements ChangeFeed {
   }
 
   @Override
-  public void forgetEarlier(Connection source) throws SQLException {
-    try (Statement s = source.createStatement()) {
+  public void forgetEarlier(Connection source, Connection target) throws SQLException {
+    try (Statement s = target.createStatement()) {
       s.execute("DELETE FROM " + schema + ".applied");
     }
   }
@@ -66,13 +67,13 @@ final class TriggerChangeFeed implements ChangeFeed {
   }
 
   @Override
-  public List<ChangedKey> take(Connection source, boolean consume, int limit) throws SQLException {
+  public List<ChangedKey> take(Connection source, Connection target, boolean consume, int limit) throws SQLException {
     String rows =
         consume
             ? "(DELETE FROM " + schema + ".applied WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + schema + ".applied LIMIT "
-                + limit + ")) RETURNING rel, key, xid)"
-            : "(SELECT rel, key, xid FROM " + schema + ".applied)";
-    return changedKeys(source, "WITH d AS " + rows + SELECT_KEYS);
+                + limit + ")) RETURNING nspname, relname, key, xid)"
+            : "(SELECT nspname, relname, key, xid FROM " + schema + ".applied)";
+    return changedKeys(target, "WITH d AS " + rows + " SELECT nspname, relname, key, xid::text FROM d");
   }
 
   @Override
@@ -87,17 +88,17 @@ final class TriggerChangeFeed implements ChangeFeed {
 
   @Override
   public void remove(Connection source) {
-    // The capture is the sync's: its teardown drops it.
+    // The capture and its record are the sync's: its teardown drops them.
   }
 
-  /** Changed keys with their table's names; a truncate ({@code key} null) as {@code []}. */
+  /** Changed keys of the source's log with their table's names; a truncate ({@code key} null) as {@code []}. */
   static final String SELECT_KEYS =
       " SELECT n.nspname, c.relname, coalesce(d.key, '{}'), d.xid::text FROM d JOIN pg_class c ON c.oid = d.rel"
           + " JOIN pg_namespace n ON n.oid = c.relnamespace";
 
-  static List<ChangedKey> changedKeys(Connection source, String sql, String... parameters) throws SQLException {
+  static List<ChangedKey> changedKeys(Connection c, String sql, String... parameters) throws SQLException {
     List<ChangedKey> keys = new ArrayList<>();
-    try (PreparedStatement ps = source.prepareStatement(sql)) {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < parameters.length; i++) {
         ps.setString(i + 1, parameters[i]);
       }

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  *       lock on the target), heartbeating the lag and checking the schema every few seconds.
  *   <li>drain: with the source frozen, apply until nothing is pending; changes written after the
  *       drain began mean the source is not frozen, and fail it.
- *   <li>stop: drop triggers and Ferry's schema; nothing is left on the source.
+ *   <li>stop: drop triggers and Ferry's schema; nothing is left on the source. On the target,
+ *       the same schema holds {@code applied}: each batch records there the changes it applied,
+ *       in its own transaction, for a pre-verification ({@link TriggerChangeFeed}); stop drops it.
  * </ol>
  */
 final class TriggerSync implements SyncMethod {
@@ -97,6 +99,7 @@ final class TriggerSync implements SyncMethod {
       TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
       long copiedTables = copyAtSnapshot(s, c, schema);
       long rows = analyzeTarget(s);
+      createAppliedRecord(s);
       SyncSetup setup =
           new SyncSetup(
               (int) copiedTables,
@@ -164,6 +167,20 @@ final class TriggerSync implements SyncMethod {
         rs.next();
         return rs.getLong(1);
       }
+    } catch (SQLException e) {
+      throw Databases.failure(s.target(), e);
+    }
+  }
+
+  /** The record of applied changes on the target ({@link TriggerApply}), made once the restore filled it. */
+  private void createAppliedRecord(SyncSession s) {
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"));
+        Statement st = t.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + s.schema());
+      st.execute("COMMENT ON SCHEMA " + s.schema() + " IS 'Ferry: changes a sync under way applied; dropped when it ends'");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS " + s.schema() + ".applied (nspname text NOT NULL, relname text NOT NULL,"
+              + " key text[] NOT NULL, xid xid8 NOT NULL)");
     } catch (SQLException e) {
       throw Databases.failure(s.target(), e);
     }
@@ -265,6 +282,17 @@ final class TriggerSync implements SyncMethod {
       onLockTimeout(s.source(), () -> TriggerCapture.remove(c, s));
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
+    }
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-teardown"));
+        Statement st = t.createStatement()) {
+      st.execute("DROP SCHEMA IF EXISTS " + s.schema() + " CASCADE");
+    } catch (SQLException e) {
+      throw Databases.failure(s.target(), e);
+    } catch (ApplicationFailure e) {
+      // A target database that no longer exists holds no record.
+      if (!Errors.DATABASE_NOT_FOUND.equals(e.getType())) {
+        throw e;
+      }
     }
   }
 

@@ -141,6 +141,9 @@ class PreverifyTest {
     preverify(env).dropPreverification(request);
     preverify(env).dropPreverification(request);
     assertNothingOfThePreverificationLeft();
+    sync(env).stopSync(sync);
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry\\_%'"))
+        .as("Ferry's schemas on the target once the sync is torn down").isZero();
   }
 
   @ParameterizedTest
@@ -155,15 +158,23 @@ class PreverifyTest {
 
     long stock = TestCluster.SOURCE.queryLong(shop.source, "SELECT stock FROM products WHERE id = 7");
     if (method.equals("trigger")) {
-      // An applier that consumed the change without writing it.
+      // An applier that consumed the change without writing the row.
       applying.cancel();
       applying = null;
       TestCluster.SOURCE.execute(shop.source, "UPDATE products SET stock = stock + 1000 WHERE id = 7");
       String schema = new SyncSession(sync, null, null, "").schema();
-      TestCluster.SOURCE.execute(
-          shop.source,
-          "WITH d AS (DELETE FROM " + schema + ".changes WHERE rel = 'public.products'::regclass RETURNING rel, key, xid)"
-              + " INSERT INTO " + schema + ".applied SELECT * FROM d");
+      String xid;
+      try (java.sql.Connection c = TestCluster.SOURCE.connect(shop.source);
+          java.sql.ResultSet rs =
+              c.createStatement()
+                  .executeQuery(
+                      "DELETE FROM " + schema + ".changes WHERE rel = 'public.products'::regclass RETURNING xid::text")) {
+        assertThat(rs.next()).as("the captured change").isTrue();
+        xid = rs.getString(1);
+      }
+      // It records the change as applied, in the target's record, as a real batch would.
+      TestCluster.TARGET.execute(
+          shop.target, "INSERT INTO " + schema + ".applied VALUES ('public', 'products', '{7}', '" + xid + "')");
     } else {
       // A subscriber that lost the change: the row back as it was, written as the subscriber writes.
       TestCluster.SOURCE.execute(shop.source, "UPDATE products SET stock = stock + 1000 WHERE id = 7");
