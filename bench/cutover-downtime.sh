@@ -18,7 +18,11 @@
 # app's table) and serves every method in turn, unfrozen between them.
 #
 # Usage: bench/cutover-downtime.sh [--scale 35] [--rate 200] [--clients 4] [--methods trigger,logical]
-#                                  [--steady 30] [--app-rate 100] [--skip-build]
+#                                  [--steady 30] [--app-rate 100] [--share 0.5] [--skip-build]
+#
+# --share is the worker's FERRY_PREVERIFY_SHARE: the pre-verification's throttle while the sync runs
+# (the worker's default is 0.1; bench/preverify-cost.sh measures what it costs). It paces the
+# first pass, which the cutover gate waits for, not the freeze.
 #
 # Needs the local clusters (./ferry postgres start; this script never starts or restarts them),
 # FERRY_TEMPORAL_BIN or a temporal on PATH (server >= 1.29). Ports (none of them the defaults):
@@ -28,6 +32,7 @@ set -euo pipefail
 
 SCALE=35
 RATE=200
+SHARE=0.5
 CLIENTS=4
 METHODS=trigger,logical
 STEADY=30
@@ -41,8 +46,9 @@ while [ $# -gt 0 ]; do
     --methods) METHODS=$2; shift 2 ;;
     --steady) STEADY=$2; shift 2 ;;
     --app-rate) APP_RATE=$2; shift 2 ;;
+    --share) SHARE=$2; shift 2 ;;
     --skip-build) BUILD=no; shift ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
 done
@@ -101,8 +107,8 @@ cleanup() {
   q "$SOURCE_PORT" postgres "DROP DATABASE IF EXISTS $SOURCE_DB WITH (FORCE)" >/dev/null 2>&1
   q "$TARGET_PORT" postgres "DROP DATABASE IF EXISTS $TARGET_DB WITH (FORCE)" >/dev/null 2>&1
   q "$TARGET_PORT" postgres "DROP DATABASE IF EXISTS $LEDGER_DB WITH (FORCE)" >/dev/null 2>&1
-  if [ $status -ne 0 ]; then
-    echo "--- last lines of the worker's log ($WORK/worker.log kept)" >&2
+  if [ $status -ne 0 ] || [ -n "${FERRY_BENCH_KEEP:-}" ]; then
+    echo "--- logs kept in $WORK (FERRY_BENCH_KEEP, or a failure); the worker's last lines:" >&2
     tail -n 30 "$WORK/worker.log" >&2 2>/dev/null
   else
     rm -rf "$WORK"
@@ -161,7 +167,7 @@ stack_start() {
   export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" TEMPORAL_NAMESPACE=default
   export FERRY_LEDGER_URL FERRY_WORK_DIR="$WORK/work" FERRY_API_PORT=$API_PORT FERRY_ADMIN_PORT=$((API_PORT + 1))
   FERRY_LEDGER_URL=$(url "$TARGET_PORT" "$LEDGER_DB")
-  export FERRY_PAYLOAD_KEY
+  export FERRY_PAYLOAD_KEY FERRY_PREVERIFY_SHARE=$SHARE
   FERRY_PAYLOAD_KEY=$(openssl rand -base64 32)
   java -jar "$ROOT/worker/target/ferry-worker.jar" worker >>"$WORK/worker.log" 2>&1 &
   WORKER_PID=$!
@@ -171,7 +177,7 @@ stack_start() {
     || { tail -n 20 "$WORK/worker.log" "$WORK/api.log" >&2; exit 1; }
 }
 
-echo "# bench/cutover-downtime.sh --scale $SCALE --rate $RATE --clients $CLIENTS --methods $METHODS --steady $STEADY --app-rate $APP_RATE"
+echo "# bench/cutover-downtime.sh --scale $SCALE --rate $RATE --clients $CLIENTS --methods $METHODS --steady $STEADY --app-rate $APP_RATE --share $SHARE"
 echo "# $(nproc) cores, $(date -u +%FT%TZ), source $SOURCE_SIZE, at commit $(cd "$ROOT" && git rev-parse --short HEAD)"
 for method in "${METHOD_LIST[@]}"; do
   say "--- $method: a fresh target and ledger, the stack on :$TEMPORAL_PORT and :$API_PORT"

@@ -33,6 +33,7 @@ import org.postgresql.PGConnection;
  * whatever the number of tables: this runs inside the write downtime.
  */
 final class FinalRecheck implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FinalRecheck.class);
   private final Endpoint sourceEndpoint;
   private final Endpoint targetEndpoint;
   private final Connection source;
@@ -67,6 +68,11 @@ final class FinalRecheck implements AutoCloseable {
     this.target = opened[1];
   }
 
+  /** The target is about to take the app's writes: its capture records nothing from now on. */
+  void silenceTargetCapture() throws SQLException {
+    TargetWriteCapture.silence(target, ledger);
+  }
+
   /** Whether the pre-verification planned its chunks (else nothing is proven: verify everything). */
   boolean planned() throws SQLException {
     return ledger.exists(target) && ledger.state(target, "planned").isPresent();
@@ -74,6 +80,7 @@ final class FinalRecheck implements AutoCloseable {
 
   /** Compares what has no standing proof; {@code progress} is told as tables are done. */
   ChangedVerification run(Consumer<String> progress) throws SQLException {
+    long t0 = System.nanoTime();
     Facts s = new Facts();
     Facts t = new Facts();
     List<ChangedKey> changed = new ArrayList<>();
@@ -92,6 +99,7 @@ final class FinalRecheck implements AutoCloseable {
         });
     // Everything captured up to the freeze, read, not consumed: the source stays untouched.
     changed.addAll(feed.take(source, target, false, Integer.MAX_VALUE));
+    long read = System.nanoTime();
     ledger.addPending(target, changed);
     if (ledger.withdrawProofsOfWholeTableChanges(target) > 0) {
       totals.set(ledger.totals(target));
@@ -120,6 +128,11 @@ final class FinalRecheck implements AutoCloseable {
       tables.add(largeObjects);
     }
     tables.sort(Comparator.comparing(TableComparison::table));
+    log.info(
+        "final verify: {} changed row(s) and {} chunk(s) re-checked in {} ms (reading both sides {} ms, the ledger and the"
+            + " re-checks {} ms)",
+        keysRechecked, chunksRechecked, (System.nanoTime() - t0) / 1_000_000, (read - t0) / 1_000_000,
+        (System.nanoTime() - read) / 1_000_000);
     List<SequenceComparison> sequences = VerifyActivitiesImpl.compareSequences(s.sequences, t.sequences);
     List<SchemaDifference> schema = SchemaComparison.differences(s.schema, t.schema);
     return new ChangedVerification(VerificationReport.of(tables, sequences, schema), chunks, chunksRechecked, rowsRechecked, keysRechecked);

@@ -253,6 +253,10 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
         result = null;
       } else {
         result = recheck.run(table -> context.heartbeat(Progress.of(0, 0, 0, "re-checking " + table)));
+        if (result.report().mismatches() == 0) {
+          // The target is about to take the app's writes: the capture stops recording from now on.
+          recheck.silenceTargetCapture();
+        }
       }
     } catch (SQLException e) {
       throw Databases.failure(run.target, e);
@@ -264,14 +268,6 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
       long chunks = full.tables().stream().mapToLong(TableComparison::chunks).sum();
       long rows = full.tables().stream().mapToLong(tc -> Math.max(0, tc.sourceRows())).sum();
       return new ChangedVerification(full, chunks, chunks, rows, 0);
-    }
-    if (result.report().mismatches() == 0) {
-      // The target is about to take the app's writes: the capture stops recording from now on.
-      try (Connection t = databases.connect(run.target, APPLICATION_NAME)) {
-        TargetWriteCapture.silence(t, run.ledger);
-      } catch (SQLException e) {
-        throw Databases.failure(run.target, e);
-      }
     }
     return result;
   }

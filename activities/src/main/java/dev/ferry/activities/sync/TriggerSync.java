@@ -229,8 +229,10 @@ final class TriggerSync implements SyncMethod {
   public SyncLag drain(SyncSession s) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     String app = s.applicationName("ferry-sync-apply");
+    long t0 = System.nanoTime();
     try (Connection source = databases.connect(s.source(), app);
         Connection target = databases.connect(s.target(), app)) {
+      long connected = System.nanoTime();
       Applier applier = applier(s, source, target);
       lockApplier(s, target, () -> context.heartbeat(null));
       Instant began = sourceNow(source);
@@ -252,13 +254,21 @@ final class TriggerSync implements SyncMethod {
               context.heartbeat(drained[0]);
             }
           };
+      long setUp = System.nanoTime();
       drainAll.run();
+      long firstPass = System.nanoTime();
       // A transaction that wrote before the freeze and commits after the last empty batch
       // (a session the freeze could not end) would be lost: wait until every transaction that
       // was writing when the drain began has ended, then drain what they committed.
       awaitWritersEnded(s, source, firstAfterStart, () -> context.heartbeat(drained[0]));
+      long writers = System.nanoTime();
       drainAll.run();
       SchemaWatch.check(s.source(), applier.schema, SchemaWatch.describe(source));
+      log.info(
+          "drained {} changes in {} ms: connecting {} ms, set-up and schema check {} ms, applying {} ms, writers' end {} ms,"
+              + " last pass and schema check {} ms",
+          drained[0], ms(System.nanoTime() - t0), ms(connected - t0), ms(setUp - connected), ms(firstPass - setUp),
+          ms(writers - firstPass), ms(System.nanoTime() - writers));
       long lateChanges = late[0];
       if (lateChanges > 0) {
         throw ApplicationFailure.newNonRetryableFailure(
@@ -405,6 +415,10 @@ final class TriggerSync implements SyncMethod {
       }
     }
     return who.isEmpty() ? "sessions not visible to this role" : String.join(", ", who);
+  }
+
+  private static long ms(long nanos) {
+    return nanos / 1_000_000;
   }
 
   private static Instant sourceNow(Connection c) throws SQLException {
