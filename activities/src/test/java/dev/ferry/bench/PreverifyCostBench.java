@@ -31,8 +31,8 @@ import java.util.regex.Pattern;
 /**
  * What the pre-verification costs the source while it runs: pgbench's throughput (as many
  * transactions as it can, {@code --clients} sessions) with the sync applying, first without the
- * pre-verification, then with it proving chunks, then without again, {@code --rounds} times
- * (A, B, A, B, A), {@code --window} seconds each. The pre-verification runs as the worker wires it ({@link
+ * pre-verification, then with a fresh one proving chunks, then without again, {@code --rounds}
+ * times (A, B, A, B, A), {@code --window} seconds each. The pre-verification runs as the worker wires it ({@link
  * PreverifyActivitiesImpl.Settings#DEFAULT}: its throttle), under Temporal's {@link
  * TestActivityEnvironment}. Started by {@code bench/preverify-cost.sh}.
  *
@@ -93,7 +93,6 @@ public final class PreverifyCostBench {
     PgTools tools = PgTools.locate(System.getenv());
     DatabasePair pair = new DatabasePair(SOURCE_REF, TARGET_REF);
     SyncRequest sync = new SyncRequest(UUID.randomUUID().toString(), pair, method, 2);
-    PreverifyRequest request = new PreverifyRequest(UUID.randomUUID().toString(), pair, sync);
     List<TestActivityEnvironment> environments = new ArrayList<>();
     PreverifyActivitiesImpl.Settings d = PreverifyActivitiesImpl.Settings.DEFAULT;
     PreverifyActivitiesImpl.Settings settings =
@@ -120,6 +119,9 @@ public final class PreverifyCostBench {
       long rowsBefore = 0;
       long seconds = 0;
       for (int round = 0; round < rounds; round++) {
+        // A fresh pre-verification each time: one resumed after a window without would first
+        // take that window's changes in, a backlog it never has while it runs throughout.
+        PreverifyRequest request = new PreverifyRequest(UUID.randomUUID().toString(), pair, sync);
         TestActivityEnvironment verifyEnv = environment(databases, tools, workDir, environments, settings);
         // A chunk's checksum may take seconds without a heartbeat: a longer timeout than the apply's.
         PreverifyActivities preverify =
@@ -143,6 +145,7 @@ public final class PreverifyCostBench {
         seconds += window;
         verifyEnv.requestCancelActivity();
         join(preverifying);
+        measure.dropPreverification(request);
         without.add(tps(pgbenchCommand));
         print("pgbench.tps.without", without.get(without.size() - 1));
       }
@@ -158,7 +161,6 @@ public final class PreverifyCostBench {
       join(applying);
     } finally {
       try {
-        measure.dropPreverification(request);
         control.stopSync(sync);
       } finally {
         environments.forEach(TestActivityEnvironment::close);

@@ -74,9 +74,11 @@ final class Preverification {
   }
 
   /**
-   * The step {@code pre-verify}: waits until every chunk was compared once, or until the
-   * runbook's {@code sync.catchUpTimeout} (the cutover gate then opens with what is proven, and
-   * says so). Fails when the pre-verification or the apply stopped.
+   * The step {@code pre-verify}: waits until every chunk was compared once and the changed rows are
+   * re-checked within {@code sync.maxLag} of their change (what the freeze then re-checks is what
+   * changes in about that long, whatever the database's size), or until the runbook's {@code
+   * sync.catchUpTimeout} (the cutover gate then opens with what is proven, and says so). Fails when
+   * the pre-verification or the apply stopped.
    */
   PreverifyCoverage awaitFirstPass(SyncSpec spec, Supplier<TemporalFailure> applyStopped) {
     long deadline = Workflow.currentTimeMillis() + spec.catchUpTimeout().toMillis();
@@ -89,13 +91,13 @@ final class Preverification {
         throw stopped;
       }
       coverage = control.measurePreverification(request);
-      if (coverage.firstPassDone()) {
+      if (coverage.caughtUp(spec.maxLag())) {
         return coverage;
       }
       if (Workflow.currentTimeMillis() >= deadline) {
         m.record.note(
-            "pre-verification's first pass did not finish within " + GateKeeper.format(spec.catchUpTimeout())
-                + " (sync.catchUpTimeout): the final verify re-checks what is unproven, with the source frozen");
+            "pre-verification did not catch up within " + GateKeeper.format(spec.catchUpTimeout())
+                + " (sync.catchUpTimeout): " + coverage.summary() + "; the final verify re-checks the rest, with the source frozen");
         return coverage;
       }
       Workflow.sleep(m.tuning.lagPoll());

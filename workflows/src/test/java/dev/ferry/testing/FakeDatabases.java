@@ -297,11 +297,16 @@ public class FakeDatabases
     called("stopSync");
   }
 
-  /** Coverage of a pre-verification that has planned {@code chunks} chunks. */
+  /** Coverage of a pre-verification that has planned {@code chunks} chunks, its oldest changed row 4 s old. */
   public static PreverifyCoverage coverage(long chunks, long checked, long proven) {
+    return coverage(chunks, checked, proven, 4_000);
+  }
+
+  /** Coverage whose oldest changed row awaiting its re-check is {@code oldestChangeMillis} old. */
+  public static PreverifyCoverage coverage(long chunks, long checked, long proven, long oldestChangeMillis) {
     return new PreverifyCoverage(
         true, 5, chunks, checked, proven, proven * 14_500, 101_500, java.time.Instant.parse("2026-12-01T10:00:00Z"), 12,
-        java.time.Instant.parse("2026-12-01T10:05:00Z"));
+        oldestChangeMillis, java.time.Instant.parse("2026-12-01T10:05:00Z"));
   }
 
   @Override

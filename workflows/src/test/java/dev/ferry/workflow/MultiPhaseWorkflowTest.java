@@ -42,7 +42,8 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     assertThat(atCutover.compensations()).containsExactly("pre-verify", "start-sync");
     assertThat(atCutover.pendingGate().evidence())
         .contains(
-            "pre-verification: 7 of 7 chunks proven (101500 rows of about 101500 in 5 tables), 12 changed row(s) awaiting their re-check",
+            "pre-verification: 7 of 7 chunks proven (101500 rows of about 101500 in 5 tables), 12 changed row(s) awaiting their"
+                + " re-check, the oldest for 4.0 s",
             "oldest proof: 2026-12-01T10:00:00Z (300 s before 2026-12-01T10:05:00Z); a proof stands until a row of its chunk"
                 + " changes, and changed rows are re-checked one by one");
     assertThat(step(atCutover, "pre-verify").detail()).startsWith("7 of 7 chunks proven");
@@ -273,20 +274,25 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
   }
 
   @Test
-  void preverification_theGateWaitsForItsFirstPass_andItStopsBeforeTheFreeze() {
+  void preverification_theGateWaitsForItsFirstPassAndItsReChecksToCatchUp_andItStopsBeforeTheFreeze() {
     // The loop runs while the gate waits, so the test server cannot skip time: short polls, in
     // real time, and a short heartbeat timeout so the cancel reaches the loop soon.
     restartWith(new Tuning(TUNING.hostWait(), Duration.ofSeconds(2), Duration.ofMillis(100)));
     databases.holdPreverify = true;
     databases.holdApply = true;
     databases.coverages.clear();
+    // The first pass done, the changed rows' re-checks still 50 s behind (sync.maxLag is 30s), then caught up.
     databases.coverages.addAll(
-        List.of(FakeDatabases.coverage(7, 2, 2), FakeDatabases.coverage(7, 6, 5), FakeDatabases.coverage(7, 7, 6)));
+        List.of(
+            FakeDatabases.coverage(7, 2, 2),
+            FakeDatabases.coverage(7, 6, 5),
+            FakeDatabases.coverage(7, 7, 6, 50_000),
+            FakeDatabases.coverage(7, 7, 6)));
     MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());
 
     RunStatus atCutover = awaitGate(run, "cutover");
     assertThat(step(atCutover, "pre-verify").detail()).startsWith("6 of 7 chunks proven");
-    assertThat(databases.calls()).filteredOn("measurePreverification"::equals).hasSize(4);
+    assertThat(databases.calls()).filteredOn("measurePreverification"::equals).hasSize(5);
     assertThat(atCutover.pendingGate().evidence())
         .anySatisfy(e -> assertThat(e).startsWith("at the freeze the final verify re-checks 1 unproven chunk(s)"));
     run.decide(approve("cutover", APPROVER));

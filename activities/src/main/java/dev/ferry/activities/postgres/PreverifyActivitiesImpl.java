@@ -64,7 +64,7 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
   public record Settings(
       double share, Duration waitLimit, Duration idle, int keysPerCheck, int chunksPerCheck, int strikes, int jobs, Pause pause) {
     public static final Settings DEFAULT =
-        new Settings(0.1, Duration.ofSeconds(20), Duration.ofSeconds(1), 5_000, 4, 3, 2, Pause.SLEEP);
+        new Settings(0.1, Duration.ofSeconds(20), Duration.ofSeconds(1), 20_000, 4, 3, 2, Pause.SLEEP);
   }
 
   private final Databases databases;
@@ -100,7 +100,7 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
         // Changed keys first: re-checked rows keep the proofs of their chunks standing. Not those
         // of a table still being proven: its chunks' proofs will hold them.
         Set<Catalog.Table> unprovenTables = new HashSet<>(run.ledger.tablesWithUnprovenChunks(prover.targetControl, Integer.MAX_VALUE));
-        for (Catalog.Table t : run.ledger.tablesWithPending(prover.targetControl, 1_000)) {
+        for (Catalog.Table t : run.ledger.tablesWithPending(prover.targetControl, Integer.MAX_VALUE)) {
           if (unprovenTables.contains(t)) {
             continue;
           }

@@ -34,7 +34,7 @@ final class TargetWriteCapture {
   /** Creates (or replaces) the capture function. */
   static void installFunction(Connection target, VerifyLedger ledger) throws SQLException {
     String s = ledger.schema();
-    String insert = "INSERT INTO " + s + ".pending VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, ";
+    String insert = "INSERT INTO " + s + ".pending (nspname, relname, key, side, xid) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, ";
     String keyOf = "(SELECT coalesce(array_agg(to_jsonb(%s) ->> a ORDER BY i), '{}') FROM unnest(TG_ARGV) WITH ORDINALITY AS k(a, i))";
     try (Statement st = target.createStatement()) {
       st.execute(

@@ -84,7 +84,7 @@ public final class VerifyLedger {
               + " PRIMARY KEY (nspname, relname, seq))");
       s.execute(
           "CREATE TABLE IF NOT EXISTS " + schema + ".pending (nspname text, relname text, key text[], side \"char\", xid xid8,"
-              + " PRIMARY KEY (nspname, relname, key, side, xid))");
+              + " at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (nspname, relname, key, side, xid))");
       target.commit();
     } catch (SQLException | RuntimeException e) {
       target.rollback();
@@ -432,7 +432,7 @@ public final class VerifyLedger {
 
   PreverifyCoverage coverage(Connection target) throws SQLException {
     if (!exists(target)) {
-      return new PreverifyCoverage(false, 0, 0, 0, 0, 0, 0, null, 0, Instant.now());
+      return new PreverifyCoverage(false, 0, 0, 0, 0, 0, 0, null, 0, 0, Instant.now());
     }
     try (Statement s = target.createStatement();
         ResultSet rs =
@@ -442,7 +442,8 @@ public final class VerifyLedger {
                     + " count(*) FILTER (WHERE proven_at IS NOT NULL), coalesce(sum(rows) FILTER (WHERE proven_at IS NOT NULL), 0),"
                     + " (SELECT coalesce(sum(greatest(estimate, 0)), 0) FROM " + schema + ".tables), min(proven_at),"
                     + " (SELECT count(*) FROM (SELECT DISTINCT nspname, relname, key FROM " + schema + ".pending) p),"
-                    + " clock_timestamp(), (SELECT count(*) FROM " + schema + ".state WHERE k = 'planned')"
+                    + " clock_timestamp(), (SELECT count(*) FROM " + schema + ".state WHERE k = 'planned'),"
+                    + " (SELECT coalesce((extract(epoch FROM clock_timestamp() - min(at)) * 1000)::bigint, 0) FROM " + schema + ".pending)"
                     + " FROM " + schema + ".chunks")) {
       rs.next();
       Timestamp oldest = rs.getTimestamp(7);
@@ -456,6 +457,7 @@ public final class VerifyLedger {
           rs.getLong(6),
           oldest == null ? null : oldest.toInstant(),
           rs.getLong(8),
+          Math.max(0, rs.getLong(11)),
           rs.getTimestamp(9).toInstant());
     }
   }

@@ -19,6 +19,7 @@ import java.util.List;
  * @param rowsEstimated rows in all, as the planner estimates them
  * @param oldestProof when the oldest proof still standing was made, or {@code null} when none is
  * @param changedRows changed rows not re-checked yet (the final verify re-checks these)
+ * @param oldestChangeMillis how long the oldest of them has waited (0 when none waits)
  * @param measuredAt when this was read
  */
 public record PreverifyCoverage(
@@ -31,11 +32,20 @@ public record PreverifyCoverage(
     long rowsEstimated,
     Instant oldestProof,
     long changedRows,
+    long oldestChangeMillis,
     Instant measuredAt) {
 
   /** Every chunk was compared at least once: what remains unproven changes faster than it can be caught. */
   public boolean firstPassDone() {
     return planned && chunksChecked >= chunks;
+  }
+
+  /**
+   * The first pass is done and the changed rows are re-checked within {@code maxAge} of their
+   * change: what is left for the freeze is what changes in about that long.
+   */
+  public boolean caughtUp(Duration maxAge) {
+    return firstPassDone() && (changedRows == 0 || oldestChangeMillis <= maxAge.toMillis());
   }
 
   /** One line, for the step's detail. */
@@ -44,7 +54,8 @@ public record PreverifyCoverage(
       return "not planned yet";
     }
     return chunksProven + " of " + chunks + " chunks proven (" + rowsProven + " rows of about " + rowsEstimated
-        + " in " + tables + " tables), " + changedRows + " changed row(s) awaiting their re-check";
+        + " in " + tables + " tables), " + changedRows + " changed row(s) awaiting their re-check"
+        + (changedRows == 0 ? "" : ", the oldest for " + oldestChangeMillis / 1000.0 + " s");
   }
 
   /** The cutover gate's evidence: coverage and age. */
