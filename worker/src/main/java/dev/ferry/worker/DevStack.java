@@ -2,6 +2,9 @@ package dev.ferry.worker;
 
 import dev.ferry.api.FerryApplication;
 import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.model.ApprovalKeys;
+import dev.ferry.model.ApprovalSignature;
+import java.util.List;
 import io.dropwizard.lifecycle.ServerLifecycleListener;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -56,6 +59,13 @@ public final class DevStack implements AutoCloseable {
     }
     PayloadEncryption encryption =
         settings.payloadEncryption() != null ? settings.payloadEncryption() : PayloadEncryption.of(payloadKey, "");
+    // Approvals are signed here too: with FERRY_APPROVAL_KEY (./ferry dev and ./ferry demo hand
+    // it the one kept in .ferry/approval.key), else with a key made for this process.
+    String approvalKey = null;
+    if (!settings.approvalKeys().required()) {
+      approvalKey = PayloadEncryption.randomKey();
+      settings = settings.withApprovalKeys(ApprovalKeys.of(List.of(ApprovalSignature.decodeKey(approvalKey))));
+    }
     EmbeddedTemporal temporal = EmbeddedTemporal.start(temporalPort);
     String address = temporal.address();
     FerryWorker worker = null;
@@ -69,6 +79,9 @@ public final class DevStack implements AutoCloseable {
       System.setProperty("dw.schedules.backend", "workflow");
       if (settings.payloadEncryption() == null) {
         System.setProperty("dw.temporal.payloadKey", payloadKey);
+      }
+      if (approvalKey != null) {
+        System.setProperty("dw.approvals.signingKey", approvalKey);
       }
       new FerryApplication()
           .whenStarted(

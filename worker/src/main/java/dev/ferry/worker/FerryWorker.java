@@ -127,6 +127,7 @@ public final class FerryWorker implements AutoCloseable {
     // and only a run whose runbook needs AWS (ssm:, dns, configVars, rds) fails, saying why.
     Supplier<SsmClient> ssm = AwsClients.ssm();
     SecretResolver secrets = new SecretResolver(environment, ssm);
+    log.info("runbook references this worker resolves: {}", secrets.policy());
     Databases databases = new Databases(secrets);
     PgTools tools = PgTools.locate(environment);
     SnapshotStore store = new SnapshotStore(settings.workDir().resolve("snapshots"));
@@ -187,6 +188,9 @@ public final class FerryWorker implements AutoCloseable {
         settings.payloadEncryption() == null ? "payloads NOT encrypted" : settings.payloadEncryption(),
         settings.approvalKeys(),
         store.root());
+    if (!settings.approvalKeys().required()) {
+      log.warn(ApprovalKeys.unsignedWarning(settings.temporalAddress()));
+    }
     return new FerryWorker(stubs, factory, metrics);
   }
 
