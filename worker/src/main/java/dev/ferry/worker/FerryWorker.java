@@ -39,6 +39,8 @@ import dev.ferry.activity.RehearsalLedgerActivities;
 import dev.ferry.workflow.RehearsalWorkflow;
 import dev.ferry.workflow.RehearsalWorkflowImpl;
 import dev.ferry.activities.secrets.SecretResolver;
+import dev.ferry.activities.sweep.SweepSchedule;
+import dev.ferry.activities.sweep.Sweeper;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
@@ -69,11 +71,13 @@ public final class FerryWorker implements AutoCloseable {
   private final WorkflowServiceStubs stubs;
   private final WorkerFactory factory;
   private final PrometheusMetrics metrics;
+  private final SweepSchedule sweeps;
 
-  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, PrometheusMetrics metrics) {
+  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, PrometheusMetrics metrics, SweepSchedule sweeps) {
     this.stubs = stubs;
     this.factory = factory;
     this.metrics = metrics;
+    this.sweeps = sweeps;
   }
 
   /**
@@ -191,7 +195,20 @@ public final class FerryWorker implements AutoCloseable {
     if (!settings.approvalKeys().required()) {
       log.warn(ApprovalKeys.unsignedWarning(settings.temporalAddress()));
     }
-    return new FerryWorker(stubs, factory, metrics);
+    return new FerryWorker(stubs, factory, metrics, sweeps(settings, environment, databases, store, client));
+  }
+
+  /**
+   * What ended runs left behind (dumps here, sync objects and scratch databases in the databases
+   * the ledger's runbooks name), swept now and daily: see {@link Sweeper}.
+   */
+  private static SweepSchedule sweeps(
+      WorkerSettings settings, Map<String, String> environment, Databases databases, SnapshotStore store, WorkflowClient client) {
+    LedgerDatabase ledger = settings.ledgerUrl() == null ? null : LedgerDatabase.of(settings.ledgerUrl(), environment);
+    Sweeper sweeper =
+        new Sweeper(ledger, databases, id -> RunOverlapActivitiesImpl.isRunning(client, id), store,
+            settings.workDir().resolve("sync"), Sweeper.DUMP_GRACE, java.time.Clock.systemUTC());
+    return SweepSchedule.start(sweeper, SweepSchedule.DAILY);
   }
 
   /**
@@ -265,6 +282,7 @@ public final class FerryWorker implements AutoCloseable {
   /** Stops polling, lets running activities finish for a while, then disconnects. */
   @Override
   public void close() {
+    sweeps.close();
     factory.shutdown();
     factory.awaitTermination(30, TimeUnit.SECONDS);
     stubs.shutdown();
@@ -273,6 +291,7 @@ public final class FerryWorker implements AutoCloseable {
 
   /** Stops at once, as a crash would (activities in flight are abandoned, not finished). */
   public void kill() {
+    sweeps.close();
     factory.shutdownNow();
     stubs.shutdownNow();
   }
