@@ -100,7 +100,7 @@ public final class Sweeper {
       log.info("sweep: no run ledger (FERRY_LEDGER_URL unset): only partial dumps are swept, when the worker starts");
       return report;
     }
-    Owners owners = new Owners();
+    RunVerdicts owners = new RunVerdicts(ledger, running);
     sweepSnapshots(report, owners);
     Map<String, String> tagRuns = new HashMap<>();
     try {
@@ -115,11 +115,11 @@ public final class Sweeper {
 
   // --- Dumps ------------------------------------------------------------------------------
 
-  private void sweepSnapshots(SweepReport report, Owners owners) {
+  private void sweepSnapshots(SweepReport report, RunVerdicts owners) {
     Instant changedBefore = clock.instant().minus(dumpGrace);
     for (String run : snapshots.runDirectories()) {
       Path where = snapshots.root().resolve(run);
-      Owner owner = owners.of(run);
+      RunVerdicts.Owner owner = owners.of(run);
       switch (owner.verdict()) {
         case RUNNING -> {}
         case UNKNOWN -> left(report, "dumps of " + run, where.toString(), owner.why());
@@ -136,7 +136,7 @@ public final class Sweeper {
     }
   }
 
-  private void sweepSyncDumps(SweepReport report, Owners owners, Map<String, String> tagRuns) {
+  private void sweepSyncDumps(SweepReport report, RunVerdicts owners, Map<String, String> tagRuns) {
     if (syncWorkDir == null || !Files.isDirectory(syncWorkDir)) {
       return;
     }
@@ -152,11 +152,11 @@ public final class Sweeper {
           left(report, "sync dump " + dir.getFileName(), syncWorkDir.toString(), "no sync object of tag " + m.group(1) + " names its run");
           continue;
         }
-        Owner owner = owners.of(run);
-        if (owner.verdict() == Verdict.ENDED && Files.getLastModifiedTime(dir).toInstant().isBefore(changedBefore)) {
+        RunVerdicts.Owner owner = owners.of(run);
+        if (owner.verdict() == RunVerdicts.Verdict.ENDED && Files.getLastModifiedTime(dir).toInstant().isBefore(changedBefore)) {
           deleteTree(dir);
           removed(report, "sync dump " + dir.getFileName(), syncWorkDir.toString(), owner.why());
-        } else if (owner.verdict() == Verdict.UNKNOWN) {
+        } else if (owner.verdict() == RunVerdicts.Verdict.UNKNOWN) {
           left(report, "sync dump " + dir.getFileName(), syncWorkDir.toString(), owner.why());
         }
       }
@@ -170,7 +170,7 @@ public final class Sweeper {
   /** A database this worker reached, and what it found there. */
   private record Reached(Endpoint endpoint, List<Leftover> leftovers) {}
 
-  private void sweepDatabases(SweepReport report, Owners owners, Map<String, String> tagRuns) {
+  private void sweepDatabases(SweepReport report, RunVerdicts owners, Map<String, String> tagRuns) {
     Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     Set<String> runbookDatabases = new java.util.HashSet<>();
     for (SweepLedger.Reference ref : ledger.references(LOOKBACK)) {
@@ -213,10 +213,10 @@ public final class Sweeper {
                 "cannot tell which run made it (no comment naming a run on it or on another object of sync " + l.tag() + ")");
             continue;
           }
-          Owner owner = owners.of(run);
-          if (owner.verdict() == Verdict.UNKNOWN) {
+          RunVerdicts.Owner owner = owners.of(run);
+          if (owner.verdict() == RunVerdicts.Verdict.UNKNOWN) {
             left(report, kind.label() + " " + l.name(), where, owner.why());
-          } else if (owner.verdict() == Verdict.ENDED) {
+          } else if (owner.verdict() == RunVerdicts.Verdict.ENDED) {
             try {
               SyncLeftovers.remove(databases, r.endpoint(), l, run, subscriptionOids.get(l.tag()));
               removed(report, kind.label() + " " + l.name(), where, owner.why());
@@ -230,7 +230,7 @@ public final class Sweeper {
     sweepScratchDatabases(report, owners, endpoints.values(), runbookDatabases);
   }
 
-  private void sweepScratchDatabases(SweepReport report, Owners owners, Iterable<Endpoint> endpoints, Set<String> runbookDatabases) {
+  private void sweepScratchDatabases(SweepReport report, RunVerdicts owners, Iterable<Endpoint> endpoints, Set<String> runbookDatabases) {
     RehearsalActivitiesImpl scratch = new RehearsalActivitiesImpl(databases);
     Set<String> servers = new java.util.HashSet<>();
     for (Endpoint endpoint : endpoints) {
@@ -257,10 +257,10 @@ public final class Sweeper {
           left(report, what, server(endpoint), "a runbook names it as its own database");
           continue;
         }
-        Owner owner = scratchOwner(owners, name, db.getValue());
-        if (owner.verdict() == Verdict.UNKNOWN) {
+        RunVerdicts.Owner owner = scratchOwner(owners, name, db.getValue());
+        if (owner.verdict() == RunVerdicts.Verdict.UNKNOWN) {
           left(report, what, server(endpoint), owner.why());
-        } else if (owner.verdict() == Verdict.ENDED) {
+        } else if (owner.verdict() == RunVerdicts.Verdict.ENDED) {
           try {
             scratch.dropScratchDatabase(new ScratchDatabase(name, endpoint.reference()));
             removed(report, what, server(endpoint), owner.why());
@@ -276,7 +276,7 @@ public final class Sweeper {
    * The run of a scratch database: the one its comment names, else (made before comments did) the
    * ledger's rehearsals whose id ends in its 8 hex digits, all of which must have ended.
    */
-  private Owner scratchOwner(Owners owners, String name, String comment) {
+  private RunVerdicts.Owner scratchOwner(RunVerdicts owners, String name, String comment) {
     String run = RunComment.runOf(comment).orElse(null);
     if (run != null) {
       return owners.of(run);
@@ -284,62 +284,16 @@ public final class Sweeper {
     Matcher m = SCRATCH.matcher(name);
     List<SweepLedger.Run> candidates = m.matches() ? ledger.rehearsalsEndingIn(m.group(1)) : List.of();
     if (candidates.isEmpty()) {
-      return new Owner(Verdict.UNKNOWN, "cannot tell which rehearsal made it (no comment naming a run, no rehearsal ending in its hex in the ledger)");
+      return new RunVerdicts.Owner(RunVerdicts.Verdict.UNKNOWN, "cannot tell which rehearsal made it (no comment naming a run, no rehearsal ending in its hex in the ledger)");
     }
-    Owner last = null;
+    RunVerdicts.Owner last = null;
     for (SweepLedger.Run candidate : candidates) {
       last = owners.of(candidate.id());
-      if (last.verdict() != Verdict.ENDED) {
+      if (last.verdict() != RunVerdicts.Verdict.ENDED) {
         return last;
       }
     }
     return last;
-  }
-
-  // --- Owners -----------------------------------------------------------------------------
-
-  enum Verdict {
-    RUNNING,
-    ENDED,
-    UNKNOWN
-  }
-
-  record Owner(Verdict verdict, String why) {}
-
-  /** Each run's verdict, asked once per sweep. */
-  private final class Owners {
-    private final Map<String, Owner> known = new HashMap<>();
-
-    Owner of(String run) {
-      return known.computeIfAbsent(run, this::decide);
-    }
-
-    private Owner decide(String id) {
-      SweepLedger.Run run;
-      try {
-        run = ledger.run(id).orElse(null);
-      } catch (RuntimeException e) {
-        return new Owner(Verdict.RUNNING, "kept: " + e.getMessage());
-      }
-      if (run == null) {
-        return new Owner(Verdict.UNKNOWN, "run " + id + " is not in the ledger");
-      }
-      if (run.ended()) {
-        return new Owner(Verdict.ENDED, "run " + id + " ended (" + run.state() + " in the ledger)");
-      }
-      try {
-        if (running.isRunning(id)) {
-          return new Owner(Verdict.RUNNING, "run " + id + " is running");
-        }
-      } catch (RuntimeException e) {
-        log.info("sweep: keeping what run {} owns: Temporal cannot say whether it runs ({})", id, e.getMessage());
-        return new Owner(Verdict.RUNNING, "Temporal cannot say whether run " + id + " runs");
-      }
-      return new Owner(
-          Verdict.ENDED,
-          "run " + id + " is " + run.state() + " in the ledger, but Temporal has no running workflow of that id"
-              + " (its worker or server stopped with it)");
-    }
   }
 
   // --- Helpers ----------------------------------------------------------------------------

@@ -108,7 +108,8 @@ class PreflightActivitiesTest extends ShopDatabaseTest {
   void unsetReference_isFinal() {
     PreflightActivities activities = harness.env.newActivityStub(PreflightActivities.class);
 
-    assertThatThrownBy(() -> activities.auditDatabases(new DatabasePair("env:NOT_SET_ANYWHERE", MigrationDatabases.TARGET_REF)))
+    // Allowed by the worker's default list, and unset here.
+    assertThatThrownBy(() -> activities.auditDatabases(new DatabasePair("env:SHOP_SYNC_SOURCE_URL", MigrationDatabases.TARGET_REF)))
         .rootCause()
         .isInstanceOfSatisfying(
             ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.SECRET_UNRESOLVED));
