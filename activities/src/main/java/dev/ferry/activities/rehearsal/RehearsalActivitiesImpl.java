@@ -49,7 +49,7 @@ public class RehearsalActivitiesImpl implements RehearsalActivities {
         s.execute("CREATE DATABASE \"" + name + "\"");
         // Names the rehearsal, so a sweep can drop it if the rehearsal ends without doing so.
         s.execute("COMMENT ON DATABASE \"" + name + "\" IS "
-            + RunComment.literal(Activity.getExecutionContext().getInfo().getWorkflowId(), "a rehearsal's scratch database; dropped when it ends"));
+            + RunComment.literal(rehearsalId(), "a rehearsal's scratch database; dropped when it ends"));
       }
       log.info("created scratch database {} on {}", name, target.url().withDatabase(name));
       return scratch.reference();
@@ -119,6 +119,15 @@ public class RehearsalActivitiesImpl implements RehearsalActivities {
           + ("on".equals(rs.getString(3)) ? "; the source is read-only already" : "");
     } catch (SQLException e) {
       throw Databases.failure(source, e);
+    }
+  }
+
+  /** The run calling, when called as an activity (it always is, but for a test's direct call). */
+  private static String rehearsalId() {
+    try {
+      return Activity.getExecutionContext().getInfo().getWorkflowId();
+    } catch (IllegalStateException notInAnActivity) {
+      return null;
     }
   }
 
