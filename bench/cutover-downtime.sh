@@ -109,8 +109,8 @@ PGAPPNAME=pgbench pgbench -n -R "$RATE" -c "$CLIENTS" -j 2 -T 36000 -p "$SOURCE_
 PGBENCH_PID=$!
 
 say "running the sync and the cutover ($METHOD, jobs $JOBS, backlog ${BACKLOG}s, steady ${STEADY}s)"
-FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$SOURCE_PORT/$SOURCE_DB" \
-FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$TARGET_PORT/$TARGET_DB" \
+BENCH_SOURCE_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$SOURCE_PORT/$SOURCE_DB" \
+BENCH_TARGET_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$TARGET_PORT/$TARGET_DB" \
   java -cp "$CLASSPATH_BENCH" -Dlogback.configurationFile=/dev/null dev.ferry.bench.CutoverDowntimeBench \
     --method "$METHOD" --jobs "$JOBS" --work-dir "$WORK" --steady "$STEADY" --backlog "$BACKLOG" \
     >"$WORK/bench.out" 2>"$WORK/bench.err" || { cat "$WORK/bench.err" >&2; exit 1; }

@@ -42,12 +42,12 @@ import java.util.concurrent.CompletableFuture;
  * counted until the backlog is gone.
  *
  * <p>Arguments: {@code --method trigger|logical --jobs N --work-dir DIR --steady S --backlog B}.
- * References: {@code env:FERRY_BENCH_SOURCE_URL}, {@code env:FERRY_BENCH_TARGET_URL}. Prints
+ * References: {@code env:BENCH_SOURCE_URL}, {@code env:BENCH_TARGET_URL}. Prints
  * {@code name value} lines on stdout. No retries: a failed attempt fails the bench.
  */
 public final class CutoverDowntimeBench {
-  private static final String SOURCE_REF = "env:FERRY_BENCH_SOURCE_URL";
-  private static final String TARGET_REF = "env:FERRY_BENCH_TARGET_URL";
+  private static final String SOURCE_REF = "env:BENCH_SOURCE_URL";
+  private static final String TARGET_REF = "env:BENCH_TARGET_URL";
 
   private CutoverDowntimeBench() {}
 
@@ -84,7 +84,7 @@ public final class CutoverDowntimeBench {
     Databases databases =
         new Databases(new SecretResolver(System.getenv(), () -> {
           throw new IllegalStateException("the bench resolves env: references only");
-        }));
+        }, dev.ferry.activities.secrets.SecretPolicy.of("env:*")));
     PgTools tools = PgTools.locate(System.getenv());
     DatabasePair pair = new DatabasePair(SOURCE_REF, TARGET_REF);
     SyncRequest request = new SyncRequest(UUID.randomUUID().toString(), pair, method, jobs);

@@ -107,6 +107,9 @@ public class FerryApplication extends Application<FerryConfiguration> {
         config.getTemporal().clientSecurity(),
         temporal.payloads(),
         approvalKeys);
+    if (!approvalKeys.required()) {
+      log.warn(ApprovalKeys.unsignedWarning(config.getTemporal().getAddress()));
+    }
     environment.lifecycle().manage(temporal);
     environment.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs(), config.getTemporal().getAddress()));
 

@@ -38,6 +38,8 @@ import dev.ferry.activity.RehearsalLedgerActivities;
 import dev.ferry.workflow.RehearsalWorkflow;
 import dev.ferry.workflow.RehearsalWorkflowImpl;
 import dev.ferry.activities.secrets.SecretResolver;
+import dev.ferry.activities.sweep.SweepSchedule;
+import dev.ferry.activities.sweep.Sweeper;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -71,11 +73,13 @@ public final class FerryWorker implements AutoCloseable {
   private final WorkflowServiceStubs stubs;
   private final WorkerFactory factory;
   private final TemporalMetrics metrics;
+  private final SweepSchedule sweeps;
 
-  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, TemporalMetrics metrics) {
+  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, TemporalMetrics metrics, SweepSchedule sweeps) {
     this.stubs = stubs;
     this.factory = factory;
     this.metrics = metrics;
+    this.sweeps = sweeps;
   }
 
   /**
@@ -135,6 +139,7 @@ public final class FerryWorker implements AutoCloseable {
     // and only a run whose runbook needs AWS (ssm:, dns, configVars, rds) fails, saying why.
     Supplier<SsmClient> ssm = AwsClients.ssm();
     SecretResolver secrets = new SecretResolver(environment, ssm);
+    log.info("runbook references this worker resolves: {}", secrets.policy());
     Databases databases = new Databases(secrets);
     PgTools tools = PgTools.locate(environment);
     SnapshotStore store = new SnapshotStore(settings.workDir().resolve("snapshots"));
@@ -195,7 +200,23 @@ public final class FerryWorker implements AutoCloseable {
         settings.payloadEncryption() == null ? "payloads NOT encrypted" : settings.payloadEncryption(),
         settings.approvalKeys(),
         store.root());
-    return new FerryWorker(stubs, factory, metrics);
+    if (!settings.approvalKeys().required()) {
+      log.warn(ApprovalKeys.unsignedWarning(settings.temporalAddress()));
+    }
+    return new FerryWorker(stubs, factory, metrics, sweeps(settings, environment, databases, store, client));
+  }
+
+  /**
+   * What ended runs left behind (dumps here, sync objects and scratch databases in the databases
+   * the ledger's runbooks name), swept now and daily: see {@link Sweeper}.
+   */
+  private static SweepSchedule sweeps(
+      WorkerSettings settings, Map<String, String> environment, Databases databases, SnapshotStore store, WorkflowClient client) {
+    LedgerDatabase ledger = settings.ledgerUrl() == null ? null : LedgerDatabase.of(settings.ledgerUrl(), environment);
+    Sweeper sweeper =
+        new Sweeper(ledger, databases, id -> RunOverlapActivitiesImpl.isRunning(client, id), store,
+            settings.workDir().resolve("sync"), Sweeper.DUMP_GRACE, java.time.Clock.systemUTC());
+    return SweepSchedule.start(sweeper, SweepSchedule.DAILY);
   }
 
   /** Why a worker cannot start: one line that says what to do. */
@@ -328,6 +349,7 @@ public final class FerryWorker implements AutoCloseable {
   /** Stops polling, lets running activities finish for a while, then disconnects. */
   @Override
   public void close() {
+    sweeps.close();
     factory.shutdown();
     factory.awaitTermination(30, TimeUnit.SECONDS);
     stubs.shutdown();
@@ -336,6 +358,7 @@ public final class FerryWorker implements AutoCloseable {
 
   /** Stops at once, as a crash would (activities in flight are abandoned, not finished). */
   public void kill() {
+    sweeps.close();
     factory.shutdownNow();
     stubs.shutdownNow();
   }

@@ -2,8 +2,11 @@ package dev.ferry.worker;
 
 import dev.ferry.api.FerryApplication;
 import dev.ferry.temporal.PayloadEncryption;
+import dev.ferry.model.ApprovalKeys;
+import dev.ferry.model.ApprovalSignature;
 import dev.ferry.testing.temporal.TemporalDevServer;
 import io.dropwizard.lifecycle.ServerLifecycleListener;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +16,8 @@ import org.eclipse.jetty.server.Server;
  * For end-to-end tests: the real Temporal server ({@code temporal server start-dev}, in memory),
  * a Ferry worker and the API (with the shipped dev configuration), worker and API in this JVM,
  * both over gRPC to the server's address exactly as {@code ./ferry dev}'s processes reach it.
- * Payloads are encrypted with a key made for the stack.
+ * Payloads are encrypted, and approvals signed, with keys made for the stack (unless the
+ * settings bring an approval key).
  */
 final class InProcessStack implements AutoCloseable {
   private final TemporalDevServer temporal;
@@ -37,6 +41,11 @@ final class InProcessStack implements AutoCloseable {
   static InProcessStack start(WorkerSettings settings, Map<String, String> environment, String ledger, String apiConfig)
       throws Exception {
     String payloadKey = PayloadEncryption.randomKey();
+    String approvalKey = null;
+    if (!settings.approvalKeys().required()) {
+      approvalKey = PayloadEncryption.randomKey();
+      settings = settings.withApprovalKeys(ApprovalKeys.of(List.of(ApprovalSignature.decodeKey(approvalKey))));
+    }
     TemporalDevServer temporal = TemporalDevServer.start();
     FerryWorker worker = null;
     try {
@@ -49,6 +58,9 @@ final class InProcessStack implements AutoCloseable {
       System.setProperty("dw.temporal.address", temporal.address());
       System.setProperty("dw.ledger.url", ledger);
       System.setProperty("dw.temporal.payloadKey", payloadKey);
+      if (approvalKey != null) {
+        System.setProperty("dw.approvals.signingKey", approvalKey);
+      }
       new FerryApplication()
           .whenStarted(
               new ServerLifecycleListener() {

@@ -9,6 +9,11 @@ import java.util.List;
 public final class Errors {
   /** A secret reference ({@code env:}, {@code ssm:}) does not resolve on the worker. Final. */
   public static final String SECRET_UNRESOLVED = "SecretUnresolved";
+  /**
+   * A secret reference this worker's deployment does not allow ({@code FERRY_SECRET_REFS}), or one
+   * of Ferry's own settings. Final; refused before any connection is tried.
+   */
+  public static final String SECRET_REFUSED = "SecretRefused";
   /** The secret store (SSM) failed or throttled. Retryable. */
   public static final String SECRET_STORE_UNAVAILABLE = "SecretStoreUnavailable";
   /** A database refuses the connection or times out. Retried a few times, then final. */
@@ -107,6 +112,7 @@ public final class Errors {
   public static final List<String> NON_RETRYABLE =
       List.of(
           SECRET_UNRESOLVED,
+          SECRET_REFUSED,
           DATABASE_AUTH_FAILED,
           DATABASE_NOT_FOUND,
           INCOMPATIBLE_VERSIONS,

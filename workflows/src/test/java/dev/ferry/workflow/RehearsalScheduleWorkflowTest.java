@@ -100,7 +100,7 @@ class RehearsalScheduleWorkflowTest {
           assertThat(r.startedBy()).isEqualTo("schedule:" + id);
           assertThat(r.scheduleId()).isEqualTo(id);
           assertThat(r.freshSnapshot()).isTrue();
-          assertThat(r.runbook().source().databaseUrl()).isEqualTo("env:FERRY_SOURCE_URL");
+          assertThat(r.runbook().source().databaseUrl()).isEqualTo("env:SHOP_SOURCE_URL");
         });
     // The rehearsals outlive nothing here: each ended, and the schedule noted how.
     assertThat(awaitStatus(schedule, s -> s.recent().stream().allMatch(f -> "finished".equals(f.reason()))).runningRehearsalId()).isNull();

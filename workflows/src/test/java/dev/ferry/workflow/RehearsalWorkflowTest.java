@@ -106,7 +106,7 @@ class RehearsalWorkflowTest {
   void theProductionTarget_isNeverHandedToAnActivity() {
     rehearse(Runbooks.shop());
 
-    assertThat(databases.targetRefs).isNotEmpty().allSatisfy(ref -> assertThat(ref).isEqualTo("scratch:" + SCRATCH + "@env:FERRY_TARGET_URL"));
+    assertThat(databases.targetRefs).isNotEmpty().allSatisfy(ref -> assertThat(ref).isEqualTo("scratch:" + SCRATCH + "@env:SHOP_TARGET_URL"));
   }
 
   @Test

@@ -271,7 +271,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
   void preflightFailure_failsTheRunWithItsTypeAndRunsNothingElse() {
     databases.preflightFailure =
         ApplicationFailure.newNonRetryableFailure(
-            "source (env:FERRY_SOURCE_URL → ferry@127.0.0.1:1/shop): connection refused",
+            "source (env:SHOP_SOURCE_URL → ferry@127.0.0.1:1/shop): connection refused",
             Errors.DATABASE_UNREACHABLE);
     MigrationWorkflow run = start(Runbooks.shop());
 
@@ -296,7 +296,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
   void unreachableDatabase_preflightRetriesAFewTimesThenFails() {
     databases.preflightFailure =
         ApplicationFailure.newFailure(
-            "target (env:FERRY_TARGET_URL → ferry@10.0.0.9:5432/shop): cannot connect: Connection refused",
+            "target (env:SHOP_TARGET_URL → ferry@10.0.0.9:5432/shop): cannot connect: Connection refused",
             Errors.DATABASE_UNREACHABLE);
     MigrationWorkflow run = start(Runbooks.shop());
 
@@ -304,7 +304,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
     RunStatus status = run.status();
     assertThat(status.state()).isEqualTo(RunState.FAILED);
-    assertThat(status.failure()).startsWith("preflight: target (env:FERRY_TARGET_URL");
+    assertThat(status.failure()).startsWith("preflight: target (env:SHOP_TARGET_URL");
     assertThat(databases.calls()).containsOnly("auditDatabases").hasSize(4);
   }
 

@@ -80,7 +80,7 @@ public class RunOverlapActivitiesImpl implements RunOverlapActivities {
   }
 
   /** Running per Temporal; a run it does not know (any more) is not. */
-  static boolean isRunning(WorkflowClient client, String workflowId) {
+  public static boolean isRunning(WorkflowClient client, String workflowId) {
     try {
       return client
               .getWorkflowServiceStubs()

@@ -2,6 +2,8 @@ package dev.ferry.activities.rehearsal;
 
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.activities.postgres.RunComment;
+import io.temporal.activity.Activity;
 import dev.ferry.activity.RehearsalActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.rehearsal.ScratchDatabase;
@@ -45,6 +47,9 @@ public class RehearsalActivitiesImpl implements RehearsalActivities {
       }
       try (Statement s = c.createStatement()) {
         s.execute("CREATE DATABASE \"" + name + "\"");
+        // Names the rehearsal, so a sweep can drop it if the rehearsal ends without doing so.
+        s.execute("COMMENT ON DATABASE \"" + name + "\" IS "
+            + RunComment.literal(rehearsalId(), "a rehearsal's scratch database; dropped when it ends"));
       }
       log.info("created scratch database {} on {}", name, target.url().withDatabase(name));
       return scratch.reference();
@@ -114,6 +119,15 @@ public class RehearsalActivitiesImpl implements RehearsalActivities {
           + ("on".equals(rs.getString(3)) ? "; the source is read-only already" : "");
     } catch (SQLException e) {
       throw Databases.failure(source, e);
+    }
+  }
+
+  /** The run calling, when called as an activity (it always is, but for a test's direct call). */
+  private static String rehearsalId() {
+    try {
+      return Activity.getExecutionContext().getInfo().getWorkflowId();
+    } catch (IllegalStateException notInAnActivity) {
+      return null;
     }
   }
 

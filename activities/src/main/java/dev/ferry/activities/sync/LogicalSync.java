@@ -90,6 +90,7 @@ final class LogicalSync implements SyncMethod {
         }
         LogicalSource.publish(source, session.publication(), tables);
         LogicalTarget.Subscription subscription = subscribe(session, source, target, conninfo);
+        SyncLeftovers.markOwner(session, source, target);
         LogicalTarget.recordStep(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID, Long.toString(subscription.oid()));
         at[0] = System.nanoTime();
         awaitCopy(session, source, target, tables.size(), context);

@@ -1,6 +1,7 @@
 package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Catalog;
+import dev.ferry.activities.postgres.RunComment;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -58,7 +59,9 @@ final class TriggerCapture {
     try (Statement st = c.createStatement()) {
       st.execute("SET LOCAL lock_timeout = '10s'");
       st.execute("CREATE SCHEMA " + schema);
-      st.execute("COMMENT ON SCHEMA " + schema + " IS 'Ferry: change capture of a migration under way; dropped when it ends'");
+      // Names the run, so a sweep can remove it if the run ends without tearing it down.
+      st.execute("COMMENT ON SCHEMA " + schema + " IS "
+          + RunComment.literal(s.workflowId(), "change capture of a migration under way; dropped when it ends"));
       st.execute(
           "CREATE TABLE " + schema + ".changes ("
               + " id bigserial PRIMARY KEY,"

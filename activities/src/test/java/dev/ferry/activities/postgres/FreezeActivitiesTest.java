@@ -71,7 +71,7 @@ class FreezeActivitiesTest extends ShopDatabaseTest {
         "CREATE ROLE " + owner + " LOGIN PASSWORD 'owner-pw'",
         "ALTER DATABASE " + shop.source + " OWNER TO " + owner);
     try (Connection superuser = TestCluster.SOURCE.connect(shop.source);
-        Harness asOwner = new Harness(shop, workDir, Map.of("FERRY_SOURCE_URL", ownerUrl(owner)))) {
+        Harness asOwner = new Harness(shop, workDir, Map.of("SHOP_SOURCE_URL", ownerUrl(owner)))) {
       FreezeResult frozen = asOwner.env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
 
       assertThat(frozen.sessionsLeft()).anySatisfy(s -> assertThat(s).startsWith(TestCluster.USER + "@"));
@@ -86,7 +86,7 @@ class FreezeActivitiesTest extends ShopDatabaseTest {
   void credentialThatDoesNotOwnTheDatabase_isRefusedFinal() throws Exception {
     String stranger = TestCluster.uniqueDatabaseName("stranger");
     TestCluster.SOURCE.execute("postgres", "CREATE ROLE " + stranger + " LOGIN PASSWORD 'owner-pw'");
-    try (Harness asStranger = new Harness(shop, workDir, Map.of("FERRY_SOURCE_URL", ownerUrl(stranger)))) {
+    try (Harness asStranger = new Harness(shop, workDir, Map.of("SHOP_SOURCE_URL", ownerUrl(stranger)))) {
       assertThatThrownBy(() -> asStranger.env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF))
           .rootCause()
           .isInstanceOfSatisfying(ApplicationFailure.class, f -> {

@@ -118,9 +118,9 @@ class RehearsalAgainstRealClustersTest {
             app: shop
             strategy: single-phase
             source:
-              databaseUrl: env:FERRY_SOURCE_URL
+              databaseUrl: env:SHOP_SOURCE_URL
             target:
-              databaseUrl: env:FERRY_TARGET_URL
+              databaseUrl: env:SHOP_TARGET_URL
             snapshot:
               jobs: 2
             """);

@@ -281,7 +281,7 @@ class LogicalSyncTest {
     String replicaOnly = TestCluster.uniqueDatabaseName("replica");
     TestCluster.TARGET.createDatabase(replicaOnly);
     try {
-      TestActivityEnvironment e = environment(shop.databases(Map.of("FERRY_SOURCE_URL", TestCluster.TARGET.url(replicaOnly))));
+      TestActivityEnvironment e = environment(shop.databases(Map.of("SHOP_SOURCE_URL", TestCluster.TARGET.url(replicaOnly))));
 
       assertThatThrownBy(() -> sync(e).startSync(request))
           .rootCause()
@@ -306,7 +306,7 @@ class LogicalSyncTest {
     TestCluster.SOURCE.execute(shop.source, "CREATE TABLE audit_log (at timestamptz, line text)");
     try {
       String url = TestCluster.SOURCE.urlWithPassword(shop.source, password).replace(TestCluster.USER + ":", role + ":");
-      TestActivityEnvironment e = environment(shop.databases(Map.of("FERRY_SOURCE_URL", url)));
+      TestActivityEnvironment e = environment(shop.databases(Map.of("SHOP_SOURCE_URL", url)));
 
       assertThatThrownBy(() -> sync(e).startSync(request))
           .rootCause()

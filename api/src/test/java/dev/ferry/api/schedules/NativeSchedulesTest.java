@@ -58,7 +58,7 @@ class NativeSchedulesTest {
     assertThat(request.scheduleId()).isEqualTo("schedule-shop-0a1b2c3d");
     assertThat(request.freshSnapshot()).isTrue();
     // References travel, never secrets.
-    assertThat(request.runbook().source().databaseUrl()).isEqualTo("env:FERRY_SOURCE_URL");
+    assertThat(request.runbook().source().databaseUrl()).isEqualTo("env:SHOP_SOURCE_URL");
   }
 
   @Test

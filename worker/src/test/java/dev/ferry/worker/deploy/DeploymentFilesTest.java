@@ -63,10 +63,22 @@ class DeploymentFilesTest {
 
   @Test
   void workerAndApi_shareTheLedgerAndThePayloadKey() {
-    for (String key : List.of("FERRY_LEDGER_URL", "FERRY_PAYLOAD_KEY", "FERRY_APPROVAL_KEY")) {
+    for (String key : List.of("FERRY_LEDGER_URL", "FERRY_PAYLOAD_KEY", "FERRY_APPROVAL_KEY", "FERRY_APPROVALS_UNSIGNED")) {
       assertThat(compose.environment("worker").get(key)).as(key).isEqualTo(compose.environment("api").get(key));
     }
     assertThat(compose.environment("api").get("FERRY_LEDGER_URL")).startsWith("postgres://ferry:").endsWith("@postgresql:5432/ferry");
+  }
+
+  @Test
+  void approvalsAreSignedByDefault_andTheWorkerResolvesOnlyTheReferencesEnvSays() throws IOException {
+    // env.example asks for a key (a placeholder that starts nothing) and does not opt out.
+    assertThat(compose.environment("worker").get("FERRY_APPROVAL_KEY")).startsWith("REPLACE-WITH");
+    assertThat(compose.environment("worker").get("FERRY_APPROVALS_UNSIGNED")).isEmpty();
+    assertThat(Files.readString(ROOT.resolve("deploy/env.example"))).doesNotContainPattern("(?m)^FERRY_APPROVALS_UNSIGNED=");
+    // The allow-list comes from .env, and Compose refuses to start without it.
+    assertThat(compose.environment("worker").get("FERRY_SECRET_REFS")).isEqualTo(ComposeFile.readEnvFile(ROOT.resolve("deploy/env.example")).get("FERRY_SECRET_REFS"));
+    assertThat(compose.service("worker").path("environment").path("FERRY_SECRET_REFS").asText()).startsWith("${FERRY_SECRET_REFS:?");
+    assertThat(compose.environment("api")).doesNotContainKey("FERRY_SECRET_REFS");
   }
 
   @Test

@@ -216,7 +216,8 @@ public final class RunbookParser {
       try {
         return new NotificationSpec(SecretRef.parse(webhook).toString());
       } catch (IllegalArgumentException e) {
-        error("notifications.webhook", "must be an https URL or a secret reference (env:NAME, ssm:/path)");
+        boolean reference = webhook.startsWith("env:") || webhook.startsWith("ssm:");
+        error("notifications.webhook", reference ? e.getMessage() : "must be an https URL or a secret reference (env:NAME, ssm:/path)");
         return null;
       }
     }

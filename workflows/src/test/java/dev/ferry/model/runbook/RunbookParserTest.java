@@ -16,8 +16,8 @@ class RunbookParserTest {
 
     assertThat(runbook.app()).isEqualTo("shop");
     assertThat(runbook.strategy()).isEqualTo(Strategy.SINGLE_PHASE);
-    assertThat(runbook.source()).isEqualTo(new SourceSpec("shop-production", "env:FERRY_SOURCE_URL"));
-    assertThat(runbook.target()).isEqualTo(new TargetSpec("env:FERRY_TARGET_URL"));
+    assertThat(runbook.source()).isEqualTo(new SourceSpec("shop-production", "env:SHOP_SOURCE_URL"));
+    assertThat(runbook.target()).isEqualTo(new TargetSpec("env:SHOP_TARGET_URL"));
     assertThat(runbook.snapshot().jobs()).isEqualTo(2);
     assertThat(runbook.gate("start"))
         .isEqualTo(new GateSpec(List.of("arjun", "beatriz"), Duration.ofHours(24), false, null));
@@ -110,7 +110,7 @@ class RunbookParserTest {
   @Test
   void aLiteralDatabaseUrl_isRefusedWithoutEchoingThePassword() {
     RunbookInvalidException e =
-        refused(Runbooks.SHOP_YAML.replace("env:FERRY_SOURCE_URL", "postgres://u:hunter2@db:5432/shop"));
+        refused(Runbooks.SHOP_YAML.replace("env:SHOP_SOURCE_URL", "postgres://u:hunter2@db:5432/shop"));
 
     assertThat(e.errors()).singleElement().satisfies(err -> {
       assertThat(err.field()).isEqualTo("source.databaseUrl");
@@ -120,9 +120,40 @@ class RunbookParserTest {
   }
 
   @Test
+  void ferrysOwnSettings_areRefusedInEveryReferenceField_byField_withoutAValue() {
+    String runbook =
+        Runbooks.SHOP_YAML
+                .replace("env:SHOP_SOURCE_URL", "env:FERRY_LEDGER_URL")
+                .replace("env:SHOP_TARGET_URL", "env:AWS_SECRET_ACCESS_KEY")
+            + """
+            heroku: {apiToken: env:TEMPORAL_API_KEY}
+            configVars:
+              ssmPrefix: /shop/production
+              rewrite: {DATABASE_URL: env:ferry_payload_key}
+            notifications: {webhook: env:PGPASSWORD}
+            """;
+
+    RunbookInvalidException e = refused(runbook);
+
+    assertThat(e.errors())
+        .extracting(FieldError::field)
+        .containsExactlyInAnyOrder(
+            "source.databaseUrl", "target.databaseUrl", "heroku.apiToken", "configVars.rewrite.DATABASE_URL", "notifications.webhook");
+    assertThat(e.errors()).allSatisfy(err -> assertThat(err.message()).contains("one of Ferry's own settings"));
+  }
+
+  @Test
+  void ssmPaths_withDotOrEmptySegments_areRefused() {
+    for (String path : List.of("ssm:/apps/../ferry/key", "ssm:/apps//x", "ssm:/apps/./x", "ssm:/apps/")) {
+      RunbookInvalidException e = refused(Runbooks.SHOP_YAML.replace("env:SHOP_TARGET_URL", path));
+      assertThat(e.errors()).as(path).extracting(FieldError::field).containsExactly("target.databaseUrl");
+    }
+  }
+
+  @Test
   void sameReferenceOnBothSides_isRefused() {
     RunbookInvalidException e =
-        refused(Runbooks.SHOP_YAML.replace("env:FERRY_TARGET_URL", "env:FERRY_SOURCE_URL"));
+        refused(Runbooks.SHOP_YAML.replace("env:SHOP_TARGET_URL", "env:SHOP_SOURCE_URL"));
 
     assertThat(e.errors()).extracting(FieldError::field).containsExactly("target.databaseUrl");
   }
@@ -144,7 +175,7 @@ class RunbookParserTest {
     assertThat(runbook.strategy()).isEqualTo(Strategy.MULTI_PHASE);
     assertThat(runbook.sync()).isEqualTo(new SyncSpec("trigger", Duration.ofSeconds(30), Duration.ofHours(2)));
     assertThat(runbook.fallbackWindow()).isEqualTo(Duration.ofHours(72));
-    assertThat(runbook.notifications().webhook()).isEqualTo("env:FERRY_WEBHOOK_URL");
+    assertThat(runbook.notifications().webhook()).isEqualTo("env:SHOP_WEBHOOK_URL");
     assertThat(runbook.gate("cutover").reminder()).isEqualTo(Duration.ofHours(1));
     assertThat(runbook.gate("start").reminder()).isEqualTo(Duration.ofHours(12));
   }
@@ -157,7 +188,7 @@ class RunbookParserTest {
                 .replace("method: trigger", "method: bucardo")
                 .replace("maxLag: 30s", "maxLag: -5s")
                 .replace("fallbackWindow: 72h", "fallbackWindow: 90d")
-                .replace("webhook: env:FERRY_WEBHOOK_URL", "webhook: http://hooks.example.com/x")
+                .replace("webhook: env:SHOP_WEBHOOK_URL", "webhook: http://hooks.example.com/x")
                 .replace("remindAfter: 1h", "remindAfter: 5h"));
 
     assertThat(e.errors())
