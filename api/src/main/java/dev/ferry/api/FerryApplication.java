@@ -16,8 +16,8 @@ import dev.ferry.api.resources.RunsResource;
 import dev.ferry.api.resources.SchedulesResource;
 import dev.ferry.api.db.ScheduleRegistry;
 import dev.ferry.api.schedules.RehearsalSchedules;
-import dev.ferry.api.schedules.ScheduleBackends;
-import dev.ferry.api.schedules.ScheduleRestorer;
+import dev.ferry.api.schedules.TemporalSchedules;
+import dev.ferry.api.schedules.WorkflowScheduleConversion;
 import dev.ferry.activities.rehearsal.RehearsalReportStore;
 import dev.ferry.api.temporal.RehearsalStarter;
 import dev.ferry.activities.ledger.LedgerDatabase;
@@ -130,12 +130,12 @@ public class FerryApplication extends Application<FerryConfiguration> {
         new RehearsalsResource(
             new RehearsalStarter(temporal.client(), config.getTemporal().getTaskQueue()), ledger, new RehearsalReportStore(database), reader));
     environment.jersey().register(new RunbooksResource(reader));
-    RehearsalSchedules schedules =
-        ScheduleBackends.choose(
-            config.getSchedules().getBackend(), temporal.client(), config.getTemporal().getTaskQueue(), RunGateway.WORKER_WAIT);
+    // Rehearsal schedules are Temporal schedules; the ledger lists and audits them.
+    TemporalSchedules temporalSchedules = new TemporalSchedules(temporal.client(), config.getTemporal().getTaskQueue(), Clock.systemUTC());
     ScheduleRegistry scheduleRegistry = new ScheduleRegistry(database, environment.getObjectMapper());
-    environment.jersey().register(new SchedulesResource(schedules, scheduleRegistry, reader, Clock.systemUTC()));
-    environment.lifecycle().manage(new ScheduleRestorer(schedules, scheduleRegistry));
+    environment.jersey().register(
+        new SchedulesResource(new RehearsalSchedules(temporalSchedules, scheduleRegistry, Clock.systemUTC()), reader, Clock.systemUTC()));
+    environment.lifecycle().manage(new WorkflowScheduleConversion(temporalSchedules, scheduleRegistry, temporal.client(), Clock.systemUTC()));
     environment.jersey().register(new ApprovalsPage());
     listeners.forEach(environment.lifecycle()::addServerLifecycleListener);
   }

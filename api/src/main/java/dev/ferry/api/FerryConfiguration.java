@@ -20,8 +20,6 @@ public class FerryConfiguration extends Configuration {
 
   @Valid @NotNull @JsonProperty private RunbookSettings runbooks = new RunbookSettings();
 
-  @Valid @NotNull @JsonProperty private SchedulesSettings schedules = new SchedulesSettings();
-
   public TemporalSettings getTemporal() {
     return temporal;
   }
@@ -44,9 +42,5 @@ public class FerryConfiguration extends Configuration {
 
   public RunbookSettings getRunbooks() {
     return runbooks;
-  }
-
-  public SchedulesSettings getSchedules() {
-    return schedules;
   }
 }

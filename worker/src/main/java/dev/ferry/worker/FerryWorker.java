@@ -9,12 +9,9 @@ import dev.ferry.activities.heroku.HerokuClient;
 import dev.ferry.activities.http.SmokeCheckActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerDatabase;
+import dev.ferry.activities.ledger.TemporalRuns;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activity.LedgerActivities;
-import dev.ferry.activity.RunOverlapActivities;
-import dev.ferry.activities.ledger.RunOverlapActivitiesImpl;
-import dev.ferry.workflow.RehearsalScheduleWorkflowImpl;
-import java.util.List;
 import dev.ferry.temporal.TemporalMetrics;
 import dev.ferry.temporal.PayloadEncryption;
 import dev.ferry.activities.postgres.FreezeActivitiesImpl;
@@ -160,8 +157,6 @@ public final class FerryWorker implements AutoCloseable {
     ApprovalKeys approvalKeys = settings.approvalKeys();
     shared.registerWorkflowImplementationFactory(
         MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, approvalKeys));
-    // Rehearsal schedules kept as workflows (the API's choice on servers without Schedules).
-    shared.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class);
     shared.registerWorkflowImplementationFactory(RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(tuning));
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
@@ -182,7 +177,6 @@ public final class FerryWorker implements AutoCloseable {
         new ConfigVarActivitiesImpl(secrets, heroku, ssm),
         new RdsActivitiesImpl(AwsClients.rds()),
         ledgerActivities(settings, environment),
-        overlapActivities(settings, environment),
         new RehearsalActivitiesImpl(databases),
         rehearsalLedgerActivities(settings, environment));
 
@@ -214,7 +208,7 @@ public final class FerryWorker implements AutoCloseable {
       WorkerSettings settings, Map<String, String> environment, Databases databases, SnapshotStore store, WorkflowClient client) {
     LedgerDatabase ledger = settings.ledgerUrl() == null ? null : LedgerDatabase.of(settings.ledgerUrl(), environment);
     Sweeper sweeper =
-        new Sweeper(ledger, databases, id -> RunOverlapActivitiesImpl.isRunning(client, id), store,
+        new Sweeper(ledger, databases, id -> TemporalRuns.isRunning(client, id), store,
             settings.workDir().resolve("sync"), Sweeper.DUMP_GRACE, java.time.Clock.systemUTC());
     return SweepSchedule.start(sweeper, SweepSchedule.DAILY);
   }
@@ -297,17 +291,6 @@ public final class FerryWorker implements AutoCloseable {
       log.warn("the run ledger at {} is not ready yet ({}); run events wait for it", ledger, e.getMessage());
     }
     return new LedgerActivitiesImpl(ledger);
-  }
-
-  /**
-   * What a rehearsal schedule asks before it fires: the app's open runs in the ledger, confirmed
-   * with Temporal. Without a ledger nothing is known, and the rehearsal's own check decides.
-   */
-  private static RunOverlapActivities overlapActivities(WorkerSettings settings, Map<String, String> environment) {
-    if (settings.ledgerUrl() == null) {
-      return app -> List.of();
-    }
-    return new RunOverlapActivitiesImpl(LedgerDatabase.of(settings.ledgerUrl(), environment));
   }
 
   /**

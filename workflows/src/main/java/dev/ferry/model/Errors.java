@@ -75,8 +75,6 @@ public final class Errors {
   public static final String SCRATCH_DATABASE_REFUSED = "ScratchDatabaseRefused";
   /** A step failed for a reason Ferry does not classify further. */
   public static final String STEP_FAILED = "StepFailed";
-  /** A rehearsal schedule's cron, interval or time zone cannot be read. Final. */
-  public static final String SCHEDULE_INVALID = "ScheduleInvalid";
 
   // The cutover edge: Route 53, smoke checks, Heroku Platform API, config vars, RDS.
   /** The Route 53 hosted zone does not exist (or the credentials cannot see it). Final. */

@@ -3,7 +3,7 @@ package dev.ferry.activities.sweep;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.activities.ledger.LedgerDatabase;
-import dev.ferry.activities.ledger.RunOverlapActivitiesImpl;
+import dev.ferry.activities.ledger.TemporalRuns;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.SnapshotStore;
@@ -93,7 +93,7 @@ class SweeperTest {
     temporal.start();
     client = temporal.getWorkflowClient();
     sweeper =
-        new Sweeper(ledger, databases, id -> RunOverlapActivitiesImpl.isRunning(client, id), snapshots, workDir.resolve("sync"),
+        new Sweeper(ledger, databases, id -> TemporalRuns.isRunning(client, id), snapshots, workDir.resolve("sync"),
             Sweeper.DUMP_GRACE, Clock.systemUTC());
   }
 

@@ -39,9 +39,11 @@ import java.util.Set;
  * ferry approve RUN GATE [-m TEXT] approve a gate
  * ferry reject RUN GATE -m TEXT    reject a gate, saying why
  * ferry cancel RUN [-m REASON]     cancel a run: it rolls back, then ends CANCELLED
- * ferry schedules [--app A]        rehearsal schedules: state, timing, next fire, last fire
+ * ferry schedules [--app A]        rehearsal schedules (Temporal schedules, same ids): state, timing, next fire, last fire
  * ferry schedule create RUNBOOK.yml (--cron "0 2 * * *" [--timezone TZ] | --every 6h) [--reuse-snapshot]
  * ferry schedule show|pause|resume|trigger|delete ID [-m NOTE]
+ *                                  show: recent fires (started which rehearsal, or skipped and why) and changes;
+ *                                  trigger: fires now and says what the fire did
  * ferry rehearse RUNBOOK.yml [--reuse-snapshot] [--idempotency-key KEY]   start a rehearsal now; prints its id
  * ferry rehearsals [--app A] [--limit N]   rehearsal reports, newest first, and their trend
  * ferry rehearsal ID               one rehearsal's report: phases, durations, estimated downtime
@@ -458,15 +460,15 @@ public final class FerryCli {
     JsonNode created = send("POST", "/api/schedules", body.toString(), "application/json");
     out.println(created.path("scheduleId").asText());
     err.println(
-        "created " + created.path("scheduleId").asText() + " (" + timing(created) + ", kept by " + created.path("backend").asText()
-            + "); see it with: ferry schedule show " + created.path("scheduleId").asText());
+        "created " + created.path("scheduleId").asText() + " (" + timing(created) + "), a Temporal schedule of that id; see it with: ferry schedule show "
+            + created.path("scheduleId").asText());
     return OK;
   }
 
   private void printSchedule(JsonNode s) {
     out.println(s.path("scheduleId").asText() + "  " + s.path("state").asText() + "  app " + s.path("app").asText());
     out.println("  when:     " + timing(s) + (s.path("freshSnapshot").asBoolean(true) ? "" : ", reusing the newest snapshot"));
-    out.println("  created:  by " + s.path("createdBy").asText() + " at " + time(s.path("createdAt")) + ", kept by " + s.path("backend").asText());
+    out.println("  created:  by " + s.path("createdBy").asText() + " at " + time(s.path("createdAt")));
     if (s.hasNonNull("note")) {
       out.println("  note:     " + s.path("note").asText());
     }
@@ -484,6 +486,14 @@ public final class FerryCli {
     }
     for (JsonNode f : s.path("recent")) {
       out.println("  " + fire(f));
+    }
+    if (!s.path("history").isEmpty()) {
+      out.println("  changes:");
+    }
+    for (JsonNode c : s.path("history")) {
+      out.println("    " + time(c.path("at")) + "  " + c.path("type").asText() + " by " + c.path("by").asText()
+          + (c.hasNonNull("result") ? " -> " + c.path("result").asText() : "")
+          + (c.hasNonNull("note") ? ": " + c.path("note").asText() : ""));
     }
   }
 

@@ -3,6 +3,7 @@ package dev.ferry.api.testing;
 import dev.ferry.api.FerryApplication;
 import dev.ferry.api.FerryConfiguration;
 import dev.ferry.temporal.PayloadEncryption;
+import dev.ferry.activities.ledger.LedgerActivitiesImpl;
 import dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl;
 import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.FakeScratchDatabases;
@@ -41,7 +42,16 @@ public final class LiveTemporal implements AutoCloseable {
   }
 
   public static LiveTemporal start() {
-    TemporalDevServer server = TemporalDevServer.start();
+    return start(TemporalDevServer.Options.inMemory(), false);
+  }
+
+  /**
+   * As {@link #start()}, with the server's options (a database file, to restart it), and with
+   * the workflows' run events also recorded in this test's real ledger, as a worker with a
+   * ledger does (rehearsals a schedule starts are in the ledger only that way).
+   */
+  public static LiveTemporal start(TemporalDevServer.Options options, boolean ledgerEvents) {
+    TemporalDevServer server = TemporalDevServer.start(options);
     String key = PayloadEncryption.randomKey();
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
@@ -53,6 +63,9 @@ public final class LiveTemporal implements AutoCloseable {
                 WorkflowClientOptions.newBuilder().setDataConverter(PayloadEncryption.of(key, "").dataConverter()).build()));
     FakeDatabases databases = new FakeDatabases();
     TestLedger ledger = TestLedger.create();
+    if (ledgerEvents) {
+      databases.alsoRecordTo = new LedgerActivitiesImpl(ledger.database());
+    }
     var worker = factory.newWorker("ferry");
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, RehearsalWorkflowImpl.class);
     worker.registerActivitiesImplementations(databases);
@@ -65,6 +78,11 @@ public final class LiveTemporal implements AutoCloseable {
 
   public String address() {
     return server.address();
+  }
+
+  /** The Temporal server itself: to kill and restart it, or run its CLI against it. */
+  public TemporalDevServer server() {
+    return server;
   }
 
   public TestLedger ledger() {

@@ -1,14 +1,24 @@
-package dev.ferry.activities.ledger;
+package dev.ferry.activities.rehearsal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.activities.ledger.LedgerActivitiesImpl;
+import dev.ferry.activities.ledger.LedgerDatabase;
+import dev.ferry.activities.ledger.TemporalRuns;
 import dev.ferry.activity.LedgerActivities;
-import dev.ferry.activity.RunOverlapActivities;
+import dev.ferry.activity.RehearsalLedgerActivities;
 import dev.ferry.model.RunEvent;
 import dev.ferry.model.RunEventType;
 import dev.ferry.model.RunKind;
 import dev.ferry.model.RunState;
+import dev.ferry.model.rehearsal.ActiveRun;
 import dev.ferry.testing.postgres.TestCluster;
+import dev.ferry.testing.temporal.TemporalDevServer;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.testing.TestActivityEnvironment;
 import java.time.Instant;
 import java.util.Map;
@@ -20,10 +30,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The overlap checks (a rehearsal schedule's, and a rehearsal's own) against a real ledger
- * database, Temporal faked.
+ * A rehearsal's overlap check (which runs of its app are running) against a real ledger
+ * database; whether Temporal runs a workflow, against the real Temporal server.
  */
-class RunOverlapActivitiesTest {
+class RehearsalOverlapCheckTest {
   static final TestCluster CLUSTER = TestCluster.TARGET;
   static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
   static String database;
@@ -31,7 +41,7 @@ class RunOverlapActivitiesTest {
 
   TestActivityEnvironment env;
   LedgerActivities events;
-  RunOverlapActivities overlap;
+  RehearsalLedgerActivities rehearsals;
   /** The runs Temporal says are running. */
   final Set<String> temporalRunning = new java.util.concurrent.CopyOnWriteArraySet<>();
 
@@ -52,11 +62,9 @@ class RunOverlapActivitiesTest {
   void startEnvironment() {
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(
-        new LedgerActivitiesImpl(ledger),
-        new RunOverlapActivitiesImpl(ledger, temporalRunning::contains),
-        new dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl(ledger, temporalRunning::contains));
+        new LedgerActivitiesImpl(ledger), new RehearsalLedgerActivitiesImpl(ledger, temporalRunning::contains));
     events = env.newActivityStub(LedgerActivities.class);
-    overlap = env.newActivityStub(RunOverlapActivities.class);
+    rehearsals = env.newActivityStub(RehearsalLedgerActivities.class);
   }
 
   @AfterEach
@@ -72,25 +80,42 @@ class RunOverlapActivitiesTest {
     event("migration-other-00000004", RunKind.MIGRATION, "other", 1, RunState.RUNNING);
     temporalRunning.addAll(Set.of("migration-overlap-00000001", "rehearsal-overlap-00000002", "migration-other-00000004"));
 
-    assertThat(overlap.runningRunsOf("overlap")).containsExactlyInAnyOrder("migration-overlap-00000001", "rehearsal-overlap-00000002");
+    assertThat(rehearsals.activeRuns("overlap"))
+        .extracting(ActiveRun::runId)
+        .containsExactly("migration-overlap-00000001", "rehearsal-overlap-00000002");
   }
 
   @Test
-  void aRunTheLedgerStillShowsOpen_butTemporalForgot_doesNotBlock() {
-    event("migration-forgot-00000001", RunKind.MIGRATION, "forgot", 1, RunState.AWAITING_APPROVAL);
-
-    assertThat(overlap.runningRunsOf("forgot")).isEmpty();
-  }
-
-  @Test
-  void aRehearsalsOwnCheck_alsoIgnoresRunsTemporalForgot() {
+  void aRunTheLedgerStillShowsOpen_butTemporalEnded_doesNotBlock() {
     event("migration-stale-00000001", RunKind.MIGRATION, "stale", 1, RunState.AWAITING_APPROVAL);
     event("rehearsal-stale-00000002", RunKind.REHEARSAL, "stale", 1, RunState.RUNNING);
     temporalRunning.add("rehearsal-stale-00000002");
 
-    var active = env.newActivityStub(dev.ferry.activity.RehearsalLedgerActivities.class).activeRuns("stale");
+    assertThat(rehearsals.activeRuns("stale")).extracting(ActiveRun::runId).containsExactly("rehearsal-stale-00000002");
+  }
 
-    assertThat(active).extracting(dev.ferry.model.rehearsal.ActiveRun::runId).containsExactly("rehearsal-stale-00000002");
+  @Test
+  void temporalSaysRunning_onlyForAWorkflowThatRuns() {
+    try (TemporalDevServer server = TemporalDevServer.start()) {
+      WorkflowServiceStubs stubs =
+          WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(server.address()).build());
+      try {
+        WorkflowClient client = WorkflowClient.newInstance(stubs);
+        // No worker polls this queue: the workflow stays running until it is terminated.
+        WorkflowStub run =
+            client.newUntypedWorkflowStub(
+                "MigrationWorkflow",
+                WorkflowOptions.newBuilder().setWorkflowId("migration-shop-0000beef").setTaskQueue("nobody-polls").build());
+        run.start();
+
+        assertThat(TemporalRuns.isRunning(client, "migration-shop-0000beef")).isTrue();
+        assertThat(TemporalRuns.isRunning(client, "migration-shop-00000000")).isFalse();
+        run.terminate("ended outside Ferry");
+        assertThat(TemporalRuns.isRunning(client, "migration-shop-0000beef")).isFalse();
+      } finally {
+        stubs.shutdownNow();
+      }
+    }
   }
 
   private void event(String runId, RunKind kind, String app, long seq, RunState state) {

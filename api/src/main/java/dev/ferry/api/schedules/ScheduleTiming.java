@@ -1,18 +1,13 @@
-package dev.ferry.model.schedule;
+package dev.ferry.api.schedules;
 
 import com.cronutils.model.Cron;
 import com.cronutils.model.definition.CronDefinitionBuilder;
-import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.ferry.model.runbook.FieldError;
 import java.time.DateTimeException;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.LocalDateTime;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -20,13 +15,10 @@ import java.util.Optional;
 /**
  * When a rehearsal schedule fires: a five-field cron expression ({@code minute hour day-of-month
  * month day-of-week}, as crontab and Temporal read it) in a time zone, or a fixed interval.
- *
- * <p>Cron times are wall-clock times in {@code timezone}: {@code 0 2 * * *} in {@code
- * Europe/Berlin} fires at 02:00 Berlin time in winter and summer alike; on the night a
- * wall-clock time does not exist (the spring change) it fires that much later (02:30 becomes
- * 03:30 summer time), and on the night it exists twice (autumn) it fires once, the first time. Intervals are counted from the
- * Unix epoch, as Temporal's interval schedules are ({@code 6h} fires at 00:00, 06:00, 12:00 and
- * 18:00 UTC), so both implementations fire at the same instants; the time zone does not move them.
+ * Temporal computes the fire times ({@link TemporalSchedules#specOf}): cron times are wall-clock
+ * times in {@code timezone}, daylight saving included; intervals are counted from the Unix epoch
+ * ({@code 6h} fires at 00:00, 06:00, 12:00 and 18:00 UTC). This class only checks a timing before
+ * Temporal is asked, so that every bad field is named at once.
  *
  * @param cron the cron expression, or {@code null} for an interval schedule
  * @param interval the interval, or {@code null} for a cron schedule
@@ -55,6 +47,11 @@ public record ScheduleTiming(String cron, Duration interval, String timezone) {
 
   /** Every problem with this timing, named by field ({@code cron}, {@code interval}, {@code timezone}). */
   public List<FieldError> problems() {
+    return problems(MIN_INTERVAL);
+  }
+
+  /** As {@link #problems()}, with another shortest interval (tests fire every second). */
+  public List<FieldError> problems(Duration minInterval) {
     List<FieldError> problems = new ArrayList<>();
     boolean hasCron = cron != null && !cron.isBlank();
     if (hasCron == (interval != null)) {
@@ -63,8 +60,8 @@ public record ScheduleTiming(String cron, Duration interval, String timezone) {
     if (hasCron) {
       cronProblem().ifPresent(m -> problems.add(new FieldError("cron", m)));
     }
-    if (interval != null && (interval.compareTo(MIN_INTERVAL) < 0 || interval.compareTo(MAX_INTERVAL) > 0)) {
-      problems.add(new FieldError("interval", "must be between 5m and 366d"));
+    if (interval != null && (interval.compareTo(minInterval) < 0 || interval.compareTo(MAX_INTERVAL) > 0)) {
+      problems.add(new FieldError("interval", "must be between " + show(minInterval) + " and 366d"));
     }
     try {
       ZoneId.of(timezone);
@@ -94,39 +91,6 @@ public record ScheduleTiming(String cron, Duration interval, String timezone) {
     }
     String oneLine = message.replaceAll("\\s+", " ").trim();
     return oneLine.length() > 160 ? oneLine.substring(0, 160) + "…" : oneLine;
-  }
-
-  /**
-   * The first fire time strictly after {@code after}.
-   *
-   * @throws IllegalStateException when the timing is not valid (check {@link #problems()} first)
-   *     or a cron expression never fires again (February 30th)
-   */
-  public Instant nextFireAfter(Instant after) {
-    if (interval != null) {
-      long step = interval.toMillis();
-      long at = after.toEpochMilli();
-      return Instant.ofEpochMilli(Math.floorDiv(at, step) * step + step);
-    }
-    // The cron is matched against wall-clock times (the parser's own zone handling skips a
-    // fire whose time falls in the spring gap); each match is then placed in the zone.
-    ZoneId zone = ZoneId.of(timezone);
-    ExecutionTime times = ExecutionTime.forCron(parse());
-    LocalDateTime cursor = LocalDateTime.ofInstant(after, zone);
-    for (int i = 0; i < 4; i++) {
-      LocalDateTime match =
-          times
-              .nextExecution(cursor.atZone(ZoneOffset.UTC))
-              .orElseThrow(() -> new IllegalStateException("cron " + cron + " never fires after " + after))
-              .toLocalDateTime();
-      // In a gap the time moves forward by the gap's length; in an overlap the earlier one counts.
-      Instant at = ZonedDateTime.ofLocal(match, zone, null).toInstant();
-      if (at.isAfter(after)) {
-        return at;
-      }
-      cursor = match; // the second pass through an autumn hour: that time has fired already
-    }
-    throw new IllegalStateException("cron " + cron + " found no fire time after " + after);
   }
 
   /** How people read it: {@code cron "0 2 * * *" Europe/Berlin} or {@code every 6h}. */
