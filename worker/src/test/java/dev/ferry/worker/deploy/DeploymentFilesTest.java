@@ -83,6 +83,10 @@ class DeploymentFilesTest {
     String setup = Files.readString(ROOT.resolve("deploy/temporal/setup-namespace.sh"));
 
     assertThat(setup).contains("for attribute in FerryApp FerryKind FerryStrategy FerryPhase; do").contains("--type Keyword");
+    // The workflows' own list (RunSearchAttributes), and ./ferry dev's, are the same four.
+    String names = String.join(" ", dev.ferry.model.RunSearchAttributes.ALL.stream().map(k -> k.getName()).toList());
+    assertThat(setup).contains("for attribute in " + names + "; do");
+    assertThat(Files.readString(ROOT.resolve("ferry"))).contains("FERRY_SEARCH_ATTRIBUTES=(" + names + ")");
     assertThat(compose.service("temporal-setup").path("entrypoint").toString()).contains("/ferry/setup-namespace.sh");
   }
 
