@@ -22,6 +22,8 @@ public class FerryConfiguration extends Configuration {
 
   @Valid @NotNull @JsonProperty private SchedulesSettings schedules = new SchedulesSettings();
 
+  @Valid @NotNull @JsonProperty private CodecSettings codec = new CodecSettings();
+
   public TemporalSettings getTemporal() {
     return temporal;
   }
@@ -48,5 +50,9 @@ public class FerryConfiguration extends Configuration {
 
   public SchedulesSettings getSchedules() {
     return schedules;
+  }
+
+  public CodecSettings getCodec() {
+    return codec;
   }
 }
