@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ferry.api.auth.ApiAuth;
 import dev.ferry.api.auth.DevTokens;
+import dev.ferry.api.codec.CodecCors;
+import dev.ferry.api.codec.CodecResource;
+import dev.ferry.api.codec.CodecSessions;
 import dev.ferry.api.errors.ErrorMappers;
 import dev.ferry.api.filters.BodySizeLimit;
 import dev.ferry.api.health.TemporalHealthCheck;
@@ -45,6 +48,8 @@ public class FerryApplication extends Application<FerryConfiguration> {
   private static final Logger log = LoggerFactory.getLogger(FerryApplication.class);
   /** No request of this API needs more; a runbook is a page of YAML. */
   static final long MAX_BODY_BYTES = 1024 * 1024;
+  /** A codec request carries a payload Temporal took (2 MiB at most by default), in base64. */
+  static final long CODEC_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
   private final List<ServerLifecycleListener> listeners = new ArrayList<>();
   private Consumer<Throwable> onFatal = e -> System.exit(1);
@@ -119,8 +124,9 @@ public class FerryApplication extends Application<FerryConfiguration> {
     RunLedger ledger = new RunLedger(database, environment.getObjectMapper());
     environment.healthChecks().register("ledger", new LedgerHealthCheck(ledger, database.toString()));
 
-    environment.jersey().register(new BodySizeLimit(MAX_BODY_BYTES));
-    ApiAuth.jerseyComponents(config.getAuth().getUsers()).forEach(environment.jersey()::register);
+    environment.jersey().register(new BodySizeLimit(MAX_BODY_BYTES).allowing("codec/", CODEC_MAX_BODY_BYTES));
+    CodecSessions codecSessions = new CodecSessions(config.getAuth().getUsers(), config.getCodec().sessionTtl(), Clock.systemUTC());
+    ApiAuth.jerseyComponents(config.getAuth().getUsers(), codecSessions).forEach(environment.jersey()::register);
     ErrorMappers.all().forEach(environment.jersey()::register);
     RunbookReader reader = new RunbookReader(config.getRunbooks().isCheckEnvReferences(), System.getenv());
     environment.jersey().register(
@@ -137,6 +143,11 @@ public class FerryApplication extends Application<FerryConfiguration> {
         new SchedulesResource(new RehearsalSchedules(temporalSchedules, scheduleRegistry, Clock.systemUTC()), reader, Clock.systemUTC()));
     environment.lifecycle().manage(new WorkflowScheduleConversion(temporalSchedules, scheduleRegistry, temporal.client(), Clock.systemUTC()));
     environment.jersey().register(new ApprovalsPage());
+    // The Temporal UI's remote codec, for the UI origins in codec.allowedOrigins.
+    environment.jersey().register(new CodecCors(config.getCodec().origins()));
+    environment.jersey().register(
+        new CodecResource(
+            config.getTemporal().payloadEncryption(), codecSessions, config.getTemporal().getNamespace(), config.getCodec().isSecureCookie()));
     listeners.forEach(environment.lifecycle()::addServerLifecycleListener);
   }
 }

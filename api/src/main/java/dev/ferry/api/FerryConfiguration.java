@@ -20,6 +20,8 @@ public class FerryConfiguration extends Configuration {
 
   @Valid @NotNull @JsonProperty private RunbookSettings runbooks = new RunbookSettings();
 
+  @Valid @NotNull @JsonProperty private CodecSettings codec = new CodecSettings();
+
   public TemporalSettings getTemporal() {
     return temporal;
   }
@@ -42,5 +44,9 @@ public class FerryConfiguration extends Configuration {
 
   public RunbookSettings getRunbooks() {
     return runbooks;
+  }
+
+  public CodecSettings getCodec() {
+    return codec;
   }
 }

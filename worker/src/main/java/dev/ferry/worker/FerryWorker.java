@@ -40,7 +40,13 @@ import dev.ferry.activities.sweep.Sweeper;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import dev.ferry.model.RunSearchAttributes;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.operatorservice.v1.ListSearchAttributesRequest;
 import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
+import io.temporal.common.SearchAttributeKey;
+import io.temporal.serviceclient.OperatorServiceStubs;
+import io.temporal.serviceclient.OperatorServiceStubsOptions;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -52,6 +58,7 @@ import io.temporal.worker.WorkerOptions;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -126,6 +133,7 @@ public final class FerryWorker implements AutoCloseable {
                 .build());
     try {
       awaitNamespace(stubs, settings);
+      requireSearchAttributes(stubs, settings);
     } catch (CannotStart e) {
       stubs.shutdownNow();
       throw e;
@@ -270,6 +278,48 @@ public final class FerryWorker implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Refuses to poll a namespace that lacks Ferry's search attributes ({@link RunSearchAttributes}):
+   * there every workflow task that publishes a run's phase fails, and runs stand still at their
+   * first step until someone registers them. A server that will not say (no operator rights,
+   * as a Cloud API key may have) gets a warning, not a refusal.
+   */
+  static void requireSearchAttributes(WorkflowServiceStubs stubs, WorkerSettings settings) {
+    OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(OperatorServiceStubsOptions.newBuilder(stubs.getOptions()).build());
+    Map<String, IndexedValueType> registered;
+    try {
+      registered =
+          operator
+              .blockingStub()
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .listSearchAttributes(ListSearchAttributesRequest.newBuilder().setNamespace(settings.namespace()).build())
+              .getCustomAttributesMap();
+    } catch (StatusRuntimeException e) {
+      log.warn(
+          "could not check Ferry's search attributes in namespace {} ({}): if {} are not registered as Keyword, runs stop at"
+              + " their first step",
+          settings.namespace(), e.getStatus().getCode(), names(RunSearchAttributes.ALL));
+      return;
+    } finally {
+      operator.shutdownNow();
+    }
+    List<SearchAttributeKey<String>> missing =
+        RunSearchAttributes.ALL.stream()
+            .filter(key -> registered.get(key.getName()) != IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
+            .toList();
+    if (!missing.isEmpty()) {
+      String ns = settings.namespace();
+      throw new CannotStart(
+          "namespace " + ns + " lacks Ferry's search attributes " + names(missing) + " (Keyword), without which runs stop at"
+              + " their first step: register each with temporal operator search-attribute create --namespace " + ns
+              + " --name " + missing.get(0).getName() + " --type Keyword (compose's temporal-setup and ./ferry dev do it)");
+    }
+  }
+
+  private static String names(List<SearchAttributeKey<String>> keys) {
+    return String.join(", ", keys.stream().map(SearchAttributeKey::getName).toList());
   }
 
   /**

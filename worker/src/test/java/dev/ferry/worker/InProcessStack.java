@@ -24,12 +24,14 @@ final class InProcessStack implements AutoCloseable {
   private final FerryWorker worker;
   private final Server api;
   private final int apiPort;
+  private final String payloadKey;
 
-  private InProcessStack(TemporalDevServer temporal, FerryWorker worker, Server api, int apiPort) {
+  private InProcessStack(TemporalDevServer temporal, FerryWorker worker, Server api, int apiPort, String payloadKey) {
     this.temporal = temporal;
     this.worker = worker;
     this.api = api;
     this.apiPort = apiPort;
+    this.payloadKey = payloadKey;
   }
 
   /**
@@ -73,7 +75,7 @@ final class InProcessStack implements AutoCloseable {
           .whenFatal(e -> started.completeExceptionally(new IllegalStateException("the API did not start", e)))
           .run("server", apiConfig);
       Server api = started.get(60, TimeUnit.SECONDS);
-      return new InProcessStack(temporal, worker, api, port[0]);
+      return new InProcessStack(temporal, worker, api, port[0], payloadKey);
     } catch (Exception | Error e) {
       if (worker != null) {
         worker.kill();
@@ -85,6 +87,11 @@ final class InProcessStack implements AutoCloseable {
 
   int apiPort() {
     return apiPort;
+  }
+
+  /** The key the worker and the API encrypt payloads with: for tests that read history as it is. */
+  String payloadKey() {
+    return payloadKey;
   }
 
   String temporalAddress() {

@@ -19,6 +19,7 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -161,7 +162,7 @@ class MigrationWorkflowReplayTest {
     if (only != null && !name.startsWith(only)) {
       return;
     }
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+    try (TestWorkflowEnvironment env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance())) {
       FakeDatabases databases = new FakeDatabases();
       FakeEdge edge = new FakeEdge(databases);
       setUp.accept(databases, edge);

@@ -32,7 +32,7 @@ import java.util.Set;
  * <pre>
  * ferry plan RUNBOOK.yml           what a run would do, step by step; nothing starts
  * ferry start RUNBOOK.yml [--idempotency-key KEY]   start a run; prints its id
- * ferry runs [--state S] [--app A] [--kind K] [--limit N]   runs from the ledger, newest first
+ * ferry runs [--state S] [--app A] [--kind K] [--phase P] [--limit N]   runs from the ledger, newest first
  * ferry events RUN                 the run's audit trail
  * ferry status RUN [--pretty]      the run's status as JSON
  * ferry watch RUN [--until-gate]   follow a run's steps and progress until it ends (or waits at a gate)
@@ -304,8 +304,8 @@ public final class FerryCli {
     StringBuilder query = new StringBuilder();
     for (int i = 0; i < args.size(); i++) {
       String option = args.get(i);
-      if (!Set.of("--state", "--app", "--kind", "--limit").contains(option) || i + 1 == args.size()) {
-        return usage("runs takes --state STATE, --app APP, --kind KIND and --limit N");
+      if (!Set.of("--state", "--app", "--kind", "--phase", "--limit").contains(option) || i + 1 == args.size()) {
+        return usage("runs takes --state STATE, --app APP, --kind KIND, --phase PHASE and --limit N");
       }
       query.append(query.length() == 0 ? "?" : "&")
           .append(option.substring(2))
@@ -724,7 +724,7 @@ public final class FerryCli {
         """
         usage: ferry plan RUNBOOK.yml
                ferry start RUNBOOK.yml [--idempotency-key KEY]
-               ferry runs [--state STATE] [--app APP] [--kind migration|rehearsal] [--limit N]
+               ferry runs [--state STATE] [--app APP] [--kind migration|rehearsal] [--phase PHASE] [--limit N]
                ferry status RUN [--pretty]
                ferry watch RUN [--until-gate]
                ferry events RUN
