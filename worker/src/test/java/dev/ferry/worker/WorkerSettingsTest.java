@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.ferry.activities.postgres.FenceKeys;
 import dev.ferry.api.temporal.PayloadEncryption;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,25 @@ class WorkerSettingsTest {
   }
 
   /** Settings without a payload key (these tests are about other variables). */
+  @Test
+  void theWriteFencesKeys_comeFromThePayloadKey_soEveryWorkerAndEveryRestartAgree_andARotationKeepsTheOldOnesOpen() {
+    String key = PayloadEncryption.randomKey();
+    String next = PayloadEncryption.randomKey();
+    String run = "migration-shop-1a2b3c4d";
+    FenceKeys one = FerryWorker.fenceKeys(WorkerSettings.fromEnvironment(Map.of("FERRY_PAYLOAD_KEY", key)));
+    FenceKeys another = FerryWorker.fenceKeys(WorkerSettings.fromEnvironment(Map.of("FERRY_PAYLOAD_KEY", key)));
+    FenceKeys rotated = FerryWorker.fenceKeys(
+        WorkerSettings.fromEnvironment(Map.of("FERRY_PAYLOAD_KEY", next, "FERRY_PAYLOAD_PREVIOUS_KEYS", key)));
+    FenceKeys elsewhere = FerryWorker.fenceKeys(WorkerSettings.fromEnvironment(Map.of("FERRY_PAYLOAD_KEY", next)));
+
+    assertThat(another.fenceDigest(run)).isEqualTo(one.fenceDigest(run)).isNotEqualTo(one.fenceDigest("migration-shop-other"));
+    assertThat(rotated.opens(one.fenceDigest(run), run)).isTrue();
+    assertThat(elsewhere.opens(one.fenceDigest(run), run)).isFalse();
+    assertThat(one.isEphemeral()).isFalse();
+    assertThat(one.toString()).doesNotContain(key);
+    assertThat(FerryWorker.fenceKeys(WorkerSettings.fromEnvironment(plain())).isEphemeral()).isTrue();
+  }
+
   private static Map<String, String> plain(String... pairs) {
     Map<String, String> env = new java.util.HashMap<>();
     for (int i = 0; i < pairs.length; i += 2) {
