@@ -315,8 +315,8 @@ public final class WriteFence {
   }
 
   /**
-   * Removes the fence: the event trigger, then each table's trigger (a short lock each, rather
-   * than one lock on every table at once), then the schema. Removing what is gone succeeds; so
+   * Removes the fence: the event trigger, then the tables' triggers a batch at a time (short
+   * locks, rather than one lock on every table at once), then the schema. Removing what is gone succeeds; so
    * does a retry after a crash midway. The session should carry the key ({@link #carry}) when
    * an event trigger may be there and the credential is no superuser.
    */
@@ -335,8 +335,15 @@ public final class WriteFence {
     try (Statement s = c.createStatement()) {
       s.execute("SET lock_timeout = '" + LOCK_TIMEOUT + "'");
       s.execute("DROP EVENT TRIGGER IF EXISTS " + EVENT_TRIGGER);
-      for (String table : triggers) {
-        s.execute("DROP TRIGGER IF EXISTS " + TRIGGER + " ON " + table);
+      // A few hundred per round trip (each batch one transaction): an unfreeze is the end of
+      // the app's downtime when a run rolls back.
+      StringBuilder batch = new StringBuilder();
+      for (int i = 0; i < triggers.size(); i++) {
+        batch.append("DROP TRIGGER IF EXISTS ").append(TRIGGER).append(" ON ").append(triggers.get(i)).append(";");
+        if ((i + 1) % TABLES_PER_ROUND_TRIP == 0 || i == triggers.size() - 1) {
+          s.execute(batch.toString());
+          batch.setLength(0);
+        }
       }
       s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
       s.execute("RESET lock_timeout");
