@@ -11,6 +11,7 @@ import dev.ferry.activities.ledger.LedgerActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.activities.ledger.TemporalRuns;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.FenceKeys;
 import dev.ferry.activity.LedgerActivities;
 import dev.ferry.temporal.TemporalMetrics;
 import dev.ferry.temporal.PayloadEncryption;
@@ -145,7 +146,7 @@ public final class FerryWorker implements AutoCloseable {
     Supplier<SsmClient> ssm = AwsClients.ssm();
     SecretResolver secrets = new SecretResolver(environment, ssm);
     log.info("runbook references this worker resolves: {}", secrets.policy());
-    Databases databases = new Databases(secrets);
+    Databases databases = new Databases(secrets, fenceKeys(settings));
     PgTools tools = PgTools.locate(environment);
     SnapshotStore store = new SnapshotStore(settings.workDir().resolve("snapshots"));
     store.sweepAbandoned();
@@ -320,6 +321,21 @@ public final class FerryWorker implements AutoCloseable {
 
   private static String names(List<SearchAttributeKey<String>> keys) {
     return String.join(", ", keys.stream().map(SearchAttributeKey::getName).toList());
+  }
+
+  /**
+   * The keys to the source's write fence, derived from the payload keys every worker shares, so
+   * that a fence one worker installs is passed by another's teardown. Without a payload key they
+   * are this process's own (logged: a retry on another worker cannot pass a fence with an event
+   * trigger).
+   */
+  static FenceKeys fenceKeys(WorkerSettings settings) {
+    if (settings.payloadEncryption() == null) {
+      log.warn("no payload key: the write fence's keys live in this process only; set FERRY_PAYLOAD_KEY so that"
+          + " every worker (and this one after a restart) can pass a fence it installed");
+      return FenceKeys.ephemeral();
+    }
+    return FenceKeys.of(settings.payloadEncryption().derivedSecrets("ferry-write-fence"));
   }
 
   /**

@@ -197,9 +197,17 @@ class EndToEndTest {
     long onSource = TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
     long onTarget = TestCluster.TARGET.queryLong(synced.target, "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
     assertThat(onTarget).as("the writer's transactions on the target").isEqualTo(onSource).isGreaterThanOrEqualTo(200);
-    // Decommissioned: the capture is gone from the source.
-    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry%'")).isZero();
-    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry%'")).isZero();
+    // Decommissioned: the capture is gone from the source. The source stays frozen, so its write
+    // fence stays (on every table), and a client that lifts read-only still cannot write.
+    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry_capture%'")).isZero();
+    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry_sync%'")).isZero();
+    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_trigger WHERE tgname = 'ferry_write_fence'"))
+        .isEqualTo(TestCluster.SOURCE.queryLong(synced.source,
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"));
+    assertThatThrownBy(() -> TestCluster.SOURCE.execute(synced.source,
+            "SET default_transaction_read_only = off", "INSERT INTO customers (email, full_name, country, created_at)"
+                + " VALUES ('late@example.com', 'Late', 'NZ', now())"))
+        .hasMessageContaining("write fence");
   }
 
   private static void approve(String runId, String gate) throws Exception {

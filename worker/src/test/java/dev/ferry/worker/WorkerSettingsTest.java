@@ -10,6 +10,7 @@ import dev.ferry.activities.secrets.SecretPolicy;
 import dev.ferry.model.runbook.RunbookParser;
 import dev.ferry.model.runbook.SecretRef;
 import java.util.List;
+import dev.ferry.activities.postgres.FenceKeys;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,6 +144,25 @@ class WorkerSettingsTest {
     assertThat(settings.approvalKeys().required()).isTrue();
     assertThat(settings.ledgerUrl()).endsWith("@db:5432/ferry");
     assertThat(settings.toString()).doesNotContain(payloadKey, approvalKey, "ledger-secret").contains("payloads encrypted");
+  }
+
+    @Test
+  void theWriteFencesKeys_comeFromThePayloadKey_soEveryWorkerAndEveryRestartAgree_andARotationKeepsTheOldOnesOpen() {
+    String key = PayloadEncryption.randomKey();
+    String next = PayloadEncryption.randomKey();
+    String run = "migration-shop-1a2b3c4d";
+    FenceKeys one = FerryWorker.fenceKeys(WorkerSettings.fromEnvironment(plain("FERRY_PAYLOAD_KEY", key)));
+    FenceKeys another = FerryWorker.fenceKeys(WorkerSettings.fromEnvironment(plain("FERRY_PAYLOAD_KEY", key)));
+    FenceKeys rotated = FerryWorker.fenceKeys(
+        WorkerSettings.fromEnvironment(plain("FERRY_PAYLOAD_KEY", next, "FERRY_PAYLOAD_PREVIOUS_KEYS", key)));
+    FenceKeys elsewhere = FerryWorker.fenceKeys(WorkerSettings.fromEnvironment(plain("FERRY_PAYLOAD_KEY", next)));
+
+    assertThat(another.fenceDigest(run)).isEqualTo(one.fenceDigest(run)).isNotEqualTo(one.fenceDigest("migration-shop-other"));
+    assertThat(rotated.opens(one.fenceDigest(run), run)).isTrue();
+    assertThat(elsewhere.opens(one.fenceDigest(run), run)).isFalse();
+    assertThat(one.isEphemeral()).isFalse();
+    assertThat(one.toString()).doesNotContain(key);
+    assertThat(FerryWorker.fenceKeys(WorkerSettings.fromEnvironment(plain())).isEphemeral()).isTrue();
   }
 
   /** Settings without a payload or approval key (these tests are about other variables). */

@@ -44,7 +44,10 @@ public final class Errors {
   public static final String NO_CONNECTION_SLOTS = "NoConnectionSlots";
   /** A source sequence has no counterpart on the target. Final. */
   public static final String SEQUENCE_MISSING = "SequenceMissing";
-  /** The credential may not make the source read-only (not the database's owner). Final. */
+  /**
+   * The source cannot be frozen: the credential does not own the database or some of the app's
+   * tables (named), or another run's write fence is on it. Final; preflight refuses it first.
+   */
   public static final String FREEZE_REFUSED = "FreezeRefused";
   /** A gate was rejected (by a person or its deadline); what ran is undone. */
   public static final String REJECTED = "Rejected";

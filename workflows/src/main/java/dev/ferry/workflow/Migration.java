@@ -324,13 +324,22 @@ final class Migration {
     }
   }
 
+  static final String WRITE_FENCE = "write-fence";
+
   /** Freezes the source; its compensation (unfreezing) is registered first. */
   void freezeSource() {
+    // Since the write fence: a source read-only before the run still gets the run's fence, which
+    // its undo must lift (leaving the setting as it was). Runs frozen before it have no fence.
+    boolean fenced = Workflow.getVersion(WRITE_FENCE, Workflow.DEFAULT_VERSION, 1) == 1;
     compensations.register(
         Steps.FREEZE_SOURCE,
         key -> {
           if (preflightReport.source().readOnly()) {
-            return "nothing: the source was read-only before the run and stays so";
+            if (!fenced) {
+              return "nothing: the source was read-only before the run and stays so";
+            }
+            freeze.liftFence(databases.sourceUrlRef());
+            return "the run's write fence is lifted; the source stays read-only, as it was before the run";
           }
           freeze.unfreezeSource(databases.sourceUrlRef());
           return "the source takes writes again";
@@ -461,10 +470,17 @@ final class Migration {
   }
 
   static String describe(FreezeResult result) {
-    return "source read-only; " + result.sessionsEnded() + " open session(s) ended"
+    if (result.fence() == null) {
+      // A run frozen before the write fence (its recorded result has none).
+      return "source read-only; " + result.sessionsEnded() + " open session(s) ended"
+          + (result.sessionsLeft().isEmpty() ? ""
+              : "; " + result.sessionsLeft().size() + " session(s) of other roles could not be ended and may"
+                  + " still write until they reconnect: " + String.join(", ", result.sessionsLeft()));
+    }
+    return "source read-only; " + result.fence() + "; " + result.sessionsEnded() + " open session(s) ended"
         + (result.sessionsLeft().isEmpty() ? ""
-            : "; " + result.sessionsLeft().size() + " session(s) of other roles could not be ended and may"
-                + " still write until they reconnect: " + String.join(", ", result.sessionsLeft()));
+            : "; " + result.sessionsLeft().size() + " session(s) of other roles could not be ended (the fence refuses"
+                + " their writes): " + String.join(", ", result.sessionsLeft()));
   }
 
   static String describe(SequenceSync sync) {

@@ -112,7 +112,9 @@ final class Steps {
     return switch (step) {
       case PREFLIGHT -> "checks both databases, versions, extensions and the source's traps; changes nothing";
       case LOWER_DNS_TTL -> "lowers the records' TTL and waits out the old one, before any downtime";
-      case FREEZE_SOURCE -> "makes the source database read-only and ends its open sessions (only a rollback makes it writable again)";
+      case FREEZE_SOURCE ->
+          "makes the source database read-only, ends its open sessions and fences every table: no client but Ferry"
+              + " writes, whatever it sets (only a rollback makes it writable again)";
       case MAINTENANCE_ON -> "turns Heroku's maintenance mode on";
       case COPY_CONFIG_VARS -> "copies the app's config vars to SSM and checks every key arrived";
       case SNAPSHOT -> "pg_dump -Fd -j N of the source onto a worker's disk";

@@ -194,12 +194,20 @@ public class FakeDatabases
     if (freezeFailure != null) {
       throw freezeFailure;
     }
-    return new FreezeResult(3, List.of());
+    return new FreezeResult(3, List.of(), "write fence on 5 table(s)");
   }
 
   @Override
   public void unfreezeSource(String sourceUrlRef) {
     called("unfreezeSource");
+    if (unfreezeFailure != null) {
+      throw unfreezeFailure;
+    }
+  }
+
+  @Override
+  public void liftFence(String sourceUrlRef) {
+    called("liftFence");
     if (unfreezeFailure != null) {
       throw unfreezeFailure;
     }

@@ -121,6 +121,22 @@ class MigrationWorkflowReplayTest {
         multi,
         (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
         gates(approve("start"), approve("cutover")));
+    // Since the write fence (Migration.WRITE_FENCE): the freeze's undo lifts the fence even where
+    // the source was read-only before the run.
+    record("write-fence-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record(
+        "write-fence-single-phase-read-only-source-restore-failed",
+        single,
+        (d, e) -> {
+          d.sourceReadOnly = true;
+          d.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
+        },
+        gates(approve("start")));
+    record(
+        "write-fence-multi-phase-drain-failed-compensated",
+        multi,
+        (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
+        gates(approve("start"), approve("cutover")));
     record(
         "multi-phase-cancelled-at-cutover",
         multi,

@@ -376,14 +376,25 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
   }
 
   @Test
-  void sourceReadOnlyBeforeTheRun_staysReadOnlyEvenWhenTheRunIsUndone() {
+  void sourceReadOnlyBeforeTheRun_staysReadOnlyWhenTheRunIsUndone_butItsWriteFenceIsLifted() {
     databases.sourceReadOnly = true;
     databases.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
     MigrationWorkflow run = startApproved();
 
     assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
-    assertThat(step(run.status(), "freeze-source").detail()).startsWith("undone: nothing: the source was read-only before the run");
-    assertThat(databases.calls()).doesNotContain("unfreezeSource");
+    assertThat(step(run.status(), "freeze-source").detail())
+        .startsWith("undone: the run's write fence is lifted; the source stays read-only, as it was before the run");
+    assertThat(databases.calls()).contains("liftFence").doesNotContain("unfreezeSource");
+  }
+
+  @Test
+  void sourceNotReadOnlyBeforeTheRun_isUnfrozenWhenTheRunIsUndone_fenceAndAll() {
+    databases.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
+    MigrationWorkflow run = startApproved();
+
+    assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
+    assertThat(step(run.status(), "freeze-source").detail()).startsWith("undone: the source takes writes again");
+    assertThat(databases.calls()).contains("unfreezeSource").doesNotContain("liftFence");
   }
 
   @Test

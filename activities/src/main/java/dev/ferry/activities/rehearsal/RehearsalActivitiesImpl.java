@@ -4,9 +4,11 @@ import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.activities.postgres.RunComment;
 import io.temporal.activity.Activity;
+import dev.ferry.activities.postgres.FreezeActivitiesImpl;
 import dev.ferry.activity.RehearsalActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.rehearsal.ScratchDatabase;
+import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -97,26 +99,9 @@ public class RehearsalActivitiesImpl implements RehearsalActivities {
   @Override
   public String probeFreeze(String sourceUrlRef) {
     Endpoint source = databases.resolve(Databases.SOURCE, sourceUrlRef);
-    try (Connection c = databases.connect(source, APPLICATION_NAME);
-        Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                """
-                SELECT pg_has_role(current_user, d.datdba, 'MEMBER') OR r.rolsuper,
-                       (SELECT count(*) FROM pg_stat_activity a
-                         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()),
-                       current_setting('default_transaction_read_only')
-                  FROM pg_database d, pg_roles r
-                 WHERE d.datname = current_database() AND r.rolname = current_user
-                """)) {
-      rs.next();
-      boolean allowed = rs.getBoolean(1);
-      long sessions = rs.getLong(2);
-      return (allowed
-              ? "a freeze would be allowed"
-              : "a freeze would be REFUSED: " + source.url().user() + " does not own the database")
-          + "; it would end " + sessions + " session(s)"
-          + ("on".equals(rs.getString(3)) ? "; the source is read-only already" : "");
+    try (Connection c = databases.connect(source, APPLICATION_NAME)) {
+      // The freeze's own statements, fence included, in a transaction that is rolled back.
+      return FreezeActivitiesImpl.probe(c, Activity.getExecutionContext().getInfo().getWorkflowId());
     } catch (SQLException e) {
       throw Databases.failure(source, e);
     }

@@ -43,6 +43,11 @@ final class LogicalSide implements AutoCloseable {
     return new LogicalSide(endpoint, databases.connect(endpoint, applicationName), secret);
   }
 
+  /** Wraps a connection already open (one that must pass the source's write fence). */
+  static LogicalSide of(Endpoint endpoint, Connection connection, LogicalConnInfo secret) {
+    return new LogicalSide(endpoint, connection, secret);
+  }
+
   Endpoint endpoint() {
     return endpoint;
   }

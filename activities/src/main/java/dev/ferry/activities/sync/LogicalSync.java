@@ -229,9 +229,13 @@ final class LogicalSync implements SyncMethod {
       targetFailure = targetGone ? null : e;
     }
 
-    try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none())) {
-      // At decommission the source is frozen: new sessions start read-only.
-      source.execute("SET default_transaction_read_only = off");
+    // At decommission the source is frozen: new sessions start read-only, and DROP PUBLICATION
+    // is DDL, which the write fence's event trigger refuses to any session but the run's.
+    try (LogicalSide source =
+        LogicalSide.of(
+            session.source(),
+            databases.connectPastFence(session.source(), session.applicationName(APPLICATION), session.workflowId()),
+            LogicalConnInfo.none())) {
       LogicalSource.dropPublication(source, session.publication());
       for (String slot : LogicalSource.slots(source, session.slot(), subscriptionOid)) {
         if (!LogicalSource.dropSlot(source, slot, () -> tick(context), timing.slotReleaseTries())) {

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  *       lock on the target), heartbeating the lag and checking the schema every few seconds.
  *   <li>drain: with the source frozen, apply until nothing is pending; changes written after the
  *       drain began mean the source is not frozen, and fail it.
- *   <li>stop: drop triggers and Ferry's schema; nothing is left on the source.
+ *   <li>stop: drop triggers and Ferry's schema; nothing is left on the source. The frozen
+ *       source's write fence lets it (the session carries the run's key); the drain needs no
+ *       key: it writes only Ferry's own schema, which the fence leaves open.
  * </ol>
  */
 final class TriggerSync implements SyncMethod {
@@ -260,7 +262,9 @@ final class TriggerSync implements SyncMethod {
     // A dead worker's applier may still hold its sessions; end them so nothing writes after.
     databases.terminateSessionsQuietly(s.source(), s.applicationName("ferry-sync-apply"));
     databases.terminateSessionsQuietly(s.target(), s.applicationName("ferry-sync-apply"));
-    try (Connection c = databases.connect(s.source(), s.applicationName("ferry-sync-teardown"))) {
+    // At decommission the source is frozen: dropping the capture triggers is DDL, which the
+    // write fence's event trigger (a superuser's credential) refuses to any session but the run's.
+    try (Connection c = databases.connectPastFence(s.source(), s.applicationName("ferry-sync-teardown"), s.workflowId())) {
       TriggerApply.prepareSource(c);
       onLockTimeout(s.source(), () -> TriggerCapture.remove(c, s));
     } catch (SQLException e) {

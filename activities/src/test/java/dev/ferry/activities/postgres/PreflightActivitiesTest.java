@@ -30,7 +30,8 @@ class PreflightActivitiesTest extends ShopDatabaseTest {
     assertThat(report.source().sizeBytes()).isGreaterThan(10_000_000);
     assertThat(report.target().tables()).isZero();
     assertThat(report.dumpToolVersion()).startsWith("pg_dump (PostgreSQL)");
-    assertThat(report.warnings()).isEmpty();
+    // Only what the write fence cannot stop here (a superuser credential, sequences): see WriteFenceTest.
+    assertThat(report.warnings()).allSatisfy(w -> assertThat(w).containsAnyOf("write fence", "not fenced"));
   }
 
   @Test

@@ -159,6 +159,11 @@ class LogicalSyncTest {
     }
 
     env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
+    // Frozen: a client that lifts read-only is refused by the write fence; the publication
+    // carries on (the drain confirms everything), and the teardown passes the fence's event trigger.
+    assertThatThrownBy(() -> TestCluster.SOURCE.execute(shop.source,
+            "SET default_transaction_read_only = off", "UPDATE products SET stock = stock + 1 WHERE id = 1"))
+        .hasMessageContaining("write fence");
     applying.cancel();
     SyncLag drained = sync(env).drain(request);
     env.newActivityStub(SequenceActivities.class).syncSequences(shop.references());
@@ -173,8 +178,10 @@ class LogicalSyncTest {
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ferry%'"))
         .as("temporary keys gone once the real ones were built").isZero();
 
+    // Torn down while frozen (as at decommission), then unfrozen: nothing of either is left.
     sync(env).stopSync(request);
     sync(env).stopSync(request);
+    env.newActivityStub(FreezeActivities.class).unfreezeSource(MigrationDatabases.SOURCE_REF);
     assertNothingLeft();
   }
 
