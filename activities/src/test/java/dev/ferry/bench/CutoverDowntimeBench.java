@@ -87,7 +87,9 @@ public final class CutoverDowntimeBench {
         }));
     PgTools tools = PgTools.locate(System.getenv());
     DatabasePair pair = new DatabasePair(SOURCE_REF, TARGET_REF);
-    SyncRequest request = new SyncRequest(UUID.randomUUID().toString(), pair, method, jobs);
+    SyncRequest request =
+        new SyncRequest(
+            UUID.randomUUID().toString(), pair, method, jobs, dev.ferry.model.runbook.SyncSpec.LOGICAL.equals(method) ? dev.ferry.model.runbook.SyncSpec.PER_RUN_ROLE : null);
     TestActivityEnvironment env = environment(databases, tools, workDir);
     TestActivityEnvironment applyEnv = environment(databases, tools, workDir);
     SyncActivities sync = env.newActivityStub(SyncActivities.class, once(ActivityCatalog.syncControl()));
