@@ -84,10 +84,12 @@ final class LargeObjects {
       target.commit();
 
       Diff diff = Diff.of(s, t);
+      heartbeat.run();
       long bytes = 0;
       if (!diff.remove.isEmpty()) {
         unlink(target, diff.remove.toArray());
         target.commit();
+        heartbeat.run();
       }
       List<Long> batch = new ArrayList<>();
       long batchBytes = 0;
@@ -210,7 +212,7 @@ final class LargeObjects {
   private static Listing await(CompletableFuture<Listing> listing, Runnable heartbeat) {
     while (true) {
       try {
-        return listing.get(5, TimeUnit.SECONDS);
+        return listing.get(1, TimeUnit.SECONDS);
       } catch (TimeoutException e) {
         heartbeat.run();
       } catch (ExecutionException e) {

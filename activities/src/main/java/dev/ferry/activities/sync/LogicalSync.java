@@ -132,8 +132,11 @@ final class LogicalSync implements SyncMethod {
         if (postDataDone.isEmpty()) {
           LogicalKeys.add(target, session.tag(), LogicalSource.identityColumns(source));
         }
+        context.heartbeat(Progress.of(0, tables.size(), 0, "publishing"));
         LogicalSource.publish(source, session.publication(), tables);
+        context.heartbeat(Progress.of(0, tables.size(), 0, "making the subscription's login"));
         login.prepare(source, tables);
+        context.heartbeat(Progress.of(0, tables.size(), 0, "subscribing"));
         LogicalTarget.Subscription subscription = subscribe(session, source, target, login);
         LogicalTarget.recordStep(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID, Long.toString(subscription.oid()));
         at[0] = System.nanoTime();
