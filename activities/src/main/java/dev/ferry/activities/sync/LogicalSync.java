@@ -63,12 +63,6 @@ final class LogicalSync implements SyncMethod {
   }
 
   /**
-   * Refuses a source that cannot publish (before changing anything); copies the schema's tables;
-   * publishes; subscribes with the initial copy and waits, heartbeating each table's copy state,
-   * until every table is ready; then restores indexes and constraints. A retry skips the steps
-   * its bookkeeping says are done and reuses the publication and subscription.
-   */
-  /**
    * Everything {@link #start} would refuse, found the same way (one list of reasons for both),
    * before anything exists: the source's publishing (wal_level, replication privilege, free slots
    * and WAL senders for the subscription and its table copies, CREATE on the database, owner of
@@ -97,6 +91,15 @@ final class LogicalSync implements SyncMethod {
     return reasons;
   }
 
+  /**
+   * Refuses, with every reason at once, what {@link #check} finds (before changing anything);
+   * copies the schema's tables; publishes; makes the subscription's login; subscribes with the
+   * initial copy and waits, heartbeating each table's copy state, until every table is ready;
+   * restores indexes and constraints; copies the large objects; with a per-run role, waits until
+   * the subscription streams and voids the role's password. A retry skips the steps its
+   * bookkeeping says are done, reuses the publication and subscription, and gives the role a new
+   * password (the last one left with the attempt that made it).
+   */
   @Override
   public SyncSetup start(SyncSession session) {
     ActivityExecutionContext context = Activity.getExecutionContext();
