@@ -15,8 +15,12 @@
 # Zero lost transactions: pgbench's committed transactions ("number of transactions actually
 # processed") are counted against pgbench_history's rows on the target (one row each).
 #
+# With --large-objects N, N large objects of 8 kB are made on the source before the sync; 1 % of
+# them change, 10 are created and 10 removed just before the freeze (the drain carries them).
+#
 # Usage: bench/cutover-downtime.sh [--scale 100] [--rate 200] [--clients 4] [--jobs 2]
-#                                  [--steady 30] [--backlog 20] [--method trigger] [--skip-build]
+#                                  [--steady 30] [--backlog 20] [--method trigger]
+#                                  [--large-objects 0] [--skip-build]
 #
 # Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
 # 127.0.0.1:5434, superuser ferry; the password comes from FERRY_PG_PASSWORD (default the
@@ -31,6 +35,7 @@ JOBS=2
 STEADY=30
 BACKLOG=20
 METHOD=trigger
+LARGE_OBJECTS=0
 BUILD=yes
 while [ $# -gt 0 ]; do
   case $1 in
@@ -41,14 +46,16 @@ while [ $# -gt 0 ]; do
     --steady) STEADY=$2; shift 2 ;;
     --backlog) BACKLOG=$2; shift 2 ;;
     --method) METHOD=$2; shift 2 ;;
+    --large-objects) LARGE_OBJECTS=$2; shift 2 ;;
     --skip-build) BUILD=no; shift ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
 done
 for v in SCALE RATE CLIENTS JOBS STEADY BACKLOG; do
   [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || { echo "--${v,,} must be a number >= 1" >&2; exit 2; }
 done
+[[ $LARGE_OBJECTS =~ ^[0-9]+$ ]] || { echo "--large-objects must be a number >= 0" >&2; exit 2; }
 [[ $METHOD == trigger || $METHOD == logical ]] || { echo "--method must be trigger or logical" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -101,6 +108,10 @@ q "$TARGET_PORT" postgres "CREATE DATABASE $TARGET_DB"
 pgbench -i -q -s "$SCALE" --foreign-keys -p "$SOURCE_PORT" "$SOURCE_DB" >"$WORK/pgbench-init.log" 2>&1 \
   || { cat "$WORK/pgbench-init.log" >&2; exit 1; }
 q "$SOURCE_PORT" "$SOURCE_DB" "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY"
+if [ "$LARGE_OBJECTS" -gt 0 ]; then
+  q "$SOURCE_PORT" "$SOURCE_DB" \
+    "SELECT count(lo_from_bytea(0, convert_to(repeat(md5(g::text), 256), 'UTF8'))) FROM generate_series(1, $LARGE_OBJECTS) g" >/dev/null
+fi
 q "$SOURCE_PORT" "$SOURCE_DB" "VACUUM ANALYZE"
 say "source: $(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_size_pretty(pg_database_size(current_database()))")"
 
@@ -113,6 +124,7 @@ BENCH_SOURCE_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$SOURCE_PORT/$SOURCE_DB"
 BENCH_TARGET_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$TARGET_PORT/$TARGET_DB" \
   java -cp "$CLASSPATH_BENCH" -Dlogback.configurationFile=/dev/null dev.ferry.bench.CutoverDowntimeBench \
     --method "$METHOD" --jobs "$JOBS" --work-dir "$WORK" --steady "$STEADY" --backlog "$BACKLOG" \
+    --large-objects "$LARGE_OBJECTS" \
     >"$WORK/bench.out" 2>"$WORK/bench.err" || { cat "$WORK/bench.err" >&2; exit 1; }
 
 # The freeze ended pgbench's sessions (it spares only the sync's own, named ferry-sync-*);
@@ -123,7 +135,7 @@ committed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\
 on_source=$(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT count(*) FROM pgbench_history")
 on_target=$(q "$TARGET_PORT" "$TARGET_DB" "SELECT count(*) FROM pgbench_history")
 
-echo "# bench/cutover-downtime.sh --scale $SCALE --rate $RATE --clients $CLIENTS --jobs $JOBS --steady $STEADY --backlog $BACKLOG --method $METHOD"
+echo "# bench/cutover-downtime.sh --scale $SCALE --rate $RATE --clients $CLIENTS --jobs $JOBS --steady $STEADY --backlog $BACKLOG --method $METHOD --large-objects $LARGE_OBJECTS"
 echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 grep -E '^[a-z][a-z_.-]* -?[0-9.]+$' "$WORK/bench.out"
 echo "pgbench.committed ${committed:-unknown}"

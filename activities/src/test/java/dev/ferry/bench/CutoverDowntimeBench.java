@@ -41,7 +41,11 @@ import java.util.concurrent.CompletableFuture;
  * seconds while the load goes on, then restarted, and the changes it clears per second are
  * counted until the backlog is gone.
  *
- * <p>Arguments: {@code --method trigger|logical --jobs N --work-dir DIR --steady S --backlog B}.
+ * <p>With {@code --large-objects N} (the script made N large objects on the source), 1 % of them
+ * are changed, 10 created and 10 removed just before the freeze: the drain brings them across.
+ *
+ * <p>Arguments: {@code --method trigger|logical --jobs N --work-dir DIR --steady S --backlog B
+ * [--large-objects N]}.
  * References: {@code env:BENCH_SOURCE_URL}, {@code env:BENCH_TARGET_URL}. Prints
  * {@code name value} lines on stdout. No retries: a failed attempt fails the bench.
  */
@@ -68,6 +72,7 @@ public final class CutoverDowntimeBench {
     Path workDir = null;
     int steady = 30;
     int backlog = 20;
+    int largeObjects = 0;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--method" -> method = args[i + 1];
@@ -75,6 +80,7 @@ public final class CutoverDowntimeBench {
         case "--work-dir" -> workDir = Path.of(args[i + 1]);
         case "--steady" -> steady = Integer.parseInt(args[i + 1]);
         case "--backlog" -> backlog = Integer.parseInt(args[i + 1]);
+        case "--large-objects" -> largeObjects = Integer.parseInt(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -87,7 +93,9 @@ public final class CutoverDowntimeBench {
         }, dev.ferry.activities.secrets.SecretPolicy.of("env:*")));
     PgTools tools = PgTools.locate(System.getenv());
     DatabasePair pair = new DatabasePair(SOURCE_REF, TARGET_REF);
-    SyncRequest request = new SyncRequest(UUID.randomUUID().toString(), pair, method, jobs);
+    SyncRequest request =
+        new SyncRequest(
+            UUID.randomUUID().toString(), pair, method, jobs, dev.ferry.model.runbook.SyncSpec.LOGICAL.equals(method) ? dev.ferry.model.runbook.SyncSpec.PER_RUN_ROLE : null);
     TestActivityEnvironment env = environment(databases, tools, workDir);
     TestActivityEnvironment applyEnv = environment(databases, tools, workDir);
     SyncActivities sync = env.newActivityStub(SyncActivities.class, once(ActivityCatalog.syncControl()));
@@ -121,6 +129,9 @@ public final class CutoverDowntimeBench {
       print("cutover.lag.pending", atCutover.pendingChanges());
       print("cutover.lag.millis", atCutover.lagMillis());
 
+      if (largeObjects > 0) {
+        print("large-objects.changed", changeLargeObjects(databases, largeObjects));
+      }
       long f0 = System.nanoTime();
       env.newActivityStub(FreezeActivities.class, once(ActivityCatalog.sourceChanges())).freezeSource(SOURCE_REF);
       long f1 = System.nanoTime();
@@ -185,6 +196,20 @@ public final class CutoverDowntimeBench {
 
   private static double seconds(long nanos) {
     return nanos / 1e9;
+  }
+
+  /** 1 % of them changed (the lowest oids), 10 created, 10 removed (the highest); returns how many changed in all. */
+  private static long changeLargeObjects(Databases databases, int count) throws java.sql.SQLException {
+    int changed = Math.max(1, count / 100);
+    try (java.sql.Connection c = databases.connect(databases.resolve(Databases.SOURCE, SOURCE_REF), "ferry-bench");
+        java.sql.Statement st = c.createStatement()) {
+      st.execute(
+          "SELECT lo_put(oid, 100, convert_to('changed before the freeze', 'UTF8')) FROM"
+              + " (SELECT oid FROM pg_largeobject_metadata ORDER BY oid LIMIT " + changed + ") o");
+      st.execute("SELECT lo_unlink(oid) FROM (SELECT oid FROM pg_largeobject_metadata ORDER BY oid DESC LIMIT 10) o");
+      st.execute("SELECT lo_from_bytea(0, convert_to(repeat(md5(g::text), 256), 'UTF8')) FROM generate_series(1, 10) g");
+    }
+    return changed + 20;
   }
 
   private static void print(String name, double value) {

@@ -287,26 +287,17 @@ final class Migration {
   // ---- steps both strategies take -------------------------------------------------------------
 
   void preflight() {
-    preflight(report -> null);
+    preflight(report -> report);
   }
 
   /**
-   * Preflight, failing it for good (before anything changes) when {@code refusal} finds a
-   * reason in the report, such as tables the runbook's sync method cannot carry.
+   * Preflight, then {@code strategyCheck} inside the same step: it may fail the step for good
+   * (before anything changes), such as when the runbook's sync method would refuse the source,
+   * or return the report with what else the approver should know.
    */
-  void preflight(Function<PreflightReport, String> refusal) {
+  void preflight(java.util.function.UnaryOperator<PreflightReport> strategyCheck) {
     preflightReport =
-        step(
-            Steps.PREFLIGHT,
-            () -> {
-              PreflightReport report = preflight.auditDatabases(databases);
-              String refused = refusal.apply(report);
-              if (refused != null) {
-                throw ApplicationFailure.newNonRetryableFailure(refused, Errors.SYNC_REFUSED);
-              }
-              return report;
-            },
-            Migration::describe);
+        step(Steps.PREFLIGHT, () -> strategyCheck.apply(preflight.auditDatabases(databases)), Migration::describe);
   }
 
   void approveStart() {

@@ -3,6 +3,7 @@ package dev.ferry.workflow;
 import dev.ferry.model.runbook.Gates;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.model.runbook.Strategy;
+import dev.ferry.model.runbook.SyncSpec;
 import java.util.List;
 
 /** Step names, as the status shows them, each strategy's plan, and why a step is skipped. */
@@ -107,6 +108,21 @@ final class Steps {
     };
   }
 
+  /** What a step does for this runbook, in a phrase, for plans. */
+  static String purpose(Runbook runbook, String step) {
+    if (step.equals(START_SYNC) && runbook.sync() != null && SyncSpec.LOGICAL.equals(runbook.sync().method())) {
+      boolean sourceCredential = SyncSpec.SOURCE_CREDENTIAL.equals(runbook.sync().replicationRole());
+      return purpose(step)
+          + (sourceCredential
+              ? "; the subscription logs in with the runbook's source credential, whose password the target keeps in"
+                  + " pg_subscription until the drain (sync.replicationRole: source-credential)"
+              : "; the subscription logs in to the source as ferry_repl_<run>, a role made for this run that may only"
+                  + " replicate and read the published tables, whose password only the worker knows and is void once"
+                  + " the copy is done; locked at the drain, dropped at teardown (sync.replicationRole: per-run)");
+    }
+    return purpose(step);
+  }
+
   /** What a step does, in a phrase, for plans. */
   static String purpose(String step) {
     return switch (step) {
@@ -121,7 +137,8 @@ final class Steps {
       case RESTORE -> "pg_restore -j N --exit-on-error into the empty target";
       case START_SYNC -> "installs change capture, copies the schema and the data consistently with it";
       case CATCH_UP -> "applies changes until the target is less than sync.maxLag behind";
-      case DRAIN -> "with the source frozen, applies what is left until nothing is pending";
+      case DRAIN -> "with the source frozen, applies what is left until nothing is pending and brings the large objects"
+          + " created, changed or removed since the copy across (compared by checksum)";
       case VERIFY -> "row counts and checksums in primary-key chunks, sequences and schema, both sides";
       case SYNC_SEQUENCES -> "sets the target's sequences to the source's values";
       case DISCARD_SNAPSHOT -> "deletes the dump files, which hold production data";

@@ -6,6 +6,7 @@ import dev.ferry.model.RunEvent;
 import dev.ferry.activity.NotifyActivities;
 import dev.ferry.activity.SyncActivities;
 import dev.ferry.model.Notification;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
@@ -226,6 +227,19 @@ public class FakeDatabases
   /** A table whose two sides agree, in one chunk. */
   public static TableComparison matching(String table, long rows) {
     return new TableComparison(table, rows, rows, "primary key range", 1, 0, List.of(), true);
+  }
+
+  /** What checkSync reports as the sync method's refusals and warnings. */
+  public volatile List<String> syncRefusals = List.of();
+  public volatile List<String> syncWarnings = List.of();
+  /** Every sync request an activity was handed, in order. */
+  public final List<SyncRequest> syncRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public SyncCheck checkSync(SyncRequest request) {
+    called("checkSync");
+    syncRequests.add(request);
+    return new SyncCheck(syncRefusals, syncWarnings);
   }
 
   @Override

@@ -137,6 +137,22 @@ class MigrationWorkflowReplayTest {
         multi,
         (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
         gates(approve("start"), approve("cutover")));
+    // MultiPhase.SYNC_CHECK_AND_ROLE: the sync's own preflight check, the logical run's login.
+    Runbook logical =
+        dev.ferry.model.runbook.RunbookParser.parse(Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical"));
+    record(
+        MultiPhase.SYNC_CHECK_AND_ROLE + "-logical-approved",
+        logical,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 5_000L));
+          d.syncWarnings = List.of("2 large object(s) carried at the drain");
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record(
+        MultiPhase.SYNC_CHECK_AND_ROLE + "-refused-at-preflight",
+        multi,
+        (d, e) -> d.syncRefusals = List.of("tables without a primary key: public.audit_log", "unreadable large objects: oid 16400"),
+        gates());
     record(
         "multi-phase-cancelled-at-cutover",
         multi,

@@ -170,10 +170,8 @@ public class PreflightActivitiesImpl implements PreflightActivities {
               + String.join(", ", audit.tablesWithoutPrimaryKey()) + "): verified as one whole-table checksum;"
               + " trigger sync cannot carry them and logical replication fails their UPDATE/DELETE");
     }
-    if (audit.largeObjects() > 0) {
-      warnings.add(
-          audit.largeObjects() + " large object(s): the snapshot carries them, continuous sync does not");
-    }
+    // Large objects are only counted (audit.largeObjects()): the snapshot carries them, and both
+    // sync methods bring them across at the drain.
     if (!audit.unloggedTables().isEmpty()) {
       warnings.add(
           "unlogged table(s) " + String.join(", ", audit.unloggedTables())

@@ -124,10 +124,11 @@ public final class SyncLeftovers {
    */
   public static void remove(Databases databases, Endpoint endpoint, Leftover leftover, String run, Long subscriptionOid) {
     SyncSession session =
-        new SyncSession(new SyncRequest(leftover.tag(), null, null, null), endpoint, endpoint, run);
-    try (LogicalSide side = LogicalSide.open(databases, endpoint, APPLICATION, LogicalConnInfo.none())) {
-      // A frozen source starts new sessions read-only.
-      side.execute("SET default_transaction_read_only = off");
+        new SyncSession(new SyncRequest(leftover.tag(), null, null, null, null), endpoint, endpoint, run);
+    // A frozen source starts new sessions read-only, and its write fence refuses DDL (dropping a
+    // publication, the capture's triggers) to every session but the run's own.
+    try (LogicalSide side =
+        LogicalSide.of(endpoint, databases.connectPastFence(endpoint, APPLICATION, run), LogicalConnInfo.none())) {
       switch (leftover.kind()) {
         case SUBSCRIPTION -> LogicalTarget.unsubscribe(side, session.subscription());
         case PUBLICATION -> LogicalSource.dropPublication(side, session.publication());

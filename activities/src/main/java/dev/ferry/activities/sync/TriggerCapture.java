@@ -150,6 +150,47 @@ final class TriggerCapture {
     }
   }
 
+  /**
+   * Why {@code user} could not install (and later remove) the capture, or empty: it needs CREATE
+   * on the database for Ferry's schema, and to own every table (CREATE TRIGGER needs the TRIGGER
+   * privilege, DROP TRIGGER the owner).
+   */
+  static List<String> cannotInstall(Connection c, String user) throws SQLException {
+    List<String> reasons = new ArrayList<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT has_database_privilege(current_database(), 'CREATE'),"
+                    + " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)")) {
+      rs.next();
+      if (!rs.getBoolean(1)) {
+        reasons.add("the role " + user + " may not create the capture's schema (it needs CREATE on the database)");
+      }
+      if (rs.getBoolean(2)) {
+        return reasons;
+      }
+    }
+    List<String> notOwned = new ArrayList<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
+                    + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND " + Catalog.USER_RELATION_FILTER
+                    + " AND NOT pg_has_role(current_user, c.relowner, 'USAGE') ORDER BY 1")) {
+      while (rs.next()) {
+        notOwned.add(rs.getString(1));
+      }
+    }
+    if (!notOwned.isEmpty()) {
+      reasons.add(
+          "tables the role " + user + " does not own, so it could not install and remove their capture triggers: "
+              + (notOwned.size() <= 20 ? String.join(", ", notOwned) : String.join(", ", notOwned.subList(0, 20)) + " and "
+                  + (notOwned.size() - 20) + " more")
+              + " (the trigger method needs the owner of every table)");
+    }
+    return reasons;
+  }
+
   /** Tables with rows but no primary key: the trigger method cannot name their rows. */
   static List<String> tablesWithoutKey(Connection c, Collection<CapturedTable> keyed) throws SQLException {
     List<String> missing = new ArrayList<>();

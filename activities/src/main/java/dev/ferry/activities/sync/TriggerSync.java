@@ -6,6 +6,7 @@ import dev.ferry.activities.Pause;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.model.Errors;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncSetup;
 import io.temporal.activity.Activity;
@@ -18,6 +19,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -70,12 +72,51 @@ final class TriggerSync implements SyncMethod {
     this.batch = batch;
   }
 
+  /**
+   * Everything {@link #start} would refuse, found the same way, with nothing changed: a source
+   * older than PostgreSQL 13, tables without a primary key, a role that may not create the
+   * capture (CREATE on the database, owner of every table), large objects it may not read, a
+   * target credential that may not turn foreign keys off while applying.
+   */
+  @Override
+  public SyncCheck check(SyncSession s) {
+    try (Connection c = databases.connect(s.source(), s.applicationName("ferry-sync-check"))) {
+      return new SyncCheck(refusals(s, c), List.of());
+    } catch (SQLException e) {
+      throw Databases.failure(s.source(), e);
+    }
+  }
+
+  private List<String> refusals(SyncSession s, Connection c) throws SQLException {
+    List<String> reasons = new ArrayList<>();
+    int version = c.getMetaData().getDatabaseMajorVersion();
+    if (version < 13) {
+      reasons.add("the trigger method needs PostgreSQL 13 or newer (xid8 transaction ids); the source runs " + version);
+    }
+    List<String> keyless = TriggerCapture.tablesWithoutKey(c, CapturedTable.read(c).values());
+    if (!keyless.isEmpty()) {
+      reasons.add(
+          "the trigger method needs a primary key on every table; these have none: " + String.join(", ", keyless)
+              + ". Add one, or migrate with strategy single-phase");
+    }
+    reasons.addAll(TriggerCapture.cannotInstall(c, s.source().url().user()));
+    reasons.addAll(LargeObjects.unreadable(c));
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-check"))) {
+      TriggerApply.prepareTarget(t, s.target());
+    } catch (ApplicationFailure e) {
+      if (!Errors.SYNC_REFUSED.equals(e.getType())) {
+        throw e;
+      }
+      reasons.add(e.getOriginalMessage());
+    }
+    return reasons;
+  }
+
   @Override
   public SyncSetup start(SyncSession s) {
     Endpoint source = s.source();
     try (Connection c = databases.connect(source, s.applicationName("ferry-sync-setup"))) {
       TriggerApply.prepareSource(c);
-      requireVersion(c, source);
       if (TriggerCapture.installed(c, s)) {
         var done = TriggerCapture.state(c, s, "setup");
         if (done.isPresent()) {
@@ -83,15 +124,12 @@ final class TriggerSync implements SyncMethod {
           return JSON.readValue(done.get(), SyncSetup.class);
         }
       }
-      Map<Long, CapturedTable> tables = CapturedTable.read(c);
-      List<String> keyless = TriggerCapture.tablesWithoutKey(c, tables.values());
-      if (!keyless.isEmpty()) {
+      List<String> refused = refusals(s, c);
+      if (!refused.isEmpty()) {
         throw ApplicationFailure.newNonRetryableFailure(
-            source.describe() + ": the trigger method needs a primary key on every table; these have none: "
-                + String.join(", ", keyless) + ". Add one, or migrate with strategy single-phase.",
-            Errors.SYNC_REFUSED);
+            source.describe() + " cannot be synced with sync: trigger: " + String.join("; ", refused), Errors.SYNC_REFUSED);
       }
-      checkTarget(s);
+      Map<Long, CapturedTable> tables = CapturedTable.read(c);
       // An earlier attempt's capture is redone from scratch: its copy died with it.
       onLockTimeout(source, () -> TriggerCapture.remove(c, s));
       onLockTimeout(source, () -> TriggerCapture.install(c, s, tables.values()));
@@ -251,6 +289,9 @@ final class TriggerSync implements SyncMethod {
                 + " frozen (a session that turned default_transaction_read_only off?)",
             Errors.SOURCE_NOT_FROZEN);
       }
+      // The initial copy's dump carried them; what changed since, only this pass does.
+      LargeObjects.Carried largeObjects = LargeObjects.carry(databases, s, () -> context.heartbeat(drained[0]));
+      log.info("trigger sync of {} drained: {} change(s); {}", s.workflowId(), drained[0], largeObjects);
       return measure(s, source);
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
@@ -387,22 +428,6 @@ final class TriggerSync implements SyncMethod {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT clock_timestamp()")) {
       rs.next();
       return rs.getTimestamp(1).toInstant();
-    }
-  }
-
-  private static void requireVersion(Connection c, Endpoint source) throws SQLException {
-    int version = c.getMetaData().getDatabaseMajorVersion();
-    if (version < 13) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          source.describe() + ": the trigger method needs PostgreSQL 13 or newer (xid8 transaction ids); this is " + version,
-          Errors.SYNC_REFUSED);
-    }
-  }
-
-  /** Whether the target lets the applier turn foreign keys off; refused at setup, not at cutover. */
-  private void checkTarget(SyncSession s) throws SQLException {
-    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"))) {
-      TriggerApply.prepareTarget(t, s.target());
     }
   }
 

@@ -44,7 +44,9 @@ public interface LeftoverMaker {
 
     @Override
     public void make(String syncMethod, String sourceRef, String targetRef, boolean stayRunning) {
-      sync.startSync(new SyncRequest(Workflow.randomUUID().toString(), new DatabasePair(sourceRef, targetRef), syncMethod, 1));
+      sync.startSync(
+          new SyncRequest(Workflow.randomUUID().toString(), new DatabasePair(sourceRef, targetRef), syncMethod, 1,
+              "logical".equals(syncMethod) ? "per-run" : null));
       rehearsal.createScratchDatabase(
           ScratchDatabase.forRehearsal(Workflow.getInfo().getWorkflowId(), Workflow.randomUUID().toString(), targetRef));
       stage = "made";

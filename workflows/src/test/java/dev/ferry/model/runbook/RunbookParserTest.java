@@ -173,7 +173,7 @@ class RunbookParserTest {
     Runbook runbook = RunbookParser.parse(Runbooks.SHOP_MULTI_PHASE_YAML);
 
     assertThat(runbook.strategy()).isEqualTo(Strategy.MULTI_PHASE);
-    assertThat(runbook.sync()).isEqualTo(new SyncSpec("trigger", Duration.ofSeconds(30), Duration.ofHours(2)));
+    assertThat(runbook.sync()).isEqualTo(new SyncSpec("trigger", Duration.ofSeconds(30), Duration.ofHours(2), null));
     assertThat(runbook.fallbackWindow()).isEqualTo(Duration.ofHours(72));
     assertThat(runbook.notifications().webhook()).isEqualTo("env:SHOP_WEBHOOK_URL");
     assertThat(runbook.gate("cutover").reminder()).isEqualTo(Duration.ofHours(1));
@@ -197,6 +197,39 @@ class RunbookParserTest {
             "sync.method", "sync.maxLag", "fallbackWindow", "notifications.webhook", "gates.cutover.remindAfter");
     assertThat(e.errors()).filteredOn(err -> err.field().equals("gates.cutover.remindAfter")).singleElement()
         .satisfies(err -> assertThat(err.message()).contains("shorter than the gate's timeout (4h)"));
+  }
+
+  @Test
+  void logicalSync_logsInAsAPerRunRoleUnlessTheRunbookAllowsTheSourceCredential() {
+    String logical = Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical");
+
+    assertThat(RunbookParser.parse(logical).sync().replicationRole()).isEqualTo(SyncSpec.PER_RUN_ROLE);
+    assertThat(RunbookParser.parse(logical.replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: source-credential"))
+            .sync().replicationRole())
+        .isEqualTo(SyncSpec.SOURCE_CREDENTIAL);
+    assertThat(RunbookParser.parse(logical.replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: per-run"))
+            .sync().replicationRole())
+        .isEqualTo(SyncSpec.PER_RUN_ROLE);
+  }
+
+  @Test
+  void badReplicationRole_andOneForTheTriggerMethod_areNamedByField() {
+    RunbookInvalidException bad =
+        refused(
+            Runbooks.SHOP_MULTI_PHASE_YAML
+                .replace("method: trigger", "method: logical")
+                .replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: superuser"));
+    RunbookInvalidException trigger =
+        refused(Runbooks.SHOP_MULTI_PHASE_YAML.replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: per-run"));
+
+    assertThat(bad.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("sync.replicationRole");
+      assertThat(err.message()).contains("per-run", "source-credential");
+    });
+    assertThat(trigger.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("sync.replicationRole");
+      assertThat(err.message()).contains("logical only");
+    });
   }
 
   @Test
