@@ -32,6 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -109,14 +110,15 @@ class TemporalUiCodecBrowserTest {
     try {
       // The UI knows the codec (--ui-codec-endpoint); the user asks it to send credentials along.
       browser.get(runPage);
-      wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("[data-testid^='data-encoder-status']"))).click();
-      wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("[data-testid='override-accordion'] button"))).click();
-      click(wait.until(ExpectedConditions.presenceOfElementLocated(By.id("use-local-endpoint-radio"))));
+      // The UI re-renders while it loads: every click finds its element again until it lands.
+      clickWhenReady(wait, By.cssSelector("[data-testid^='data-encoder-status']"));
+      clickWhenReady(wait, By.cssSelector("[data-testid='override-accordion'] button"));
+      scriptClickWhenReady(wait, By.id("use-local-endpoint-radio"));
       WebElement endpoint = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("data-encoder-endpoint-input")));
       endpoint.clear();
       endpoint.sendKeys(CODEC);
-      click(browser.findElement(By.id("pass-access-credentials")));
-      click(browser.findElement(By.cssSelector("[data-testid='confirm-data-encoder-button']")));
+      scriptClickWhenReady(wait, By.id("pass-access-credentials"));
+      scriptClickWhenReady(wait, By.cssSelector("[data-testid='confirm-data-encoder-button']"));
 
       // Not signed in: the codec refuses, and the input stays ciphertext.
       browser.navigate().refresh();
@@ -141,13 +143,35 @@ class TemporalUiCodecBrowserTest {
       assertThat(shown).doesNotContain(ENCRYPTED);
 
       // And the run is found by what it does now: its search attributes, on their tab.
-      click(browser.findElement(By.xpath("//a[normalize-space()='Search Attributes']")));
+      scriptClickWhenReady(wait, By.xpath("//a[normalize-space()='Search Attributes']"));
       String attributes = Eventually.get("the run's search attributes", this::pageText, t -> t.contains("FerryPhase"));
       assertThat(attributes).contains("awaiting approval: start", "FerryApp", "FerryStrategy", "single-phase");
     } catch (RuntimeException | AssertionError e) {
       saveForInspection();
       throw e;
     }
+  }
+
+  /** Clicks what {@code by} finds, finding it again when the UI replaced it meanwhile. */
+  private static void clickWhenReady(WebDriverWait wait, By by) {
+    wait.ignoring(StaleElementReferenceException.class)
+        .until(d -> {
+          WebElement element = d.findElement(by);
+          if (!element.isDisplayed() || !element.isEnabled()) {
+            return false;
+          }
+          element.click();
+          return true;
+        });
+  }
+
+  /** As {@link #clickWhenReady}, through a script, for elements the UI styles over. */
+  private void scriptClickWhenReady(WebDriverWait wait, By by) {
+    wait.ignoring(StaleElementReferenceException.class)
+        .until(d -> {
+          click(d.findElement(by));
+          return true;
+        });
   }
 
   /** Clicks through an element the UI styles over (a radio or a toggle's hidden input). */
