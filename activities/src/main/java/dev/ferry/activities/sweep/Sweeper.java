@@ -218,7 +218,14 @@ public final class Sweeper {
             left(report, kind.label() + " " + l.name(), where, owner.why());
           } else if (owner.verdict() == RunVerdicts.Verdict.ENDED) {
             try {
-              SyncLeftovers.remove(databases, r.endpoint(), l, run, subscriptionOids.get(l.tag()));
+              if (kind == Kind.ROLE) {
+                // Its grants are in whichever of the server's databases it was given some.
+                List<Endpoint> ofServer =
+                    reached.stream().map(Reached::endpoint).filter(e -> server(e).equals(server(r.endpoint()))).toList();
+                SyncLeftovers.removeRole(databases, ofServer, l, run);
+              } else {
+                SyncLeftovers.remove(databases, r.endpoint(), l, run, subscriptionOids.get(l.tag()));
+              }
               removed(report, kind.label() + " " + l.name(), where, owner.why());
             } catch (RuntimeException e) {
               left(report, kind.label() + " " + l.name(), where, owner.why() + ", but removing it failed (next sweep tries again): " + e.getMessage());

@@ -155,14 +155,32 @@ public final class SyncLeftovers {
                 return null;
               });
         }
-        case ROLE -> {
-          String role = Catalog.quote(leftover.name());
-          if (side.queryOne("SELECT 1 FROM pg_roles WHERE rolname = ?", rs -> true, leftover.name()).isPresent()) {
-            side.execute("DROP OWNED BY " + role);
-            side.execute("DROP ROLE IF EXISTS " + role);
-          }
-        }
+        case ROLE -> removeRole(databases, List.of(endpoint), leftover, run);
       }
+    }
+  }
+
+  /**
+   * Removes a per-run role: what it owns and was granted in each of {@code databases} (a role's
+   * grants live in every database it was given some, and DROP ROLE refuses while any remain),
+   * then the role. A role that is gone succeeds.
+   *
+   * @param endpoints databases of the role's server the sweep reached, the run's source among them
+   */
+  public static void removeRole(Databases databases, List<Endpoint> endpoints, Leftover role, String run) {
+    String quoted = Catalog.quote(role.name());
+    for (Endpoint endpoint : endpoints) {
+      try (LogicalSide side =
+          LogicalSide.of(endpoint, databases.connectPastFence(endpoint, APPLICATION, run), LogicalConnInfo.none())) {
+        if (side.queryOne("SELECT 1 FROM pg_roles WHERE rolname = ?", rs -> true, role.name()).isEmpty()) {
+          return;
+        }
+        side.execute("DROP OWNED BY " + quoted);
+      }
+    }
+    Endpoint any = endpoints.get(0);
+    try (LogicalSide side = LogicalSide.of(any, databases.connectPastFence(any, APPLICATION, run), LogicalConnInfo.none())) {
+      side.execute("DROP ROLE IF EXISTS " + quoted);
     }
   }
 

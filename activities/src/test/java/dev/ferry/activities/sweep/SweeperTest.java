@@ -143,8 +143,10 @@ class SweeperTest {
     String endedTag = tagOf(ended);
     String runningTag = tagOf(running);
     String deadTag = tagOf(dead);
+    // The logical sync logged in as a role made for the run (dropped here if the sweep does not).
     String endedRole = "ferry_repl_" + endedTag;
-    createRole(endedRole);
+    roles.add(endedRole);
+    assertThat(TestCluster.SOURCE.queryLong("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = '" + endedRole + "'")).isOne();
     record(running, "RUNNING", null);
     record(dead, "RUNNING", null);
     record(ended, "FAILED", Instant.now());
