@@ -45,7 +45,10 @@ final class TriggerSync implements SyncMethod {
   static final int BATCH = 5_000;
   private static final Duration IDLE = Duration.ofMillis(500);
   private static final Duration CHECK_EVERY = Duration.ofSeconds(2);
-  private static final int LOCK_ATTEMPTS = 6;
+  /** The longest one statement of Ferry's DDL waits for a table lock. */
+  static final Duration MAX_LOCK_WAIT = Duration.ofSeconds(10);
+  /** How long installing or dropping the capture keeps trying for its locks before the attempt fails. */
+  static final Duration LOCK_WAIT_BUDGET = Duration.ofSeconds(60);
 
   private final Databases databases;
   private final InitialCopy copy;
@@ -91,8 +94,8 @@ final class TriggerSync implements SyncMethod {
       }
       checkTarget(s);
       // An earlier attempt's capture is redone from scratch: its copy died with it.
-      onLockTimeout(source, () -> TriggerCapture.remove(c, s));
-      onLockTimeout(source, () -> TriggerCapture.install(c, s, tables.values()));
+      onLockTimeout(source, (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
+      onLockTimeout(source, (lockWait, beat) -> TriggerCapture.install(c, s, tables.values(), lockWait, beat));
       List<String> schema = SchemaWatch.describe(c);
       TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
       long copiedTables = copyAtSnapshot(s, c, schema);
@@ -262,7 +265,7 @@ final class TriggerSync implements SyncMethod {
     databases.terminateSessionsQuietly(s.target(), s.applicationName("ferry-sync-apply"));
     try (Connection c = databases.connect(s.source(), s.applicationName("ferry-sync-teardown"))) {
       TriggerApply.prepareSource(c);
-      onLockTimeout(s.source(), () -> TriggerCapture.remove(c, s));
+      onLockTimeout(s.source(), (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
     }
@@ -402,25 +405,52 @@ final class TriggerSync implements SyncMethod {
     }
   }
 
+  /** DDL that takes table locks, waiting at most {@code lockWait} for each and calling {@code beat} between statements. */
   private interface SqlWork {
-    void run() throws SQLException;
+    void run(Duration lockWait, Runnable beat) throws SQLException;
   }
 
-  /** Retries DDL that waited too long for a table lock (a busy app): {@code lock_timeout}, deadlock. */
+  /**
+   * Runs DDL that takes table locks (installing or dropping the capture) on a source whose app
+   * may hold them in long transactions: each statement waits at most {@link #lockWait} for a
+   * lock ({@code lock_timeout}), and on a timeout (or a deadlock) the work heartbeats, pauses and
+   * starts again, for {@link #LOCK_WAIT_BUDGET} in all. A statement waiting for a lock cannot
+   * heartbeat: one that waited longer than the activity's heartbeat timeout would have its
+   * attempt timed out by Temporal while it still waited, and retried beside itself. Short waits
+   * also keep the app's queries, queued behind Ferry's waiting DDL, from stalling for long.
+   */
   private void onLockTimeout(Endpoint source, SqlWork work) throws SQLException {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Duration lockWait = lockWait(context.getInfo().getHeartbeatTimeout());
+    Runnable beat = () -> context.heartbeat(null);
+    long deadline = System.nanoTime() + LOCK_WAIT_BUDGET.toNanos();
     for (int attempt = 1; ; attempt++) {
       try {
-        work.run();
+        work.run(lockWait, beat);
         return;
       } catch (SQLException e) {
         boolean busy = "55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
-        if (!busy || attempt == LOCK_ATTEMPTS) {
+        if (!busy || System.nanoTime() > deadline) {
           throw e;
         }
         log.warn("{}: waited too long for a table lock ({}), trying again", source.describe(), e.getMessage());
-        Activity.getExecutionContext().heartbeat(null);
-        pause.pause(Duration.ofSeconds(attempt));
+        beat.run();
+        Duration backOff = Duration.ofSeconds(Math.min(attempt, 5));
+        pause.pause(backOff.compareTo(lockWait) < 0 ? backOff : lockWait);
       }
     }
+  }
+
+  /**
+   * How long one statement may wait for a lock: a third of the activity's heartbeat timeout,
+   * {@link #MAX_LOCK_WAIT} at most (and without a heartbeat timeout), so that a wait and the
+   * pause after it end before the heartbeat is due.
+   */
+  static Duration lockWait(Duration heartbeatTimeout) {
+    if (heartbeatTimeout == null || heartbeatTimeout.isZero() || heartbeatTimeout.isNegative()) {
+      return MAX_LOCK_WAIT;
+    }
+    Duration third = heartbeatTimeout.dividedBy(3);
+    return third.compareTo(MAX_LOCK_WAIT) < 0 ? third : MAX_LOCK_WAIT;
   }
 }

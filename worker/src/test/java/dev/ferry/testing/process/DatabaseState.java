@@ -50,6 +50,17 @@ public final class DatabaseState {
         name);
   }
 
+  /** Sessions of {@code application_name} {@code name}, connected after {@code since}, that wait for a lock. */
+  public static long waitingForLock(TestCluster cluster, String database, String name, java.time.Instant since) {
+    return queryLong(
+        cluster,
+        database,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = ?"
+            + " AND wait_event_type = 'Lock' AND backend_start > ?::timestamptz",
+        name,
+        since.toString());
+  }
+
   /** One number from a query with text parameters. */
   public static long queryLong(TestCluster cluster, String database, String sql, String... parameters) {
     try (Connection c = cluster.connect(database);

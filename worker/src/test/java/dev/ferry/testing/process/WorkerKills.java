@@ -56,6 +56,22 @@ public final class WorkerKills {
    */
   public Kill killWhile(
       String runId, String step, String activityType, String evidence, Supplier<String> seen, Runnable afterKill) {
+    return killWhile(runId, step, activityType, evidence, seen, afterKill, worker -> {});
+  }
+
+  /**
+   * {@link #killWhile(String, String, String, String, Supplier, Runnable)}, calling {@code
+   * whileResuming} with the new worker once it polls and before waiting for the step to run
+   * again there (such as holding an app's lock while the retry waits for it).
+   */
+  public Kill killWhile(
+      String runId,
+      String step,
+      String activityType,
+      String evidence,
+      Supplier<String> seen,
+      Runnable afterKill,
+      java.util.function.Consumer<FerryProcess> whileResuming) {
     String[] saw = new String[1];
     Waiting.until(
         step + " to be under way: " + evidence,
@@ -67,6 +83,7 @@ public final class WorkerKills {
     FerryProcess killed = stack.killWorker();
     afterKill.run();
     FerryProcess replacement = stack.startWorker();
+    whileResuming.accept(replacement);
     Instant resumed = awaitRetriedOn(runId, activityType, replacement, killed.killedAt());
     Kill kill = new Kill(step, activityType, evidence + "; seen: " + saw[0], killed, replacement, killed.killedAt(), resumed);
     kills.add(kill);

@@ -14,6 +14,7 @@ import dev.ferry.testing.process.ProcessStack;
 import dev.ferry.testing.process.RunApi;
 import dev.ferry.testing.process.RunHistory;
 import dev.ferry.testing.process.TestApp;
+import dev.ferry.testing.process.Waiting;
 import dev.ferry.testing.process.WorkerKills;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -232,12 +233,14 @@ class WorkerKillIT {
 
   /**
    * A compensation in the middle of a rollback: the cutover is rejected, and the sync's
-   * teardown (the start-sync's compensation) is killed while it waits for a table lock the app
-   * holds (a long transaction, as a busy app has); a new worker finishes the rollback.
+   * teardown (the start-sync's compensation) is killed while it waits for a table lock an app's
+   * long transaction holds; the transaction goes on for twice the heartbeat timeout after the
+   * new worker's retry began waiting for it too. The retry must wait it out heartbeating (one
+   * attempt, not one per heartbeat timeout), and the rollback completes.
    */
   @Test
   @Timeout(value = 4, unit = TimeUnit.MINUTES)
-  void rollback_workerKilledInTheSyncsTeardown_rollbackCompletes_nothingOfTheSyncLeft() throws Exception {
+  void rollback_workerKilledInTheSyncsTeardownWaitingForAnAppsLock_rollbackCompletes_nothingOfTheSyncLeft() throws Exception {
     RunApi runs = stack.runs();
     String runId =
         runs.start(
@@ -250,23 +253,33 @@ class WorkerKillIT {
 
     WorkerKills kills = new WorkerKills(stack);
     String teardown = DatabaseState.applicationName("ferry-sync-teardown", runId);
+    Duration heldAfterRetry = stack.environment().heartbeatTimeout().multipliedBy(2);
     try (Connection app = TestCluster.SOURCE.connect(shop.source());
         Statement s = app.createStatement()) {
       // An app's long transaction: dropping a capture trigger waits for it.
       app.setAutoCommit(false);
       s.execute("LOCK TABLE public.products IN ACCESS SHARE MODE");
       runs.reject(runId, "cutover", "kill test: roll back");
+      Instant[] killedAt = new Instant[1];
       kills.killWhile(
           runId,
           "teardown (rollback)",
           "StopSync",
           "the teardown's session (" + teardown + ") waiting for the app's lock on public.products (pg_stat_activity)",
           () -> DatabaseState.waitingForLock(TestCluster.SOURCE, shop.source(), teardown) > 0
-              ? "dropping the capture's triggers, waiting for public.products"
+              ? "dropping the capture's triggers, waiting for public.products; the app's transaction held it "
+                  + heldAfterRetry.toSeconds() + " s more after the retry began waiting"
               : null,
-          () -> {
+          () -> killedAt[0] = Instant.now(),
+          worker -> {
+            Waiting.until(
+                "the retry on " + worker + " to wait for the app's lock",
+                () -> DatabaseState.waitingForLock(TestCluster.SOURCE, shop.source(), teardown, killedAt[0]) > 0,
+                Duration.ofMinutes(1));
+            // The app's transaction is long: it holds the lock on, whatever Ferry waits for.
+            holdFor(heldAfterRetry);
             try {
-              app.commit(); // the app's transaction ends once the worker is dead
+              app.commit();
             } catch (java.sql.SQLException e) {
               throw new IllegalStateException(e);
             }
@@ -278,8 +291,21 @@ class WorkerKillIT {
     assertThat(RunApi.stepState(done, "start-sync")).as(done.toString()).isEqualTo("COMPENSATED");
     assertThat(done.path("notes").toString()).doesNotContain("could not undo");
     kills.assertEveryKillLandedMidStep(runId);
+    // The new worker lived: one retry, which waited for the lock heartbeating instead of being
+    // timed out by the server and retried while it still waited.
+    assertThat(stack.history().endedOnce(runId, "StopSync").attempt()).isEqualTo(2);
     System.out.println(kills.matrix("rollback of a multi-phase trigger run, the shop (" + runId + ")"));
     assertNothingLeft(shop, kills);
+  }
+
+  /** The length of an app's transaction: a scenario's parameter, not a wait for a state. */
+  static void holdFor(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** "N rows of page_views copied" while a session of this name COPYs it, else null. */
