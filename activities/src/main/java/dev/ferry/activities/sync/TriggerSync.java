@@ -74,6 +74,7 @@ final class TriggerSync implements SyncMethod {
   @Override
   public SyncSetup start(SyncSession s) {
     Endpoint source = s.source();
+    endOrphanedSetup(s);
     try (Connection c = databases.connect(source, s.applicationName("ferry-sync-setup"))) {
       TriggerApply.prepareSource(c);
       requireVersion(c, source);
@@ -111,6 +112,28 @@ final class TriggerSync implements SyncMethod {
       throw Databases.failure(source, e);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Ends what an earlier attempt of this setup left running when its worker died: its pg_dump
+   * (a separate process, which outlives the worker until it next prints a line: for the whole
+   * copy of a big table) holds a lock on every table it dumps, so dropping that attempt's capture
+   * would wait for it, and the app's writes would queue behind the waiting drop; its pg_restore
+   * and its own sessions would race this attempt.
+   */
+  private void endOrphanedSetup(SyncSession s) {
+    for (String prefix : List.of("ferry-sync-dump", "ferry-sync-snapshot", "ferry-sync-setup")) {
+      int ended = databases.terminateSessions(s.source(), s.applicationName(prefix));
+      if (ended > 0) {
+        log.warn("ended {} session(s) of {} an earlier attempt left on the source", ended, s.applicationName(prefix));
+      }
+    }
+    for (String prefix : List.of("ferry-sync-restore", "ferry-sync-setup")) {
+      int ended = databases.terminateSessions(s.target(), s.applicationName(prefix));
+      if (ended > 0) {
+        log.warn("ended {} session(s) of {} an earlier attempt left on the target", ended, s.applicationName(prefix));
+      }
     }
   }
 
