@@ -44,6 +44,8 @@ class ServerAndApiRestartIT {
   ProcessStack stack;
 
   @BeforeEach
+  // Templates are loaded once per cluster; on a busy machine that and three JVMs take minutes.
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
   void startStack() throws Exception {
     copied = TestApp.tricky("copied");
     waiting = TestApp.shop("waiting");

@@ -49,6 +49,8 @@ class WorkerKillIT {
   static ProcessStack stack;
 
   @BeforeAll
+  // Templates are loaded once per cluster; on a busy machine that and three JVMs take minutes.
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
   static void startStack() throws Exception {
     tricky = TestApp.tricky("tricky");
     bigShop = TestApp.bigShop("bigshop");
