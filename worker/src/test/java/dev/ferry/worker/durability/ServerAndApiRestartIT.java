@@ -131,7 +131,10 @@ class ServerAndApiRestartIT {
     assertThat(dumps).singleElement().satisfies(a -> assertThat(a.outcome()).isEqualTo("completed"));
     IndependentComparison comparison = IndependentComparison.of(TestCluster.SOURCE, copied.source(), TestCluster.TARGET, copied.target());
     assertThat(comparison.differences()).as(comparison.toString()).isEmpty();
+    assertThat(Leftovers.inDatabase(TestCluster.SOURCE, copied.source())).isEmpty();
     assertThat(Leftovers.inDatabase(TestCluster.TARGET, copied.target())).isEmpty();
+    assertThat(Leftovers.sessions(TestCluster.SOURCE, copied.source())).isEmpty();
+    assertThat(Leftovers.sessions(TestCluster.TARGET, copied.target())).isEmpty();
     assertThat(Leftovers.files(workDir)).isEmpty();
 
     // The gate that waited through the server's death rejected at its deadline.
