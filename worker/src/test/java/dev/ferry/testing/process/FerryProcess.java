@@ -139,10 +139,6 @@ public final class FerryProcess {
     }
   }
 
-  public Path logFile() {
-    return log;
-  }
-
   private void awaitExit() {
     try {
       process.waitFor(30, TimeUnit.SECONDS);

@@ -63,11 +63,6 @@ public final class IndependentComparison {
     return diffs;
   }
 
-  /** The source's tables with their rows and digests ({@code rows:sum1:sum2}). */
-  public Map<String, String> sourceTables() {
-    return source.tables();
-  }
-
   /** How many rows the source's table holds. */
   public long sourceRows(String table) {
     String digest = source.tables().get(table);

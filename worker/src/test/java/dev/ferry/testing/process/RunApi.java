@@ -80,22 +80,6 @@ public final class RunApi {
     return awaitStatus(runId, "the run to end", s -> s.path("state").asText().matches("SUCCEEDED|FAILED|REJECTED|CANCELLED"), bound);
   }
 
-  /** Until the step {@code step} is RUNNING (or already past it: then the test fails, naming it). */
-  public JsonNode awaitStepRunning(String runId, String step, Duration bound) {
-    return awaitStatus(
-        runId,
-        "step " + step + " running",
-        s -> {
-          failIfEnded(s, "step " + step);
-          String state = stepState(s, step);
-          if ("DONE".equals(state) || "FAILED".equals(state)) {
-            throw new AssertionError("step " + step + " is already " + state + " before the test could act on it: " + s);
-          }
-          return "RUNNING".equals(state);
-        },
-        bound);
-  }
-
   /** A step's state in a status ({@code PENDING}, {@code RUNNING}, {@code DONE}, ...), or null. */
   public static String stepState(JsonNode status, String step) {
     for (JsonNode s : status.path("steps")) {
