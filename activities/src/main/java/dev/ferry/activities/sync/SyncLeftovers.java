@@ -151,7 +151,8 @@ public final class SyncLeftovers {
               c -> {
                 // As teardown prepares its session (TriggerSync.stop).
                 TriggerApply.prepareSource(c);
-                TriggerCapture.remove(c, session);
+                // Outside an activity: nothing to heartbeat, the longest lock wait teardown allows.
+                TriggerCapture.remove(c, session, TriggerSync.MAX_LOCK_WAIT, () -> {});
                 return null;
               });
         }

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -50,14 +51,16 @@ final class TriggerCapture {
 
   /**
    * Creates the schema, tables, functions and triggers in one transaction: every table is
-   * captured from the same instant on, or none is.
+   * captured from the same instant on, or none is. Each table's lock is waited for at most
+   * {@code lockWait}; {@code beat} is called after each table.
    */
-  static void install(Connection c, SyncSession s, Collection<CapturedTable> tables) throws SQLException {
+  static void install(Connection c, SyncSession s, Collection<CapturedTable> tables, Duration lockWait, Runnable beat)
+      throws SQLException {
     String schema = s.schema();
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     try (Statement st = c.createStatement()) {
-      st.execute("SET LOCAL lock_timeout = '10s'");
+      st.execute("SET LOCAL lock_timeout = '" + lockWait.toMillis() + "ms'");
       st.execute("CREATE SCHEMA " + schema);
       // Names the run, so a sweep can remove it if the run ends without tearing it down.
       st.execute("COMMENT ON SCHEMA " + schema + " IS "
@@ -91,6 +94,7 @@ final class TriggerCapture {
         st.execute(
             "CREATE TRIGGER " + s.triggerName() + "_t AFTER TRUNCATE ON " + t.table().sql()
                 + " FOR EACH STATEMENT EXECUTE FUNCTION " + schema + ".capture_truncate()");
+        beat.run();
       }
       c.commit();
     } catch (SQLException | RuntimeException e) {
@@ -104,9 +108,10 @@ final class TriggerCapture {
   /**
    * Drops the triggers table by table (a short lock each, rather than one lock on every table
    * at once), then the schema with its functions and change table. Removing what is gone
-   * succeeds.
+   * succeeds. Each lock is waited for at most {@code lockWait}; {@code beat} is called after each
+   * table.
    */
-  static void remove(Connection c, SyncSession s) throws SQLException {
+  static void remove(Connection c, SyncSession s, Duration lockWait, Runnable beat) throws SQLException {
     List<String> triggers = new ArrayList<>();
     try (var ps =
         c.prepareStatement(
@@ -122,9 +127,10 @@ final class TriggerCapture {
       }
     }
     try (Statement st = c.createStatement()) {
-      st.execute("SET lock_timeout = '10s'");
+      st.execute("SET lock_timeout = '" + lockWait.toMillis() + "ms'");
       for (String trigger : triggers) {
         st.execute("DROP TRIGGER IF EXISTS " + trigger);
+        beat.run();
       }
       st.execute("DROP SCHEMA IF EXISTS " + s.schema() + " CASCADE");
       st.execute("RESET lock_timeout");

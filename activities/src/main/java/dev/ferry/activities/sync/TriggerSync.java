@@ -49,7 +49,10 @@ final class TriggerSync implements SyncMethod {
   static final int BATCH = 5_000;
   private static final Duration IDLE = Duration.ofMillis(500);
   private static final Duration CHECK_EVERY = Duration.ofSeconds(2);
-  private static final int LOCK_ATTEMPTS = 6;
+  /** The longest one statement of Ferry's DDL waits for a table lock. */
+  static final Duration MAX_LOCK_WAIT = Duration.ofSeconds(10);
+  /** How long installing or dropping the capture keeps trying for its locks before the attempt fails. */
+  static final Duration LOCK_WAIT_BUDGET = Duration.ofSeconds(60);
 
   private final Databases databases;
   private final InitialCopy copy;
@@ -115,6 +118,7 @@ final class TriggerSync implements SyncMethod {
   @Override
   public SyncSetup start(SyncSession s) {
     Endpoint source = s.source();
+    endOrphanedSetup(s);
     try (Connection c = databases.connect(source, s.applicationName("ferry-sync-setup"))) {
       TriggerApply.prepareSource(c);
       if (TriggerCapture.installed(c, s)) {
@@ -131,8 +135,8 @@ final class TriggerSync implements SyncMethod {
       }
       Map<Long, CapturedTable> tables = CapturedTable.read(c);
       // An earlier attempt's capture is redone from scratch: its copy died with it.
-      onLockTimeout(source, () -> TriggerCapture.remove(c, s));
-      onLockTimeout(source, () -> TriggerCapture.install(c, s, tables.values()));
+      onLockTimeout(source, (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
+      onLockTimeout(source, (lockWait, beat) -> TriggerCapture.install(c, s, tables.values(), lockWait, beat));
       List<String> schema = SchemaWatch.describe(c);
       TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
       long copiedTables = copyAtSnapshot(s, c, schema);
@@ -148,6 +152,28 @@ final class TriggerSync implements SyncMethod {
       throw Databases.failure(source, e);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Ends what an earlier attempt of this setup left running when its worker died: its pg_dump
+   * (a separate process, which outlives the worker until it next prints a line: for the whole
+   * copy of a big table) holds a lock on every table it dumps, so dropping that attempt's capture
+   * would wait for it, and the app's writes would queue behind the waiting drop; its pg_restore
+   * and its own sessions would race this attempt.
+   */
+  private void endOrphanedSetup(SyncSession s) {
+    for (String prefix : List.of("ferry-sync-dump", "ferry-sync-snapshot", "ferry-sync-setup")) {
+      int ended = databases.terminateSessions(s.source(), s.applicationName(prefix));
+      if (ended > 0) {
+        log.warn("ended {} session(s) of {} an earlier attempt left on the source", ended, s.applicationName(prefix));
+      }
+    }
+    for (String prefix : List.of("ferry-sync-restore", "ferry-sync-setup")) {
+      int ended = databases.terminateSessions(s.target(), s.applicationName(prefix));
+      if (ended > 0) {
+        log.warn("ended {} session(s) of {} an earlier attempt left on the target", ended, s.applicationName(prefix));
+      }
     }
   }
 
@@ -307,7 +333,7 @@ final class TriggerSync implements SyncMethod {
     // write fence's event trigger (a superuser's credential) refuses to any session but the run's.
     try (Connection c = databases.connectPastFence(s.source(), s.applicationName("ferry-sync-teardown"), s.workflowId())) {
       TriggerApply.prepareSource(c);
-      onLockTimeout(s.source(), () -> TriggerCapture.remove(c, s));
+      onLockTimeout(s.source(), (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
     }
@@ -431,25 +457,52 @@ final class TriggerSync implements SyncMethod {
     }
   }
 
+  /** DDL that takes table locks, waiting at most {@code lockWait} for each and calling {@code beat} between statements. */
   private interface SqlWork {
-    void run() throws SQLException;
+    void run(Duration lockWait, Runnable beat) throws SQLException;
   }
 
-  /** Retries DDL that waited too long for a table lock (a busy app): {@code lock_timeout}, deadlock. */
+  /**
+   * Runs DDL that takes table locks (installing or dropping the capture) on a source whose app
+   * may hold them in long transactions: each statement waits at most {@link #lockWait} for a
+   * lock ({@code lock_timeout}), and on a timeout (or a deadlock) the work heartbeats, pauses and
+   * starts again, for {@link #LOCK_WAIT_BUDGET} in all. A statement waiting for a lock cannot
+   * heartbeat: one that waited longer than the activity's heartbeat timeout would have its
+   * attempt timed out by Temporal while it still waited, and retried beside itself. Short waits
+   * also keep the app's queries, queued behind Ferry's waiting DDL, from stalling for long.
+   */
   private void onLockTimeout(Endpoint source, SqlWork work) throws SQLException {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Duration lockWait = lockWait(context.getInfo().getHeartbeatTimeout());
+    Runnable beat = () -> context.heartbeat(null);
+    long deadline = System.nanoTime() + LOCK_WAIT_BUDGET.toNanos();
     for (int attempt = 1; ; attempt++) {
       try {
-        work.run();
+        work.run(lockWait, beat);
         return;
       } catch (SQLException e) {
         boolean busy = "55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
-        if (!busy || attempt == LOCK_ATTEMPTS) {
+        if (!busy || System.nanoTime() > deadline) {
           throw e;
         }
         log.warn("{}: waited too long for a table lock ({}), trying again", source.describe(), e.getMessage());
-        Activity.getExecutionContext().heartbeat(null);
-        pause.pause(Duration.ofSeconds(attempt));
+        beat.run();
+        Duration backOff = Duration.ofSeconds(Math.min(attempt, 5));
+        pause.pause(backOff.compareTo(lockWait) < 0 ? backOff : lockWait);
       }
     }
+  }
+
+  /**
+   * How long one statement may wait for a lock: a third of the activity's heartbeat timeout,
+   * {@link #MAX_LOCK_WAIT} at most (and without a heartbeat timeout), so that a wait and the
+   * pause after it end before the heartbeat is due.
+   */
+  static Duration lockWait(Duration heartbeatTimeout) {
+    if (heartbeatTimeout == null || heartbeatTimeout.isZero() || heartbeatTimeout.isNegative()) {
+      return MAX_LOCK_WAIT;
+    }
+    Duration third = heartbeatTimeout.dividedBy(3);
+    return third.compareTo(MAX_LOCK_WAIT) < 0 ? third : MAX_LOCK_WAIT;
   }
 }
