@@ -227,6 +227,8 @@ class ComposeEnvironmentIT {
     dotEnv.remove("FERRY_APPROVAL_KEY");
     ComposeFile compose = ComposeFile.read(ComposeFile.path(), dotEnv);
     Dockerfile images = Dockerfile.read(Dockerfile.path());
+    // Compose starts the worker and the API after its set-up job: the server is ready for them.
+    runTemporalSetupJob(compose);
     Map<String, String> workerEnv = compose.environment("worker");
     workerEnv.put("FERRY_WORK_DIR", tmp.resolve("work").toString());
     workerEnv.put("FERRY_LEDGER_URL", ledgerUrl);
