@@ -91,6 +91,26 @@ public final class PayloadEncryption implements PayloadCodec {
     return currentId;
   }
 
+  /**
+   * Secrets for another use, derived from these keys ({@code HMAC-SHA256(key, purpose)}), the
+   * current key's first: a secret every worker of the deployment shares, keeps across restarts
+   * and rotates with this key, without the key itself serving two purposes. The write fence's
+   * keys come from here.
+   */
+  public List<byte[]> derivedSecrets(String purpose) {
+    List<byte[]> secrets = new ArrayList<>();
+    try {
+      for (SecretKey key : keys.values()) {
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+        secrets.add(mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+    return secrets;
+  }
+
   @Override
   public List<Payload> encode(List<Payload> payloads) {
     List<Payload> out = new ArrayList<>(payloads.size());

@@ -10,6 +10,7 @@ import dev.ferry.activities.sync.SyncChangeFeeds;
 import dev.ferry.activity.PreverifyActivities;
 import dev.ferry.activity.SyncActivities;
 import dev.ferry.model.database.DatabasePair;
+import dev.ferry.model.runbook.SyncSpec;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.verify.PreverifyCoverage;
 import dev.ferry.model.verify.PreverifyRequest;
@@ -92,7 +93,8 @@ public final class PreverifyCostBench {
         }));
     PgTools tools = PgTools.locate(System.getenv());
     DatabasePair pair = new DatabasePair(SOURCE_REF, TARGET_REF);
-    SyncRequest sync = new SyncRequest(UUID.randomUUID().toString(), pair, method, 2);
+    SyncRequest sync =
+        new SyncRequest(UUID.randomUUID().toString(), pair, method, 2, SyncSpec.LOGICAL.equals(method) ? SyncSpec.PER_RUN_ROLE : null);
     List<TestActivityEnvironment> environments = new ArrayList<>();
     PreverifyActivitiesImpl.Settings d = PreverifyActivitiesImpl.Settings.DEFAULT;
     PreverifyActivitiesImpl.Settings settings =

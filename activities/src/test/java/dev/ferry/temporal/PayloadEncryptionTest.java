@@ -28,7 +28,7 @@ class PayloadEncryptionTest {
 
     Payload p = wire.getPayloads(0);
     assertThat(p.getMetadataOrThrow("encoding").toStringUtf8()).isEqualTo(PayloadEncryption.ENCODING);
-    assertThat(p.getData().toStringUtf8()).doesNotContain("FERRY_SOURCE_URL", "olivia", "shop");
+    assertThat(p.getData().toStringUtf8()).doesNotContain("SHOP_SOURCE_URL", "olivia", "shop");
     assertThat(converter.fromPayloads(0, Optional.of(wire), MigrationRequest.class, MigrationRequest.class)).isEqualTo(request);
   }
 

@@ -9,12 +9,10 @@ import dev.ferry.activities.heroku.HerokuClient;
 import dev.ferry.activities.http.SmokeCheckActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerDatabase;
+import dev.ferry.activities.ledger.TemporalRuns;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.FenceKeys;
 import dev.ferry.activity.LedgerActivities;
-import dev.ferry.activity.RunOverlapActivities;
-import dev.ferry.activities.ledger.RunOverlapActivitiesImpl;
-import dev.ferry.workflow.RehearsalScheduleWorkflowImpl;
-import java.util.List;
 import dev.ferry.temporal.TemporalMetrics;
 import dev.ferry.temporal.PayloadEncryption;
 import dev.ferry.activities.postgres.FreezeActivitiesImpl;
@@ -40,10 +38,18 @@ import dev.ferry.activity.RehearsalLedgerActivities;
 import dev.ferry.workflow.RehearsalWorkflow;
 import dev.ferry.workflow.RehearsalWorkflowImpl;
 import dev.ferry.activities.secrets.SecretResolver;
+import dev.ferry.activities.sweep.SweepSchedule;
+import dev.ferry.activities.sweep.Sweeper;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import dev.ferry.model.RunSearchAttributes;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.operatorservice.v1.ListSearchAttributesRequest;
 import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
+import io.temporal.common.SearchAttributeKey;
+import io.temporal.serviceclient.OperatorServiceStubs;
+import io.temporal.serviceclient.OperatorServiceStubsOptions;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -55,6 +61,7 @@ import io.temporal.worker.WorkerOptions;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -73,11 +80,13 @@ public final class FerryWorker implements AutoCloseable {
   private final WorkflowServiceStubs stubs;
   private final WorkerFactory factory;
   private final TemporalMetrics metrics;
+  private final SweepSchedule sweeps;
 
-  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, TemporalMetrics metrics) {
+  private FerryWorker(WorkflowServiceStubs stubs, WorkerFactory factory, TemporalMetrics metrics, SweepSchedule sweeps) {
     this.stubs = stubs;
     this.factory = factory;
     this.metrics = metrics;
+    this.sweeps = sweeps;
   }
 
   /**
@@ -150,6 +159,7 @@ public final class FerryWorker implements AutoCloseable {
                 .build());
     try {
       awaitNamespace(stubs, settings);
+      requireSearchAttributes(stubs, settings);
     } catch (CannotStart e) {
       stubs.shutdownNow();
       throw e;
@@ -160,7 +170,8 @@ public final class FerryWorker implements AutoCloseable {
     // and only a run whose runbook needs AWS (ssm:, dns, configVars, rds) fails, saying why.
     Supplier<SsmClient> ssm = AwsClients.ssm();
     SecretResolver secrets = new SecretResolver(environment, ssm);
-    Databases databases = new Databases(secrets);
+    log.info("runbook references this worker resolves: {}", secrets.policy());
+    Databases databases = new Databases(secrets, fenceKeys(settings));
     PgTools tools = PgTools.locate(environment);
     SnapshotStore store = new SnapshotStore(settings.workDir().resolve("snapshots"));
     store.sweepAbandoned();
@@ -180,8 +191,6 @@ public final class FerryWorker implements AutoCloseable {
     ApprovalKeys approvalKeys = settings.approvalKeys();
     shared.registerWorkflowImplementationFactory(
         MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, approvalKeys));
-    // Rehearsal schedules kept as workflows (the API's choice on servers without Schedules).
-    shared.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class);
     shared.registerWorkflowImplementationFactory(RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(tuning));
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
@@ -203,7 +212,6 @@ public final class FerryWorker implements AutoCloseable {
         new ConfigVarActivitiesImpl(secrets, heroku, ssm),
         new RdsActivitiesImpl(AwsClients.rds()),
         ledgerActivities(settings, environment),
-        overlapActivities(settings, environment),
         new RehearsalActivitiesImpl(databases),
         rehearsalLedgerActivities(settings, environment));
 
@@ -221,7 +229,23 @@ public final class FerryWorker implements AutoCloseable {
         settings.payloadEncryption() == null ? "payloads NOT encrypted" : settings.payloadEncryption(),
         settings.approvalKeys(),
         store.root());
-    return new FerryWorker(stubs, factory, metrics);
+    if (!settings.approvalKeys().required()) {
+      log.warn(ApprovalKeys.unsignedWarning(settings.temporalAddress()));
+    }
+    return new FerryWorker(stubs, factory, metrics, sweeps(settings, environment, databases, store, client));
+  }
+
+  /**
+   * What ended runs left behind (dumps here, sync objects and scratch databases in the databases
+   * the ledger's runbooks name), swept now and daily: see {@link Sweeper}.
+   */
+  private static SweepSchedule sweeps(
+      WorkerSettings settings, Map<String, String> environment, Databases databases, SnapshotStore store, WorkflowClient client) {
+    LedgerDatabase ledger = settings.ledgerUrl() == null ? null : LedgerDatabase.of(settings.ledgerUrl(), environment);
+    Sweeper sweeper =
+        new Sweeper(ledger, databases, id -> TemporalRuns.isRunning(client, id), store,
+            settings.workDir().resolve("sync"), Sweeper.DUMP_GRACE, java.time.Clock.systemUTC());
+    return SweepSchedule.start(sweeper, SweepSchedule.DAILY);
   }
 
   /** Why a worker cannot start: one line that says what to do. */
@@ -284,6 +308,63 @@ public final class FerryWorker implements AutoCloseable {
   }
 
   /**
+   * Refuses to poll a namespace that lacks Ferry's search attributes ({@link RunSearchAttributes}):
+   * there every workflow task that publishes a run's phase fails, and runs stand still at their
+   * first step until someone registers them. A server that will not say (no operator rights,
+   * as a Cloud API key may have) gets a warning, not a refusal.
+   */
+  static void requireSearchAttributes(WorkflowServiceStubs stubs, WorkerSettings settings) {
+    OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(OperatorServiceStubsOptions.newBuilder(stubs.getOptions()).build());
+    Map<String, IndexedValueType> registered;
+    try {
+      registered =
+          operator
+              .blockingStub()
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .listSearchAttributes(ListSearchAttributesRequest.newBuilder().setNamespace(settings.namespace()).build())
+              .getCustomAttributesMap();
+    } catch (StatusRuntimeException e) {
+      log.warn(
+          "could not check Ferry's search attributes in namespace {} ({}): if {} are not registered as Keyword, runs stop at"
+              + " their first step",
+          settings.namespace(), e.getStatus().getCode(), names(RunSearchAttributes.ALL));
+      return;
+    } finally {
+      operator.shutdownNow();
+    }
+    List<SearchAttributeKey<String>> missing =
+        RunSearchAttributes.ALL.stream()
+            .filter(key -> registered.get(key.getName()) != IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
+            .toList();
+    if (!missing.isEmpty()) {
+      String ns = settings.namespace();
+      throw new CannotStart(
+          "namespace " + ns + " lacks Ferry's search attributes " + names(missing) + " (Keyword), without which runs stop at"
+              + " their first step: register each with temporal operator search-attribute create --namespace " + ns
+              + " --name " + missing.get(0).getName() + " --type Keyword (compose's temporal-setup and ./ferry dev do it)");
+    }
+  }
+
+  private static String names(List<SearchAttributeKey<String>> keys) {
+    return String.join(", ", keys.stream().map(SearchAttributeKey::getName).toList());
+  }
+
+  /**
+   * The keys to the source's write fence, derived from the payload keys every worker shares, so
+   * that a fence one worker installs is passed by another's teardown. Without a payload key they
+   * are this process's own (logged: a retry on another worker cannot pass a fence with an event
+   * trigger).
+   */
+  static FenceKeys fenceKeys(WorkerSettings settings) {
+    if (settings.payloadEncryption() == null) {
+      log.warn("no payload key: the write fence's keys live in this process only; set FERRY_PAYLOAD_KEY so that"
+          + " every worker (and this one after a restart) can pass a fence it installed");
+      return FenceKeys.ephemeral();
+    }
+    return FenceKeys.of(settings.payloadEncryption().derivedSecrets("ferry-write-fence"));
+  }
+
+  /**
    * The ledger the workflows record their events in; its schema is brought up to date here too,
    * so a worker that starts before the API records from its first run. Without FERRY_LEDGER_URL
    * events are dropped (logged once), so that runs never wait for a ledger that is not there.
@@ -302,17 +383,6 @@ public final class FerryWorker implements AutoCloseable {
       log.warn("the run ledger at {} is not ready yet ({}); run events wait for it", ledger, e.getMessage());
     }
     return new LedgerActivitiesImpl(ledger);
-  }
-
-  /**
-   * What a rehearsal schedule asks before it fires: the app's open runs in the ledger, confirmed
-   * with Temporal. Without a ledger nothing is known, and the rehearsal's own check decides.
-   */
-  private static RunOverlapActivities overlapActivities(WorkerSettings settings, Map<String, String> environment) {
-    if (settings.ledgerUrl() == null) {
-      return app -> List.of();
-    }
-    return new RunOverlapActivitiesImpl(LedgerDatabase.of(settings.ledgerUrl(), environment));
   }
 
   /**
@@ -354,6 +424,7 @@ public final class FerryWorker implements AutoCloseable {
   /** Stops polling, lets running activities finish for a while, then disconnects. */
   @Override
   public void close() {
+    sweeps.close();
     factory.shutdown();
     factory.awaitTermination(30, TimeUnit.SECONDS);
     stubs.shutdown();
@@ -362,6 +433,7 @@ public final class FerryWorker implements AutoCloseable {
 
   /** Stops at once, as a crash would (activities in flight are abandoned, not finished). */
   public void kill() {
+    sweeps.close();
     factory.shutdownNow();
     stubs.shutdownNow();
   }

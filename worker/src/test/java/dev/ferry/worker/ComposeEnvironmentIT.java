@@ -60,6 +60,9 @@ class ComposeEnvironmentIT {
   static final String VIEWER_TOKEN = "it-viewer-" + UUID.randomUUID();
 
   static final String PAYLOAD_KEY = PayloadEncryption.randomKey();
+  static final String APPROVAL_KEY = PayloadEncryption.randomKey();
+  /** What an operator writes in .env for this test's runbooks. */
+  static final String SECRET_REFS = "env:SHOP_SOURCE_URL,env:SHOP_TARGET_URL";
   /** What the compose file gives both: the ledger database in its PostgreSQL, with .env's password. */
   static final String COMPOSE_LEDGER_URL = "postgres://ferry:change-me-ledger@postgresql:5432/ferry";
 
@@ -136,8 +139,8 @@ class ComposeEnvironmentIT {
                     """
                     app: shop
                     strategy: single-phase
-                    source: {databaseUrl: env:FERRY_SOURCE_URL}
-                    target: {databaseUrl: env:FERRY_TARGET_URL}
+                    source: {databaseUrl: env:SHOP_SOURCE_URL}
+                    target: {databaseUrl: env:SHOP_TARGET_URL}
                     """))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
@@ -148,7 +151,31 @@ class ComposeEnvironmentIT {
         waitFor("the worker to run preflight", () -> get(apiPort, "/api/runs/" + runId, VIEWER_TOKEN),
                 r -> r.status == 200 && "FAILED".equals(r.json().path("state").asText()))
             .json();
-    assertThat(failed.path("failure").asText()).contains("env:FERRY_SOURCE_URL is not set in the worker's environment");
+    assertThat(failed.path("failure").asText()).contains("env:SHOP_SOURCE_URL is not set in the worker's environment");
+
+    // A reference .env's FERRY_SECRET_REFS does not list is refused by the worker, naming it.
+    HttpResponse<String> outside =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + "/api/runs"))
+                .header("Authorization", "Bearer " + OPERATOR_TOKEN)
+                .header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                    """
+                    app: shop
+                    strategy: single-phase
+                    source: {databaseUrl: env:OTHER_APP_DATABASE_URL}
+                    target: {databaseUrl: env:SHOP_TARGET_URL}
+                    """))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(outside.statusCode()).as(outside.body()).isEqualTo(201);
+    String outsideRun = JSON.readTree(outside.body()).path("runId").asText();
+    JsonNode refused =
+        waitFor("the worker to refuse the reference", () -> get(apiPort, "/api/runs/" + outsideRun, VIEWER_TOKEN),
+                r -> r.status == 200 && "FAILED".equals(r.json().path("state").asText()))
+            .json();
+    assertThat(refused.path("failure").asText())
+        .contains("source.databaseUrl: env:OTHER_APP_DATABASE_URL is not among the references this worker may resolve");
 
     // What the Temporal UI shows of it: the plain workflow type, the run id and the queue.
     WorkflowServiceStubs stubs =
@@ -193,12 +220,70 @@ class ComposeEnvironmentIT {
     assertThat(Files.readString(tmp.resolve("api-dev-tokens.log"))).contains("refusing to start", "dev tokens published in the README");
   }
 
+  @Test
+  void withoutAnApprovalKey_workerAndApiRefuseToStart_unlessTheOperatorSaysWhoCanThenApprove() throws Exception {
+    // An operator who deleted FERRY_APPROVAL_KEY from .env and set nothing else.
+    Map<String, String> dotEnv = dotEnv(users(OPERATOR_TOKEN, VIEWER_TOKEN));
+    dotEnv.remove("FERRY_APPROVAL_KEY");
+    ComposeFile compose = ComposeFile.read(ComposeFile.path(), dotEnv);
+    Dockerfile images = Dockerfile.read(Dockerfile.path());
+    // Compose starts the worker and the API after its set-up job: the server is ready for them.
+    runTemporalSetupJob(compose);
+    Map<String, String> workerEnv = compose.environment("worker");
+    workerEnv.put("FERRY_WORK_DIR", tmp.resolve("work").toString());
+    workerEnv.put("FERRY_LEDGER_URL", ledgerUrl);
+    workerEnv.put("FERRY_WORKER_HEALTH_PORT", String.valueOf(freePort()));
+
+    Process worker = start("worker-unsigned", images.stage("worker").command(), workerEnv);
+    Process api = start("api-unsigned", images.stage("api").command(), apiEnvironment(compose, freePort(), freePort()));
+
+    for (Process p : List.of(worker, api)) {
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the process exits").isTrue();
+      assertThat(p.exitValue()).isNotZero();
+    }
+    processes.clear();
+    assertThat(Files.readString(tmp.resolve("worker-unsigned.log")))
+        .contains("FERRY_APPROVAL_KEY is not set", "FERRY_APPROVALS_UNSIGNED=anyone-who-can-reach-temporal");
+    assertThat(Files.readString(tmp.resolve("api-unsigned.log")))
+        .contains("approvals.signingKey (FERRY_APPROVAL_KEY) is not set", "FERRY_APPROVALS_UNSIGNED=anyone-who-can-reach-temporal");
+
+    // The documented opt-out: both start, and say at start who can approve.
+    dotEnv.put("FERRY_APPROVALS_UNSIGNED", "anyone-who-can-reach-temporal");
+    compose = ComposeFile.read(ComposeFile.path(), dotEnv);
+    Map<String, String> optedOut = compose.environment("worker");
+    optedOut.put("FERRY_WORK_DIR", tmp.resolve("work").toString());
+    optedOut.put("FERRY_LEDGER_URL", ledgerUrl);
+    optedOut.put("FERRY_WORKER_HEALTH_PORT", String.valueOf(freePort()));
+    start("worker-opted-out", images.stage("worker").command(), optedOut);
+    int adminPort = freePort();
+    start("api-opted-out", images.stage("api").command(), apiEnvironment(compose, freePort(), adminPort));
+
+    waitFor("the API's health checks to pass", () -> get(adminPort, "/healthcheck", null), r -> r.status == 200);
+    waitFor("the worker's warning", () -> read(tmp.resolve("worker-opted-out.log")), log -> log.contains("APPROVALS ARE NOT SIGNED"));
+    assertThat(Files.readString(tmp.resolve("api-opted-out.log"))).contains("APPROVALS ARE NOT SIGNED", temporal.address());
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.exists(file) ? Files.readString(file) : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   private ComposeFile compose(String ferryUsers) throws IOException {
+    return ComposeFile.read(ComposeFile.path(), dotEnv(ferryUsers));
+  }
+
+  /** deploy/env.example as .env, with what an operator fills in. */
+  private Map<String, String> dotEnv(String ferryUsers) throws IOException {
     Map<String, String> dotEnv = new LinkedHashMap<>(ComposeFile.readEnvFile(ROOT.resolve("deploy/env.example")));
     dotEnv.put("FERRY_USERS", ferryUsers);
     dotEnv.put("FERRY_TEMPORAL_ADDRESS", temporal.address());
     dotEnv.put("FERRY_PAYLOAD_KEY", PAYLOAD_KEY);
-    return ComposeFile.read(ComposeFile.path(), dotEnv);
+    assertThat(dotEnv.put("FERRY_APPROVAL_KEY", APPROVAL_KEY)).as("env.example's placeholder").startsWith("REPLACE-WITH");
+    assertThat(dotEnv.put("FERRY_SECRET_REFS", SECRET_REFS)).as("env.example's placeholder").contains("REPLACE-WITH");
+    return dotEnv;
   }
 
   /**

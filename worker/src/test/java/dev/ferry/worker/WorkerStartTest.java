@@ -35,4 +35,18 @@ class WorkerStartTest {
             "namespace ferry-nowhere does not exist on the Temporal server at " + temporal.address()
                 + ": create it (temporal operator namespace create --namespace ferry-nowhere) or set TEMPORAL_NAMESPACE");
   }
+
+  @Test
+  void aNamespaceWithoutFerrysSearchAttributes_isRefused_namingThemAndHowToRegister() {
+    try (TemporalDevServer bare = TemporalDevServer.start(TemporalDevServer.Options.inMemory().withoutSearchAttributes())) {
+      WorkerSettings settings = new WorkerSettings(bare.address(), "default", "ferry", "ferry-host-start", workDir, 1);
+
+      assertThatThrownBy(() -> FerryWorker.start(settings, Map.of()))
+          .isInstanceOf(FerryWorker.CannotStart.class)
+          .hasMessage(
+              "namespace default lacks Ferry's search attributes FerryApp, FerryKind, FerryStrategy, FerryPhase (Keyword),"
+                  + " without which runs stop at their first step: register each with temporal operator search-attribute"
+                  + " create --namespace default --name FerryApp --type Keyword (compose's temporal-setup and ./ferry dev do it)");
+    }
+  }
 }

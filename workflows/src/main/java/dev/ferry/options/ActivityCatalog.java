@@ -263,17 +263,4 @@ public final class ActivityCatalog {
                 .build())
         .build();
   }
-
-  /**
-   * A rehearsal schedule asking which runs of its app are running before it fires: quick, a
-   * few tries; when it cannot tell, the schedule starts the rehearsal anyway and the
-   * rehearsal's own check at its start decides.
-   */
-  public static ActivityOptions overlapCheck() {
-    return ActivityOptions.newBuilder()
-        .setStartToCloseTimeout(Duration.ofSeconds(30))
-        .setScheduleToCloseTimeout(Duration.ofMinutes(2))
-        .setRetryOptions(QUICK_RETRIES)
-        .build();
-  }
 }

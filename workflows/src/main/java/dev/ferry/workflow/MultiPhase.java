@@ -1,9 +1,11 @@
 package dev.ferry.workflow;
 
 import dev.ferry.model.Errors;
+import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.SourceAudit;
 import dev.ferry.model.runbook.Gates;
 import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.verify.PreverifyCoverage;
@@ -30,12 +32,20 @@ import java.util.List;
 final class MultiPhase {
   private final Migration m;
   private final SyncRequest sync;
+  /** Whether the run checks its sync method in preflight and gives its logical subscription a role of its own. */
+  private final boolean checksSync;
   private CancellationScope applying;
   private Promise<Void> applied;
 
   MultiPhase(Migration m) {
     this.m = m;
-    this.sync = new SyncRequest(Workflow.randomUUID().toString(), m.databases, m.runbook.sync().method(), m.jobs);
+    // Added with per-run replication roles and the sync's own preflight check: runs begun before
+    // replay without the check, and their logical subscription keeps the source credential it
+    // was created with (a null replicationRole tells the activities so).
+    this.checksSync = Workflow.getVersion(SYNC_CHECK_AND_ROLE, Workflow.DEFAULT_VERSION, 1) == 1;
+    SyncSpec spec = m.runbook.sync();
+    this.sync =
+        new SyncRequest(Workflow.randomUUID().toString(), m.databases, spec.method(), m.jobs, checksSync ? replicationRole(spec) : null);
   }
 
   void run() {
@@ -43,7 +53,17 @@ final class MultiPhase {
     CutoverEdge edge = new CutoverEdge(m);
     // Added with the sync itself: runs begun before replay their preflight without the refusal.
     boolean refuses = Workflow.getVersion(PREFLIGHT_REFUSES, Workflow.DEFAULT_VERSION, 1) == 1;
-    m.preflight(report -> refuses ? refusal(spec, report.audit()) : null);
+    m.preflight(
+        report -> {
+          if (checksSync) {
+            return checkSync(report);
+          }
+          String refused = refuses ? refusal(spec, report.audit()) : null;
+          if (refused != null) {
+            throw ApplicationFailure.newNonRetryableFailure(refused, Errors.SYNC_REFUSED);
+          }
+          return report;
+        });
     m.approveStart();
 
     m.compensations.register(
@@ -139,6 +159,34 @@ final class MultiPhase {
 
   static final String GATE_WATCHES_APPLY = "cutover-gate-watches-apply";
   static final String PREFLIGHT_REFUSES = "preflight-refuses-for-sync";
+  static final String SYNC_CHECK_AND_ROLE = "sync-check-and-replication-role";
+
+  /**
+   * The sync method's own check, in the preflight step: everything it would refuse, all at once,
+   * fails the run before the start gate; its warnings join the report's, so the approver sees
+   * them.
+   */
+  private PreflightReport checkSync(PreflightReport report) {
+    SyncCheck check = m.syncControl.checkSync(sync);
+    if (!check.refusals().isEmpty()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "sync.method " + sync.method() + " cannot run here: " + String.join("; ", check.refusals()), Errors.SYNC_REFUSED);
+    }
+    if (check.warnings().isEmpty()) {
+      return report;
+    }
+    List<String> warnings = new ArrayList<>(report.warnings());
+    warnings.addAll(check.warnings());
+    return new PreflightReport(report.source(), report.target(), report.dumpToolVersion(), report.audit(), warnings);
+  }
+
+  /** The logical method's login: the runbook's choice, per-run when it says nothing (a run started without the parser). */
+  private static String replicationRole(SyncSpec spec) {
+    if (!SyncSpec.LOGICAL.equals(spec.method())) {
+      return null;
+    }
+    return spec.replicationRole() == null ? SyncSpec.PER_RUN_ROLE : spec.replicationRole();
+  }
 
   /**
    * Why the background apply failed, when it did: it retries without limit, so it fails only for
@@ -206,7 +254,10 @@ final class MultiPhase {
     }
   }
 
-  /** Why the source cannot be kept in sync by the runbook's method, or {@code null}. */
+  /**
+   * Why the source cannot be kept in sync by the runbook's method, or {@code null}: from the
+   * audit alone, as runs begun before {@link #SYNC_CHECK_AND_ROLE} decided it (they replay it).
+   */
   static String refusal(SyncSpec spec, SourceAudit audit) {
     if (audit == null) {
       return null;

@@ -31,7 +31,7 @@ public final class Plans {
                 spec.approvers()));
       } else {
         String skip = Steps.skipReason(runbook, step);
-        plan.add(new PlannedStep(step, false, skip != null, skip != null ? skip : Steps.purpose(step), List.of()));
+        plan.add(new PlannedStep(step, false, skip != null, skip != null ? skip : Steps.purpose(runbook, step), List.of()));
       }
     }
     return plan;

@@ -10,6 +10,7 @@ import dev.ferry.model.verify.ChangedVerification;
 import dev.ferry.model.verify.PreverifyCoverage;
 import dev.ferry.model.verify.PreverifyRequest;
 import dev.ferry.model.Notification;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
@@ -207,12 +208,20 @@ public class FakeDatabases
     if (freezeFailure != null) {
       throw freezeFailure;
     }
-    return new FreezeResult(3, List.of());
+    return new FreezeResult(3, List.of(), "write fence on 5 table(s)");
   }
 
   @Override
   public void unfreezeSource(String sourceUrlRef) {
     called("unfreezeSource");
+    if (unfreezeFailure != null) {
+      throw unfreezeFailure;
+    }
+  }
+
+  @Override
+  public void liftFence(String sourceUrlRef) {
+    called("liftFence");
     if (unfreezeFailure != null) {
       throw unfreezeFailure;
     }
@@ -231,6 +240,19 @@ public class FakeDatabases
   /** A table whose two sides agree, in one chunk. */
   public static TableComparison matching(String table, long rows) {
     return new TableComparison(table, rows, rows, "primary key range", 1, 0, List.of(), true);
+  }
+
+  /** What checkSync reports as the sync method's refusals and warnings. */
+  public volatile List<String> syncRefusals = List.of();
+  public volatile List<String> syncWarnings = List.of();
+  /** Every sync request an activity was handed, in order. */
+  public final List<SyncRequest> syncRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public SyncCheck checkSync(SyncRequest request) {
+    called("checkSync");
+    syncRequests.add(request);
+    return new SyncCheck(syncRefusals, syncWarnings);
   }
 
   @Override
@@ -365,8 +387,15 @@ public class FakeDatabases
     }
   }
 
+  /** A real ledger's activity that run events also go to, for tests that read the ledger. */
+  public volatile LedgerActivities alsoRecordTo;
+
   @Override
   public void recordRunEvent(RunEvent event) {
     ledger.add(event);
+    LedgerActivities real = alsoRecordTo;
+    if (real != null) {
+      real.recordRunEvent(event);
+    }
   }
 }

@@ -19,6 +19,7 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -120,6 +121,38 @@ class MigrationWorkflowReplayTest {
         multi,
         (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
         gates(approve("start"), approve("cutover")));
+    // Since the write fence (Migration.WRITE_FENCE): the freeze's undo lifts the fence even where
+    // the source was read-only before the run.
+    record("write-fence-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record(
+        "write-fence-single-phase-read-only-source-restore-failed",
+        single,
+        (d, e) -> {
+          d.sourceReadOnly = true;
+          d.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
+        },
+        gates(approve("start")));
+    record(
+        "write-fence-multi-phase-drain-failed-compensated",
+        multi,
+        (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
+        gates(approve("start"), approve("cutover")));
+    // MultiPhase.SYNC_CHECK_AND_ROLE: the sync's own preflight check, the logical run's login.
+    Runbook logical =
+        dev.ferry.model.runbook.RunbookParser.parse(Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical"));
+    record(
+        MultiPhase.SYNC_CHECK_AND_ROLE + "-logical-approved",
+        logical,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 5_000L));
+          d.syncWarnings = List.of("2 large object(s) carried at the drain");
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record(
+        MultiPhase.SYNC_CHECK_AND_ROLE + "-refused-at-preflight",
+        multi,
+        (d, e) -> d.syncRefusals = List.of("tables without a primary key: public.audit_log", "unreadable large objects: oid 16400"),
+        gates());
     record(
         "multi-phase-cancelled-at-cutover",
         multi,
@@ -203,7 +236,7 @@ class MigrationWorkflowReplayTest {
     if (only != null && !name.startsWith(only)) {
       return;
     }
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+    try (TestWorkflowEnvironment env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance())) {
       FakeDatabases databases = new FakeDatabases();
       FakeEdge edge = new FakeEdge(databases);
       setUp.accept(databases, edge);

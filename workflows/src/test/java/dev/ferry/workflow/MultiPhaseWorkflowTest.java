@@ -82,6 +82,7 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
         .filteredOn(c -> !c.equals("measureLag") && !c.equals("applyChanges") && !c.equals("preverifyWhileSyncing"))
         .containsExactly(
             "auditDatabases",
+            "checkSync",
             "notify gate-opened",
             "startSync",
             "measurePreverification",
@@ -142,8 +143,11 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
   }
 
   @Test
-  void triggerSyncOfASourceWithKeylessTables_failsAtPreflightNamingThem_andChangesNothing() {
-    databases.tablesWithoutPrimaryKey = List.of("public.audit_log", "public.events");
+  void everythingTheSyncMethodWouldRefuse_failsPreflightAtOnce_beforeTheStartGate_andChangesNothing() {
+    databases.syncRefusals =
+        List.of(
+            "tables without a primary key: public.audit_log, public.events (add one, or migrate with strategy single-phase)",
+            "the target's user may not set session_replication_role");
 
     MigrationWorkflow run = start(Runbooks.shopMultiPhase());
 
@@ -152,10 +156,53 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
         .cause()
         .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
           assertThat(f.getType()).isEqualTo(Errors.SYNC_REFUSED);
-          assertThat(f.getOriginalMessage()).contains("public.audit_log, public.events", "strategy single-phase");
+          assertThat(f.isNonRetryable()).isTrue();
+          assertThat(f.getOriginalMessage())
+              .startsWith("preflight: sync.method trigger cannot run here: ")
+              .contains("public.audit_log, public.events", "strategy single-phase", "session_replication_role");
         });
     assertThat(step(run.status(), "preflight").state()).isEqualTo(StepState.FAILED);
-    assertThat(databases.calls()).containsOnly("auditDatabases", "notify run-ended");
+    assertThat(run.status().pendingGate()).isNull();
+    assertThat(databases.calls()).containsOnly("auditDatabases", "checkSync", "notify run-ended");
+  }
+
+  @Test
+  void theSyncChecksWarnings_areShownAtTheStartGate() {
+    databases.syncWarnings = List.of("sync.replicationRole source-credential: the target keeps the source's password until the drain");
+
+    MigrationWorkflow run = start(Runbooks.shopMultiPhase());
+    RunStatus atStart = awaitGate(run, "start");
+
+    assertThat(atStart.pendingGate().evidence())
+        .contains("warning: sync.replicationRole source-credential: the target keeps the source's password until the drain");
+    assertThat(atStart.preflight().warnings()).contains(databases.syncWarnings.get(0));
+    WorkflowStub.fromTyped(run).cancel();
+  }
+
+  @Test
+  void theLogicalSubscriptionsLogin_isTheRunbooksChoice_perRunByDefault() {
+    String logical = Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical");
+    MigrationWorkflow perRun = start(dev.ferry.model.runbook.RunbookParser.parse(logical));
+    awaitGate(perRun, "start");
+    WorkflowStub.fromTyped(perRun).cancel();
+    // A runbook the parser never saw (a run started from the Temporal CLI) gets the default too.
+    dev.ferry.model.runbook.Runbook parsed = dev.ferry.model.runbook.RunbookParser.parse(logical);
+    MigrationWorkflow unparsed =
+        start(
+            new dev.ferry.model.runbook.Runbook(
+                parsed.app(), parsed.strategy(), parsed.source(), parsed.target(), parsed.snapshot(), parsed.gates(),
+                new dev.ferry.model.runbook.SyncSpec("logical", parsed.sync().maxLag(), parsed.sync().catchUpTimeout(), null),
+                parsed.fallbackWindow(), parsed.notifications(), parsed.dns(), parsed.heroku(), parsed.configVars(), parsed.rds(),
+                parsed.rehearsals()));
+    awaitGate(unparsed, "start");
+    WorkflowStub.fromTyped(unparsed).cancel();
+    MigrationWorkflow trigger = start(Runbooks.shopMultiPhase());
+    awaitGate(trigger, "start");
+    WorkflowStub.fromTyped(trigger).cancel();
+
+    assertThat(databases.syncRequests)
+        .extracting(dev.ferry.model.sync.SyncRequest::replicationRole)
+        .containsExactly("per-run", "per-run", null);
   }
 
   @Test

@@ -19,6 +19,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Duration;
@@ -64,7 +65,7 @@ abstract class WorkflowTestBase {
   }
 
   private void startWith(Tuning tuning, ApprovalKeys keys) {
-    env = TestWorkflowEnvironment.newInstance();
+    env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance());
     databases = new FakeDatabases();
     edge = new FakeEdge(databases);
     Worker worker = env.newWorker(QUEUE);

@@ -15,7 +15,6 @@ import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -290,11 +289,9 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
         throw e;
       }
     }
-    try (Connection s = databases.connect(run.source, APPLICATION_NAME)) {
-      try (Statement st = s.createStatement()) {
-        // At decommission the source is frozen: new sessions start read-only.
-        st.execute("SET default_transaction_read_only = off");
-      }
+    // At decommission the source is frozen (read-only, and its write fence refuses DDL where
+    // Ferry's credential is a superuser): dropping the key capture's triggers needs the run's key.
+    try (Connection s = databases.connectPastFence(run.source, APPLICATION_NAME, run.context.getInfo().getWorkflowId())) {
       run.feed.remove(s);
     } catch (SQLException e) {
       throw Databases.failure(run.source, e);

@@ -18,6 +18,7 @@ import dev.ferry.activity.VerifyActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.model.database.VerifyRequest;
+import dev.ferry.model.runbook.SyncSpec;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.verify.ChangedVerification;
 import dev.ferry.model.verify.PreverifyCoverage;
@@ -51,7 +52,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(240)
 class PreverifyTest {
-  private static final LogicalTiming TIMING = new LogicalTiming(Duration.ofMillis(100), 5, Duration.ofMillis(1500), Duration.ofSeconds(3), 100);
+  private static final LogicalTiming TIMING = new LogicalTiming(Duration.ofMillis(100), 5, Duration.ofMillis(1500), Duration.ofSeconds(3), 100, Duration.ofSeconds(20));
   /** No rest between comparisons (the throttle is measured in bench/), short idle. */
   private static final PreverifyActivitiesImpl.Settings FAST =
       new PreverifyActivitiesImpl.Settings(1.0, Duration.ofSeconds(20), Duration.ofMillis(50), 5_000, 4, 3, 2, Pause.SLEEP);
@@ -69,7 +70,8 @@ class PreverifyTest {
     TestCluster.SOURCE.execute(shop.source, ShopWriter.NOTES_DDL);
     databases = shop.databases(Map.of());
     env = environment();
-    sync = new SyncRequest(UUID.randomUUID().toString(), shop.references(), method, 2);
+    sync = new SyncRequest(UUID.randomUUID().toString(), shop.references(), method, 2,
+        SyncSpec.LOGICAL.equals(method) ? SyncSpec.PER_RUN_ROLE : null);
     request = new PreverifyRequest(UUID.randomUUID().toString(), shop.references(), sync);
   }
 

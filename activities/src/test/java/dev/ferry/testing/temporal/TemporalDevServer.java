@@ -1,6 +1,8 @@
 package dev.ferry.testing.temporal;
 
+import dev.ferry.model.RunSearchAttributes;
 import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
+import io.temporal.common.SearchAttributeKey;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.IOException;
@@ -24,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TemporalDevServer implements AutoCloseable {
   /** Ferry's search attributes, all Keyword: what {@code ./ferry dev} and compose register. */
-  public static final List<String> SEARCH_ATTRIBUTES = List.of("FerryApp", "FerryKind", "FerryStrategy", "FerryPhase");
+  public static final List<String> SEARCH_ATTRIBUTES =
+      RunSearchAttributes.ALL.stream().map(SearchAttributeKey::getName).toList();
 
   private final Options options;
   private final Path log;

@@ -21,6 +21,7 @@ import io.dropwizard.testing.junit5.ResourceExtension;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestEnvironmentOptions;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import jakarta.ws.rs.client.Entity;
@@ -55,6 +56,7 @@ class RunsLedgerTest {
             TestEnvironmentOptions.newBuilder()
                 .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setInterceptors(CLIENT).build())
                 .build());
+    TestSearchAttributes.registerIn(env);
     Worker worker = env.newWorker("ferry");
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(DATABASES);

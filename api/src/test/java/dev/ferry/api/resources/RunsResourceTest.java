@@ -18,6 +18,7 @@ import io.dropwizard.testing.junit5.ResourceExtension;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestEnvironmentOptions;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import jakarta.ws.rs.client.Entity;
@@ -45,6 +46,7 @@ class RunsResourceTest {
             TestEnvironmentOptions.newBuilder()
                 .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setInterceptors(STARTS).build())
                 .build());
+    TestSearchAttributes.registerIn(env);
     Worker worker = env.newWorker("ferry");
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(DATABASES);

@@ -3,6 +3,7 @@ package dev.ferry.api.testing;
 import dev.ferry.api.FerryApplication;
 import dev.ferry.api.FerryConfiguration;
 import dev.ferry.temporal.PayloadEncryption;
+import dev.ferry.activities.ledger.LedgerActivitiesImpl;
 import dev.ferry.activities.rehearsal.RehearsalLedgerActivitiesImpl;
 import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.FakeScratchDatabases;
@@ -41,7 +42,21 @@ public final class LiveTemporal implements AutoCloseable {
   }
 
   public static LiveTemporal start() {
-    TemporalDevServer server = TemporalDevServer.start();
+    return start(TemporalDevServer.Options.inMemory(), false);
+  }
+
+  /** As {@link #start()}, on a server started with {@code options} (its Web UI, say). */
+  public static LiveTemporal start(TemporalDevServer.Options options) {
+    return start(options, false);
+  }
+
+  /**
+   * As {@link #start()}, with the server's options (a database file, to restart it), and with
+   * the workflows' run events also recorded in this test's real ledger, as a worker with a
+   * ledger does (rehearsals a schedule starts are in the ledger only that way).
+   */
+  public static LiveTemporal start(TemporalDevServer.Options options, boolean ledgerEvents) {
+    TemporalDevServer server = TemporalDevServer.start(options);
     String key = PayloadEncryption.randomKey();
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
@@ -53,6 +68,9 @@ public final class LiveTemporal implements AutoCloseable {
                 WorkflowClientOptions.newBuilder().setDataConverter(PayloadEncryption.of(key, "").dataConverter()).build()));
     FakeDatabases databases = new FakeDatabases();
     TestLedger ledger = TestLedger.create();
+    if (ledgerEvents) {
+      databases.alsoRecordTo = new LedgerActivitiesImpl(ledger.database());
+    }
     var worker = factory.newWorker("ferry");
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class, RehearsalWorkflowImpl.class);
     worker.registerActivitiesImplementations(databases);
@@ -67,6 +85,16 @@ public final class LiveTemporal implements AutoCloseable {
     return server.address();
   }
 
+  /** The Temporal server itself: to kill and restart it, or run its CLI against it. */
+  public TemporalDevServer server() {
+    return server;
+  }
+
+  /** The server's Web UI; only when started with it. */
+  public String uiUrl() {
+    return server.uiUrl();
+  }
+
   public TestLedger ledger() {
     return ledger;
   }
@@ -77,11 +105,19 @@ public final class LiveTemporal implements AutoCloseable {
 
   /** The API as it ships (config/dev.yml, so the README's tokens work), on free ports. */
   public DropwizardAppExtension<FerryConfiguration> devApp(ConfigOverride... more) {
+    return devAppOnPort(0, more);
+  }
+
+  /**
+   * {@link #devApp}, listening on {@code port}: for a Temporal UI started before the API that
+   * must name its codec (the overrides are a set, so a second one for the port would race).
+   */
+  public DropwizardAppExtension<FerryConfiguration> devAppOnPort(int port, ConfigOverride... more) {
     List<ConfigOverride> overrides = new ArrayList<>();
     overrides.add(ConfigOverride.config("temporal.address", address()));
     overrides.add(ConfigOverride.config("temporal.payloadKey", payloadKey));
     overrides.add(ConfigOverride.config("ledger.url", ledger.url()));
-    overrides.add(ConfigOverride.config("server.applicationConnectors[0].port", "0"));
+    overrides.add(ConfigOverride.config("server.applicationConnectors[0].port", String.valueOf(port)));
     overrides.add(ConfigOverride.config("server.adminConnectors[0].port", "0"));
     overrides.addAll(List.of(more));
     return new DropwizardAppExtension<>(FerryApplication.class, "config/dev.yml", overrides.toArray(ConfigOverride[]::new));
