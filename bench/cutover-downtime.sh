@@ -147,9 +147,9 @@ q "$SOURCE_PORT" "$SOURCE_DB" "VACUUM ANALYZE"
 SOURCE_SIZE=$(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_size_pretty(pg_database_size(current_database()))")
 say "source: $SOURCE_SIZE"
 
-export FERRY_BENCH_SOURCE_URL FERRY_BENCH_TARGET_URL
-FERRY_BENCH_SOURCE_URL=$(url "$SOURCE_PORT" "$SOURCE_DB")
-FERRY_BENCH_TARGET_URL=$(url "$TARGET_PORT" "$TARGET_DB")
+export BENCH_SOURCE_URL BENCH_TARGET_URL
+BENCH_SOURCE_URL=$(url "$SOURCE_PORT" "$SOURCE_DB")
+BENCH_TARGET_URL=$(url "$TARGET_PORT" "$TARGET_DB")
 
 stack_start() {
   # What ./ferry dev starts (stack_start), with the bench's ports, state and ledger.
@@ -167,8 +167,12 @@ stack_start() {
   export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" TEMPORAL_NAMESPACE=default
   export FERRY_LEDGER_URL FERRY_WORK_DIR="$WORK/work" FERRY_API_PORT=$API_PORT FERRY_ADMIN_PORT=$((API_PORT + 1))
   FERRY_LEDGER_URL=$(url "$TARGET_PORT" "$LEDGER_DB")
-  export FERRY_PAYLOAD_KEY FERRY_PREVERIFY_SHARE=$SHARE
+  export FERRY_PAYLOAD_KEY FERRY_APPROVAL_KEY FERRY_PREVERIFY_SHARE=$SHARE
   FERRY_PAYLOAD_KEY=$(openssl rand -base64 32)
+  # The worker and the API refuse to start without an approval key (the API signs the bench's
+  # approvals with it), and the worker resolves only the references its allow-list names.
+  FERRY_APPROVAL_KEY=$(openssl rand -base64 32)
+  export FERRY_SECRET_REFS=env:BENCH_SOURCE_URL,env:BENCH_TARGET_URL
   java -jar "$ROOT/worker/target/ferry-worker.jar" worker >>"$WORK/worker.log" 2>&1 &
   WORKER_PID=$!
   java -jar "$ROOT/api/target/ferry-api.jar" server "$ROOT/api/config/dev.yml" >>"$WORK/api.log" 2>&1 &

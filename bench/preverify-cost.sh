@@ -91,8 +91,8 @@ size=$(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_size_pretty(pg_database_size(cur
 say "sync ($METHOD), then pgbench ${WINDOW}s without, with and without the pre-verification"
 echo "# bench/preverify-cost.sh --scale $SCALE --method $METHOD --window $WINDOW --clients $CLIENTS --rounds $ROUNDS ${SHARE:+--share $SHARE}"
 echo "# $(nproc) cores, $(date -u +%FT%TZ), source $size, at commit $(cd "$ROOT" && git rev-parse --short HEAD)"
-FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$SOURCE_PORT/$SOURCE_DB" \
-FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$TARGET_PORT/$TARGET_DB" \
+BENCH_SOURCE_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$SOURCE_PORT/$SOURCE_DB" \
+BENCH_TARGET_URL="postgres://$PG_USER:$PGPASSWORD@$HOST:$TARGET_PORT/$TARGET_DB" \
   java -cp "$CLASSPATH_BENCH" -Dlogback.configurationFile=/dev/null dev.ferry.bench.PreverifyCostBench \
     --method "$METHOD" --work-dir "$WORK" --window "$WINDOW" --clients "$CLIENTS" --pgbench "$PG_BIN/pgbench" \
     --source-db "$SOURCE_DB" --source-port "$SOURCE_PORT" --rounds "$ROUNDS" ${SHARE:+--share "$SHARE"} 2>"$WORK/bench.err" \

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * it saw committed on the source must be on the target afterwards.
  *
  * <p>Arguments: {@code --api URL --method trigger|logical --steady S --app-rate N --app NAME}.
- * Databases: {@code FERRY_BENCH_SOURCE_URL}, {@code FERRY_BENCH_TARGET_URL} (the worker resolves
+ * Databases: {@code BENCH_SOURCE_URL}, {@code BENCH_TARGET_URL} (the worker resolves
  * the same variables). Prints {@code name value} lines. Started by the script; never by surefire
  * (its name matches no test pattern).
  */
@@ -77,8 +77,8 @@ public final class CutoverDowntimeBench {
     if (api == null) {
       throw new IllegalArgumentException("usage: --api URL [--method M] [--steady S] [--app-rate N] [--app NAME]");
     }
-    PgUrl source = PgUrl.parse(System.getenv("FERRY_BENCH_SOURCE_URL"));
-    PgUrl target = PgUrl.parse(System.getenv("FERRY_BENCH_TARGET_URL"));
+    PgUrl source = PgUrl.parse(System.getenv("BENCH_SOURCE_URL"));
+    PgUrl target = PgUrl.parse(System.getenv("BENCH_TARGET_URL"));
     new CutoverDowntimeBench(api).cutOver(source, target, method, app, steady, appRate);
   }
 
@@ -88,9 +88,9 @@ public final class CutoverDowntimeBench {
         app: %s
         strategy: multi-phase
         source:
-          databaseUrl: env:FERRY_BENCH_SOURCE_URL
+          databaseUrl: env:BENCH_SOURCE_URL
         target:
-          databaseUrl: env:FERRY_BENCH_TARGET_URL
+          databaseUrl: env:BENCH_TARGET_URL
         snapshot:
           jobs: 2
         sync:

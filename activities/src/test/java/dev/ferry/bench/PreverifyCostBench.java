@@ -39,12 +39,12 @@ import java.util.regex.Pattern;
  *
  * <p>Arguments: {@code --method trigger|logical --work-dir DIR --window S --clients N --rounds R
  * --share F --pgbench PATH --source-db NAME --source-port P} ({@code --share}: another throttle
- * than the worker's, to explore). References: {@code env:FERRY_BENCH_SOURCE_URL}, {@code
- * env:FERRY_BENCH_TARGET_URL}. Prints {@code name value} lines.
+ * than the worker's, to explore). References: {@code env:BENCH_SOURCE_URL}, {@code
+ * env:BENCH_TARGET_URL}. Prints {@code name value} lines.
  */
 public final class PreverifyCostBench {
-  private static final String SOURCE_REF = "env:FERRY_BENCH_SOURCE_URL";
-  private static final String TARGET_REF = "env:FERRY_BENCH_TARGET_URL";
+  private static final String SOURCE_REF = "env:BENCH_SOURCE_URL";
+  private static final String TARGET_REF = "env:BENCH_TARGET_URL";
   private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
 
   private PreverifyCostBench() {}
@@ -90,7 +90,7 @@ public final class PreverifyCostBench {
     Databases databases =
         new Databases(new SecretResolver(System.getenv(), () -> {
           throw new IllegalStateException("the bench resolves env: references only");
-        }));
+        }, dev.ferry.activities.secrets.SecretPolicy.of(SOURCE_REF + "," + TARGET_REF)));
     PgTools tools = PgTools.locate(System.getenv());
     DatabasePair pair = new DatabasePair(SOURCE_REF, TARGET_REF);
     SyncRequest sync =
