@@ -25,6 +25,9 @@ import dev.ferry.activities.notify.WebhookNotifier;
 import dev.ferry.activities.postgres.SequenceActivitiesImpl;
 import dev.ferry.activities.sync.InitialCopy;
 import dev.ferry.activities.sync.SyncActivitiesImpl;
+import dev.ferry.activities.sync.SyncChangeFeeds;
+import dev.ferry.activities.postgres.PreverifyActivitiesImpl;
+import dev.ferry.options.ActivityCatalog;
 import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.runbook.RunbookParser;
 import dev.ferry.workflow.MigrationWorkflow;
@@ -110,6 +113,54 @@ public final class FerryWorker implements AutoCloseable {
   }
 
   /**
+   * The pre-verification's pacing from {@code FERRY_PREVERIFY_SHARE}: the most of the wall clock it
+   * spends working on the databases while the sync runs (default 0.1; from 0.01 to 1).
+   */
+  static PreverifyActivitiesImpl.Settings preverifySettings(Map<String, String> environment) {
+    PreverifyActivitiesImpl.Settings d = PreverifyActivitiesImpl.Settings.DEFAULT;
+    String share = environment.get("FERRY_PREVERIFY_SHARE");
+    if (share == null || share.isBlank()) {
+      return d;
+    }
+    double value;
+    try {
+      value = Double.parseDouble(share);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("FERRY_PREVERIFY_SHARE must be a number from 0.01 to 1, such as 0.1");
+    }
+    if (!(value >= 0.01 && value <= 1)) {
+      throw new IllegalArgumentException("FERRY_PREVERIFY_SHARE must be a number from 0.01 to 1, such as 0.1");
+    }
+    return new PreverifyActivitiesImpl.Settings(
+        value, d.waitLimit(), d.idle(), d.keysPerCheck(), d.chunksPerCheck(), d.strikes(), d.jobs(), d.pause());
+  }
+
+  /** Loops run at once by default: apply and pre-verification of 8 multi-phase runs. */
+  static final int DEFAULT_LOOP_SLOTS = 16;
+
+  /**
+   * How many loops ({@link ActivityCatalog#loopQueue}: apply loops and pre-verifications, each
+   * held until its run's cutover) this worker runs at once, from {@code FERRY_MAX_LOOPS} (default
+   * {@value #DEFAULT_LOOP_SLOTS}; from 1 to 1,000). A loop mostly waits; each holds two or three
+   * database sessions. Loops beyond it wait for a slot here or on another worker.
+   */
+  static int loopSlots(Map<String, String> environment) {
+    String slots = environment.get("FERRY_MAX_LOOPS");
+    if (slots == null || slots.isBlank()) {
+      return DEFAULT_LOOP_SLOTS;
+    }
+    try {
+      int value = Integer.parseInt(slots.trim());
+      if (value >= 1 && value <= 1000) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // Refused below.
+    }
+    throw new IllegalArgumentException("FERRY_MAX_LOOPS must be a whole number from 1 to 1000, such as 16");
+  }
+
+  /**
    * Connects to Temporal and starts polling.
    *
    * @param environment where {@code env:} references resolve (the process environment in
@@ -140,6 +191,7 @@ public final class FerryWorker implements AutoCloseable {
       throw e;
     }
     WorkerFactory factory = WorkerFactory.newInstance(client);
+    int loopSlots = loopSlots(environment);
 
     // AWS clients are made on first use: a worker without AWS region or credentials starts,
     // and only a run whose runbook needs AWS (ssm:, dns, configVars, rds) fails, saying why.
@@ -167,14 +219,23 @@ public final class FerryWorker implements AutoCloseable {
     shared.registerWorkflowImplementationFactory(
         MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, approvalKeys));
     shared.registerWorkflowImplementationFactory(RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(tuning));
+    SyncActivitiesImpl sync = new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, settings.workDir().resolve("sync")));
+    PreverifyActivitiesImpl preverify = new PreverifyActivitiesImpl(databases, new SyncChangeFeeds(), preverifySettings(environment));
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
         new VerifyActivitiesImpl(databases),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
-        new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, settings.workDir().resolve("sync"))),
+        sync,
+        preverify,
         WebhookNotifier.create(secrets));
+    // The loops that last until a cutover, with slots of their own: see ActivityCatalog.loopQueue.
+    String loopQueue = ActivityCatalog.loopQueue(settings.taskQueue());
+    Worker loops =
+        factory.newWorker(
+            loopQueue, WorkerOptions.newBuilder(options).setMaxConcurrentActivityExecutionSize(loopSlots).build());
+    loops.registerActivitiesImplementations(sync, preverify);
     HerokuClient heroku =
         new HerokuClient(
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),
@@ -194,8 +255,10 @@ public final class FerryWorker implements AutoCloseable {
 
     factory.start();
     log.info(
-        "Ferry worker polling {} and {} on Temporal {} (namespace {}, {}, {}, {}); snapshots in {}",
+        "Ferry worker polling {}, {} ({} slots) and {} on Temporal {} (namespace {}, {}, {}, {}); snapshots in {}",
         settings.taskQueue(),
+        loopQueue,
+        loopSlots,
         settings.hostTaskQueue(),
         settings.temporalAddress(),
         settings.namespace(),

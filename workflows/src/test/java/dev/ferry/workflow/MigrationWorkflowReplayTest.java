@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.model.Errors;
@@ -164,6 +165,90 @@ class MigrationWorkflowReplayTest {
         });
   }
 
+  /**
+   * Runs that pre-verify (change id {@link Preverification#VERSION}): recorded with {@code
+   * -Dferry.recordOnly=preverify}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordPreverifyHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "preverify-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("preverify-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
+    record(
+        "preverify-multi-phase-verify-failed-compensated",
+        multi,
+        (d, e) ->
+            d.verification =
+                VerificationReport.of(
+                    List.of(
+                        new TableComparison(
+                            "public.products", 500, 500, "primary key range, pre-verified", 1, 1,
+                            List.of(new ChunkMismatch("id = 7", -1, -1)), false)),
+                    List.of(),
+                    List.of()),
+        gates(approve("start"), approve("cutover")));
+    record(
+        "preverify-multi-phase-cancelled-at-cutover",
+        multi,
+        (d, e) -> {},
+        (env, run) -> {
+          gates(approve("start")).accept(env, run);
+          awaitGate(env, run, "cutover");
+          WorkflowStub.fromTyped(run).cancel();
+        });
+  }
+
+  /**
+   * Pre-verifying runs as they run since main's write fence, per-run replication role and search
+   * attributes were merged beside the pre-verification (every change id of both at version 1):
+   * recorded with {@code -Dferry.recordOnly=preverify-fenced}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordPreverifyFencedHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "preverify-fenced-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("preverify-fenced-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
+  }
+
+  /**
+   * Runs whose apply loop and pre-verification are on the loop queue (change id {@link
+   * MultiPhase#LOOP_QUEUE}, beside every other at version 1): recorded with {@code
+   * -Dferry.recordOnly=loop-queue}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordLoopQueueHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "loop-queue-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("loop-queue-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
+  }
+
   /** Decides each gate, in order, as it opens (time moves on meanwhile); the rest are left to their deadlines. */
   private static BiConsumer<TestWorkflowEnvironment, MigrationWorkflow> gates(GateDecision... decisions) {
     return (env, run) -> {
@@ -202,6 +287,7 @@ class MigrationWorkflowReplayTest {
       worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(WorkflowTestBase.TUNING));
       worker.registerActivitiesImplementations(databases, edge);
       env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
+      env.newWorker(ActivityCatalog.loopQueue("ferry")).registerActivitiesImplementations(databases);
       env.start();
       WorkflowClient client = env.getWorkflowClient();
       MigrationWorkflow run =

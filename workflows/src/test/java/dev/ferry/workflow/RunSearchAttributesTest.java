@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.options.ActivityCatalog;
 import static dev.ferry.workflow.WorkflowTestBase.APPROVER;
 import static dev.ferry.workflow.WorkflowTestBase.approve;
 import static dev.ferry.workflow.WorkflowTestBase.reject;
@@ -61,6 +62,7 @@ class RunSearchAttributesTest {
     worker.registerWorkflowImplementationFactory(RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(WorkflowTestBase.TUNING));
     worker.registerActivitiesImplementations(databases, edge, rehearsals);
     env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
+    env.newWorker(ActivityCatalog.loopQueue(WorkflowTestBase.QUEUE)).registerActivitiesImplementations(databases);
     env.start();
     client = env.getWorkflowClient();
   }
@@ -120,8 +122,8 @@ class RunSearchAttributesTest {
     WorkflowStub.fromTyped(run).getResult(RunStatus.class);
     assertThat(publishedPhases("migration-shop-2"))
         .containsExactly(
-            "preflight", "awaiting approval: start", "start-sync", "catch-up", "awaiting approval: cutover",
-            "compensating: start-sync", "rejected");
+            "preflight", "awaiting approval: start", "start-sync", "catch-up", "pre-verify", "awaiting approval: cutover",
+            "compensating: pre-verify", "compensating: start-sync", "rejected");
   }
 
   @Test
