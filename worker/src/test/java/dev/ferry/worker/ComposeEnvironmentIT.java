@@ -130,50 +130,13 @@ class ComposeEnvironmentIT {
 
     // A run whose target cannot be resolved fails in preflight: the worker took the workflow
     // task and the activity from the queue the compose file names, with its environment.
-    HttpResponse<String> started =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + "/api/runs"))
-                .header("Authorization", "Bearer " + OPERATOR_TOKEN)
-                .header("Content-Type", "application/yaml")
-                .POST(HttpRequest.BodyPublishers.ofString(
-                    """
-                    app: shop
-                    strategy: single-phase
-                    source: {databaseUrl: env:SHOP_SOURCE_URL}
-                    target: {databaseUrl: env:SHOP_TARGET_URL}
-                    """))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
-    String runId = JSON.readTree(started.body()).path("runId").asText();
-
-    JsonNode failed =
-        waitFor("the worker to run preflight", () -> get(apiPort, "/api/runs/" + runId, VIEWER_TOKEN),
-                r -> r.status == 200 && "FAILED".equals(r.json().path("state").asText()))
-            .json();
+    String runId = startSinglePhase(apiPort, "env:SHOP_SOURCE_URL");
+    JsonNode failed = awaitFailed(apiPort, runId, "the worker to run preflight");
     assertThat(failed.path("failure").asText()).contains("env:SHOP_SOURCE_URL is not set in the worker's environment");
 
     // A reference .env's FERRY_SECRET_REFS does not list is refused by the worker, naming it.
-    HttpResponse<String> outside =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + "/api/runs"))
-                .header("Authorization", "Bearer " + OPERATOR_TOKEN)
-                .header("Content-Type", "application/yaml")
-                .POST(HttpRequest.BodyPublishers.ofString(
-                    """
-                    app: shop
-                    strategy: single-phase
-                    source: {databaseUrl: env:OTHER_APP_DATABASE_URL}
-                    target: {databaseUrl: env:SHOP_TARGET_URL}
-                    """))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(outside.statusCode()).as(outside.body()).isEqualTo(201);
-    String outsideRun = JSON.readTree(outside.body()).path("runId").asText();
-    JsonNode refused =
-        waitFor("the worker to refuse the reference", () -> get(apiPort, "/api/runs/" + outsideRun, VIEWER_TOKEN),
-                r -> r.status == 200 && "FAILED".equals(r.json().path("state").asText()))
-            .json();
+    String outsideRun = startSinglePhase(apiPort, "env:OTHER_APP_DATABASE_URL");
+    JsonNode refused = awaitFailed(apiPort, outsideRun, "the worker to refuse the reference");
     assertThat(refused.path("failure").asText())
         .contains("source.databaseUrl: env:OTHER_APP_DATABASE_URL is not among the references this worker may resolve");
 
@@ -365,6 +328,29 @@ class ComposeEnvironmentIT {
         throw new IllegalStateException(body, e);
       }
     }
+  }
+
+  /** Starts a single-phase run of the shop from {@code sourceRef} as the operator; its run id. */
+  private static String startSinglePhase(int apiPort, String sourceRef) throws Exception {
+    HttpResponse<String> started =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + "/api/runs"))
+                .header("Authorization", "Bearer " + OPERATOR_TOKEN)
+                .header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                    "app: shop\nstrategy: single-phase\nsource: {databaseUrl: " + sourceRef + "}\n"
+                        + "target: {databaseUrl: env:SHOP_TARGET_URL}\n"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    return JSON.readTree(started.body()).path("runId").asText();
+  }
+
+  /** The run's status once it has FAILED. */
+  private JsonNode awaitFailed(int apiPort, String runId, String what) throws Exception {
+    return waitFor(what, () -> get(apiPort, "/api/runs/" + runId, VIEWER_TOKEN),
+            r -> r.status == 200 && "FAILED".equals(r.json().path("state").asText()))
+        .json();
   }
 
   private static Response get(int port, String path, String token) {

@@ -68,43 +68,48 @@ public class VerifyActivitiesImpl implements VerifyActivities {
     Recorder recorder =
         new Recorder(new VerificationDetails.Verification(context.getInfo().getWorkflowId(), context.getInfo().getActivityId()));
 
-    List<SchemaDifference> schema;
-    List<SequenceComparison> sequences;
-    TableComparison largeObjects;
-    Catalogs catalogs;
-    try (Side s = new Side(source); Side t = new Side(target)) {
-      schema = SchemaComparison.differences(s.call(SchemaComparison::read), t.call(SchemaComparison::read));
-      sequences = compareSequences(s.call(Sequences::read), t.call(Sequences::read));
-      largeObjects = compareLargeObjects(s.call(ChunkChecksum::largeObjects), t.call(ChunkChecksum::largeObjects));
-      catalogs = new Catalogs(s, t);
-    }
-    List<String> names = catalogs.all.stream().map(Catalog.Table::display).toList();
-    VerificationTally tally = new VerificationTally(names, names.size() + (largeObjects == null ? 0 : 1), resumed);
-    recorder.run(d -> d.begin(recorder.verification));
-
-    List<Catalog.Table> work = new ArrayList<>(catalogs.all);
-    // The biggest tables first, so one is not left running alone at the end.
-    work.sort(Comparator.comparingLong((Catalog.Table table) -> -catalogs.estimate(table)).thenComparing(table -> table));
-    ConcurrentLinkedQueue<Catalog.Table> queue = new ConcurrentLinkedQueue<>(work);
     List<Side> open = new CopyOnWriteArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(2 * jobs, r -> new Thread(r, "ferry-verify"));
+    Catalogs catalogs;
+    Overview overview;
+    VerificationTally tally;
     try {
+      // Reading the catalogs waits for an app's exclusive lock on a table (pg_get_indexdef
+      // does), so it heartbeats like the comparison: a wait is not mistaken for a dead worker.
+      // Until the tables are known it heartbeats the last attempt's checkpoint unchanged.
+      Future<Overview> read = pool.submit(() -> readOverview(source, target, open));
+      await(read, context, () -> new Progress(0, 0, 0, null, resumed));
+      overview = get(read);
+      catalogs = overview.catalogs();
+      List<String> names = catalogs.all.stream().map(Catalog.Table::display).toList();
+      tally = new VerificationTally(names, names.size() + (overview.largeObjects() == null ? 0 : 1), resumed);
+      recorder.run(d -> d.begin(recorder.verification));
+
+      List<Catalog.Table> work = new ArrayList<>(catalogs.all);
+      // The biggest tables first, so one is not left running alone at the end.
+      work.sort(Comparator.comparingLong((Catalog.Table table) -> -catalogs.estimate(table)).thenComparing(table -> table));
+      ConcurrentLinkedQueue<Catalog.Table> queue = new ConcurrentLinkedQueue<>(work);
       List<Future<?>> workers = new ArrayList<>();
       for (int i = 0; i < jobs; i++) {
-        workers.add(pool.submit(() -> compareTables(queue, catalogs, tally, source, target, open, pool)));
+        VerificationTally shared = tally;
+        workers.add(pool.submit(() -> compareTables(queue, catalogs, shared, source, target, open, pool)));
       }
       for (Future<?> worker : workers) {
-        await(worker, context, () -> recorder.checkpoint(tally));
+        VerificationTally shared = tally;
+        await(worker, context, () -> recorder.checkpoint(shared));
       }
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       // Cancelled, timed out or failed: stop the queries, they load production.
       open.forEach(Side::cancel);
-      throw e;
+      throw e instanceof RuntimeException r ? r : Activity.wrap(e);
     } finally {
       pool.shutdownNow();
       open.forEach(Side::close);
     }
     context.heartbeat(recorder.checkpoint(tally));
+    TableComparison largeObjects = overview.largeObjects();
+    List<SequenceComparison> sequences = overview.sequences();
+    List<SchemaDifference> schema = overview.schema();
     if (largeObjects != null) {
       recorder.run(d -> d.tables(recorder.verification, List.of(largeObjects)));
       tally.countExtra(largeObjects);
@@ -370,6 +375,28 @@ public class VerifyActivitiesImpl implements VerifyActivities {
 
   private static RuntimeException unwrap(ExecutionException e) {
     return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+  }
+
+  /** What is compared before the rows: schema, sequences, large objects, and the tables to compare. */
+  private record Overview(
+      List<SchemaDifference> schema, List<SequenceComparison> sequences, TableComparison largeObjects, Catalogs catalogs) {}
+
+  /** Reads the {@link Overview} on a connection pair of its own, kept in {@code open} meanwhile. */
+  private Overview readOverview(Endpoint source, Endpoint target, List<Side> open) {
+    try (Side s = new Side(source); Side t = new Side(target)) {
+      open.add(s);
+      open.add(t);
+      try {
+        return new Overview(
+            SchemaComparison.differences(s.call(SchemaComparison::read), t.call(SchemaComparison::read)),
+            compareSequences(s.call(Sequences::read), t.call(Sequences::read)),
+            compareLargeObjects(s.call(ChunkChecksum::largeObjects), t.call(ChunkChecksum::largeObjects)),
+            new Catalogs(s, t));
+      } finally {
+        open.remove(s);
+        open.remove(t);
+      }
+    }
   }
 
   /** The tables of both sides, their keys (from the source) and sizes. */

@@ -18,6 +18,7 @@ import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.nio.file.Files;
@@ -84,7 +85,11 @@ class SweeperTest {
         new Databases(new SecretResolver(environment, () -> {
           throw new IllegalStateException("no SSM in this test");
         }, SecretPolicy.of("env:SWEEP_*")));
-    temporal = TestWorkflowEnvironment.newInstance();
+    // Real time: nothing here waits for a timer, and a clock the test server may jump while the
+    // test waits for a run's result must not touch the run that stays running.
+    temporal =
+        TestWorkflowEnvironment.newInstance(
+            io.temporal.testing.TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
     Worker worker = temporal.newWorker(QUEUE);
     worker.registerWorkflowImplementationTypes(LeftoverMaker.Impl.class);
     worker.registerActivitiesImplementations(
@@ -168,6 +173,8 @@ class SweeperTest {
     Path runningDump = dump(running, Duration.ofHours(2));
     Path ghostDump = dump(ghost, Duration.ofHours(2));
 
+    // The sweep decides from Temporal's answer: the test's premise is that Temporal runs it.
+    assertThat(status(running)).isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
     SweepReport report = sweeper.sweep();
 
     // The running run keeps everything.
@@ -264,6 +271,20 @@ class SweeperTest {
     environment.put("SWEEP_" + label + "_SOURCE_URL", TestCluster.SOURCE.url(source));
     environment.put("SWEEP_" + label + "_TARGET_URL", TestCluster.TARGET.url(target));
     pairs.put(runId, new String[] {source, target});
+  }
+
+  /** The run's status per Temporal (as the sweeper asks it). */
+  private WorkflowExecutionStatus status(String runId) {
+    return client
+        .getWorkflowServiceStubs()
+        .blockingStub()
+        .describeWorkflowExecution(
+            io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest.newBuilder()
+                .setNamespace(client.getOptions().getNamespace())
+                .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(runId))
+                .build())
+        .getWorkflowExecutionInfo()
+        .getStatus();
   }
 
   /** Starts a run on its pair and waits until it installed everything. */

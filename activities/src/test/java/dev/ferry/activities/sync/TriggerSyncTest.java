@@ -156,18 +156,7 @@ class TriggerSyncTest {
     // A drain retried after a crash (its result lost) gives the same result.
     sync(env).drain(request);
 
-    objects.assertSameOn(shop.target);
-    assertThat(report.problems()).isEmpty();
-    assertThat(report.mismatches()).isZero();
-    assertThat(report.tables()).anySatisfy(t -> {
-      assertThat(t.table()).isEqualTo("(large objects)");
-      assertThat(t.sourceRows()).isEqualTo(204);
-    });
-    Map<Long, String> afterTheDrain = LargeObjectScenario.writtenBy(shop.target);
-    assertThat(objects.unchanged).allSatisfy(oid -> assertThat(afterTheDrain.get(oid)).isEqualTo(beforeTheDrain.get(oid)));
-    assertThat(afterTheDrain.get(objects.changed)).isNotEqualTo(beforeTheDrain.get(objects.changed));
-    assertThat(afterTheDrain.get(objects.big)).isNotEqualTo(beforeTheDrain.get(objects.big));
-    assertThat(afterTheDrain).containsKeys(objects.created, objects.createdBig).doesNotContainKey(objects.removed);
+    objects.assertCarried(shop.target, report, 204, beforeTheDrain);
   }
 
   @Test

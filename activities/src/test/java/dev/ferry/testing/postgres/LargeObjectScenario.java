@@ -70,6 +70,30 @@ public final class LargeObjectScenario {
     return xmins;
   }
 
+  /**
+   * After the drain and the verification: the same large objects on both sides, the verification
+   * compared all {@code expected} of them and found no difference, and the drain rewrote on the
+   * target only what changed (the unchanged keep the transaction that wrote them before it).
+   *
+   * @param beforeTheDrain {@link #writtenBy} the target before the drain
+   */
+  public void assertCarried(
+      String target, dev.ferry.model.database.VerificationReport report, long expected, Map<Long, String> beforeTheDrain)
+      throws SQLException {
+    assertSameOn(target);
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.mismatches()).isZero();
+    assertThat(report.tables()).anySatisfy(t -> {
+      assertThat(t.table()).isEqualTo("(large objects)");
+      assertThat(t.sourceRows()).isEqualTo(expected);
+    });
+    Map<Long, String> afterTheDrain = writtenBy(target);
+    assertThat(unchanged).allSatisfy(oid -> assertThat(afterTheDrain.get(oid)).isEqualTo(beforeTheDrain.get(oid)));
+    assertThat(afterTheDrain.get(changed)).isNotEqualTo(beforeTheDrain.get(changed));
+    assertThat(afterTheDrain.get(big)).isNotEqualTo(beforeTheDrain.get(big));
+    assertThat(afterTheDrain).containsKeys(created, createdBig).doesNotContainKey(removed);
+  }
+
   /** The same oids on both sides, each with the same content. */
   public void assertSameOn(String target) throws SQLException {
     Map<Long, String> onSource = contents(TestCluster.SOURCE, source);

@@ -5,6 +5,7 @@ import dev.ferry.api.auth.Roles;
 import dev.ferry.api.errors.ApiException;
 import dev.ferry.api.representations.CodecSessionView;
 import dev.ferry.api.representations.ErrorBody.FieldProblem;
+import dev.ferry.api.resources.StaticPage;
 import dev.ferry.temporal.PayloadEncryption;
 import io.dropwizard.auth.Auth;
 import io.temporal.api.common.v1.Payload;
@@ -14,7 +15,6 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
-import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -24,8 +24,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.NewCookie;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,13 +49,14 @@ import org.slf4j.LoggerFactory;
 public class CodecResource {
   private static final Logger log = LoggerFactory.getLogger(CodecResource.class);
   /** The sign-in page: static, no data, the same policy as the approvals page. */
-  static final String CSP =
-      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-  private static final Map<String, String> FILES =
-      Map.of(
-          "index.html", "text/html; charset=utf-8",
-          "codec.js", "text/javascript; charset=utf-8",
-          "codec.css", "text/css; charset=utf-8");
+  private static final StaticPage PAGE =
+      new StaticPage(
+          "/codec",
+          "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          Map.of(
+              "index.html", "text/html; charset=utf-8",
+              "codec.js", "text/javascript; charset=utf-8",
+              "codec.css", "text/css; charset=utf-8"));
 
   private final PayloadEncryption encryption;
   private final CodecSessions sessions;
@@ -165,13 +164,13 @@ public class CodecResource {
   @GET
   @Produces(MediaType.TEXT_HTML)
   public Response page() {
-    return file("index.html");
+    return PAGE.serve("index.html");
   }
 
   @GET
   @Path("{file: codec\\.(js|css)}")
   public Response asset(@PathParam("file") String file) {
-    return file(file);
+    return PAGE.serve(file);
   }
 
   private NewCookie cookie(String value, int maxAge, UriInfo uri) {
@@ -192,28 +191,5 @@ public class CodecResource {
           "this codec decodes Ferry's namespace " + namespace + ", not " + ns,
           List.of(new FieldProblem("X-Namespace", "must be " + namespace)));
     }
-  }
-
-  private static Response file(String name) {
-    String type = FILES.get(name);
-    if (type == null) {
-      throw new NotFoundException();
-    }
-    byte[] body;
-    try (InputStream in = CodecResource.class.getResourceAsStream("/codec/" + name)) {
-      if (in == null) {
-        throw new NotFoundException();
-      }
-      body = in.readAllBytes();
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read the codec page's " + name, e);
-    }
-    return Response.ok(body, type)
-        .header("Content-Security-Policy", CSP)
-        .header("X-Content-Type-Options", "nosniff")
-        .header("X-Frame-Options", "DENY")
-        .header("Referrer-Policy", "no-referrer")
-        .header("Cache-Control", "no-cache")
-        .build();
   }
 }

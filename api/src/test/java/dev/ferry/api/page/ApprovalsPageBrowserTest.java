@@ -11,7 +11,6 @@ import dev.ferry.testing.Runbooks;
 import dev.ferry.testing.temporal.TemporalDevServer;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,16 +19,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -48,8 +43,6 @@ class ApprovalsPageBrowserTest {
   // Run events go to the real ledger too, as a worker's do: a schedule's fires are read from it.
   static final LiveTemporal TEMPORAL = LiveTemporal.start(TemporalDevServer.Options.inMemory(), true);
   static final DropwizardAppExtension<FerryConfiguration> APP = TEMPORAL.devApp();
-  static final String CHROMIUM = System.getenv().getOrDefault("FERRY_CHROMIUM", "/usr/bin/chromium");
-  static final String CHROMEDRIVER = System.getenv().getOrDefault("FERRY_CHROMEDRIVER", "/usr/bin/chromedriver");
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path profile;
@@ -62,30 +55,7 @@ class ApprovalsPageBrowserTest {
 
   @BeforeEach
   void startBrowser() {
-    Assumptions.assumeFalse(
-        "1".equals(System.getenv("FERRY_SKIP_BROWSER_TESTS")),
-        "FERRY_SKIP_BROWSER_TESTS=1: the approvals page's browser test is skipped");
-    assertThat(new File(CHROMIUM))
-        .as("Chromium at " + CHROMIUM + " (apt-get install chromium chromium-driver; ./ferry test does it)")
-        .canRead();
-    assertThat(new File(CHROMEDRIVER))
-        .as("chromedriver at " + CHROMEDRIVER + " (apt-get install chromium-driver; ./ferry test does it)")
-        .canRead();
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM);
-    options.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
-    browser = new ChromeDriver(service, options);
+    browser = HeadlessChromium.start("the approvals page's browser test", profile);
   }
 
   @AfterEach
@@ -282,11 +252,5 @@ class ApprovalsPageBrowserTest {
 
   private static String base() {
     return "http://127.0.0.1:" + APP.getLocalPort();
-  }
-
-  static {
-    // Never let Selenium look for or download a browser or driver of its own.
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
-    System.setProperty("SE_AVOID_STATS", "true");
   }
 }

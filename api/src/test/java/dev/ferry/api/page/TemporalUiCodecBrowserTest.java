@@ -12,7 +12,6 @@ import dev.ferry.testing.temporal.TemporalDevServer;
 import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -25,7 +24,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,9 +33,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -56,8 +51,6 @@ class TemporalUiCodecBrowserTest {
   static final LiveTemporal TEMPORAL = LiveTemporal.start(TemporalDevServer.Options.inMemory().withUi(CODEC));
   static final DropwizardAppExtension<FerryConfiguration> APP =
       TEMPORAL.devAppOnPort(API_PORT, ConfigOverride.config("codec.allowedOrigins", TEMPORAL.uiUrl()));
-  static final String CHROMIUM = System.getenv().getOrDefault("FERRY_CHROMIUM", "/usr/bin/chromium");
-  static final String CHROMEDRIVER = System.getenv().getOrDefault("FERRY_CHROMEDRIVER", "/usr/bin/chromedriver");
   static final ObjectMapper JSON = new ObjectMapper();
   /** {@code binary/encrypted} in base64, as the UI shows a payload's metadata it could not decode. */
   static final String ENCRYPTED = "YmluYXJ5L2VuY3J5cHRlZA==";
@@ -72,26 +65,7 @@ class TemporalUiCodecBrowserTest {
 
   @BeforeEach
   void startBrowser() {
-    Assumptions.assumeFalse(
-        "1".equals(System.getenv("FERRY_SKIP_BROWSER_TESTS")), "FERRY_SKIP_BROWSER_TESTS=1: the Temporal UI's browser test is skipped");
-    assertThat(new File(CHROMIUM)).as("Chromium at " + CHROMIUM + " (./ferry test installs it)").canRead();
-    assertThat(new File(CHROMEDRIVER)).as("chromedriver at " + CHROMEDRIVER + " (./ferry test installs it)").canRead();
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM);
-    options.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
-    browser = new ChromeDriver(service, options);
+    browser = HeadlessChromium.start("the Temporal UI's browser test", profile, "--window-size=1400,1000");
   }
 
   @AfterEach
@@ -240,11 +214,5 @@ class TemporalUiCodecBrowserTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  static {
-    // Never let Selenium look for or download a browser or driver of its own.
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
-    System.setProperty("SE_AVOID_STATS", "true");
   }
 }

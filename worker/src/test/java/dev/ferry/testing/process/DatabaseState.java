@@ -61,8 +61,33 @@ public final class DatabaseState {
         since.toString());
   }
 
-  /** One number from a query with text parameters. */
+  /**
+   * One number from a query with text parameters. A session the run's freeze ended under it
+   * (SQLSTATE 57P01: the freeze ends every session on the source, this probe's too) is asked
+   * again on a new one.
+   */
   public static long queryLong(TestCluster cluster, String database, String sql, String... parameters) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return queryOnce(cluster, database, sql, parameters);
+      } catch (IllegalStateException e) {
+        if (attempt == 5 || !endedByAdministrator(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static boolean endedByAdministrator(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && "57P01".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static long queryOnce(TestCluster cluster, String database, String sql, String... parameters) {
     try (Connection c = cluster.connect(database);
         var ps = c.prepareStatement(sql)) {
       for (int i = 0; i < parameters.length; i++) {

@@ -42,6 +42,13 @@ import org.junit.jupiter.api.io.TempDir;
  * tools (a streaming copy instead of pg_dump) changes only the state its kill waits for.
  */
 class WorkerKillIT {
+  /**
+   * The tricky fixture's table without an index, held by an app while the verification runs:
+   * reading the schema takes no lock on it (pg_get_indexdef locks an indexed table), comparing
+   * its rows does.
+   */
+  static final String HELD_TABLE = "public.audit_log";
+
   @TempDir static Path workDir;
   static TestApp tricky;
   static TestApp bigShop;
@@ -102,20 +109,36 @@ class WorkerKillIT {
         "RestoreDatabase",
         "pg_restore (" + restore + ") COPYing " + KillFixtures.BIG_TABLE + " into the target (pg_stat_progress_copy)",
         () -> rowsCopied(TestCluster.TARGET, tricky.target(), restore));
-    kills.killWhile(
-        runId,
-        "verify",
-        "VerifyDatabases",
-        "the verification's heartbeated checkpoint (describe): chunks compared, tables still to compare",
-        () -> {
-          Progress p =
-              history.pending(runId, "VerifyDatabases").flatMap(pending -> history.heartbeat(pending, Progress.class)).orElse(null);
-          if (p == null || p.checkpoint() == null || p.checkpoint().underway().isEmpty() || p.tablesDone() >= p.tablesTotal()) {
-            return null;
-          }
-          return p.tablesDone() + "/" + p.tablesTotal() + " tables done, under way "
-              + p.checkpoint().underway().stream().map(c -> c.table() + " " + c.chunks() + " chunks").toList();
-        });
+    // The verification cannot end while an app's transaction holds a table: it is part way
+    // through (the other tables compared and checkpointed) until the kill, whatever the
+    // machine's speed. Nothing between the restore and the verification reads the source's rows.
+    try (Connection app = TestCluster.SOURCE.connect(tricky.source());
+        Statement s = app.createStatement()) {
+      app.setAutoCommit(false);
+      // The frozen source defaults to read-only transactions; an exclusive lock needs read-write.
+      s.execute("SET TRANSACTION READ WRITE");
+      s.execute("LOCK TABLE " + HELD_TABLE + " IN ACCESS EXCLUSIVE MODE");
+      kills.killWhile(
+          runId,
+          "verify",
+          "VerifyDatabases",
+          "the verification's heartbeated checkpoint (describe): tables compared, " + HELD_TABLE + " still to compare",
+          () -> {
+            Progress p =
+                history.pending(runId, "VerifyDatabases").flatMap(pending -> history.heartbeat(pending, Progress.class)).orElse(null);
+            if (p == null || p.checkpoint() == null || p.tablesDone() == 0 || p.tablesDone() >= p.tablesTotal()) {
+              return null;
+            }
+            return p.tablesDone() + "/" + p.tablesTotal() + " tables done, the app holding " + HELD_TABLE;
+          },
+          () -> {
+            try {
+              app.commit();
+            } catch (java.sql.SQLException e) {
+              throw new IllegalStateException(e);
+            }
+          });
+    }
 
     runs.awaitGate(runId, "decommission", Duration.ofMinutes(3));
     runs.approve(runId, "decommission", "kill test: verified");
