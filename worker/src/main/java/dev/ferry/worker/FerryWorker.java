@@ -27,6 +27,8 @@ import dev.ferry.activities.notify.WebhookNotifier;
 import dev.ferry.activities.postgres.SequenceActivitiesImpl;
 import dev.ferry.activities.sync.InitialCopy;
 import dev.ferry.activities.sync.SyncActivitiesImpl;
+import dev.ferry.activities.sync.SyncChangeFeeds;
+import dev.ferry.activities.postgres.PreverifyActivitiesImpl;
 import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.runbook.RunbookParser;
 import dev.ferry.workflow.MigrationWorkflow;
@@ -112,6 +114,29 @@ public final class FerryWorker implements AutoCloseable {
   }
 
   /**
+   * The pre-verification's pacing from {@code FERRY_PREVERIFY_SHARE}: the most of the wall clock it
+   * spends working on the databases while the sync runs (default 0.1; from 0.01 to 1).
+   */
+  static PreverifyActivitiesImpl.Settings preverifySettings(Map<String, String> environment) {
+    PreverifyActivitiesImpl.Settings d = PreverifyActivitiesImpl.Settings.DEFAULT;
+    String share = environment.get("FERRY_PREVERIFY_SHARE");
+    if (share == null || share.isBlank()) {
+      return d;
+    }
+    double value;
+    try {
+      value = Double.parseDouble(share);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("FERRY_PREVERIFY_SHARE must be a number from 0.01 to 1, such as 0.1");
+    }
+    if (!(value >= 0.01 && value <= 1)) {
+      throw new IllegalArgumentException("FERRY_PREVERIFY_SHARE must be a number from 0.01 to 1, such as 0.1");
+    }
+    return new PreverifyActivitiesImpl.Settings(
+        value, d.waitLimit(), d.idle(), d.keysPerCheck(), d.chunksPerCheck(), d.strikes(), d.jobs(), d.pause());
+  }
+
+  /**
    * Connects to Temporal and starts polling.
    *
    * @param environment where {@code env:} references resolve (the process environment in
@@ -176,6 +201,7 @@ public final class FerryWorker implements AutoCloseable {
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
         new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, settings.workDir().resolve("sync"))),
+        new PreverifyActivitiesImpl(databases, new SyncChangeFeeds(), preverifySettings(environment)),
         WebhookNotifier.create(secrets));
     HerokuClient heroku =
         new HerokuClient(

@@ -25,6 +25,8 @@ public final class Main {
     WorkerSettings settings;
     try {
       settings = WorkerSettings.fromEnvironment(System.getenv());
+      // Read here too, so that a bad value is one line, not a stack trace.
+      FerryWorker.preverifySettings(System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println("ferry-worker: " + e.getMessage());
       System.exit(2);

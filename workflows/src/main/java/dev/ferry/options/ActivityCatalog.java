@@ -125,6 +125,20 @@ public final class ActivityCatalog {
         .build();
   }
 
+  /**
+   * Pre-verifying while the sync runs: until the cutover, heartbeated; retried without limit while
+   * the run lasts (it resumes from the proofs it keeps on the target), but a difference it proves
+   * ({@code VerificationFailed}) stops it for good.
+   */
+  public static ActivityOptions preverify() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofDays(30))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setCancellationType(io.temporal.activity.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+        .setRetryOptions(RetryOptions.newBuilder(LONG_RETRIES).setMaximumAttempts(0).build())
+        .build();
+  }
+
   /** Measuring lag, draining with the source frozen, tearing the sync down. */
   public static ActivityOptions syncControl() {
     return ActivityOptions.newBuilder()

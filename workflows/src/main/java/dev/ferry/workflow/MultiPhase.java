@@ -8,6 +8,7 @@ import dev.ferry.model.runbook.SyncSpec;
 import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
+import dev.ferry.model.verify.PreverifyCoverage;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
@@ -21,7 +22,8 @@ import java.util.List;
 /**
  * The multi-phase strategy (large database, near-zero downtime): preflight → gate {@code start}
  * → start the sync (schema, initial copy, change capture) → catch up until the lag is under the
- * runbook's threshold → lower the DNS TTL → gate {@code cutover} → freeze the source (+ Heroku
+ * runbook's threshold → pre-verify (the target proven while the sync runs; {@link
+ * Preverification}) → lower the DNS TTL → gate {@code cutover} → freeze the source (+ Heroku
  * maintenance) → config vars to SSM → drain → sync sequences → final verify → RDS restore point
  * → shift traffic → maintenance off → fallback window → gate {@code decommission} →
  * decommission (tear the sync down, scale Heroku down). Steps whose provider the runbook does not
@@ -73,13 +75,34 @@ final class MultiPhase {
         });
     m.sync = m.step(Steps.START_SYNC, () -> m.syncSetup.startSync(sync), s -> s.tables() + " tables, " + s.rows() + " rows copied; " + s.detail());
     startApplying();
+    // Verification while the sync runs (versioned inside: older runs verify all at the freeze).
+    Preverification pre = Preverification.of(m, sync);
+    if (pre != null) {
+      pre.start();
+    }
 
     m.step(Steps.CATCH_UP, () -> catchUp(spec), Migration::describe);
+    if (pre != null) {
+      m.step(Steps.PREVERIFY, () -> pre.awaitFirstPass(spec, this::applyStopped), PreverifyCoverage::summary);
+    }
     edge.lowerDnsTtl();
     // Added with the sync itself: older runs waited at this gate without watching the apply.
     boolean watchApply = Workflow.getVersion(GATE_WATCHES_APPLY, Workflow.DEFAULT_VERSION, 1) == 1;
-    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec), true, () -> watchApply ? applyStopped() : null)) {
+    List<String> evidence = cutoverEvidence(spec);
+    if (pre != null) {
+      evidence.addAll(pre.evidence());
+    }
+    if (!m.gate(Gates.CUTOVER, evidence, true, () -> watchApply ? syncStopped(pre) : null)) {
       throw m.rejected(Gates.CUTOVER);
+    }
+    if (pre != null) {
+      // Both background activities stop before the freeze, not after: a cancel reaches an
+      // activity with its next heartbeat (up to a second), which must not count in the write
+      // downtime; what the source commits meanwhile, the drain applies. The pre-verification's
+      // sessions must not outlive the freeze either (it ends every session but the sync's).
+      pre.requestStop();
+      stopApplying();
+      pre.stop();
     }
 
     m.freezeSource();
@@ -94,7 +117,11 @@ final class MultiPhase {
             },
             lag -> "nothing pending: " + Migration.describe(lag));
     m.syncSequences();
-    m.verify(Steps.VERIFY);
+    if (pre != null) {
+      pre.verifyAtTheFreeze(Steps.VERIFY);
+    } else {
+      m.verify(Steps.VERIFY);
+    }
     edge.restorePoint();
     edge.shiftTraffic();
     edge.maintenanceOff();
@@ -114,11 +141,16 @@ final class MultiPhase {
     }
     m.compensations.discharge(Steps.START_SYNC);
     m.compensations.discharge(Steps.FREEZE_SOURCE);
+    m.compensations.discharge(Steps.PREVERIFY);
     m.step(
         Steps.DECOMMISSION,
         () -> {
+          List<String> done = new ArrayList<>();
+          if (pre != null) {
+            done.add(pre.drop());
+          }
           m.syncControl.stopSync(sync);
-          List<String> done = new ArrayList<>(List.of("sync torn down"));
+          done.add("sync torn down");
           done.addAll(edge.decommission());
           return String.join("; ", done);
         },
@@ -171,6 +203,12 @@ final class MultiPhase {
     }
     return ApplicationFailure.newNonRetryableFailureWithCause(
         "applying changes stopped: " + Failures.describe(failure), type, failure);
+  }
+
+  /** Why the apply or the pre-verification stopped, when one did; {@code null} while both run. */
+  private TemporalFailure syncStopped(Preverification pre) {
+    TemporalFailure apply = applyStopped();
+    return apply != null || pre == null ? apply : pre.failure();
   }
 
   /** Applies changes in the background until drain (or a rollback) stops it. */

@@ -18,6 +18,7 @@ final class Steps {
   static final String RESTORE = "restore";
   static final String START_SYNC = "start-sync";
   static final String CATCH_UP = "catch-up";
+  static final String PREVERIFY = "pre-verify";
   static final String GATE_CUTOVER = gate(Gates.CUTOVER);
   static final String DRAIN = "drain";
   static final String VERIFY = "verify";
@@ -57,6 +58,7 @@ final class Steps {
           GATE_START,
           START_SYNC,
           CATCH_UP,
+          PREVERIFY,
           LOWER_DNS_TTL,
           GATE_CUTOVER,
           FREEZE_SOURCE,
@@ -137,6 +139,9 @@ final class Steps {
       case RESTORE -> "pg_restore -j N --exit-on-error into the empty target";
       case START_SYNC -> "installs change capture, copies the schema and the data consistently with it";
       case CATCH_UP -> "applies changes until the target is less than sync.maxLag behind";
+      case PREVERIFY ->
+          "proves the target chunk by chunk while the sync runs, and re-checks each row that changes after;"
+              + " the cutover gate waits for its first pass, the final verify re-checks only what has no standing proof";
       case DRAIN -> "with the source frozen, applies what is left until nothing is pending and brings the large objects"
           + " created, changed or removed since the copy across (compared by checksum)";
       case VERIFY -> "row counts and checksums in primary-key chunks, sequences and schema, both sides";

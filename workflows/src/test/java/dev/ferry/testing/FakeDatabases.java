@@ -4,7 +4,11 @@ import dev.ferry.activity.FreezeActivities;
 import dev.ferry.activity.LedgerActivities;
 import dev.ferry.model.RunEvent;
 import dev.ferry.activity.NotifyActivities;
+import dev.ferry.activity.PreverifyActivities;
 import dev.ferry.activity.SyncActivities;
+import dev.ferry.model.verify.ChangedVerification;
+import dev.ferry.model.verify.PreverifyCoverage;
+import dev.ferry.model.verify.PreverifyRequest;
 import dev.ferry.model.Notification;
 import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
@@ -48,6 +52,7 @@ public class FakeDatabases
         FreezeActivities,
         SequenceActivities,
         SyncActivities,
+        PreverifyActivities,
         NotifyActivities,
         LedgerActivities {
   public static final String HOST_QUEUE = "ferry-host-a";
@@ -89,6 +94,14 @@ public class FakeDatabases
               matching("public.orders", 20000)),
           List.of(new SequenceComparison("public.orders_id_seq", 20001L, 20001L, true)),
           List.of());
+  /** Coverage measurePreverification reports, in order; the last one repeats. */
+  public final Deque<PreverifyCoverage> coverages = new ArrayDeque<>(List.of(coverage(7, 7, 7)));
+  /** Holds the pre-verification loop until cancelled (as {@link #holdApply} does the apply). */
+  public volatile boolean holdPreverify;
+  /** Thrown by preverifyWhileSyncing (after {@link #holdPreverify}'s wait, if any). */
+  public volatile RuntimeException preverifyFailure;
+  /** Every pre-verification request, in order. */
+  public final List<PreverifyRequest> preverifyRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile CountDownLatch restoreHeld;
   private final CountDownLatch restoreStarted = new CountDownLatch(1);
 
@@ -304,6 +317,66 @@ public class FakeDatabases
   @Override
   public void stopSync(SyncRequest request) {
     called("stopSync");
+  }
+
+  /** Coverage of a pre-verification that has planned {@code chunks} chunks, its oldest changed row 4 s old. */
+  public static PreverifyCoverage coverage(long chunks, long checked, long proven) {
+    return coverage(chunks, checked, proven, 4_000);
+  }
+
+  /** Coverage whose oldest changed row awaiting its re-check is {@code oldestChangeMillis} old. */
+  public static PreverifyCoverage coverage(long chunks, long checked, long proven, long oldestChangeMillis) {
+    return new PreverifyCoverage(
+        true, 5, chunks, checked, proven, proven * 14_500, 101_500, java.time.Instant.parse("2026-12-01T10:00:00Z"), 12,
+        oldestChangeMillis, java.time.Instant.parse("2026-12-01T10:05:00Z"));
+  }
+
+  @Override
+  public void preverifyWhileSyncing(PreverifyRequest request) {
+    called("preverifyWhileSyncing");
+    preverifyRequests.add(request);
+    if (preverifyFailure != null && !holdPreverify) {
+      throw preverifyFailure;
+    }
+    if (!holdPreverify) {
+      return;
+    }
+    io.temporal.activity.ActivityExecutionContext context = io.temporal.activity.Activity.getExecutionContext();
+    try {
+      while (true) {
+        if (preverifyFailure != null) {
+          throw preverifyFailure;
+        }
+        context.heartbeat(null);
+        Thread.sleep(20);
+      }
+    } catch (io.temporal.client.ActivityCanceledException e) {
+      called("preverifyWhileSyncing cancelled");
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public synchronized PreverifyCoverage measurePreverification(PreverifyRequest request) {
+    called("measurePreverification");
+    return coverages.size() > 1 ? coverages.poll() : coverages.peek();
+  }
+
+  @Override
+  public ChangedVerification verifyChangedSincePreverified(PreverifyRequest request) {
+    called("verifyChangedSincePreverified");
+    targetRefs.add(request.databases().targetUrlRef());
+    if (verifyFailure != null) {
+      throw verifyFailure;
+    }
+    return new ChangedVerification(verification, 7, 0, 0, 12);
+  }
+
+  @Override
+  public void dropPreverification(PreverifyRequest request) {
+    called("dropPreverification");
   }
 
   @Override

@@ -25,7 +25,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * error, and exactly the steps that had changed the world are undone, newest first.
  */
 class CompensationTest extends WorkflowTestBase {
-  private static final Set<String> UNDOING = Set.of("unfreezeSource", "stopSync");
+  private static final Set<String> UNDOING = Set.of("unfreezeSource", "dropPreverification", "stopSync");
+
+  /** After the freeze, a multi-phase run undoes the freeze, its pre-verification and its sync, newest first. */
+  private static final List<String> UNDO_FROZEN = List.of("unfreezeSource", "dropPreverification", "stopSync");
+  private static final List<String> UNDONE_FROZEN = List.of("freeze-source", "pre-verify", "start-sync");
 
   static Stream<Arguments> failures() {
     return Stream.of(
@@ -60,12 +64,13 @@ class CompensationTest extends WorkflowTestBase {
               d.measureLagSucceeds = 1;
               d.measureLagFailure = boom();
             },
-            List.of("stopSync"),
-            List.of("start-sync")),
-        multi("freeze-source", d -> d.freezeFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
-        multi("drain", d -> d.drainFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
-        multi("sync-sequences", d -> d.sequenceFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
-        multi("verify", d -> d.verifyFailure = boom(), List.of("unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")));
+            List.of("dropPreverification", "stopSync"),
+            List.of("pre-verify", "start-sync")),
+        multi("freeze-source", d -> d.freezeFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN),
+        multi("drain", d -> d.drainFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN),
+        multi("sync-sequences", d -> d.sequenceFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN),
+        // The final verify of a pre-verified run (verifyChangedSincePreverified) fails.
+        multi("verify", d -> d.verifyFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN));
   }
 
   @ParameterizedTest(name = "{0}: failure at {1}")

@@ -164,6 +164,69 @@ class MigrationWorkflowReplayTest {
         });
   }
 
+  /**
+   * Runs that pre-verify (change id {@link Preverification#VERSION}): recorded with {@code
+   * -Dferry.recordOnly=preverify}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordPreverifyHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "preverify-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("preverify-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
+    record(
+        "preverify-multi-phase-verify-failed-compensated",
+        multi,
+        (d, e) ->
+            d.verification =
+                VerificationReport.of(
+                    List.of(
+                        new TableComparison(
+                            "public.products", 500, 500, "primary key range, pre-verified", 1, 1,
+                            List.of(new ChunkMismatch("id = 7", -1, -1)), false)),
+                    List.of(),
+                    List.of()),
+        gates(approve("start"), approve("cutover")));
+    record(
+        "preverify-multi-phase-cancelled-at-cutover",
+        multi,
+        (d, e) -> {},
+        (env, run) -> {
+          gates(approve("start")).accept(env, run);
+          awaitGate(env, run, "cutover");
+          WorkflowStub.fromTyped(run).cancel();
+        });
+  }
+
+  /**
+   * Pre-verifying runs as they run since main's write fence, per-run replication role and search
+   * attributes were merged beside the pre-verification (every change id of both at version 1):
+   * recorded with {@code -Dferry.recordOnly=preverify-fenced}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordPreverifyFencedHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "preverify-fenced-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("preverify-fenced-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
+  }
+
   /** Decides each gate, in order, as it opens (time moves on meanwhile); the rest are left to their deadlines. */
   private static BiConsumer<TestWorkflowEnvironment, MigrationWorkflow> gates(GateDecision... decisions) {
     return (env, run) -> {

@@ -13,6 +13,7 @@ import dev.ferry.model.StepState;
 import dev.ferry.model.StepStatus;
 import dev.ferry.model.Verdict;
 import dev.ferry.testing.Eventually;
+import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.Runbooks;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
@@ -38,7 +39,14 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
         .anySatisfy(e -> assertThat(e).startsWith("lag when the gate opened: 50 change(s) pending, oldest 5.0 s old"))
         .anySatisfy(e -> assertThat(e).startsWith("reject: tear the sync down"));
     assertThat(step(atCutover, "catch-up").detail()).isEqualTo("50 change(s) pending, oldest 5.0 s old");
-    assertThat(atCutover.compensations()).containsExactly("start-sync");
+    assertThat(atCutover.compensations()).containsExactly("pre-verify", "start-sync");
+    assertThat(atCutover.pendingGate().evidence())
+        .contains(
+            "pre-verification: 7 of 7 chunks proven (101500 rows of about 101500 in 5 tables), 12 changed row(s) awaiting their"
+                + " re-check, the oldest for 4.0 s",
+            "oldest proof: 2026-12-01T10:00:00Z (300 s before 2026-12-01T10:05:00Z); a proof stands until a row of its chunk"
+                + " changes, and changed rows are re-checked one by one");
+    assertThat(step(atCutover, "pre-verify").detail()).startsWith("7 of 7 chunks proven");
     run.decide(approve("cutover", APPROVER));
 
     RunStatus atDecommission = awaitGateSkippingTime(run, "decommission");
@@ -54,6 +62,7 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
             org.assertj.core.groups.Tuple.tuple("gate:start", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("start-sync", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("catch-up", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("pre-verify", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("lower-dns-ttl", StepState.SKIPPED),
             org.assertj.core.groups.Tuple.tuple("gate:cutover", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("freeze-source", StepState.DONE),
@@ -70,20 +79,26 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
             org.assertj.core.groups.Tuple.tuple("decommission", StepState.DONE));
     assertThat(result.compensations()).isEmpty();
     assertThat(databases.calls())
-        .filteredOn(c -> !c.equals("measureLag") && !c.equals("applyChanges"))
+        .filteredOn(c -> !c.equals("measureLag") && !c.equals("applyChanges") && !c.equals("preverifyWhileSyncing"))
         .containsExactly(
             "auditDatabases",
             "checkSync",
             "notify gate-opened",
             "startSync",
+            "measurePreverification",
+            "measurePreverification",
             "notify gate-opened",
             "freezeSource",
             "drain",
             "syncSequences",
-            "verifyDatabases",
+            "verifyChangedSincePreverified",
             "notify gate-opened",
+            "dropPreverification",
             "stopSync",
             "notify run-ended");
+    assertThat(step(result, "verify").detail())
+        .isEqualTo("2 tables (25000 rows in 2 checksummed chunks), 1 sequences and the schema match; re-checked 12 changed row(s)"
+            + " and 0 of 7 chunks (0 rows); the rest stood proven from before the freeze");
     assertThat(databases.calls()).filteredOn("measureLag"::equals).hasSize(3);
   }
 
@@ -278,14 +293,14 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     assertThat(atRollback.pendingGate().evidence())
         .anySatisfy(e -> assertThat(e).contains("may have taken writes since"))
         .anySatisfy(e -> assertThat(e).isEqualTo("rolling back loses those writes: nothing copies them back to the source"))
-        .anySatisfy(e -> assertThat(e).isEqualTo("approve: undo freeze-source, start-sync (newest first)"));
+        .anySatisfy(e -> assertThat(e).isEqualTo("approve: undo freeze-source, pre-verify, start-sync (newest first)"));
     run.decide(approve("rollback", "beatriz"));
 
     RunStatus result = resultOf(run);
     assertThat(result.state()).isEqualTo(RunState.REJECTED);
     assertThat(step(result, "freeze-source").state()).isEqualTo(StepState.COMPENSATED);
     assertThat(step(result, "start-sync").state()).isEqualTo(StepState.COMPENSATED);
-    assertThat(databases.calls()).containsSubsequence("unfreezeSource", "stopSync");
+    assertThat(databases.calls()).containsSubsequence("unfreezeSource", "dropPreverification", "stopSync");
   }
 
   @Test
@@ -303,5 +318,88 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     assertThat(result.state()).isEqualTo(RunState.REJECTED);
     assertThat(result.notes()).anySatisfy(n -> assertThat(n).startsWith("rollback rejected: nothing was undone"));
     assertThat(databases.calls()).doesNotContain("unfreezeSource", "stopSync");
+  }
+
+  @Test
+  void preverification_theGateWaitsForItsFirstPassAndItsReChecksToCatchUp_andItStopsBeforeTheFreeze() {
+    // The loop runs while the gate waits, so the test server cannot skip time: short polls, in
+    // real time, and a short heartbeat timeout so the cancel reaches the loop soon.
+    restartWith(new Tuning(TUNING.hostWait(), Duration.ofSeconds(2), Duration.ofMillis(100)));
+    databases.holdPreverify = true;
+    databases.holdApply = true;
+    databases.coverages.clear();
+    // The first pass done, the changed rows' re-checks still 50 s behind (sync.maxLag is 30s), then caught up.
+    databases.coverages.addAll(
+        List.of(
+            FakeDatabases.coverage(7, 2, 2),
+            FakeDatabases.coverage(7, 6, 5),
+            FakeDatabases.coverage(7, 7, 6, 50_000),
+            FakeDatabases.coverage(7, 7, 6)));
+    MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());
+
+    RunStatus atCutover = awaitGate(run, "cutover");
+    assertThat(step(atCutover, "pre-verify").detail()).startsWith("6 of 7 chunks proven");
+    assertThat(databases.calls()).filteredOn("measurePreverification"::equals).hasSize(5);
+    assertThat(atCutover.pendingGate().evidence())
+        .anySatisfy(e -> assertThat(e).startsWith("at the freeze the final verify re-checks 1 unproven chunk(s)"));
+    run.decide(approve("cutover", APPROVER));
+
+    Eventually.get("the freeze", databases::calls, c -> c.contains("freezeSource"));
+    // Both background activities stopped before the freeze: their cancels do not count in the downtime.
+    assertThat(databases.calls()).containsSubsequence("preverifyWhileSyncing cancelled", "freezeSource");
+    assertThat(databases.calls()).containsSubsequence("applyChanges cancelled", "freezeSource", "drain");
+    assertThat(databases.preverifyRequests).hasSize(1);
+    assertThat(databases.preverifyRequests.get(0).sync().method()).isEqualTo("trigger");
+    WorkflowStub.fromTyped(run).cancel();
+  }
+
+  @Test
+  void preverificationThatProvesADifference_closesTheCutoverGateFailsTheRunAndTearsDown() {
+    databases.holdPreverify = true;
+    MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());
+    awaitGate(run, "cutover");
+
+    databases.preverifyFailure =
+        ApplicationFailure.newNonRetryableFailure(
+            "public.orders: the row with id = 42 differs between source and target in 3 comparisons", Errors.VERIFICATION_FAILED);
+
+    assertThatThrownBy(() -> resultOf(run))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(Errors.VERIFICATION_FAILED);
+          assertThat(f.getOriginalMessage()).contains("cutover", "public.orders", "id = 42");
+        });
+    RunStatus status = run.status();
+    assertThat(step(status, "gate:cutover").state()).isEqualTo(StepState.FAILED);
+    assertThat(step(status, "pre-verify").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(step(status, "start-sync").state()).isEqualTo(StepState.COMPENSATED);
+    assertThat(databases.calls()).containsSubsequence("dropPreverification", "stopSync").doesNotContain("freezeSource");
+  }
+
+  @Test
+  void finalVerifyThatFindsADifference_failsTheRunNamingIt_andRollsBack() {
+    databases.verification =
+        dev.ferry.model.database.VerificationReport.of(
+            List.of(
+                new dev.ferry.model.database.TableComparison(
+                    "public.products", 500, 500, "primary key range, pre-verified", 1, 1,
+                    List.of(new dev.ferry.model.database.ChunkMismatch("id = 7", -1, -1)), false)),
+            List.of(),
+            List.of());
+    MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());
+    awaitGateSkippingTime(run, "cutover");
+    run.decide(approve("cutover", APPROVER));
+
+    assertThatThrownBy(() -> resultOf(run))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(Errors.VERIFICATION_FAILED);
+          assertThat(f.getOriginalMessage()).contains("public.products", "id = 7");
+        });
+    RunStatus status = run.status();
+    assertThat(step(status, "verify").state()).isEqualTo(StepState.FAILED);
+    assertThat(databases.calls()).containsSubsequence("verifyChangedSincePreverified", "unfreezeSource", "dropPreverification", "stopSync");
   }
 }

@@ -120,8 +120,8 @@ class RunSearchAttributesTest {
     WorkflowStub.fromTyped(run).getResult(RunStatus.class);
     assertThat(publishedPhases("migration-shop-2"))
         .containsExactly(
-            "preflight", "awaiting approval: start", "start-sync", "catch-up", "awaiting approval: cutover",
-            "compensating: start-sync", "rejected");
+            "preflight", "awaiting approval: start", "start-sync", "catch-up", "pre-verify", "awaiting approval: cutover",
+            "compensating: pre-verify", "compensating: start-sync", "rejected");
   }
 
   @Test

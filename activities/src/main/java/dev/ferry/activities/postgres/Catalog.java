@@ -41,6 +41,8 @@ public final class Catalog {
           // is not the app's; an app's own schema that merely starts with ferry_ is.
           + " AND n.nspname NOT LIKE 'ferry\\_sync\\_%' AND n.nspname <> 'ferry_restore_claim'"
           + " AND n.nspname <> '" + WriteFence.SCHEMA + "'"
+          // A pre-verification's proofs and key capture (PreverifyActivitiesImpl).
+          + " AND n.nspname NOT LIKE 'ferry\\_verify\\_%'"
           // Tables that belong to an extension are the extension's business, not the app's.
           + " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
           + "   AND d.objid = c.oid AND d.deptype = 'e')";

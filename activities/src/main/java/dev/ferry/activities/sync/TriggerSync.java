@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  *       drain began mean the source is not frozen, and fail it.
  *   <li>stop: drop triggers and Ferry's schema; nothing is left on the source. The frozen
  *       source's write fence lets it (the session carries the run's key); the drain needs no
- *       key: it writes only Ferry's own schema, which the fence leaves open.
+ *       key: it writes only Ferry's own schema, which the fence leaves open. On the target,
+ *       the same schema holds {@code applied}: each batch records there the changes it applied,
+ *       in its own transaction, for a pre-verification ({@link TriggerChangeFeed}); stop drops it.
  * </ol>
  */
 final class TriggerSync implements SyncMethod {
@@ -142,6 +144,7 @@ final class TriggerSync implements SyncMethod {
       TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
       long copiedTables = copyAtSnapshot(s, c, schema);
       long rows = analyzeTarget(s);
+      createAppliedRecord(s);
       SyncSetup setup =
           new SyncSetup(
               (int) copiedTables,
@@ -236,6 +239,20 @@ final class TriggerSync implements SyncMethod {
     }
   }
 
+  /** The record of applied changes on the target ({@link TriggerApply}), made once the restore filled it. */
+  private void createAppliedRecord(SyncSession s) {
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"));
+        Statement st = t.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + s.schema());
+      st.execute("COMMENT ON SCHEMA " + s.schema() + " IS 'Ferry: changes a sync under way applied; dropped when it ends'");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS " + s.schema() + ".applied (nspname text NOT NULL, relname text NOT NULL,"
+              + " key text[] NOT NULL, xid xid8 NOT NULL)");
+    } catch (SQLException e) {
+      throw Databases.failure(s.target(), e);
+    }
+  }
+
   @Override
   public void apply(SyncSession s) {
     ActivityExecutionContext context = Activity.getExecutionContext();
@@ -279,8 +296,10 @@ final class TriggerSync implements SyncMethod {
   public SyncLag drain(SyncSession s) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     String app = s.applicationName("ferry-sync-apply");
+    long t0 = System.nanoTime();
     try (Connection source = databases.connect(s.source(), app);
         Connection target = databases.connect(s.target(), app)) {
+      long connected = System.nanoTime();
       Applier applier = applier(s, source, target);
       lockApplier(s, target, () -> context.heartbeat(null));
       Instant began = sourceNow(source);
@@ -302,13 +321,21 @@ final class TriggerSync implements SyncMethod {
               context.heartbeat(drained[0]);
             }
           };
+      long setUp = System.nanoTime();
       drainAll.run();
+      long firstPass = System.nanoTime();
       // A transaction that wrote before the freeze and commits after the last empty batch
       // (a session the freeze could not end) would be lost: wait until every transaction that
       // was writing when the drain began has ended, then drain what they committed.
       awaitWritersEnded(s, source, firstAfterStart, () -> context.heartbeat(drained[0]));
+      long writers = System.nanoTime();
       drainAll.run();
       SchemaWatch.check(s.source(), applier.schema, SchemaWatch.describe(source));
+      log.info(
+          "drained {} changes in {} ms: connecting {} ms, set-up and schema check {} ms, applying {} ms, writers' end {} ms,"
+              + " last pass and schema check {} ms",
+          drained[0], ms(System.nanoTime() - t0), ms(connected - t0), ms(setUp - connected), ms(firstPass - setUp),
+          ms(writers - firstPass), ms(System.nanoTime() - writers));
       long lateChanges = late[0];
       if (lateChanges > 0) {
         throw ApplicationFailure.newNonRetryableFailure(
@@ -337,6 +364,17 @@ final class TriggerSync implements SyncMethod {
       onLockTimeout(s.source(), (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
+    }
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-teardown"));
+        Statement st = t.createStatement()) {
+      st.execute("DROP SCHEMA IF EXISTS " + s.schema() + " CASCADE");
+    } catch (SQLException e) {
+      throw Databases.failure(s.target(), e);
+    } catch (ApplicationFailure e) {
+      // A target database that no longer exists holds no record.
+      if (!Errors.DATABASE_NOT_FOUND.equals(e.getType())) {
+        throw e;
+      }
     }
   }
 
@@ -449,6 +487,10 @@ final class TriggerSync implements SyncMethod {
       }
     }
     return who.isEmpty() ? "sessions not visible to this role" : String.join(", ", who);
+  }
+
+  private static long ms(long nanos) {
+    return nanos / 1_000_000;
   }
 
   private static Instant sourceNow(Connection c) throws SQLException {

@@ -65,6 +65,9 @@ public final class StackEnvironment {
     env.workerOnly.put("FERRY_HOST_TASK_QUEUE", "ferry-host-process-test");
     env.workerOnly.put("FERRY_WORK_DIR", workDir.toString());
     env.workerOnly.put("FERRY_MAX_ACTIVITIES", "4");
+    // A multi-phase run's cutover gate waits for the pre-verification's first pass; at the
+    // default pace (a tenth of the wall clock) that is minutes on these tests' million-row table.
+    env.workerOnly.put("FERRY_PREVERIFY_SHARE", "1");
     // Short, so that a dead worker's activity is retried within seconds (at least 5 s).
     return env.withHeartbeatTimeout(Duration.ofSeconds(5));
   }
