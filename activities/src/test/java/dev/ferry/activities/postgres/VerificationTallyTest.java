@@ -68,6 +68,9 @@ class VerificationTallyTest {
     first.count(recorded);
     first.finish(matching(NAMES.get(5_000)));
     VerifyCheckpoint checkpoint = first.checkpoint();
+    // 4,001 tables done, one differing: the checkpoint keeps that one whole, the rest as bits.
+    assertThat(checkpoint.done()).extracting(TableComparison::table).containsExactly(NAMES.get(10));
+    assertThat(payloadBytes(checkpoint)).isLessThan(4_000);
 
     VerificationTally resumed = new VerificationTally(NAMES, TABLES, checkpoint);
 
@@ -92,7 +95,11 @@ class VerificationTallyTest {
     first.count(first.takePending());
     List<String> fewer = NAMES.subList(1, TABLES);
 
-    VerificationTally resumed = new VerificationTally(fewer, fewer.size(), first.checkpoint());
+    VerifyCheckpoint checkpoint = first.checkpoint();
+    // The list is identified by its count and a digest, not by 10,000 names.
+    assertThat(checkpoint.tableList()).startsWith("10000:").hasSizeLessThan(24);
+
+    VerificationTally resumed = new VerificationTally(fewer, fewer.size(), checkpoint);
 
     assertThat(resumed.tablesDone()).isZero();
     assertThat(resumed.totals(0, 0, 0, 0, null).tables()).isZero();
@@ -111,5 +118,9 @@ class VerificationTallyTest {
     // Five tables: the report names every one, matching or not.
     assertThat(resumed.named()).hasSize(2);
     assertThat(resumed.totals(0, 0, 0, 0, null).tablesDiffering()).isEqualTo(1);
+    // From then on it checkpoints as a bitmap, not a growing list.
+    VerifyCheckpoint next = resumed.checkpoint();
+    assertThat(next.compared()).isNotNull();
+    assertThat(next.tableList()).isEqualTo(VerificationTally.fingerprint(five));
   }
 }
