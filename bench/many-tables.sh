@@ -13,12 +13,23 @@
 #      target, a ledger; the migration with every gate approved as it opens; drop them.
 #
 # Usage: bench/many-tables.sh [--schemas 500] [--tables 20] [--rows 3] [--jobs 2]
-#                             [--strategies single-phase,multi-phase] [--minutes 30] [--skip-build]
+#                             [--strategies single-phase,multi-phase] [--minutes 30]
+#                             [--private-clusters] [--skip-build]
 #
-# Needs the local clusters (./ferry postgres start) and the Temporal CLI (FERRY_TEMPORAL_BIN, or
-# the project's .ferry/bin/temporal: ./ferry temporal-bin). The password comes from
-# FERRY_PG_PASSWORD (default the published dev one) through PGPASSWORD and the JVM's environment,
-# never a command line. Creates databases bench_many_*_<pid> and drops them on exit.
+# PostgreSQL's lock table must hold a lock on every table at once (pg_dump takes them all in one
+# transaction; so do the freeze's fence and the trigger capture): max_locks_per_transaction ×
+# (max_connections + max_prepared_transactions) above the table count, with room for the other
+# sessions. The shared dev clusters (64 × 200) do not hold 10,000 tables: with
+# --private-clusters the bench runs on two clusters of its own (initdb in /var/tmp, ports 55433
+# and 55434 unless FERRY_BENCH_PG_PORTS="S T", max_locks_per_transaction sized for the tables,
+# wal_level=logical, otherwise set as worker/dev/postgres-clusters.sh sets the dev clusters:
+# fsync, synchronous_commit and full_page_writes off), removed on exit.
+#
+# Needs the local clusters (./ferry postgres start) unless --private-clusters, and the Temporal
+# CLI (FERRY_TEMPORAL_BIN, or the project's .ferry/bin/temporal: ./ferry temporal-bin). The
+# password comes from FERRY_PG_PASSWORD (default the published dev one) through PGPASSWORD and
+# the JVM's environment, never a command line. Creates databases bench_many_*_<pid> and drops
+# them on exit.
 set -euo pipefail
 
 SCHEMAS=500
@@ -27,6 +38,7 @@ ROWS=3
 JOBS=2
 STRATEGIES=single-phase,multi-phase
 MINUTES=30
+PRIVATE=no
 BUILD=yes
 while [ $# -gt 0 ]; do
   case $1 in
@@ -36,8 +48,9 @@ while [ $# -gt 0 ]; do
     --jobs) JOBS=$2; shift 2 ;;
     --strategies) STRATEGIES=$2; shift 2 ;;
     --minutes) MINUTES=$2; shift 2 ;;
+    --private-clusters) PRIVATE=yes; shift ;;
     --skip-build) BUILD=no; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
 done
@@ -69,6 +82,8 @@ TARGET_DB=bench_many_dst_$TAG
 LEDGER_DB=bench_many_ledger_$TAG
 WORK=$(mktemp -d /var/tmp/ferry-bench.XXXXXX)
 
+PRIVATE_DIR=
+
 say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 q() { psql -X -q -v ON_ERROR_STOP=1 -At -p "$1" -d "$2" -c "$3"; }
 drop_run_databases() {
@@ -83,11 +98,34 @@ cleanup() {
   drop_run_databases
   q "$SOURCE_PORT" postgres "DROP DATABASE IF EXISTS $TEMPLATE_DB WITH (FORCE)" >/dev/null 2>&1
   rm -rf "$WORK"
+  if [ -n "$PRIVATE_DIR" ]; then
+    for side in source target; do
+      [ -f "$PRIVATE_DIR/$side/postmaster.pid" ] && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D $PRIVATE_DIR/$side -m fast -w stop" >/dev/null 2>&1
+    done
+    rm -rf "$PRIVATE_DIR"
+  fi
   exit $status
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+if [ "$PRIVATE" = yes ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "--private-clusters runs initdb as the postgres user: run as root" >&2; exit 1; }
+  read -r SOURCE_PORT TARGET_PORT <<<"${FERRY_BENCH_PG_PORTS:-55433 55434}"
+  LOCKS=$(( SCHEMAS * TABLES * 4 / 200 ))
+  [ "$LOCKS" -ge 64 ] || LOCKS=64
+  PRIVATE_DIR=$(mktemp -d /var/tmp/ferry-bench-pg.XXXXXX)
+  chown postgres "$PRIVATE_DIR"
+  printf '%s\n' "$PGPASSWORD" >"$PRIVATE_DIR/pw" && chown postgres "$PRIVATE_DIR/pw" && chmod 600 "$PRIVATE_DIR/pw"
+  for side in source target; do
+    port=$SOURCE_PORT; [ $side = target ] && port=$TARGET_PORT
+    su postgres -s /bin/sh -c "$PG_BIN/initdb -D $PRIVATE_DIR/$side -U $PG_USER --pwfile=$PRIVATE_DIR/pw --auth-local=trust --auth-host=scram-sha-256" >"$WORK/initdb-$side.log" 2>&1 \
+      || { cat "$WORK/initdb-$side.log" >&2; exit 1; }
+    su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D $PRIVATE_DIR/$side -l $PRIVATE_DIR/$side.log -w start -o '-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PRIVATE_DIR -c max_locks_per_transaction=$LOCKS -c wal_level=logical -c max_connections=200 -c shared_buffers=128MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off'" >/dev/null \
+      || { cat "$PRIVATE_DIR/$side.log" >&2; exit 1; }
+  done
+  say "private clusters on $SOURCE_PORT and $TARGET_PORT, max_locks_per_transaction $LOCKS (otherwise set as the dev clusters: fsync off)"
+fi
 for port in "$SOURCE_PORT" "$TARGET_PORT"; do
   pg_isready -q -h "$HOST" -p "$port" || { echo "no PostgreSQL on $HOST:$port: run ./ferry postgres start" >&2; exit 1; }
 done
@@ -112,6 +150,7 @@ say "source: $tables tables, $(q "$SOURCE_PORT" "$TEMPLATE_DB" "SELECT pg_size_p
 
 echo "# bench/many-tables.sh --schemas $SCHEMAS --tables $TABLES --rows $ROWS --jobs $JOBS --strategies $STRATEGIES"
 echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+echo "# clusters: source $SOURCE_PORT, target $TARGET_PORT, max_locks_per_transaction $(q "$SOURCE_PORT" postgres "SHOW max_locks_per_transaction") × max_connections $(q "$SOURCE_PORT" postgres "SHOW max_connections")$([ "$PRIVATE" = yes ] && echo ' (private)')"
 echo "source.tables $tables"
 failed=0
 for strategy in "${STRATEGY_LIST[@]}"; do
