@@ -45,6 +45,7 @@ record LockTable(long relations, long slots, int maxLocksPerTransaction) {
         + " × (max_connections + max_prepared_transactions)) shared by every session: the snapshot may fail with 'out of"
         + " shared memory' after the freeze; raise max_locks_per_transaction to at least "
         + Math.max(maxLocksPerTransaction + 1, (2 * relations * maxLocksPerTransaction + slots - 1) / slots)
-        + " (a restart) before the run";
+        + " (a restart) before the run; Heroku Postgres fixes it at 64, so there take a plan with more connections,"
+        + " whose lock table is larger";
   }
 }
