@@ -129,7 +129,7 @@ public final class PreverifyCostBench {
         PreverifyActivities preverify =
             verifyEnv.newActivityStub(
                 PreverifyActivities.class,
-                ActivityOptions.newBuilder(once(ActivityCatalog.preverify())).setHeartbeatTimeout(Duration.ofSeconds(20)).build());
+                ActivityOptions.newBuilder(once(ActivityCatalog.preverify(null))).setHeartbeatTimeout(Duration.ofSeconds(20)).build());
         CompletableFuture<Void> preverifying = CompletableFuture.runAsync(() -> preverify.preverifyWhileSyncing(request));
         PreverifyCoverage planned = awaitPlanned(measure, request);
         if (round == 0) {

@@ -29,6 +29,7 @@ import dev.ferry.activities.sync.InitialCopy;
 import dev.ferry.activities.sync.SyncActivitiesImpl;
 import dev.ferry.activities.sync.SyncChangeFeeds;
 import dev.ferry.activities.postgres.PreverifyActivitiesImpl;
+import dev.ferry.options.ActivityCatalog;
 import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.runbook.RunbookParser;
 import dev.ferry.workflow.MigrationWorkflow;
@@ -136,6 +137,31 @@ public final class FerryWorker implements AutoCloseable {
         value, d.waitLimit(), d.idle(), d.keysPerCheck(), d.chunksPerCheck(), d.strikes(), d.jobs(), d.pause());
   }
 
+  /** Loops run at once by default: apply and pre-verification of 8 multi-phase runs. */
+  static final int DEFAULT_LOOP_SLOTS = 16;
+
+  /**
+   * How many loops ({@link ActivityCatalog#loopQueue}: apply loops and pre-verifications, each
+   * held until its run's cutover) this worker runs at once, from {@code FERRY_MAX_LOOPS} (default
+   * {@value #DEFAULT_LOOP_SLOTS}; from 1 to 1,000). A loop mostly waits; each holds two or three
+   * database sessions. Loops beyond it wait for a slot here or on another worker.
+   */
+  static int loopSlots(Map<String, String> environment) {
+    String slots = environment.get("FERRY_MAX_LOOPS");
+    if (slots == null || slots.isBlank()) {
+      return DEFAULT_LOOP_SLOTS;
+    }
+    try {
+      int value = Integer.parseInt(slots.trim());
+      if (value >= 1 && value <= 1000) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // Refused below.
+    }
+    throw new IllegalArgumentException("FERRY_MAX_LOOPS must be a whole number from 1 to 1000, such as 16");
+  }
+
   /**
    * Connects to Temporal and starts polling.
    *
@@ -167,6 +193,7 @@ public final class FerryWorker implements AutoCloseable {
       throw e;
     }
     WorkerFactory factory = WorkerFactory.newInstance(client);
+    int loopSlots = loopSlots(environment);
 
     // AWS clients are made on first use: a worker without AWS region or credentials starts,
     // and only a run whose runbook needs AWS (ssm:, dns, configVars, rds) fails, saying why.
@@ -194,15 +221,23 @@ public final class FerryWorker implements AutoCloseable {
     shared.registerWorkflowImplementationFactory(
         MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, approvalKeys));
     shared.registerWorkflowImplementationFactory(RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(tuning));
+    SyncActivitiesImpl sync = new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, settings.workDir().resolve("sync")));
+    PreverifyActivitiesImpl preverify = new PreverifyActivitiesImpl(databases, new SyncChangeFeeds(), preverifySettings(environment));
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
         new VerifyActivitiesImpl(databases, verificationDetails(settings, environment)),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
-        new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, settings.workDir().resolve("sync"))),
-        new PreverifyActivitiesImpl(databases, new SyncChangeFeeds(), preverifySettings(environment)),
+        sync,
+        preverify,
         WebhookNotifier.create(secrets));
+    // The loops that last until a cutover, with slots of their own: see ActivityCatalog.loopQueue.
+    String loopQueue = ActivityCatalog.loopQueue(settings.taskQueue());
+    Worker loops =
+        factory.newWorker(
+            loopQueue, WorkerOptions.newBuilder(options).setMaxConcurrentActivityExecutionSize(loopSlots).build());
+    loops.registerActivitiesImplementations(sync, preverify);
     HerokuClient heroku =
         new HerokuClient(
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),
@@ -222,8 +257,10 @@ public final class FerryWorker implements AutoCloseable {
 
     factory.start();
     log.info(
-        "Ferry worker polling {} and {} on Temporal {} (namespace {}, {}, {}, {}); snapshots in {}",
+        "Ferry worker polling {}, {} ({} slots) and {} on Temporal {} (namespace {}, {}, {}, {}); snapshots in {}",
         settings.taskQueue(),
+        loopQueue,
+        loopSlots,
         settings.hostTaskQueue(),
         settings.temporalAddress(),
         settings.namespace(),

@@ -65,6 +65,9 @@ class EndToEndTest {
     // Set, and outside the worker's allow-list: another app's database.
     environment.put("OTHER_APP_DATABASE_URL", TestCluster.TARGET.url(synced.target));
     environment.put("FERRY_SECRET_REFS", SecretPolicy.DEFAULT + ",env:NO_SUCH_VARIABLE");
+    // Pre-verification at full pace, as in the process tests: its default tenth of the clock, on a
+    // machine busy with the rest of the build, can outlast the wait for the cutover gate.
+    environment.put("FERRY_PREVERIFY_SHARE", "1");
     ledgerDatabase = TestCluster.uniqueDatabaseName("ferry_ledger_e2e");
     TestCluster.TARGET.createDatabase(ledgerDatabase);
     String ledger = TestCluster.TARGET.url(ledgerDatabase);

@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.activity.SyncActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.SourceAudit;
@@ -9,6 +10,7 @@ import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.verify.PreverifyCoverage;
+import dev.ferry.options.ActivityCatalog;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
@@ -74,9 +76,14 @@ final class MultiPhase {
           return "sync torn down: no trigger, change table, publication, subscription or slot left";
         });
     m.sync = m.step(Steps.START_SYNC, () -> m.syncSetup.startSync(sync), s -> s.tables() + " tables, " + s.rows() + " rows copied; " + s.detail());
-    startApplying();
+    // Added with the loop queue: runs begun before keep their loops on the workflow's queue.
+    String loopQueue =
+        Workflow.getVersion(LOOP_QUEUE, Workflow.DEFAULT_VERSION, 1) == 1
+            ? ActivityCatalog.loopQueue(Workflow.getInfo().getTaskQueue())
+            : null;
+    startApplying(loopQueue);
     // Verification while the sync runs (versioned inside: older runs verify all at the freeze).
-    Preverification pre = Preverification.of(m, sync);
+    Preverification pre = Preverification.of(m, sync, loopQueue);
     if (pre != null) {
       pre.start();
     }
@@ -158,6 +165,8 @@ final class MultiPhase {
   }
 
   static final String GATE_WATCHES_APPLY = "cutover-gate-watches-apply";
+  /** The apply loop and the pre-verification on their own queue ({@link ActivityCatalog#loopQueue}). */
+  static final String LOOP_QUEUE = "loop-queue";
   static final String PREFLIGHT_REFUSES = "preflight-refuses-for-sync";
   static final String SYNC_CHECK_AND_ROLE = "sync-check-and-replication-role";
 
@@ -211,10 +220,14 @@ final class MultiPhase {
     return apply != null || pre == null ? apply : pre.failure();
   }
 
-  /** Applies changes in the background until drain (or a rollback) stops it. */
-  private void startApplying() {
+  /**
+   * Applies changes in the background until drain (or a rollback) stops it, on {@code loopQueue}
+   * (or the workflow's queue when {@code null}).
+   */
+  private void startApplying(String loopQueue) {
+    SyncActivities apply = loopQueue == null ? m.syncApply : m.stub(SyncActivities.class, ActivityCatalog.syncApply(loopQueue));
     applying = Workflow.newCancellationScope(() -> {
-      applied = Async.procedure(m.syncApply::applyChanges, sync);
+      applied = Async.procedure(apply::applyChanges, sync);
     });
     applying.run();
   }

@@ -40,22 +40,25 @@ final class Preverification {
   private Promise<Void> running;
   private PreverifyCoverage coverage;
 
-  private Preverification(Migration m, SyncRequest sync) {
+  private Preverification(Migration m, SyncRequest sync, String loopQueue) {
     this.m = m;
     this.request = new PreverifyRequest(Workflow.randomUUID().toString(), m.databases, sync);
-    this.loop = m.stub(PreverifyActivities.class, ActivityCatalog.preverify());
+    this.loop = m.stub(PreverifyActivities.class, ActivityCatalog.preverify(loopQueue));
     this.control = m.stub(PreverifyActivities.class, ActivityCatalog.syncControl());
     this.verify = m.stub(PreverifyActivities.class, ActivityCatalog.verify());
   }
 
-  /** This run's pre-verification, or {@code null} for a run begun before it existed (its step shows skipped). */
-  static Preverification of(Migration m, SyncRequest sync) {
+  /**
+   * This run's pre-verification, its loop on {@code loopQueue} (the workflow's queue when {@code
+   * null}), or {@code null} for a run begun before it existed (its step shows skipped).
+   */
+  static Preverification of(Migration m, SyncRequest sync, String loopQueue) {
     if (Workflow.getVersion(VERSION, Workflow.DEFAULT_VERSION, 1) != 1) {
       // Status only: a skip event would add a command the old history lacks.
       m.record.skip(Steps.PREVERIFY, "this run began before Ferry pre-verified: the final verify reads every row");
       return null;
     }
-    return new Preverification(m, sync);
+    return new Preverification(m, sync, loopQueue);
   }
 
   /** Starts proving in the background; its undo (stop, drop the bookkeeping) is registered first. */

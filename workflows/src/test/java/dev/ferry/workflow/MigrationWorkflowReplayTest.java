@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.model.Errors;
@@ -227,6 +228,27 @@ class MigrationWorkflowReplayTest {
     record("preverify-fenced-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
   }
 
+  /**
+   * Runs whose apply loop and pre-verification are on the loop queue (change id {@link
+   * MultiPhase#LOOP_QUEUE}, beside every other at version 1): recorded with {@code
+   * -Dferry.recordOnly=loop-queue}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordLoopQueueHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "loop-queue-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("loop-queue-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
+  }
+
   /** Decides each gate, in order, as it opens (time moves on meanwhile); the rest are left to their deadlines. */
   private static BiConsumer<TestWorkflowEnvironment, MigrationWorkflow> gates(GateDecision... decisions) {
     return (env, run) -> {
@@ -265,6 +287,7 @@ class MigrationWorkflowReplayTest {
       worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(WorkflowTestBase.TUNING));
       worker.registerActivitiesImplementations(databases, edge);
       env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
+      env.newWorker(ActivityCatalog.loopQueue("ferry")).registerActivitiesImplementations(databases);
       env.start();
       WorkflowClient client = env.getWorkflowClient();
       MigrationWorkflow run =

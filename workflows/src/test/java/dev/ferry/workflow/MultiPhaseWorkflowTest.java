@@ -354,6 +354,43 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
   }
 
   @Test
+  void twoRunsOnAWorkerWithFourSlots_bothReachTheCutover_theirLoopsOnTheLoopQueue() {
+    // Each run holds two loops until its cutover (apply, pre-verification). On one queue with four
+    // slots, two runs' four loops left none for their steps, and both stopped at pre-verify.
+    restartWith(new Tuning(TUNING.hostWait(), Duration.ofSeconds(2), Duration.ofMillis(100)), 4);
+    databases.holdPreverify = true;
+    databases.holdApply = true;
+    MigrationWorkflow first = startApproved(Runbooks.shopMultiPhase());
+    MigrationWorkflow second = startApproved(Runbooks.shopMultiPhase());
+
+    awaitGate(first, "cutover");
+    awaitGate(second, "cutover");
+
+    assertThat(databases.calls()).filteredOn("applyChanges"::equals).hasSize(2);
+    assertThat(databases.calls()).filteredOn("preverifyWhileSyncing"::equals).hasSize(2);
+    assertThat(scheduledOn(first))
+        .containsEntry("ApplyChanges", "ferry-loops")
+        .containsEntry("PreverifyWhileSyncing", "ferry-loops")
+        .containsEntry("MeasurePreverification", "ferry")
+        .containsEntry("MeasureLag", "ferry");
+    WorkflowStub.fromTyped(first).cancel();
+    WorkflowStub.fromTyped(second).cancel();
+  }
+
+  /** Each activity type the run scheduled, with the task queue it went to. */
+  private java.util.Map<String, String> scheduledOn(MigrationWorkflow run) {
+    java.util.Map<String, String> queues = new java.util.HashMap<>();
+    String id = WorkflowStub.fromTyped(run).getExecution().getWorkflowId();
+    for (var event : client.fetchHistory(id).getEvents()) {
+      if (event.hasActivityTaskScheduledEventAttributes()) {
+        var scheduled = event.getActivityTaskScheduledEventAttributes();
+        queues.put(scheduled.getActivityType().getName(), scheduled.getTaskQueue().getName());
+      }
+    }
+    return queues;
+  }
+
+  @Test
   void preverificationThatProvesADifference_closesTheCutoverGateFailsTheRunAndTearsDown() {
     databases.holdPreverify = true;
     MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());

@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.options.ActivityCatalog;
 import static dev.ferry.workflow.WorkflowTestBase.APPROVER;
 import static dev.ferry.workflow.WorkflowTestBase.approve;
 import static dev.ferry.workflow.WorkflowTestBase.reject;
@@ -61,6 +62,7 @@ class RunSearchAttributesTest {
     worker.registerWorkflowImplementationFactory(RehearsalWorkflow.class, () -> new RehearsalWorkflowImpl(WorkflowTestBase.TUNING));
     worker.registerActivitiesImplementations(databases, edge, rehearsals);
     env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
+    env.newWorker(ActivityCatalog.loopQueue(WorkflowTestBase.QUEUE)).registerActivitiesImplementations(databases);
     env.start();
     client = env.getWorkflowClient();
   }

@@ -153,7 +153,7 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
     if (run.ledger.exists(target) && run.ledger.state(target, "planned").isPresent()) {
       return keys;
     }
-    run.ledger.create(target);
+    run.ledger.create(target, run.context.getInfo().getWorkflowId());
     TargetWriteCapture.installFunction(target, run.ledger);
     TargetWriteCapture.install(target, run.ledger, keys);
     run.feed.install(source, target);

@@ -61,18 +61,26 @@ public final class VerifyLedger {
     return new VerifyLedger("ferry_verify_" + (hex.length() > 12 ? hex.substring(0, 12) : hex));
   }
 
+  /** The ledger in {@code schema}, if that is a name {@link #of} makes. */
+  static Optional<VerifyLedger> named(String schema) {
+    return schema.matches("ferry_verify_[0-9a-f]{1,12}") ? Optional.of(new VerifyLedger(schema)) : Optional.empty();
+  }
+
   /** The schema's name, the same on the source for a feed's own capture. */
   public String schema() {
     return schema;
   }
 
-  /** Creates the schema and its tables, all at once or none (readers look for them). Idempotent. */
-  void create(Connection target) throws SQLException {
+  /**
+   * Creates the schema and its tables, all at once or none (readers look for them), the schema's
+   * comment naming {@code run} ({@link RunComment}: how the sweep traces it). Idempotent.
+   */
+  void create(Connection target, String run) throws SQLException {
     boolean autoCommit = target.getAutoCommit();
     target.setAutoCommit(false);
     try (Statement s = target.createStatement()) {
       s.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-      s.execute("COMMENT ON SCHEMA " + schema + " IS 'Ferry: proofs of a verification under way; dropped when the run ends'");
+      s.execute("COMMENT ON SCHEMA " + schema + " IS " + RunComment.literal(run, "proofs of a verification under way; dropped when the run ends"));
       s.execute("CREATE TABLE IF NOT EXISTS " + schema + ".state (k text PRIMARY KEY, v text NOT NULL)");
       s.execute(
           "CREATE TABLE IF NOT EXISTS " + schema + ".tables (nspname text, relname text, method text NOT NULL,"

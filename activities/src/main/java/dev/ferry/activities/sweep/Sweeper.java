@@ -3,6 +3,7 @@ package dev.ferry.activities.sweep;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.activities.postgres.PreverifyLeftovers;
 import dev.ferry.activities.postgres.RunComment;
 import dev.ferry.activities.postgres.SnapshotStore;
 import dev.ferry.activities.rehearsal.RehearsalActivitiesImpl;
@@ -37,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * One sweep of what runs left behind: dump directories on this worker's disk, and in the
  * databases the ledger's runbooks name, the syncs' objects ({@link SyncLeftovers}: {@code
  * ferry_sync_*} schemas with their capture triggers and functions, publications, replication
- * slots, subscriptions, per-run replication roles) and rehearsals' scratch databases ({@code
- * ferry_rehearsal_<8 hex>}).
+ * slots, subscriptions, per-run replication roles, the logical pre-verification's key capture),
+ * pre-verifications' bookkeeping ({@link PreverifyLeftovers}: {@code ferry_verify_*} with its
+ * triggers) and rehearsals' scratch databases ({@code ferry_rehearsal_<8 hex>}).
  *
  * <p>The rule: an object is removed only when it can be traced to a run, and the ledger shows
  * that run ended, or shows it open while Temporal has no running workflow of that id (the worker
@@ -234,7 +236,40 @@ public final class Sweeper {
         }
       }
     }
+    for (Reached r : reached) {
+      sweepPreverifications(report, owners, r.endpoint());
+    }
     sweepScratchDatabases(report, owners, endpoints.values(), runbookDatabases);
+  }
+
+  /** The pre-verifications' bookkeeping of ended runs ({@link PreverifyLeftovers}) in one database. */
+  private void sweepPreverifications(SweepReport report, RunVerdicts owners, Endpoint endpoint) {
+    String where = endpoint.url().toString();
+    List<PreverifyLeftovers.Leftover> found;
+    try (Connection c = databases.connect(endpoint, "ferry-sweep")) {
+      found = PreverifyLeftovers.find(c);
+    } catch (SQLException | RuntimeException e) {
+      log.info("sweep: could not look for pre-verifications in {}: {}", where, e.getMessage());
+      return;
+    }
+    for (PreverifyLeftovers.Leftover l : found) {
+      String what = "pre-verification " + l.schema();
+      if (l.run() == null) {
+        left(report, what, where, "cannot tell which run made it (no comment naming a run)");
+        continue;
+      }
+      RunVerdicts.Owner owner = owners.of(l.run());
+      if (owner.verdict() == RunVerdicts.Verdict.UNKNOWN) {
+        left(report, what, where, owner.why());
+      } else if (owner.verdict() == RunVerdicts.Verdict.ENDED) {
+        try (Connection c = databases.connectPastFence(endpoint, "ferry-sweep", l.run())) {
+          PreverifyLeftovers.remove(c, l);
+          removed(report, what, where, owner.why());
+        } catch (SQLException | RuntimeException e) {
+          left(report, what, where, owner.why() + ", but removing it failed (next sweep tries again): " + e.getMessage());
+        }
+      }
+    }
   }
 
   private void sweepScratchDatabases(SweepReport report, RunVerdicts owners, Iterable<Endpoint> endpoints, Set<String> runbookDatabases) {

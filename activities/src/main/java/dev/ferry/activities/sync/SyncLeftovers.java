@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  * objects of the same tag.
  *
  * <p>Removal does what teardown does, in the same order across databases (the sweep calls
- * {@link Kind#SUBSCRIPTION} first, {@link Kind#ROLE} last), and each step is idempotent.
+ * {@link Kind#SUBSCRIPTION} first, {@link Kind#ROLE} last), and each step is idempotent. The
+ * pre-verification's key capture (logical) is named after the sync's tag too, and traced the same
+ * way.
  */
 public final class SyncLeftovers {
   private static final Pattern TAG = Pattern.compile("[0-9a-z]{1,12}");
@@ -35,6 +37,11 @@ public final class SyncLeftovers {
     /** {@code ferry_slot_<tag>} on the source (logical): the one that fills a disk. */
     SLOT("replication slot", "ferry_slot_"),
     /**
+     * {@code ferry_sync_<tag>_keys} on the source (logical, pre-verified): the pre-verification's
+     * key capture ({@link LogicalChangeFeed}), its triggers on the app's tables named after it.
+     */
+    KEY_CAPTURE("key capture", "ferry_sync_", "_keys"),
+    /**
      * {@code ferry_sync_<tag>}: the trigger method's capture on the source (change table,
      * functions, and the {@code ferry_capture_<tag>} triggers on the app's tables), or the logical
      * method's bookkeeping on the target (with the temporary {@code ferry_key_<tag>_*} keys).
@@ -45,10 +52,16 @@ public final class SyncLeftovers {
 
     private final String label;
     private final String prefix;
+    private final String suffix;
 
     Kind(String label, String prefix) {
+      this(label, prefix, "");
+    }
+
+    Kind(String label, String prefix, String suffix) {
       this.label = label;
       this.prefix = prefix;
+      this.suffix = suffix;
     }
 
     public String label() {
@@ -56,7 +69,7 @@ public final class SyncLeftovers {
     }
 
     public String nameOf(String tag) {
-      return prefix + tag;
+      return prefix + tag + suffix;
     }
   }
 
@@ -87,7 +100,10 @@ public final class SyncLeftovers {
     try (LogicalSide side = LogicalSide.open(databases, endpoint, APPLICATION, LogicalConnInfo.none())) {
       side.query(
               "SELECT nspname, obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname LIKE 'ferry\\_sync\\_%'",
-              rs -> leftover(Kind.SCHEMA, rs.getString(1), rs.getString(2), null))
+              rs -> {
+                Leftover schema = leftover(Kind.SCHEMA, rs.getString(1), rs.getString(2), null);
+                return schema != null ? schema : leftover(Kind.KEY_CAPTURE, rs.getString(1), rs.getString(2), null);
+              })
           .forEach(found::add);
       side.query(
               "SELECT pubname, obj_description(oid, 'pg_publication') FROM pg_publication WHERE pubname LIKE 'ferry\\_pub\\_%'",
@@ -156,6 +172,11 @@ public final class SyncLeftovers {
                 return null;
               });
         }
+        case KEY_CAPTURE -> side.call(
+            c -> {
+              new LogicalChangeFeed(leftover.name(), session.slot()).remove(c);
+              return null;
+            });
         case ROLE -> removeRole(databases, List.of(endpoint), leftover, run);
       }
     }
@@ -186,11 +207,11 @@ public final class SyncLeftovers {
   }
 
   private static Leftover leftover(Kind kind, String name, String comment, Long oid) {
-    String prefix = kind.nameOf("");
-    if (!name.startsWith(prefix)) {
+    String prefix = kind.prefix;
+    if (!name.startsWith(prefix) || !name.endsWith(kind.suffix) || name.length() < prefix.length() + kind.suffix.length()) {
       return null;
     }
-    String tag = name.substring(prefix.length()).toLowerCase(Locale.ROOT);
+    String tag = name.substring(prefix.length(), name.length() - kind.suffix.length()).toLowerCase(Locale.ROOT);
     if (!TAG.matcher(tag).matches() || !name.equals(kind.nameOf(tag))) {
       return null; // not a name Ferry makes
     }

@@ -11,7 +11,9 @@ import dev.ferry.activities.rehearsal.RehearsalActivitiesImpl;
 import dev.ferry.activities.secrets.SecretPolicy;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.activities.sync.InitialCopy;
+import dev.ferry.activities.postgres.PreverifyActivitiesImpl;
 import dev.ferry.activities.sync.SyncActivitiesImpl;
+import dev.ferry.activities.sync.SyncChangeFeeds;
 import dev.ferry.model.runbook.SyncSpec;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.postgres.TestCluster;
@@ -94,7 +96,8 @@ class SweeperTest {
     worker.registerWorkflowImplementationTypes(LeftoverMaker.Impl.class);
     worker.registerActivitiesImplementations(
         new SyncActivitiesImpl(databases, new InitialCopy(databases, PgTools.locate(System.getenv()), workDir.resolve("sync"))),
-        new RehearsalActivitiesImpl(databases));
+        new RehearsalActivitiesImpl(databases),
+        new PreverifyActivitiesImpl(databases, new SyncChangeFeeds(), PreverifyActivitiesImpl.Settings.DEFAULT));
     temporal.start();
     client = temporal.getWorkflowClient();
     sweeper =
@@ -146,6 +149,8 @@ class SweeperTest {
     WorkflowStub endedRun = make(ended, SyncSpec.LOGICAL, false);
     endedRun.getResult(Void.class);
     String endedTag = tagOf(ended);
+    String endedVerify = verifySchemas(target(ended)).get(0);
+    assertThat(captureSchemas(source(ended))).containsExactly("ferry_sync_" + endedTag + "_keys");
     String runningTag = tagOf(running);
     String deadTag = tagOf(dead);
     // The logical sync logged in as a role made for the run (dropped here if the sweep does not).
@@ -181,6 +186,8 @@ class SweeperTest {
     assertThat(captureSchemas(source(running))).containsExactlyInAnyOrder(anonymousSchema, "ferry_sync_" + runningTag);
     assertThat(TestCluster.SOURCE.queryLong(source(running), "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry\\_capture\\_%'")).isEqualTo(2);
     assertThat(scratchExists(running)).isTrue();
+    assertThat(verifySchemas(target(running))).hasSize(1);
+    assertThat(TestCluster.TARGET.queryLong(target(running), "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry\\_verify\\_%'")).isEqualTo(2);
     assertThat(runningDump).exists();
     assertThat(report.removed()).noneMatch(e -> e.why().contains(running));
 
@@ -189,6 +196,11 @@ class SweeperTest {
     assertThat(TestCluster.SOURCE.queryLong("postgres", "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ferry_slot_" + endedTag + "'")).isZero();
     assertThat(TestCluster.TARGET.queryLong("postgres", "SELECT count(*) FROM pg_subscription WHERE subname = 'ferry_sub_" + endedTag + "'")).isZero();
     assertThat(captureSchemas(target(ended))).isEmpty();
+    // Its pre-verification: the key capture on the source, the proofs and write capture on the target.
+    assertThat(captureSchemas(source(ended))).isEmpty();
+    assertThat(TestCluster.SOURCE.queryLong(source(ended), "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")).isZero();
+    assertThat(verifySchemas(target(ended))).isEmpty();
+    assertThat(TestCluster.TARGET.queryLong(target(ended), "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")).isZero();
     assertThat(TestCluster.SOURCE.queryLong("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = '" + endedRole + "'")).isZero();
     assertThat(scratchExists(ended)).isFalse();
     assertThat(endedOld).doesNotExist();
@@ -199,17 +211,19 @@ class SweeperTest {
         .contains(
             "subscription ferry_sub_" + endedTag, "publication ferry_pub_" + endedTag, "replication slot ferry_slot_" + endedTag,
             "sync schema ferry_sync_" + endedTag, "replication role " + endedRole, "scratch database " + scratchName(ended),
-            "dump " + endedOld.getFileName());
+            "dump " + endedOld.getFileName(), "key capture ferry_sync_" + endedTag + "_keys", "pre-verification " + endedVerify);
 
     // The dead run's capture triggers and scratch database are gone; its tables are the app's.
     assertThat(captureSchemas(source(dead))).isEmpty();
     assertThat(TestCluster.SOURCE.queryLong(source(dead), "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry\\_capture\\_%'")).isZero();
     assertThat(TestCluster.SOURCE.queryLong(source(dead), "SELECT count(*) FROM items")).isEqualTo(100);
     assertThat(scratchExists(dead)).isFalse();
+    assertThat(verifySchemas(target(dead))).isEmpty();
     assertThat(report.removed())
         .filteredOn(e -> e.why().contains("Temporal has no running workflow"))
         .extracting(SweepReport.Entry::what)
-        .contains("sync schema ferry_sync_" + deadTag, "scratch database " + scratchName(dead));
+        .contains("sync schema ferry_sync_" + deadTag, "scratch database " + scratchName(dead))
+        .anySatisfy(what -> assertThat(what).startsWith("pre-verification ferry_verify_"));
 
     // What no run owns is left, and said so.
     assertThat(TestCluster.TARGET.queryLong("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + ghostScratch + "'")).isOne();
@@ -231,6 +245,7 @@ class SweeperTest {
     assertThat(captureSchemas(source(running))).containsExactly(anonymousSchema);
     assertThat(TestCluster.SOURCE.queryLong(source(running), "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry\\_capture\\_%'")).isZero();
     assertThat(scratchExists(running)).isFalse();
+    assertThat(verifySchemas(target(running))).isEmpty();
     assertThat(runningDump).doesNotExist();
     assertThat(next.removed()).extracting(SweepReport.Entry::why).allMatch(why -> why.equals("run " + running + " ended (SUCCEEDED in the ledger)"));
   }
@@ -350,6 +365,17 @@ class SweeperTest {
     TestCluster cluster = database.startsWith("sweep_src") ? TestCluster.SOURCE : TestCluster.TARGET;
     try (Connection c = cluster.connect(database);
         ResultSet rs = c.createStatement().executeQuery("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ferry\\_sync\\_%'")) {
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+    }
+    return names;
+  }
+
+  private static List<String> verifySchemas(String database) throws SQLException {
+    List<String> names = new ArrayList<>();
+    try (Connection c = TestCluster.TARGET.connect(database);
+        ResultSet rs = c.createStatement().executeQuery("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ferry\\_verify\\_%'")) {
       while (rs.next()) {
         names.add(rs.getString(1));
       }

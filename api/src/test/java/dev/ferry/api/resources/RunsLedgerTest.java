@@ -1,5 +1,6 @@
 package dev.ferry.api.resources;
 
+import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -66,6 +67,7 @@ class RunsLedgerTest {
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(DATABASES);
     env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(DATABASES);
+    env.newWorker(ActivityCatalog.loopQueue("ferry")).registerActivitiesImplementations(DATABASES);
     env.start();
     return env;
   }

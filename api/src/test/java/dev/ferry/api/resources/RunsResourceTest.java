@@ -1,5 +1,6 @@
 package dev.ferry.api.resources;
 
+import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -51,6 +52,7 @@ class RunsResourceTest {
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(DATABASES);
     env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(DATABASES);
+    env.newWorker(ActivityCatalog.loopQueue("ferry")).registerActivitiesImplementations(DATABASES);
     env.start();
     return env;
   }

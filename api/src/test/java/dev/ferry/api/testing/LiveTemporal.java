@@ -1,5 +1,6 @@
 package dev.ferry.api.testing;
 
+import dev.ferry.options.ActivityCatalog;
 import dev.ferry.api.FerryApplication;
 import dev.ferry.api.FerryConfiguration;
 import dev.ferry.temporal.PayloadEncryption;
@@ -77,6 +78,7 @@ public final class LiveTemporal implements AutoCloseable {
     // Rehearsals: scratch databases in memory, their reports in this test's real ledger.
     worker.registerActivitiesImplementations(new FakeScratchDatabases(), new RehearsalLedgerActivitiesImpl(ledger.database()));
     factory.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
+    factory.newWorker(ActivityCatalog.loopQueue("ferry")).registerActivitiesImplementations(databases);
     factory.start();
     return new LiveTemporal(server, factory, key, ledger, databases);
   }
