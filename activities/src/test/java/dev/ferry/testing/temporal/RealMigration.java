@@ -25,6 +25,7 @@ import dev.ferry.model.RunStatus;
 import dev.ferry.model.Verdict;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.model.runbook.RunbookParser;
+import dev.ferry.options.ActivityCatalog;
 import dev.ferry.workflow.MigrationWorkflow;
 import dev.ferry.workflow.MigrationWorkflowImpl;
 import dev.ferry.workflow.Tuning;
@@ -97,15 +98,19 @@ public final class RealMigration implements AutoCloseable {
     WorkerOptions options = WorkerOptions.newBuilder().setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1)).build();
     Worker shared = factory.newWorker(queue, options);
     shared.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(TUNING, ApprovalKeys.none()));
+    SyncActivitiesImpl sync = new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, workDir.resolve("sync")));
+    PreverifyActivitiesImpl preverify = new PreverifyActivitiesImpl(databases, new SyncChangeFeeds(), FULL_PACE_PREVERIFY);
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
         new VerifyActivitiesImpl(databases, details),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
-        new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, workDir.resolve("sync"))),
-        new PreverifyActivitiesImpl(databases, new SyncChangeFeeds(), FULL_PACE_PREVERIFY),
+        sync,
+        preverify,
         events);
+    // The loops that last until the cutover (apply, pre-verification) on their own queue, as the worker.
+    factory.newWorker(ActivityCatalog.loopQueue(queue), options).registerActivitiesImplementations(sync, preverify);
     Worker host = factory.newWorker(hostQueue, options);
     host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
     factory.start();
