@@ -1,5 +1,6 @@
 package dev.ferry.activity;
 
+import dev.ferry.model.sync.Drained;
 import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
@@ -50,6 +51,13 @@ public interface SyncActivities {
    * can arrive from a frozen source. Idempotent: a retry after a crash gives the same result.
    */
   SyncLag drain(SyncRequest request);
+
+  /**
+   * {@link #drain}, then, on the drain's own sessions once nothing is pending and every writer is
+   * gone, the sequences moved to the source's values (as {@code SequenceActivities.syncSequences}
+   * does): one activity and two sessions fewer in the write downtime. Idempotent like both.
+   */
+  Drained drainWithSequences(SyncRequest request);
 
   /**
    * Removes everything the sync installed (triggers, change tables, Ferry's schema, publication,

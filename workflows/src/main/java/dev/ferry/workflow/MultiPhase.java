@@ -6,6 +6,7 @@ import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.SourceAudit;
 import dev.ferry.model.runbook.Gates;
 import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.Drained;
 import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
@@ -115,15 +116,30 @@ final class MultiPhase {
     m.freezeSource();
     edge.maintenanceOn();
     edge.copyConfigVars();
-    m.lag =
-        m.step(
-            Steps.DRAIN,
-            () -> {
-              stopApplying();
-              return m.syncControl.drain(sync);
-            },
-            lag -> "nothing pending: " + Migration.describe(lag));
-    m.syncSequences();
+    // Since drain-syncs-sequences, the drain sets the sequences on its own sessions at its end:
+    // an activity, a workflow task and two new sessions fewer while the app cannot write.
+    if (Workflow.getVersion(DRAIN_SYNCS_SEQUENCES, Workflow.DEFAULT_VERSION, 1) == 1) {
+      Drained drained =
+          m.step(
+              Steps.DRAIN,
+              () -> {
+                stopApplying();
+                return m.syncControl.drainWithSequences(sync);
+              },
+              d -> "nothing pending: " + Migration.describe(d.lag()));
+      m.lag = drained.lag();
+      m.step(Steps.SYNC_SEQUENCES, drained::sequences, seq -> Migration.describe(seq) + " (at the end of the drain)");
+    } else {
+      m.lag =
+          m.step(
+              Steps.DRAIN,
+              () -> {
+                stopApplying();
+                return m.syncControl.drain(sync);
+              },
+              lag -> "nothing pending: " + Migration.describe(lag));
+      m.syncSequences();
+    }
     if (pre != null) {
       pre.verifyAtTheFreeze(Steps.VERIFY);
     } else {
@@ -167,6 +183,8 @@ final class MultiPhase {
   static final String GATE_WATCHES_APPLY = "cutover-gate-watches-apply";
   /** The apply loop and the pre-verification on their own queue ({@link ActivityCatalog#loopQueue}). */
   static final String LOOP_QUEUE = "loop-queue";
+  /** The drain sets the sequences itself; before, they were a step with an activity of its own. */
+  static final String DRAIN_SYNCS_SEQUENCES = "drain-syncs-sequences";
   static final String PREFLIGHT_REFUSES = "preflight-refuses-for-sync";
   static final String SYNC_CHECK_AND_ROLE = "sync-check-and-replication-role";
 

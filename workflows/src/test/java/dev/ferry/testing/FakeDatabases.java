@@ -10,6 +10,7 @@ import dev.ferry.model.verify.ChangedVerification;
 import dev.ferry.model.verify.PreverifyCoverage;
 import dev.ferry.model.verify.PreverifyRequest;
 import dev.ferry.model.Notification;
+import dev.ferry.model.sync.Drained;
 import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
@@ -312,6 +313,19 @@ public class FakeDatabases
       throw drainFailure;
     }
     return new SyncLag(0, -1, 0, java.time.Instant.EPOCH);
+  }
+
+  @Override
+  public Drained drainWithSequences(SyncRequest request) {
+    called("drainWithSequences");
+    if (drainFailure != null) {
+      throw drainFailure;
+    }
+    targetRefs.add(request.databases().targetUrlRef());
+    if (sequenceFailure != null) {
+      throw sequenceFailure;
+    }
+    return new Drained(new SyncLag(0, -1, 0, java.time.Instant.EPOCH), new SequenceSync(1, 0, List.of()));
   }
 
   @Override

@@ -267,6 +267,27 @@ class MigrationWorkflowReplayTest {
         gates(approve("start"), approve("cutover"), approve("decommission")));
   }
 
+  /**
+   * Runs whose drain sets the sequences itself (change id {@link MultiPhase#DRAIN_SYNCS_SEQUENCES},
+   * beside every other at version 1), approved, and failed at the sequences (a compensated freeze):
+   * recorded with {@code -Dferry.recordOnly=drain-syncs-sequences}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordDrainSyncsSequencesHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "drain-syncs-sequences-multi-phase-approved",
+        multi,
+        (d, e) -> {},
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record(
+        "drain-syncs-sequences-multi-phase-sequence-missing-compensated",
+        multi,
+        (d, e) -> d.sequenceFailure = ApplicationFailure.newNonRetryableFailure("target lacks public.orders_id_seq", Errors.SEQUENCE_MISSING),
+        gates(approve("start"), approve("cutover")));
+  }
+
   /** Decides each gate, in order, as it opens (time moves on meanwhile); the rest are left to their deadlines. */
   private static BiConsumer<TestWorkflowEnvironment, MigrationWorkflow> gates(GateDecision... decisions) {
     return (env, run) -> {

@@ -230,14 +230,16 @@ final class LogicalSync implements SyncMethod {
    * ({@link #endStream}); a retry that finds the drain recorded only finishes ending it.
    */
   @Override
-  public SyncLag drain(SyncSession session) {
+  public SyncLag drain(SyncSession session, AtTheDrain atTheEnd) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     SubscriptionLogin login = SubscriptionLogin.of(session, timing);
     try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none());
         LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
       Optional<String> drained = LogicalTarget.step(target, session.schema(), LogicalTarget.DRAINED);
       if (drained.isPresent()) {
-        // An earlier attempt drained and carried the large objects; it may not have ended the stream.
+        // An earlier attempt drained and carried the large objects; it may not have ended the
+        // stream, nor done what comes at the end (idempotent, so done again).
+        atTheEnd(source, target, atTheEnd);
         endStream(session, source, target, login, context);
         log.info("logical sync {} was drained to {} by an earlier attempt", session.subscription(), drained.get());
         return new SyncLag(-1, 0, 0, Instant.now());
@@ -271,6 +273,7 @@ final class LogicalSync implements SyncMethod {
         if (written == 0 && writing == 0) {
           checkSchema(session, source, target);
           LargeObjects.Carried largeObjects = LargeObjects.carry(databases, session, () -> context.heartbeat(null));
+          atTheEnd(source, target, atTheEnd);
           // Recorded before the stream ends: a retry then only finishes ending it.
           LogicalTarget.recordStep(target, session.schema(), LogicalTarget.DRAINED, until);
           endStream(session, source, target, login, context);
@@ -288,6 +291,13 @@ final class LogicalSync implements SyncMethod {
         }
       }
     }
+  }
+
+  private static void atTheEnd(LogicalSide source, LogicalSide target, AtTheDrain atTheEnd) {
+    source.call(s -> target.call(t -> {
+      atTheEnd.run(s, t);
+      return null;
+    }));
   }
 
   /**

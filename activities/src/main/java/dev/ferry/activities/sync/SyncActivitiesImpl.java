@@ -2,15 +2,19 @@ package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.activities.postgres.SequenceCopy;
 import dev.ferry.activity.SyncActivities;
 import dev.ferry.model.Errors;
+import dev.ferry.model.database.SequenceSync;
 import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.Drained;
 import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
 import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
+import java.sql.SQLException;
 
 /** Continuous sync: resolves both databases and hands each call to the runbook's method. */
 public class SyncActivitiesImpl implements SyncActivities {
@@ -50,7 +54,26 @@ public class SyncActivitiesImpl implements SyncActivities {
 
   @Override
   public SyncLag drain(SyncRequest request) {
-    return method(request).drain(session(request));
+    return method(request).drain(session(request), AtTheDrain.NOTHING);
+  }
+
+  @Override
+  public Drained drainWithSequences(SyncRequest request) {
+    SyncSession session = session(request);
+    SequenceSync[] sequences = new SequenceSync[1];
+    SyncLag lag =
+        method(request)
+            .drain(
+                session,
+                (source, target) -> {
+                  try {
+                    sequences[0] = SequenceCopy.copy(source, session.target(), target);
+                  } catch (SQLException e) {
+                    // Reading the source's sequences barely fails; setting the target's may.
+                    throw Databases.failure(session.target(), e);
+                  }
+                });
+    return new Drained(lag, sequences[0]);
   }
 
   @Override

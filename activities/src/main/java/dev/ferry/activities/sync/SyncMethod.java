@@ -27,10 +27,10 @@ interface SyncMethod {
   SyncLag lag(SyncSession session);
 
   /**
-   * With the source frozen: applies what is left until nothing is pending, and brings the large
-   * objects across ({@link LargeObjects}).
+   * With the source frozen: applies what is left until nothing is pending, brings the large
+   * objects across ({@link LargeObjects}), then runs {@code atTheEnd} on its two sessions.
    */
-  SyncLag drain(SyncSession session);
+  SyncLag drain(SyncSession session, AtTheDrain atTheEnd);
 
   /** Removes everything the sync installed on both sides; removing what is gone succeeds. */
   void stop(SyncSession session);

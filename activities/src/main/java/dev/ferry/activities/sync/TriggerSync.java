@@ -293,7 +293,7 @@ final class TriggerSync implements SyncMethod {
   }
 
   @Override
-  public SyncLag drain(SyncSession s) {
+  public SyncLag drain(SyncSession s, AtTheDrain atTheEnd) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     String app = s.applicationName("ferry-sync-apply");
     long t0 = System.nanoTime();
@@ -346,6 +346,7 @@ final class TriggerSync implements SyncMethod {
       // The initial copy's dump carried them; what changed since, only this pass does.
       LargeObjects.Carried largeObjects = LargeObjects.carry(databases, s, () -> context.heartbeat(drained[0]));
       log.info("trigger sync of {} drained: {} change(s); {}", s.workflowId(), drained[0], largeObjects);
+      atTheEnd.run(source, target);
       return measure(s, source);
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);

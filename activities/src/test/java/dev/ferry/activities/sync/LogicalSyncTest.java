@@ -16,6 +16,7 @@ import dev.ferry.model.Errors;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.model.database.VerifyRequest;
 import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.Drained;
 import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
@@ -333,6 +334,33 @@ class LogicalSyncTest {
     } finally {
       TestCluster.SOURCE.execute("postgres", "DROP ROLE " + role);
     }
+  }
+
+  @Test
+  void drainWithSequences_setsTheSequencesBeforeTheStreamEnds_andARetryThatFindsItDrainedSetsThemToo() throws Exception {
+    sync(env).startSync(request);
+    Applying applying = startApplying();
+    // Sequences move on after the copy; the subscription never carries them.
+    TestCluster.SOURCE.execute(
+        shop.source,
+        "SELECT nextval('billing.invoice_number_seq') FROM generate_series(1, 5)",
+        "SELECT setval('public.orders_id_seq', 9000000)");
+    env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
+    applying.cancel();
+
+    Drained drained = sync(env).drainWithSequences(request);
+    // A sequence moved back on the target after the drain (as if its first attempt had died
+    // before setting them): the retry, which finds the drain recorded, sets it again.
+    TestCluster.TARGET.execute(shop.target, "SELECT setval('public.orders_id_seq', 1)");
+    Drained again = sync(env).drainWithSequences(request);
+
+    assertThat(drained.sequences().set()).isGreaterThanOrEqualTo(2);
+    assertThat(drained.sequences().aheadOnTarget()).isEmpty();
+    assertThat(again.sequences().set()).isEqualTo(1);
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT last_value FROM public.orders_id_seq")).isEqualTo(9000000);
+    VerificationReport report = env.newActivityStub(VerifyActivities.class).verifyDatabases(new VerifyRequest(shop.references(), 2));
+    assertThat(report.mismatches()).isZero();
+    assertThat(report.sequences()).isNotEmpty().allSatisfy(seq -> assertThat(seq.matches()).isTrue());
   }
 
   @Test

@@ -16,6 +16,7 @@ import dev.ferry.model.Errors;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.model.database.VerifyRequest;
 import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.Drained;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
@@ -139,6 +140,47 @@ class TriggerSyncTest {
     assertThat(report.mismatches()).isZero();
     // The copy carried no capture trigger to the target.
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry%'")).isZero();
+  }
+
+  @Test
+  void drainWithSequences_setsTheSequencesOnItsOwnSessions_andARetrySetsNothingMore() throws Exception {
+    sync(env).startSync(request);
+    CompletableFuture<Void> applying = startApplying();
+    // Sequences move on after the initial copy (which carried their values then).
+    TestCluster.SOURCE.execute(
+        shop.source,
+        "SELECT nextval('billing.invoice_number_seq') FROM generate_series(1, 5)",
+        "SELECT setval('public.orders_id_seq', 9000000)");
+    env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
+    stopApplying(applying);
+
+    Drained drained = sync(env).drainWithSequences(request);
+    // A drain retried after a crash (its result lost) sets nothing more.
+    Drained again = sync(env).drainWithSequences(request);
+
+    assertThat(drained.lag().pendingChanges()).isZero();
+    assertThat(drained.sequences().set()).isEqualTo(2);
+    assertThat(drained.sequences().aheadOnTarget()).isEmpty();
+    assertThat(again.sequences().set()).isZero();
+    assertThat(again.sequences().alreadyCurrent()).isEqualTo(drained.sequences().set() + drained.sequences().alreadyCurrent());
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT last_value FROM public.orders_id_seq")).isEqualTo(9000000);
+    VerificationReport report = env.newActivityStub(VerifyActivities.class).verifyDatabases(new VerifyRequest(shop.references(), 2));
+    assertThat(report.mismatches()).isZero();
+    assertThat(report.sequences()).isNotEmpty().allSatisfy(seq -> assertThat(seq.matches()).isTrue());
+  }
+
+  @Test
+  void drainWithSequences_whenTheTargetLacksOne_failsFinallyNamingIt() throws Exception {
+    sync(env).startSync(request);
+    TestCluster.TARGET.execute(shop.target, "ALTER TABLE billing.invoices ALTER number DROP DEFAULT", "DROP SEQUENCE billing.invoice_number_seq");
+    env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
+
+    assertThatThrownBy(() -> sync(env).drainWithSequences(request))
+        .rootCause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(Errors.SEQUENCE_MISSING);
+          assertThat(f.getOriginalMessage()).contains("billing.invoice_number_seq");
+        });
   }
 
   @Test
