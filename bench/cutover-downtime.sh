@@ -155,7 +155,8 @@ stack_start() {
   # What ./ferry dev starts (stack_start), with the bench's ports, state and ledger.
   local args=(server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$((TEMPORAL_PORT + 1000))" --headless
               --http-port "$((TEMPORAL_PORT + 10))" --metrics-port "$((TEMPORAL_PORT + 2))"
-              --db-filename "$WORK/temporal.db" --log-level warn)
+              --db-filename "$WORK/temporal.db" --log-level warn
+              --dynamic-config-value system.enableActivityEagerExecution=true)
   local a
   for a in FerryApp FerryKind FerryStrategy FerryPhase; do args+=(--search-attribute "$a=Keyword"); done
   "$TEMPORAL_BIN" "${args[@]}" >>"$WORK/temporal.log" 2>&1 &

@@ -141,6 +141,15 @@ public final class FerryWorker implements AutoCloseable {
   static final int DEFAULT_LOOP_SLOTS = 16;
 
   /**
+   * Activity pollers per queue for {@code slots} slots: half of them, at least one. Each idle
+   * poller holds a slot; the others are left for the activities the server hands the worker with
+   * a workflow task's answer (eager), a trip through matching fewer for each step.
+   */
+  static int activityPollers(int slots) {
+    return Math.max(1, slots / 2);
+  }
+
+  /**
    * How many loops ({@link ActivityCatalog#loopQueue}: apply loops and pre-verifications, each
    * held until its run's cutover) this worker runs at once, from {@code FERRY_MAX_LOOPS} (default
    * {@value #DEFAULT_LOOP_SLOTS}; from 1 to 1,000). A loop mostly waits; each holds two or three
@@ -209,6 +218,10 @@ public final class FerryWorker implements AutoCloseable {
     WorkerOptions options =
         WorkerOptions.newBuilder()
             .setMaxConcurrentActivityExecutionSize(settings.maxConcurrentActivities())
+            // Each idle poller holds a slot while it waits: with the default five pollers and
+            // four slots none was ever free, and a step's activity could not start with the
+            // workflow task that scheduled it (eager), only through the server's matching.
+            .setMaxConcurrentActivityTaskPollers(activityPollers(settings.maxConcurrentActivities()))
             // A cancellation reaches an activity only with a heartbeat's answer, and the SDK
             // sends one per 80 % of the heartbeat timeout by default: the apply loop, cancelled
             // right after the freeze, would hold the cutover's downtime up by most of a minute.

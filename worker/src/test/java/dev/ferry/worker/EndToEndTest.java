@@ -197,6 +197,9 @@ class EndToEndTest {
     assertThat(done.path("verification").path("passed").asBoolean()).isTrue();
     assertThat(done.path("steps").findValues("name").stream().map(JsonNode::asText).toList())
         .containsSubsequence("start-sync", "catch-up", "gate:cutover", "freeze-source", "drain", "sync-sequences", "verify", "decommission");
+    // The steps' activities started with the workflow task that scheduled them (eager), not
+    // through the server's matching: a trip fewer per step, in the write downtime too.
+    assertThat(stack.temporalCounter("activity_eager_execution")).as("activities started eagerly").isPositive();
     long onSource = TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
     long onTarget = TestCluster.TARGET.queryLong(synced.target, "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
     assertThat(onTarget).as("the writer's transactions on the target").isEqualTo(onSource).isGreaterThanOrEqualTo(200);

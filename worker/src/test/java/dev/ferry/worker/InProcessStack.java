@@ -98,6 +98,11 @@ final class InProcessStack implements AutoCloseable {
     return temporal.address();
   }
 
+  /** The server's counter {@code name}, summed over its labels ({@link TemporalDevServer#counter}). */
+  double temporalCounter(String name) {
+    return temporal.counter(name);
+  }
+
   @Override
   public void close() throws Exception {
     api.stop();

@@ -270,10 +270,12 @@ public final class ActivityCatalog {
 
   /**
    * A run event into the ledger: quick, retried without limit (it is idempotent), started
-   * without waiting so a ledger outage never holds a step up.
+   * without waiting so a ledger outage never holds a step up. Never started eagerly: the few
+   * eager starts a workflow task may ask for belong to the step it schedules beside the event.
    */
   public static ActivityOptions ledger() {
     return ActivityOptions.newBuilder()
+        .setDisableEagerExecution(true)
         .setStartToCloseTimeout(Duration.ofSeconds(30))
         .setRetryOptions(
             RetryOptions.newBuilder()

@@ -8,6 +8,10 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +37,7 @@ public final class TemporalDevServer implements AutoCloseable {
   private final Path log;
   private int port;
   private int uiPort;
+  private int metricsPort;
   private Process process;
 
   private TemporalDevServer(Options options, Path log) {
@@ -152,7 +157,11 @@ public final class TemporalDevServer implements AutoCloseable {
     command.add(binary().toString());
     command.addAll(List.of("server", "start-dev", "--ip", "127.0.0.1", "--port", String.valueOf(port), "--log-level", "warn"));
     // Its HTTP API and metrics ports would otherwise be picked by the server, racing the same way.
-    command.addAll(List.of("--http-port", String.valueOf(freePort()), "--metrics-port", String.valueOf(freePort())));
+    metricsPort = freePort();
+    command.addAll(List.of("--http-port", String.valueOf(freePort()), "--metrics-port", String.valueOf(metricsPort)));
+    // As ./ferry and the compose file run it: a step's activity starts with the workflow task
+    // that scheduled it, without a trip through matching (the write downtime is such steps).
+    command.addAll(List.of("--dynamic-config-value", EAGER_ACTIVITIES));
     if (options.ui()) {
       command.addAll(List.of("--ui-port", String.valueOf(uiPort)));
       if (options.codecEndpoint() != null) {
@@ -223,6 +232,34 @@ public final class TemporalDevServer implements AutoCloseable {
 
   public String address() {
     return "127.0.0.1:" + port;
+  }
+
+  /** The dynamic config value every Ferry deployment runs its server with (see ./ferry). */
+  public static final String EAGER_ACTIVITIES = "system.enableActivityEagerExecution=true";
+
+  /**
+   * A server counter summed over its labels, read from the server's Prometheus endpoint (0 when
+   * it has counted nothing yet): for tests that check what the server did, not only the result.
+   */
+  public double counter(String name) {
+    HttpClient http = HttpClient.newHttpClient();
+    try {
+      String body =
+          http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString())
+              .body();
+      double sum = 0;
+      for (String line : body.split("\n")) {
+        if (line.startsWith(name + "{") || line.startsWith(name + " ") || line.startsWith(name + "_total")) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return sum;
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not read the server's metrics", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The Web UI's base URL; only with {@link Options#withUi}. */
