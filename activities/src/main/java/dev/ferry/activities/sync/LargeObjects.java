@@ -69,9 +69,53 @@ final class LargeObjects {
    */
   static Carried carry(Databases databases, SyncSession session, Runnable heartbeat) {
     String app = session.applicationName("ferry-sync-large-objects");
-    ExecutorService listing = Executors.newFixedThreadPool(2);
     try (Connection source = databases.connect(session.source(), app);
         Connection target = databases.connect(session.target(), app)) {
+      return carry(session, source, target, heartbeat);
+    } catch (SQLException e) {
+      // Only closing can fail here: the sessions are gone either way.
+      throw Databases.failure(session.target(), e);
+    }
+  }
+
+  /**
+   * {@link #carry(Databases, SyncSession, Runnable)} on sessions the caller holds (a drain's, in
+   * the write downtime: two new sessions cost more there than the comparison). A transaction
+   * either holds is committed first; they are left in autocommit, the source's read-only flag as
+   * it was.
+   */
+  static Carried carryOn(SyncSession session, Connection source, Connection target, Runnable heartbeat) {
+    boolean readOnly;
+    try {
+      readOnly = source.isReadOnly();
+      source.setAutoCommit(true);
+    } catch (SQLException e) {
+      throw Databases.failure(session.source(), e);
+    }
+    try {
+      target.setAutoCommit(true);
+    } catch (SQLException e) {
+      throw Databases.failure(session.target(), e);
+    }
+    // A failure ends the caller's sessions with it: their state then no longer matters.
+    Carried carried = carry(session, source, target, heartbeat);
+    try {
+      source.setAutoCommit(true);
+      source.setReadOnly(readOnly);
+    } catch (SQLException e) {
+      throw Databases.failure(session.source(), e);
+    }
+    try {
+      target.setAutoCommit(true);
+    } catch (SQLException e) {
+      throw Databases.failure(session.target(), e);
+    }
+    return carried;
+  }
+
+  private static Carried carry(SyncSession session, Connection source, Connection target, Runnable heartbeat) {
+    ExecutorService listing = Executors.newFixedThreadPool(2);
+    try {
       source.setAutoCommit(false);
       source.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       source.setReadOnly(true);

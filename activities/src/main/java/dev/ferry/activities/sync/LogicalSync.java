@@ -272,7 +272,8 @@ final class LogicalSync implements SyncMethod {
         long writing = LogicalSource.writingSessions(source);
         if (written == 0 && writing == 0) {
           checkSchema(session, source, target);
-          LargeObjects.Carried largeObjects = LargeObjects.carry(databases, session, () -> context.heartbeat(null));
+          LargeObjects.Carried largeObjects =
+              source.call(s -> target.call(t -> LargeObjects.carryOn(session, s, t, () -> context.heartbeat(null))));
           atTheEnd(source, target, atTheEnd);
           // Recorded before the stream ends: a retry then only finishes ending it.
           LogicalTarget.recordStep(target, session.schema(), LogicalTarget.DRAINED, until);

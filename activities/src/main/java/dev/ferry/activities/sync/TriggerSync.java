@@ -344,7 +344,7 @@ final class TriggerSync implements SyncMethod {
             Errors.SOURCE_NOT_FROZEN);
       }
       // The initial copy's dump carried them; what changed since, only this pass does.
-      LargeObjects.Carried largeObjects = LargeObjects.carry(databases, s, () -> context.heartbeat(drained[0]));
+      LargeObjects.Carried largeObjects = LargeObjects.carryOn(s, source, target, () -> context.heartbeat(drained[0]));
       log.info("trigger sync of {} drained: {} change(s); {}", s.workflowId(), drained[0], largeObjects);
       atTheEnd.run(source, target);
       return measure(s, source);
