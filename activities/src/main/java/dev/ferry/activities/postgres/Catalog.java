@@ -40,6 +40,8 @@ public final class Catalog {
           // Ferry's own bookkeeping (a restore's claim, sync's change tables) is not the app's;
           // an app's own schema that merely starts with ferry_ is.
           + " AND n.nspname NOT LIKE 'ferry\\_sync\\_%' AND n.nspname <> 'ferry_restore_claim'"
+          // The streaming copy's bookkeeping on the target.
+          + " AND n.nspname NOT LIKE 'ferry\\_copy\\_%'"
           // Tables that belong to an extension are the extension's business, not the app's.
           + " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
           + "   AND d.objid = c.oid AND d.deptype = 'e')";

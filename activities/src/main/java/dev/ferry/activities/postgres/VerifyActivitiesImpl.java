@@ -241,7 +241,7 @@ public class VerifyActivitiesImpl implements VerifyActivities {
     };
   }
 
-  private static List<SequenceComparison> compareSequences(
+  static List<SequenceComparison> compareSequences(
       Map<String, Sequences.State> source, Map<String, Sequences.State> target) {
     Set<String> names = new TreeSet<>(source.keySet());
     names.addAll(target.keySet());
@@ -259,7 +259,7 @@ public class VerifyActivitiesImpl implements VerifyActivities {
     return result;
   }
 
-  private static TableComparison compareLargeObjects(ChunkChecksum.Sum s, ChunkChecksum.Sum t) {
+  static TableComparison compareLargeObjects(ChunkChecksum.Sum s, ChunkChecksum.Sum t) {
     if (s.rows() == 0 && t.rows() == 0) {
       return null;
     }

@@ -1,0 +1,99 @@
+package dev.ferry.activities.copy;
+
+import dev.ferry.activities.Pause;
+import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.activities.postgres.PgTools;
+import dev.ferry.activities.postgres.RestoreClaim;
+import dev.ferry.activity.CopyActivities;
+import dev.ferry.model.copy.CopyPlan;
+import dev.ferry.model.copy.CopyRequest;
+import dev.ferry.model.copy.CopyResult;
+import dev.ferry.model.database.VerificationReport;
+import io.temporal.activity.Activity;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The streaming copy's activities: resolves both databases and hands each call to its part. */
+public class CopyActivitiesImpl implements CopyActivities {
+  private static final Logger log = LoggerFactory.getLogger(CopyActivitiesImpl.class);
+
+  private final Databases databases;
+  private final SnapshotHolder holder;
+  private final CopyPlanner planner;
+  private final TableCopier copier;
+  private final CopyFinisher finisher;
+  private final CopyReport report;
+
+  /** @param workDir where the schema dump is written while a plan or a finish runs (small: no rows) */
+  public CopyActivitiesImpl(Databases databases, PgTools tools, Path workDir) {
+    this(databases, tools, workDir, CopyTuning.DEFAULT, Pause.SLEEP);
+  }
+
+  CopyActivitiesImpl(Databases databases, PgTools tools, Path workDir, CopyTuning tuning, Pause pause) {
+    this.databases = databases;
+    this.holder = new SnapshotHolder(databases, pause);
+    this.planner = new CopyPlanner(databases, tools, workDir, tuning, pause);
+    this.copier = new TableCopier(databases, tuning, pause);
+    this.finisher = new CopyFinisher(databases, tools, workDir);
+    this.report = new CopyReport(databases);
+  }
+
+  @Override
+  public void prepareCopy(CopyRequest request) {
+    CopyJob job = job(request);
+    try (Connection c = databases.connect(job.target(), job.applicationName("prepare"))) {
+      RestoreClaim.claim(c, job.target(), job.runKey());
+      CopyBook.create(c, job.schema());
+    } catch (SQLException e) {
+      throw Databases.failure(job.target(), e);
+    }
+  }
+
+  @Override
+  public void holdSnapshot(CopyRequest request) {
+    holder.hold(job(request));
+  }
+
+  @Override
+  public CopyPlan planCopy(CopyRequest request) {
+    return planner.plan(job(request));
+  }
+
+  @Override
+  public void copyTables(CopyRequest request) {
+    copier.run(job(request));
+  }
+
+  @Override
+  public CopyResult finishCopy(CopyRequest request) {
+    return finisher.finish(job(request));
+  }
+
+  @Override
+  public VerificationReport verifyCopy(CopyRequest request) {
+    return report.report(job(request));
+  }
+
+  @Override
+  public void endCopy(CopyRequest request) {
+    CopyJob job = job(request);
+    int source = CopySessions.endSessions(databases, job.source(), job.applicationPrefix(), null);
+    int target = CopySessions.endSessions(databases, job.target(), job.applicationPrefix(), null);
+    try (Connection c = databases.connect(job.target(), "ferry-janitor")) {
+      CopyBook.drop(c, job.schema());
+    } catch (SQLException e) {
+      throw Databases.failure(job.target(), e);
+    }
+    log.info("copy {} ended: {} session(s) on the source and {} on the target ended, bookkeeping dropped", job.tag(), source, target);
+  }
+
+  private CopyJob job(CopyRequest request) {
+    Endpoint source = databases.resolve(Databases.SOURCE, request.databases().sourceUrlRef());
+    Endpoint target = databases.resolve(Databases.TARGET, request.databases().targetUrlRef());
+    return new CopyJob(request, source, target, Activity.getExecutionContext().getInfo().getWorkflowId());
+  }
+}
