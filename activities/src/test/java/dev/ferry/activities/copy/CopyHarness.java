@@ -70,7 +70,9 @@ final class CopyHarness implements AutoCloseable {
         CopyActivities.class,
         ActivityOptions.newBuilder()
             .setStartToCloseTimeout(Duration.ofMinutes(10))
-            .setHeartbeatTimeout(Duration.ofMinutes(5))
+            // Short: a cancellation reaches an activity with the answer to a heartbeat, which the
+            // SDK sends at most every 80 % of this (the worker caps it at 1 s the same way).
+            .setHeartbeatTimeout(Duration.ofSeconds(5))
             .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
             .build());
   }
