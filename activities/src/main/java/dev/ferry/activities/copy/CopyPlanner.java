@@ -503,10 +503,10 @@ final class CopyPlanner {
    * exactly what this snapshot would copy, and is started again otherwise:
    *
    * <ul>
-   *   <li>the trigger method's copy ({@code captured}): a table all of whose rows came from one
-   *       snapshot stands, with that snapshot (the capture's changes are trimmed table by table
-   *       with the snapshot the table's rows came from); a table copied in part is emptied and
-   *       copied again;
+   *   <li>the trigger method's copy ({@code captured}): a group of tables joined by foreign keys
+   *       all of whose rows came from one snapshot stands, with that snapshot (the capture's
+   *       changes are trimmed table by table with the snapshot the table's rows came from); the
+   *       tables of any other group are emptied and copied again ({@link #resetsBetweenSnapshots});
    *   <li>the single-phase copy ({@code frozen}): rows copied at a snapshot under which no
    *       transaction has committed since (the frozen source did not change) stand; otherwise
    *       every table is emptied and copied again.
@@ -550,21 +550,27 @@ final class CopyPlanner {
           }
         }
       }
-      // Tables to empty: frozen, rows from an epoch that does not stand; captured, tables copied in part.
+      // Tables to empty: frozen, rows from an epoch that does not stand; captured, see resetsBetweenSnapshots.
       List<Integer> reset = new ArrayList<>();
       List<String> names = new ArrayList<>();
-      String standing = standingEpochs.isEmpty() ? "-1" : standingEpochs.stream().map(String::valueOf).reduce((a, b) -> a + ", " + b).get();
-      String which =
-          job.captured()
-              ? "t.state = 'copying' AND EXISTS (SELECT 1 FROM " + schema + ".chunks c WHERE c.table_id = t.id AND c.state = 'copied')"
-              : "EXISTS (SELECT 1 FROM " + schema + ".chunks c WHERE c.table_id = t.id AND c.state = 'copied'"
-                  + " AND c.epoch NOT IN (" + standing + "))";
-      try (Statement s = book.createStatement();
-          ResultSet rs =
-              s.executeQuery("SELECT t.id, quote_ident(t.nspname) || '.' || quote_ident(t.relname) FROM " + schema + ".tables t WHERE " + which)) {
-        while (rs.next()) {
-          reset.add(rs.getInt(1));
-          names.add(rs.getString(2));
+      if (job.captured()) {
+        resetsBetweenSnapshots(book, source, schema).forEach((id, name) -> {
+          reset.add(id);
+          names.add(name);
+        });
+      } else {
+        String standing =
+            standingEpochs.isEmpty() ? "-1" : standingEpochs.stream().map(String::valueOf).reduce((a, b) -> a + ", " + b).get();
+        try (Statement s = book.createStatement();
+            ResultSet rs =
+                s.executeQuery(
+                    "SELECT t.id, quote_ident(t.nspname) || '.' || quote_ident(t.relname) FROM " + schema + ".tables t"
+                        + " WHERE EXISTS (SELECT 1 FROM " + schema + ".chunks c WHERE c.table_id = t.id AND c.state = 'copied'"
+                        + " AND c.epoch NOT IN (" + standing + "))")) {
+          while (rs.next()) {
+            reset.add(rs.getInt(1));
+            names.add(rs.getString(2));
+          }
         }
       }
       try (Statement s = book.createStatement()) {
@@ -598,6 +604,83 @@ final class CopyPlanner {
       book.setAutoCommit(autoCommit);
     }
     return summary(book, job, kept, restarted);
+  }
+
+  /**
+   * The trigger method's copy, from a live source: rows copied at different snapshots are each
+   * exact for their snapshot (the capture is trimmed table by table), but two tables joined by a
+   * foreign key must come from the same one, or the key may not hold when it is added. So tables
+   * are taken together with every table they are joined to by foreign keys (a partitioned table
+   * with its partitions), and such a group stands only when all its tables were copied whole at
+   * one snapshot; the tables of any other group that hold rows are emptied and copied again.
+   * Returns them, id → quoted name.
+   */
+  private static Map<Integer, String> resetsBetweenSnapshots(Connection book, Connection source, String schema)
+      throws SQLException {
+    record Copied(int id, String name, long oid, String state, String snapshot, boolean anyRows) {}
+    List<Copied> tables = new ArrayList<>();
+    try (Statement s = book.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT t.id, quote_ident(t.nspname) || '.' || quote_ident(t.relname), t.source_oid, t.state, t.snapshot,"
+                    + " EXISTS (SELECT 1 FROM " + schema + ".chunks c WHERE c.table_id = t.id AND c.state = 'copied')"
+                    + " FROM " + schema + ".tables t")) {
+      while (rs.next()) {
+        tables.add(new Copied(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getString(5), rs.getBoolean(6)));
+      }
+    }
+    // Groups: union-find over partition roots, joined by every foreign key.
+    Map<Long, Long> parent = new HashMap<>();
+    java.util.function.LongUnaryOperator find =
+        new java.util.function.LongUnaryOperator() {
+          @Override
+          public long applyAsLong(long x) {
+            long p = parent.getOrDefault(x, x);
+            if (p == x) {
+              return x;
+            }
+            long root = applyAsLong(p);
+            parent.put(x, root);
+            return root;
+          }
+        };
+    Map<Long, Long> rootOf = new HashMap<>();
+    try (PreparedStatement ps =
+        source.prepareStatement("SELECT t.oid, coalesce(pg_partition_root(t.oid)::oid, t.oid) FROM unnest(?::oid[]) AS t(oid)")) {
+      ps.setArray(1, source.createArrayOf("bigint", tables.stream().map(Copied::oid).toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rootOf.put(rs.getLong(1), rs.getLong(2));
+        }
+      }
+    }
+    try (Statement s = source.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT coalesce(pg_partition_root(conrelid)::oid, conrelid), coalesce(pg_partition_root(confrelid)::oid, confrelid)"
+                    + " FROM pg_constraint WHERE contype = 'f'")) {
+      while (rs.next()) {
+        long a = find.applyAsLong(rs.getLong(1));
+        long b = find.applyAsLong(rs.getLong(2));
+        if (a != b) {
+          parent.put(a, b);
+        }
+      }
+    }
+    Map<Long, List<Copied>> groups = new HashMap<>();
+    for (Copied t : tables) {
+      groups.computeIfAbsent(find.applyAsLong(rootOf.getOrDefault(t.oid(), t.oid())), k -> new ArrayList<>()).add(t);
+    }
+    Map<Integer, String> reset = new LinkedHashMap<>();
+    for (List<Copied> group : groups.values()) {
+      boolean whole = group.stream().allMatch(t -> !t.state().equals(CopyBook.COPYING) && t.snapshot() != null);
+      boolean oneSnapshot = group.stream().map(Copied::snapshot).distinct().count() == 1;
+      if (whole && oneSnapshot) {
+        continue;
+      }
+      group.stream().filter(Copied::anyRows).forEach(t -> reset.put(t.id(), t.name()));
+    }
+    return reset;
   }
 
   /**
