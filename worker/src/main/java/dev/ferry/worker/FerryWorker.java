@@ -1,6 +1,7 @@
 package dev.ferry.worker;
 
 import dev.ferry.activities.aws.AwsClients;
+import dev.ferry.activities.copy.CopyActivitiesImpl;
 import dev.ferry.activities.aws.ConfigVarActivitiesImpl;
 import dev.ferry.activities.aws.DnsActivitiesImpl;
 import dev.ferry.activities.aws.RdsActivitiesImpl;
@@ -158,6 +159,8 @@ public final class FerryWorker implements AutoCloseable {
         new SequenceActivitiesImpl(databases),
         new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, settings.workDir().resolve("sync"))),
         WebhookNotifier.create(secrets));
+    // The streaming copy: its holder and copiers on the shared queue, so every worker takes a share.
+    shared.registerActivitiesImplementations(new CopyActivitiesImpl(databases, tools, settings.workDir().resolve("copy")));
     HerokuClient heroku =
         new HerokuClient(
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),

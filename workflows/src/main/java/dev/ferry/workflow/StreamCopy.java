@@ -133,7 +133,8 @@ final class StreamCopy {
         List<Promise<CopyPlan>> planned = new ArrayList<>();
         CancellationScope planning = Workflow.newCancellationScope(() -> planned.add(Async.function(work::planCopy, at)));
         planning.run();
-        Promise.anyOf(snapshot, planned.get(0)).get();
+        // Whichever ends first; a failed one is looked at below, not thrown here.
+        Workflow.await(() -> snapshot.isCompleted() || planned.get(0).isCompleted());
         if (!planned.get(0).isCompleted()) {
           planning.cancel();
           lost(snapshot, epoch);
@@ -154,7 +155,7 @@ final class StreamCopy {
                 });
         copyScope.run();
         Promise<Void> all = Promise.allOf(copying);
-        Promise.anyOf(snapshot, all).get();
+        Workflow.await(() -> snapshot.isCompleted() || all.isCompleted());
         if (!all.isCompleted()) {
           copyScope.cancel();
           lost(snapshot, epoch);
@@ -186,11 +187,11 @@ final class StreamCopy {
     }
     String reason = why == null ? "it ended" : Failures.describe(why);
     if (epoch >= MAX_SNAPSHOTS) {
-      throw ApplicationFailure.newNonRetryableFailureWithCause(
+      // Not caused by the last loss: the run's failure takes the innermost cause's type.
+      throw ApplicationFailure.newNonRetryableFailure(
           "the copy's snapshot was lost " + epoch + " times (last: " + reason + "); is a worker dying again and again,"
               + " or something ending Ferry's sessions on the source?",
-          Errors.SNAPSHOT_LOST,
-          why);
+          Errors.SNAPSHOT_LOST);
     }
     m.record.note("the copy's snapshot " + epoch + " was lost (" + reason + "); the copy goes on from a new one");
   }

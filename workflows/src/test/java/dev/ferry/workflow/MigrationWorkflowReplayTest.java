@@ -120,6 +120,32 @@ class MigrationWorkflowReplayTest {
         multi,
         (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
         gates(approve("start"), approve("cutover")));
+    // The streaming copy (StreamCopy.VERSION): the default method of runs begun after it.
+    record("stream-copy-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-single-phase-snapshot-lost",
+        single,
+        (d, e) -> d.snapshotsLost = 1,
+        gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-single-phase-chunk-differs-compensated",
+        single,
+        (d, e) ->
+            d.copyFailure =
+                ApplicationFailure.newNonRetryableFailure(
+                    "public.orders: rows differ on the target after 3 copies: id > 10000 and id <= 20000",
+                    Errors.VERIFICATION_FAILED),
+        gates(approve("start")));
+    record(
+        "stream-copy-single-phase-dump-method",
+        Runbooks.shopWithDump(),
+        (d, e) -> {},
+        gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-multi-phase-approved",
+        multi,
+        (d, e) -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
+        gates(approve("start"), approve("cutover"), approve("decommission")));
     record(
         "multi-phase-cancelled-at-cutover",
         multi,

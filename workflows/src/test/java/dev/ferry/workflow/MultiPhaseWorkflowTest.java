@@ -39,6 +39,13 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
         .anySatisfy(e -> assertThat(e).startsWith("reject: tear the sync down"));
     assertThat(step(atCutover, "catch-up").detail()).isEqualTo("50 change(s) pending, oldest 5.0 s old");
     assertThat(atCutover.compensations()).containsExactly("start-sync");
+    // The trigger method's initial copy streams: capture first, the copy from a snapshot after it,
+    // the capture trimmed to what the copy lacks, and only then the apply.
+    assertThat(databases.calls())
+        .filteredOn(c -> List.of("startSync", "prepareCopy", "holdSnapshot", "planCopy", "finishCopy", "adoptCopy", "endCopy",
+            "applyChanges").contains(c.split(" ")[0]))
+        .containsSubsequence("startSync", "prepareCopy", "planCopy 1", "finishCopy 1", "adoptCopy", "endCopy", "applyChanges")
+        .contains("holdSnapshot 1");
     run.decide(approve("cutover", APPROVER));
 
     RunStatus atDecommission = awaitGateSkippingTime(run, "decommission");
@@ -53,6 +60,7 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
             org.assertj.core.groups.Tuple.tuple("preflight", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("gate:start", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("start-sync", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("copy", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("catch-up", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("lower-dns-ttl", StepState.SKIPPED),
             org.assertj.core.groups.Tuple.tuple("gate:cutover", StepState.DONE),

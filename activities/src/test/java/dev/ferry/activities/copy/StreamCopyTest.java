@@ -94,7 +94,9 @@ class StreamCopyTest {
     VerificationReport report = control.verifyCopy(copy.request(1));
     assertThat(report.problems()).isEmpty();
     assertThat(report.mismatches()).isZero();
-    assertThat(report.matchedUnlisted().tables()).isEqualTo(result.tables());
+    // Few tables: each is listed (a database of thousands lists a hundred and counts the rest).
+    assertThat(report.tables()).hasSize(result.tables() + 1);
+    assertThat(report.matchedUnlisted().tables()).isZero();
     assertThat(report.summary()).contains("read back from the target");
 
     TestActivityEnvironment env = TestActivityEnvironment.newInstance();

@@ -45,6 +45,15 @@ public final class MigrationDatabases implements AutoCloseable {
     return dbs;
   }
 
+  /** Creates both databases empty: the test fills the source. */
+  public static MigrationDatabases empty(String prefix) throws Exception {
+    MigrationDatabases dbs =
+        new MigrationDatabases(TestCluster.uniqueDatabaseName(prefix), TestCluster.uniqueDatabaseName(prefix));
+    TestCluster.SOURCE.createDatabase(dbs.source);
+    TestCluster.TARGET.createDatabase(dbs.target);
+    return dbs;
+  }
+
   /** Drops and recreates the target, empty. */
   public void resetTarget() throws Exception {
     TestCluster.TARGET.dropDatabase(target);

@@ -220,10 +220,15 @@ public record RunView(
     }
   }
 
-  /** @param problems every mismatch in a sentence: table and chunk, sequence, schema object */
+  /**
+   * @param problems every mismatch in a sentence: table and chunk, sequence, schema object
+   * @param summary one line with the counts, including tables and sequences that matched and are
+   *     not listed (the streaming copy lists a hundred of each)
+   */
   public record Verification(
       boolean passed,
       int mismatches,
+      String summary,
       List<String> problems,
       List<Table> tables,
       List<SequenceComparison> sequences,
@@ -234,6 +239,7 @@ public record RunView(
           : new Verification(
               r.mismatches() == 0,
               r.mismatches(),
+              r.summary(),
               r.problems(),
               r.tables().stream().map(Table::from).toList(),
               r.sequences(),
