@@ -77,8 +77,10 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
             org.assertj.core.groups.Tuple.tuple("gate:decommission", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("decommission", StepState.DONE));
     assertThat(result.compensations()).isEmpty();
+    // The copy's calls are checked above.
+    List<String> copy = List.of("prepareCopy", "holdSnapshot", "planCopy", "copyTables", "finishCopy", "adoptCopy", "endCopy");
     assertThat(databases.calls())
-        .filteredOn(c -> !c.equals("measureLag") && !c.equals("applyChanges"))
+        .filteredOn(c -> !c.equals("measureLag") && !c.equals("applyChanges") && !copy.contains(c.split(" ")[0]))
         .containsExactly(
             "auditDatabases",
             "notify gate-opened",
