@@ -11,24 +11,21 @@ import io.temporal.activity.ActivityInterface;
  * snapshot of the source straight into the target with {@code COPY … TO STDOUT} → {@code COPY …
  * FROM STDIN}, no files, spread over the workers.
  *
- * <p>The workflow calls {@link #prepareCopy}, runs {@link #holdSnapshot} in the background for the
- * copy's duration, calls {@link #planCopy}, then {@code jobs} × {@link #copyTables} at once (on
- * any workers of the shared queue), then {@link #finishCopy}, {@link #verifyCopy} and {@link
- * #endCopy}. The plan and every table's and chunk's progress live in a bookkeeping schema on the
+ * <p>The workflow starts {@link #holdSnapshot} (in the background for the copy's duration),
+ * {@link #planCopy} and {@code jobs} × {@link #copyTables} at once, on any workers of the shared
+ * queue (the plan waits for the holder's snapshot, the copiers for the plan), then calls {@link
+ * #finishCopy}, {@link #verifyCopy} and {@link #endCopy}. The plan and every table's and chunk's progress live in a bookkeeping schema on the
  * target ({@code ferry_copy_<tag>}), not in Temporal: nothing here grows with the table count.
  * {@link #endCopy} is also the copy's compensation.
  */
 @ActivityInterface
 public interface CopyActivities {
   /**
-   * Claims the target for this run (it must hold nothing of its own, as for a restore; a retry
-   * finds its own claim) and creates the bookkeeping schema. Idempotent.
-   */
-  void prepareCopy(CopyRequest request);
-
-  /**
-   * Holds the copy's snapshot: a repeatable-read transaction on the source that exported it with
-   * {@code pg_export_snapshot()}, published in the bookkeeping under the request's epoch. Runs
+   * Holds the copy's snapshot. First claims the target for this run (it must hold nothing of its
+   * own, as for a restore: else {@code TargetNotEmpty}; a later epoch finds its own claim) and
+   * creates the bookkeeping schema; then a repeatable-read transaction on the source exports the
+   * snapshot with {@code pg_export_snapshot()}, published in the bookkeeping under the request's
+   * epoch. Runs
    * until cancelled, heartbeating every second and probing its session; returns or fails only when
    * the snapshot is lost (its session or its worker died), which the workflow sees within the
    * heartbeat timeout and answers with a new epoch. Not retried: a new snapshot is the workflow's
@@ -47,7 +44,8 @@ public interface CopyActivities {
   CopyPlan planCopy(CopyRequest request);
 
   /**
-   * One copier: takes work from the bookkeeping until none is left — a chunk to copy (streamed
+   * One copier, started with the plan (it waits for it): takes work from the bookkeeping until
+   * none is left — a chunk to copy (streamed
    * and hashed as it passes, committed with its bookkeeping row in one transaction), an index to
    * build once its table's data is in, a table to check once its indexes are built (its rows read
    * back from the target and hashed the same way; a chunk that differs is copied again, and one

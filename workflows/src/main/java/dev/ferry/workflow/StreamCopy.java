@@ -122,7 +122,6 @@ final class StreamCopy {
   }
 
   private CopyResult run() {
-    control.prepareCopy(request);
     for (int epoch = 1; ; epoch++) {
       CopyRequest at = request.atEpoch(epoch);
       List<Promise<Void>> held = new ArrayList<>();
@@ -130,42 +129,45 @@ final class StreamCopy {
       holding.run();
       Promise<Void> snapshot = held.get(0);
       try {
+        // All at once: the plan waits for the snapshot, the copiers for the plan, and none of
+        // them waits for a workflow task in between.
         List<Promise<CopyPlan>> planned = new ArrayList<>();
-        CancellationScope planning = Workflow.newCancellationScope(() -> planned.add(Async.function(work::planCopy, at)));
-        planning.run();
-        // Whichever ends first; a failed one is looked at below, not thrown here.
-        Workflow.await(() -> snapshot.isCompleted() || planned.get(0).isCompleted());
-        if (!planned.get(0).isCompleted()) {
-          planning.cancel();
-          lost(snapshot, epoch);
-          continue;
-        }
-        CopyPlan plan = planned.get(0).get();
-        if (epoch > 1) {
-          m.record.note("copy from snapshot " + epoch + ": " + plan.kept() + " table(s) kept from the lost snapshot, "
-              + plan.restarted() + " started again");
-        }
         List<Promise<Void>> copying = new ArrayList<>();
-        CancellationScope copyScope =
+        CancellationScope working =
             Workflow.newCancellationScope(
                 () -> {
+                  planned.add(Async.function(work::planCopy, at));
                   for (int i = 1; i <= copiers; i++) {
                     copying.add(Async.procedure(work::copyTables, at.copier(i)));
                   }
                 });
-        copyScope.run();
+        working.run();
+        Promise<CopyPlan> plan = planned.get(0);
         Promise<Void> all = Promise.allOf(copying);
-        Workflow.await(() -> snapshot.isCompleted() || all.isCompleted());
-        if (!all.isCompleted()) {
-          copyScope.cancel();
+        // Whichever settles it first; a failure is looked at below, not thrown here.
+        Workflow.await(
+            () -> snapshot.isCompleted()
+                || (plan.isCompleted() && plan.getFailure() != null)
+                || (all.isCompleted() && (all.getFailure() != null || plan.isCompleted())));
+        // getFailure() waits for a promise that is not complete: ask only completed ones.
+        RuntimeException failed =
+            plan.isCompleted() && plan.getFailure() != null ? plan.getFailure()
+                : all.isCompleted() && all.getFailure() != null ? all.getFailure()
+                : null;
+        boolean copied = failed == null && all.isCompleted() && plan.isCompleted();
+        if (failed != null) {
+          working.cancel();
+          throw (TemporalFailure) failed;
+        }
+        if (!copied) {
+          working.cancel();
           lost(snapshot, epoch);
           continue;
         }
-        try {
-          all.get();
-        } catch (TemporalFailure e) {
-          copyScope.cancel();
-          throw e;
+        if (epoch > 1) {
+          CopyPlan p = plan.get();
+          m.record.note("copy from snapshot " + epoch + ": " + p.kept() + " table(s) kept from the lost snapshot, "
+              + p.restarted() + " started again");
         }
       } finally {
         // Done with the snapshot (or failed): its transaction must not stay open on the source.

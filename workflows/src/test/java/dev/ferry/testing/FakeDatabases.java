@@ -316,13 +316,7 @@ public class FakeDatabases
   private volatile boolean copyEnded;
   private final java.util.Set<Integer> copiersStarted = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.Set<Integer> published = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-  @Override
-  public void prepareCopy(CopyRequest request) {
-    called("prepareCopy");
-    copyEnded = false;
-    published.clear();
-  }
+  private final java.util.Set<Integer> planned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * Holds "the snapshot" until cancelled (heartbeating, which is how a cancellation arrives) or
@@ -331,6 +325,9 @@ public class FakeDatabases
   @Override
   public void holdSnapshot(CopyRequest request) {
     called("holdSnapshot " + request.epoch());
+    if (request.epoch() == 1) {
+      copyEnded = false;
+    }
     holderEpoch = request.epoch();
     if (holdFailure != null) {
       throw holdFailure;
@@ -370,13 +367,29 @@ public class FakeDatabases
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    planned.add(request.epoch());
     return new CopyPlan(2, 3, 1_000_000, 2, request.epoch() > 1 ? 1 : 0, request.epoch() > 1 ? 1 : 0);
   }
 
-  /** Returns at once, or for a lost snapshot's epoch works until its holder is replaced. */
+  /**
+   * Waits for its epoch's plan, as the real one does; then returns at once, or for a lost
+   * snapshot's epoch works until its holder is replaced.
+   */
   @Override
   public void copyTables(CopyRequest request) {
     called("copyTables " + request.epoch() + "/" + request.copier());
+    io.temporal.activity.ActivityExecutionContext waiting = io.temporal.activity.Activity.getExecutionContext();
+    try {
+      while (!planned.contains(request.epoch())) {
+        if (copyEnded || holderEpoch > request.epoch()) {
+          throw io.temporal.failure.ApplicationFailure.newFailure("no plan", dev.ferry.model.Errors.STEP_FAILED);
+        }
+        waiting.heartbeat(null);
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     copiersStarted.add(request.epoch());
     if (copyFailure != null && request.copier() == 1) {
       throw copyFailure;

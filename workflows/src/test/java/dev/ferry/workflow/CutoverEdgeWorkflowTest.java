@@ -42,7 +42,6 @@ class CutoverEdgeWorkflowTest extends WorkflowTestBase {
             "setMaintenance true",
             "copyConfigVarsToSsm",
             "verifyConfigVarsInSsm",
-            "prepareCopy",
             "planCopy 1",
             "finishCopy 1",
             "verifyCopy",
@@ -96,7 +95,7 @@ class CutoverEdgeWorkflowTest extends WorkflowTestBase {
         .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.CONFIG_VARS_MISMATCH));
     RunStatus status = run.status();
     assertThat(status.pointOfNoReturn()).isNull();
-    assertThat(databases.calls()).doesNotContain("prepareCopy", "dumpDatabase", "setWeights 10");
+    assertThat(databases.calls()).doesNotContain("holdSnapshot 1", "dumpDatabase", "setWeights 10");
     assertThat(databases.calls()).endsWith("setMaintenance false", "unfreezeSource", "restoreRecords");
     assertThat(status.steps()).filteredOn(s -> s.state() == StepState.COMPENSATED).extracting(StepStatus::name)
         .containsExactly("lower-dns-ttl", "freeze-source", "maintenance-on");

@@ -42,9 +42,9 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     // The trigger method's initial copy streams: capture first, the copy from a snapshot after it,
     // the capture trimmed to what the copy lacks, and only then the apply.
     assertThat(databases.calls())
-        .filteredOn(c -> List.of("startSync", "prepareCopy", "holdSnapshot", "planCopy", "finishCopy", "adoptCopy", "endCopy",
+        .filteredOn(c -> List.of("startSync", "holdSnapshot", "planCopy", "finishCopy", "adoptCopy", "endCopy",
             "applyChanges").contains(c.split(" ")[0]))
-        .containsSubsequence("startSync", "prepareCopy", "planCopy 1", "finishCopy 1", "adoptCopy", "endCopy", "applyChanges")
+        .containsSubsequence("startSync", "planCopy 1", "finishCopy 1", "adoptCopy", "endCopy", "applyChanges")
         .contains("holdSnapshot 1");
     run.decide(approve("cutover", APPROVER));
 
@@ -78,7 +78,7 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
             org.assertj.core.groups.Tuple.tuple("decommission", StepState.DONE));
     assertThat(result.compensations()).isEmpty();
     // The copy's calls are checked above.
-    List<String> copy = List.of("prepareCopy", "holdSnapshot", "planCopy", "copyTables", "finishCopy", "adoptCopy", "endCopy");
+    List<String> copy = List.of("holdSnapshot", "planCopy", "copyTables", "finishCopy", "adoptCopy", "endCopy");
     assertThat(databases.calls())
         .filteredOn(c -> !c.equals("measureLag") && !c.equals("applyChanges") && !copy.contains(c.split(" ")[0]))
         .containsExactly(

@@ -30,7 +30,7 @@ class StreamCopyWorkflowTest extends WorkflowTestBase {
   private List<String> copyCalls() {
     return databases.calls().stream()
         .filter(c -> !c.startsWith("copyTables") && !c.startsWith("notify"))
-        .filter(c -> List.of("freezeSource", "prepareCopy", "holdSnapshot", "planCopy", "finishCopy", "verifyCopy", "endCopy",
+        .filter(c -> List.of("freezeSource", "holdSnapshot", "planCopy", "finishCopy", "verifyCopy", "endCopy",
             "syncSequences", "unfreezeSource", "dumpDatabase", "restoreDatabase", "verifyDatabases").contains(c.split(" ")[0]))
         .toList();
   }
@@ -48,7 +48,7 @@ class StreamCopyWorkflowTest extends WorkflowTestBase {
         .isEqualTo("2 tables, 25000 rows, 976.6 KiB streamed in 3 chunks, each table checked as it landed; 2 indexes built alongside");
     assertThat(step(result, "verify").detail()).contains("2 tables");
     assertThat(copyCalls())
-        .containsSubsequence("freezeSource", "prepareCopy", "planCopy 1", "finishCopy 1", "verifyCopy", "endCopy", "syncSequences")
+        .containsSubsequence("freezeSource", "planCopy 1", "finishCopy 1", "verifyCopy", "endCopy", "syncSequences")
         .contains("holdSnapshot 1")
         .doesNotContain("dumpDatabase", "restoreDatabase", "verifyDatabases", "holdSnapshot 2");
     // snapshot.jobs: 2 → two copiers, on whichever workers take them.
@@ -67,7 +67,7 @@ class StreamCopyWorkflowTest extends WorkflowTestBase {
 
     assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
     assertThat(copyCalls())
-        .containsSubsequence("prepareCopy", "planCopy 1", "planCopy 2", "finishCopy 2", "verifyCopy", "endCopy")
+        .containsSubsequence("planCopy 1", "planCopy 2", "finishCopy 2", "verifyCopy", "endCopy")
         .contains("holdSnapshot 1", "holdSnapshot 2")
         .doesNotContain("finishCopy 1");
     assertThat(databases.calls()).filteredOn(c -> c.startsWith("copyTables 2/")).hasSize(2);
@@ -174,7 +174,7 @@ class StreamCopyWorkflowTest extends WorkflowTestBase {
     RunStatus result = decommission(run);
 
     assertThat(result.steps()).extracting(StepStatus::name).containsExactlyElementsOf(Steps.SINGLE_PHASE);
-    assertThat(copyCalls()).contains("dumpDatabase", "restoreDatabase", "verifyDatabases").doesNotContain("prepareCopy");
+    assertThat(copyCalls()).contains("dumpDatabase", "restoreDatabase", "verifyDatabases").doesNotContain("holdSnapshot 1");
   }
 
   @Test
@@ -183,7 +183,7 @@ class StreamCopyWorkflowTest extends WorkflowTestBase {
     awaitGateSkippingTime(run, "cutover");
 
     assertThat(run.status().steps()).extracting(StepStatus::name).containsExactlyElementsOf(Steps.MULTI_PHASE);
-    assertThat(databases.calls()).contains("startSync").doesNotContain("prepareCopy", "adoptCopy");
+    assertThat(databases.calls()).contains("startSync").doesNotContain("holdSnapshot 1", "adoptCopy");
     WorkflowStub.fromTyped(run).cancel();
   }
 }

@@ -4,7 +4,6 @@ import dev.ferry.activities.Pause;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.activities.postgres.PgTools;
-import dev.ferry.activities.postgres.RestoreClaim;
 import dev.ferry.activity.CopyActivities;
 import dev.ferry.model.copy.CopyPlan;
 import dev.ferry.model.copy.CopyRequest;
@@ -37,20 +36,9 @@ public class CopyActivitiesImpl implements CopyActivities {
     this.databases = databases;
     this.holder = new SnapshotHolder(databases, pause);
     this.planner = new CopyPlanner(databases, tools, workDir, tuning, pause);
-    this.copier = new TableCopier(databases, tuning, pause);
-    this.finisher = new CopyFinisher(databases, tools, workDir);
     this.report = new CopyReport(databases);
-  }
-
-  @Override
-  public void prepareCopy(CopyRequest request) {
-    CopyJob job = job(request);
-    try (Connection c = databases.connect(job.target(), job.applicationName("prepare"))) {
-      RestoreClaim.claim(c, job.target(), job.runKey());
-      CopyBook.create(c, job.schema());
-    } catch (SQLException e) {
-      throw Databases.failure(job.target(), e);
-    }
+    this.finisher = new CopyFinisher(databases, tools, workDir, report);
+    this.copier = new TableCopier(databases, tuning, pause, finisher);
   }
 
   @Override
@@ -75,7 +63,19 @@ public class CopyActivitiesImpl implements CopyActivities {
 
   @Override
   public VerificationReport verifyCopy(CopyRequest request) {
-    return report.report(job(request));
+    CopyJob job = job(request);
+    // The finish computed it; a copy finished before it did (or without a report) is compared now.
+    try (Connection c = databases.connect(job.target(), job.applicationName("report"))) {
+      if (CopyBook.exists(c, job.schema())) {
+        var stored = CopyFinisher.report(c, job);
+        if (stored.isPresent()) {
+          return stored.get();
+        }
+      }
+    } catch (SQLException e) {
+      throw Databases.failure(job.target(), e);
+    }
+    return report.report(job);
   }
 
   @Override

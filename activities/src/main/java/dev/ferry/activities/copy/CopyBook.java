@@ -35,6 +35,16 @@ public final class CopyBook {
   static final String CHECKED = "checked";
   static final String PENDING = "pending";
   static final String BUILT = "built";
+  /**
+   * Who computes the source's half of the row checksums (state {@code checksum}); the target
+   * always computes the verification's own, {@code hashtextextended(ROW(t.*)::text, 0)}, over
+   * what it holds. {@link #CHECKSUM_WORKER}: the worker, from each streamed row ({@link
+   * RecordText}), so the source renders each row once (both databases in UTF-8, the stream's
+   * encoding); {@link #CHECKSUM_SOURCE}: the source, as an extra column of the copy's query
+   * (other encodings, where the streamed bytes are not the database's).
+   */
+  static final String CHECKSUM_WORKER = "worker";
+  static final String CHECKSUM_SOURCE = "source";
 
   private CopyBook() {}
 
@@ -54,15 +64,18 @@ public final class CopyBook {
               // COPY FROM's column list (no generated columns) and the list read on both sides.
               + " copy_columns text NOT NULL,"
               + " read_columns text NOT NULL,"
+              + " columns int NOT NULL,"
               // Positions (0-based) in read_columns of generated columns, stripped before COPY FROM.
               + " generated int[],"
               + " split_column text,"
-              + " key_columns text,"
               + " bytes bigint NOT NULL,"
               + " state text NOT NULL DEFAULT 'copying',"
               + " snapshot text,"
               + " owner text,"
               + " recopies int NOT NULL DEFAULT 0,"
+              // Checked only once its indexes are built: its check differed, and finding the
+              // differing key ranges reads them over the key's index.
+              + " check_after_indexes boolean NOT NULL DEFAULT false,"
               + " rows bigint)");
       s.execute(
           "CREATE TABLE IF NOT EXISTS " + schema + ".chunks ("

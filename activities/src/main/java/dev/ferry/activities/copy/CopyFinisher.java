@@ -9,6 +9,7 @@ import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.RestoreClaim;
 import dev.ferry.model.Errors;
 import dev.ferry.model.copy.CopyResult;
+import dev.ferry.model.database.VerificationReport;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
@@ -43,29 +44,111 @@ final class CopyFinisher {
   private final Databases databases;
   private final PgTools tools;
   private final Path workDir;
+  private final CopyReport report;
 
-  CopyFinisher(Databases databases, PgTools tools, Path workDir) {
+  CopyFinisher(Databases databases, PgTools tools, Path workDir, CopyReport report) {
     this.databases = databases;
     this.tools = tools;
     this.workDir = workDir;
+    this.report = report;
   }
 
+  /**
+   * The finish activity: returns what the last copier's finish recorded, or finishes now (waiting,
+   * heartbeating, while a copier holds the finish).
+   */
   CopyResult finish(CopyJob job) {
     ActivityExecutionContext context = Activity.getExecutionContext();
+    try (Connection book = databases.connect(job.target(), job.applicationName("finish"))) {
+      while (true) {
+        Optional<CopyResult> done = finished(book, job);
+        if (done.isPresent()) {
+          return done.get();
+        }
+        if (tryLock(book, job)) {
+          return finishLocked(book, job, context);
+        }
+        context.heartbeat(null);
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw Activity.wrap(e);
+        }
+      }
+    } catch (SQLException e) {
+      throw Databases.failure(job.target(), e);
+    }
+  }
+
+  /**
+   * Called by a copier that finds the copy done: finishes it at once, unless another copier
+   * already is (or did). Saves the workflow the round trip to a finish activity.
+   */
+  void finishIfFree(CopyJob job, ActivityExecutionContext context) {
+    try (Connection book = databases.connect(job.target(), job.applicationName("finish"))) {
+      if (finished(book, job).isEmpty() && tryLock(book, job)) {
+        finishLocked(book, job, context);
+      }
+    } catch (SQLException e) {
+      throw Databases.failure(job.target(), e);
+    }
+  }
+
+  private static Optional<CopyResult> finished(Connection book, CopyJob job) throws SQLException {
+    Optional<String> finished = CopyBook.state(book, job.schema(), "finished");
+    if (finished.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(JSON.readValue(finished.get(), CopyResult.class));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** One finisher at a time: a lock of the session, released when it ends. */
+  private static boolean tryLock(Connection book, CopyJob job) throws SQLException {
+    try (PreparedStatement ps = book.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?))")) {
+      ps.setString(1, "ferry-copy-finish-" + job.tag());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** The report the finish computed, if it has. */
+  static Optional<VerificationReport> report(Connection book, CopyJob job) throws SQLException {
+    Optional<String> stored = CopyBook.state(book, job.schema(), "report");
+    if (stored.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(JSON.readValue(stored.get(), VerificationReport.class));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private CopyResult finishLocked(Connection book, CopyJob job, ActivityExecutionContext context) {
     String app = job.applicationName("finish");
     String schema = job.schema();
-    try (Connection book = databases.connect(job.target(), app)) {
-      Optional<String> finished = CopyBook.state(book, schema, "finished");
-      if (finished.isPresent()) {
-        return JSON.readValue(finished.get(), CopyResult.class);
+    try {
+      Optional<CopyResult> already = finished(book, job);
+      if (already.isPresent()) {
+        return already.get();
       }
+      long t0 = System.nanoTime();
       requireAllChecked(book, job);
       addConstraints(book, job);
+      log.debug("copy {}: constraints added at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       context.heartbeat(null);
       if (CopyBook.state(book, schema, "post-data").isEmpty()) {
         restorePostData(book, job);
         CopyBook.putState(book, schema, "post-data", "done");
       }
+      log.debug("copy {}: post-data restored at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       try (Connection source = databases.connect(job.source(), app)) {
         source.setReadOnly(true);
         int sequences = DatabaseChecks.copySequences(source, book);
@@ -76,16 +159,24 @@ final class CopyFinisher {
         context.heartbeat(null);
         refreshMaterializedViews(source, book, job);
       }
+      log.debug("copy {}: sequences, large objects, views at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       CopyResult result = result(book, job);
+      // What the verify step shows: computed now, beside the copy, where it costs no round trip.
+      VerificationReport verified = report.report(job);
+      log.debug("copy {}: report at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       book.setAutoCommit(false);
       try {
         RestoreClaim.release(book);
+        CopyBook.putState(book, schema, "report", JSON.writeValueAsString(verified));
         CopyBook.putState(book, schema, "finished", JSON.writeValueAsString(result));
         book.commit();
       } catch (SQLException | RuntimeException e) {
         book.rollback();
         throw e;
+      } finally {
+        book.setAutoCommit(true);
       }
+      log.info("copy {} finished: {} tables, {} rows", job.tag(), result.tables(), result.rows());
       return result;
     } catch (SQLException e) {
       throw Databases.failure(job.target(), e);
@@ -96,11 +187,16 @@ final class CopyFinisher {
 
   private static void requireAllChecked(Connection book, CopyJob job) throws SQLException {
     try (Statement s = book.createStatement();
-        ResultSet rs = s.executeQuery("SELECT count(*) FROM " + job.schema() + ".tables WHERE state <> 'checked'")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT (SELECT count(*) FROM " + job.schema() + ".tables WHERE state <> 'checked'),"
+                    + " (SELECT count(*) FROM " + job.schema() + ".indexes WHERE state <> 'built')")) {
       rs.next();
-      if (rs.getLong(1) > 0) {
+      if (rs.getLong(1) + rs.getLong(2) > 0) {
         throw ApplicationFailure.newFailure(
-            rs.getLong(1) + " table(s) of the copy are not copied and checked yet", Errors.STEP_FAILED);
+            "the copy is not done: " + rs.getLong(1) + " table(s) not copied and checked, " + rs.getLong(2)
+                + " index(es) not built",
+            Errors.STEP_FAILED);
       }
     }
   }

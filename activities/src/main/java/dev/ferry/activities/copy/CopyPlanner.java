@@ -67,6 +67,8 @@ final class CopyPlanner {
     }
   }
 
+
+
   CopyPlan plan(CopyJob job) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     String app = job.applicationName("plan");
@@ -99,7 +101,10 @@ final class CopyPlanner {
   private String awaitSnapshot(Connection book, CopyJob job, ActivityExecutionContext context) throws SQLException {
     Instant deadline = Instant.now().plus(SNAPSHOT_WAIT);
     while (true) {
-      Optional<String> id = CopyBook.state(book, job.schema(), CopyBook.snapshotKey(job.epoch()));
+      Optional<String> id =
+          CopyBook.exists(book, job.schema())
+              ? CopyBook.state(book, job.schema(), CopyBook.snapshotKey(job.epoch()))
+              : Optional.empty();
       if (id.isPresent()) {
         return id.get();
       }
@@ -110,7 +115,7 @@ final class CopyPlanner {
             Errors.STEP_FAILED);
       }
       context.heartbeat(null);
-      pause.pause(Duration.ofMillis(200));
+      pause.pause(Duration.ofMillis(50));
     }
   }
 
@@ -151,7 +156,9 @@ final class CopyPlanner {
   /** The first plan: schema, tables, chunks, indexes, all at the snapshot. */
   private void planAll(CopyJob job, Connection book, Connection source, String snapshot, ActivityExecutionContext context)
       throws SQLException {
+    long t0 = System.nanoTime();
     Path dump = dumpSchema(job, snapshot);
+    log.debug("copy {}: schema dumped in {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
     try {
       // Pre-data: schemas, types, tables without their indexes and constraints, sequences.
       new PgRestore(databases, tools)
@@ -160,6 +167,7 @@ final class CopyPlanner {
                   job.target(), job.runKey(), job.applicationName("restore"), dump, job.jobs(),
                   List.of("pre-data"), true, false, line -> false));
       context.heartbeat(null);
+      log.debug("copy {}: pre-data restored at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       List<PlannedTable> tables = tables(source);
       Map<Long, Integer> ids = new HashMap<>();
       for (int i = 0; i < tables.size(); i++) {
@@ -172,12 +180,16 @@ final class CopyPlanner {
           bounds.put(t.oid(), bounds(source, t));
         }
       }
+      log.debug("copy {}: tables listed at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       List<IndexPlan> indexes = indexes(job, source, dump, ids);
+      String checksum = bothUtf8(source, book) ? CopyBook.CHECKSUM_WORKER : CopyBook.CHECKSUM_SOURCE;
+      log.debug("copy {}: indexes read at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       byte[] dumpBytes = Files.readAllBytes(dump);
       boolean autoCommit = book.getAutoCommit();
       book.setAutoCommit(false);
       try {
         record(job, book, tables, bounds, indexes, dumpBytes);
+        CopyBook.putState(book, job.schema(), "checksum", checksum);
         book.commit();
       } catch (SQLException | RuntimeException e) {
         book.rollback();
@@ -418,6 +430,24 @@ final class CopyPlanner {
     return plans;
   }
 
+  /**
+   * Whether both databases keep text in UTF-8, which is how the copy's COPY streams arrive: then
+   * the row text the worker rebuilds from a streamed row is, byte for byte, the one the target's
+   * SQL checksums.
+   */
+  private static boolean bothUtf8(Connection source, Connection target) throws SQLException {
+    for (Connection c : List.of(source, target)) {
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT current_setting('server_encoding')")) {
+        rs.next();
+        if (!rs.getString(1).equals("UTF8")) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   private static int serverVersion(Connection c) throws SQLException {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
@@ -439,7 +469,7 @@ final class CopyPlanner {
     try (PreparedStatement t =
             book.prepareStatement(
                 "INSERT INTO " + schema + ".tables (id, source_oid, nspname, relname, copy_columns, read_columns, generated,"
-                    + " split_column, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                    + " split_column, bytes, columns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         PreparedStatement c =
             book.prepareStatement("INSERT INTO " + schema + ".chunks (table_id, n, lower, upper) VALUES (?, ?, ?, ?)")) {
       for (int i = 0; i < tables.size(); i++) {
@@ -460,6 +490,7 @@ final class CopyPlanner {
         t.setArray(7, p.generated().isEmpty() ? null : book.createArrayOf("int4", p.generated().toArray()));
         t.setString(8, p.splitColumn());
         t.setLong(9, p.bytes());
+        t.setInt(10, p.columns().size());
         t.addBatch();
         List<Range> ranges = bounds.containsKey(p.oid()) ? ranges(p, bounds.get(p.oid())) : List.of(Range.WHOLE);
         for (int n = 0; n < ranges.size(); n++) {

@@ -12,9 +12,10 @@ import java.util.regex.Pattern;
 /** The copy's sessions: their settings, importing the snapshot, ending them. */
 final class CopySessions {
   /**
-   * Settings that fix the text {@code COPY} writes, on both sides alike: the rows hashed on the
-   * way out of the source and read back from the target must be the same bytes for the same
-   * values, whatever either server's defaults (dates, intervals, time zone, floats, bytea, money).
+   * Settings that fix the text of a row, on both sides alike, as the verification fixes it
+   * ({@code ChunkChecksum.prepareSession}): the rows streamed out of the source and the row text
+   * both sides checksum must be the same for the same values, whatever either server's defaults
+   * (dates, intervals, time zone, floats, bytea, money).
    */
   private static final String ROW_TEXT =
       "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC';"

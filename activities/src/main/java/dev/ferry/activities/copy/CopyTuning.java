@@ -16,5 +16,5 @@ import java.time.Duration;
  */
 record CopyTuning(long splitBytes, long chunkBytes, int maxChunks, Duration idlePoll, int maxRecopies) {
   static final CopyTuning DEFAULT =
-      new CopyTuning(1L << 30, 256L << 20, 256, Duration.ofMillis(250), 2);
+      new CopyTuning(1L << 30, 256L << 20, 256, Duration.ofMillis(100), 2);
 }

@@ -2,6 +2,7 @@ package dev.ferry.activities.copy;
 
 import dev.ferry.activities.Pause;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.RestoreClaim;
 import dev.ferry.model.Errors;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
@@ -16,7 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Holds the copy's snapshot: a read-only repeatable-read transaction on the source that exports
- * it and stays open while the copiers import it. Publishes the snapshot in the bookkeeping, then
+ * it and stays open while the copiers import it. First claims the target for the run (it must
+ * hold nothing of its own, as for a restore) and creates the bookkeeping, both idempotent; then
+ * publishes the snapshot in the bookkeeping,
  * heartbeats and probes its session every second until the workflow cancels it. Its session
  * ending (terminated, the network gone) fails it at the next probe; its worker dying stops the
  * heartbeats, and Temporal fails it at the heartbeat timeout.
@@ -36,11 +39,29 @@ final class SnapshotHolder {
   void hold(CopyJob job) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     String app = job.applicationName("holder");
-    // An earlier epoch's holder whose worker died may still be connected: its open transaction
-    // would hold the source's vacuum back for nothing.
-    databases.terminateSessionsQuietly(job.source(), app);
+    long t0 = System.nanoTime();
     try (Connection held = databases.connect(job.source(), app);
         Connection book = databases.connect(job.target(), app)) {
+      // An earlier epoch's holder whose worker died may still be connected: its open transaction
+      // would hold the source's vacuum back for nothing.
+      try (var ps =
+          held.prepareStatement(
+              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                  + " WHERE application_name = ? AND datname = current_database() AND pid <> pg_backend_pid()")) {
+        ps.setString(1, app);
+        ps.executeQuery().close();
+      }
+      log.debug("copy {}: holder connected in {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
+      try {
+        // The target is the run's (empty before it, as for a restore), then the bookkeeping.
+        // Creates no table: a later epoch's holder must not drop the earlier copy's partitioned tables.
+        RestoreClaim.claim(book, job.target(), job.runKey(), false);
+        log.debug("copy {}: target claimed at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
+        CopyBook.create(book, job.schema());
+        log.debug("copy {}: bookkeeping created at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
+      } catch (SQLException e) {
+        throw Databases.failure(job.target(), e);
+      }
       held.setAutoCommit(false);
       held.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       held.setReadOnly(true);

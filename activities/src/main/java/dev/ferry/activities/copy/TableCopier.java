@@ -46,21 +46,25 @@ final class TableCopier {
   private static final Logger log = LoggerFactory.getLogger(TableCopier.class);
   private static final Duration TICK = Duration.ofSeconds(1);
   private static final int WRITE_BUFFER = 1 << 18;
+  /** How often a copier started with the plan looks whether it is there. */
+  private static final Duration PLAN_POLL = Duration.ofMillis(50);
 
   private final Databases databases;
   private final CopyTuning tuning;
   private final Pause pause;
+  private final CopyFinisher finisher;
 
-  TableCopier(Databases databases, CopyTuning tuning, Pause pause) {
+  TableCopier(Databases databases, CopyTuning tuning, Pause pause, CopyFinisher finisher) {
     this.databases = databases;
     this.tuning = tuning;
     this.pause = pause;
+    this.finisher = finisher;
   }
 
   /** A table as the bookkeeping holds it. */
   record TableRow(
       int id, String schema, String name, String copyColumns, String readColumns, List<Integer> generated,
-      String splitColumn, int chunks) {
+      String splitColumn, int chunks, int columns) {
     String sql() {
       return dev.ferry.activities.postgres.Catalog.quote(schema) + "." + dev.ferry.activities.postgres.Catalog.quote(name);
     }
@@ -91,14 +95,21 @@ final class TableCopier {
     ActivityExecutionContext context = Activity.getExecutionContext();
     int copier = job.request().copier();
     String app = job.applicationName("copier-" + copier);
-    // A dead attempt of this copier may still be connected, mid-transaction: end it first.
-    databases.terminateSessionsQuietly(job.source(), app);
-    databases.terminateSessionsQuietly(job.target(), app);
     ExecutorService thread = Executors.newSingleThreadExecutor(r -> new Thread(r, "ferry-copier-" + job.tag() + "-" + copier));
-    try (Connection book = databases.connect(job.target(), app);
-        Connection data = databases.connect(job.target(), app);
-        Connection source = databases.connect(job.source(), app)) {
+    // A dead attempt of this copier may still be connected, mid-transaction: the first session on
+    // each side ends it, before this attempt opens its others.
+    try (Connection book = endPredecessors(databases.connect(job.target(), app), job.target(), app);
+        Connection source = endPredecessors(databases.connect(job.source(), app), job.source(), app);
+        Connection data = databases.connect(job.target(), app)) {
       Session session = new Session(job, "e" + job.epoch() + "-c" + copier, book, data, source);
+      // Started with the plan: wait for it (and for the epoch's snapshot).
+      while (!session.planned()) {
+        if (session.superseded) {
+          return;
+        }
+        context.heartbeat(null);
+        pause.pause(PLAN_POLL);
+      }
       session.prepare();
       Instant nextProgress = Instant.EPOCH;
       Progress progress = null;
@@ -110,6 +121,8 @@ final class TableCopier {
             return;
           }
           if (runOn(thread, context, session, progress, session::allChecked)) {
+            // The first copier out finishes the copy, without waiting for the workflow.
+            finisher.finishIfFree(job, context);
             return;
           }
           context.heartbeat(progress);
@@ -117,7 +130,9 @@ final class TableCopier {
         } else {
           Work claimed = work;
           session.current = describe(claimed);
+          long started = System.nanoTime();
           runOn(thread, context, session, progress, () -> session.perform(claimed));
+          log.debug("copy {} copier {}: {} took {} ms", job.tag(), copier, session.current, (System.nanoTime() - started) / 1_000_000);
           session.current = null;
         }
         if (Instant.now().isAfter(nextProgress)) {
@@ -129,6 +144,30 @@ final class TableCopier {
       throw Databases.failure(job.target(), e);
     } finally {
       thread.shutdownNow();
+    }
+  }
+
+  /** Ends the other sessions of {@code app} on the connection's database: a dead attempt's. */
+  private static Connection endPredecessors(Connection c, dev.ferry.activities.postgres.Endpoint side, String app) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                + " WHERE application_name = ? AND datname = current_database() AND pid <> pg_backend_pid()")) {
+      ps.setString(1, app);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getInt(1) > 0) {
+          log.warn("ended {} session(s) of an earlier attempt of {} on {}", rs.getInt(1), app, side.describe());
+        }
+      }
+      return c;
+    } catch (SQLException e) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // Failing anyway.
+      }
+      throw Databases.failure(side, e);
     }
   }
 
@@ -196,6 +235,9 @@ final class TableCopier {
     final Connection source;
     String snapshot;
     String visibility;
+    /** {@link CopyBook#CHECKSUM_WORKER} or {@link CopyBook#CHECKSUM_SOURCE}. */
+    String checksum;
+    final RecordText recordText = new RecordText();
     volatile String current;
     boolean superseded;
 
@@ -208,6 +250,19 @@ final class TableCopier {
       this.source = source;
     }
 
+    /**
+     * Whether the plan for this copier's epoch is in the bookkeeping; notes that a later epoch
+     * began ({@link #superseded}).
+     */
+    boolean planned() throws SQLException {
+      if (!CopyBook.exists(book, schema)) {
+        return false;
+      }
+      int epoch = CopyBook.state(book, schema, "epoch").map(Integer::parseInt).orElse(0);
+      superseded = epoch > job.epoch();
+      return epoch == job.epoch() && CopyBook.state(book, schema, "planned").isPresent();
+    }
+
     void prepare() throws SQLException {
       CopySessions.prepareTarget(book);
       CopySessions.prepareTarget(data);
@@ -217,6 +272,7 @@ final class TableCopier {
               .orElseThrow(() -> ApplicationFailure.newFailure(
                   "the copy's snapshot for epoch " + job.epoch() + " is not published", Errors.STEP_FAILED));
       visibility = CopyBook.state(book, schema, CopyBook.visibilityKey(job.epoch())).orElseThrow();
+      checksum = CopyBook.state(book, schema, "checksum").orElse(CopyBook.CHECKSUM_SOURCE);
     }
 
     RuntimeException failure(SQLException e) {
@@ -279,7 +335,10 @@ final class TableCopier {
           book.prepareStatement(
               "UPDATE " + schema + ".tables SET owner = ? WHERE id = ("
                   + " SELECT t.id FROM " + schema + ".tables t WHERE t.state = 'copied' AND (t.owner IS NULL OR t.owner = ?)"
-                  + " AND NOT EXISTS (SELECT 1 FROM " + schema + ".indexes i WHERE i.table_id = t.id AND i.state <> 'built')"
+                  // The check reads the whole table: it runs beside the index builds, unless it
+                  // must find differing key ranges over the key's index.
+                  + " AND (NOT t.check_after_indexes OR NOT EXISTS (SELECT 1 FROM " + schema
+                  + ".indexes i WHERE i.table_id = t.id AND i.state <> 'built'))"
                   + " ORDER BY t.owner IS NULL, t.bytes DESC, t.id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id")) {
         ps.setString(1, me);
         ps.setString(2, me);
@@ -294,7 +353,8 @@ final class TableCopier {
           book.prepareStatement(
               "UPDATE " + schema + ".indexes SET owner = ? WHERE id = ("
                   + " SELECT i.id FROM " + schema + ".indexes i JOIN " + schema + ".tables t ON t.id = i.table_id"
-                  + " WHERE i.state = 'pending' AND t.state = 'copied' AND (i.owner IS NULL OR i.owner = ?)"
+                  // Its table's data is in (checked or not: the check runs beside the builds).
+                  + " WHERE i.state = 'pending' AND t.state IN ('copied', 'checked') AND (i.owner IS NULL OR i.owner = ?)"
                   + " ORDER BY i.owner IS NULL, t.bytes DESC, i.id LIMIT 1 FOR UPDATE OF i SKIP LOCKED)"
                   + " RETURNING id, table_id, name, create_sql")) {
         ps.setString(1, me);
@@ -324,9 +384,13 @@ final class TableCopier {
       }
     }
 
+    /** Every table checked and every index built: nothing left for any copier. */
     boolean allChecked() throws SQLException {
       try (Statement s = book.createStatement();
-          ResultSet rs = s.executeQuery("SELECT count(*) FROM " + schema + ".tables WHERE state <> 'checked'")) {
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT (SELECT count(*) FROM " + schema + ".tables WHERE state <> 'checked')"
+                      + " + (SELECT count(*) FROM " + schema + ".indexes WHERE state <> 'built')")) {
         rs.next();
         return rs.getLong(1) == 0;
       }
@@ -361,7 +425,7 @@ final class TableCopier {
       try (PreparedStatement ps =
           book.prepareStatement(
               "SELECT t.id, t.nspname, t.relname, t.copy_columns, t.read_columns, t.generated, t.split_column,"
-                  + " (SELECT count(*) FROM " + schema + ".chunks c WHERE c.table_id = t.id)"
+                  + " (SELECT count(*) FROM " + schema + ".chunks c WHERE c.table_id = t.id), t.columns"
                   + " FROM " + schema + ".tables t WHERE t.id = ?")) {
         ps.setInt(1, id);
         try (ResultSet rs = ps.executeQuery()) {
@@ -375,7 +439,7 @@ final class TableCopier {
           }
           return new TableRow(
               rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), generated, rs.getString(7),
-              rs.getInt(8));
+              rs.getInt(8), rs.getInt(9));
         }
       }
     }
@@ -429,7 +493,8 @@ final class TableCopier {
 
     /**
      * Streams a chunk from the source at the snapshot into the target, inside the target's
-     * current transaction, hashing each row as it passes. A table copied whole is truncated first
+     * current transaction, summing the checksum the source computed for each row as it passes. A
+     * table copied whole is truncated first
      * and loaded with {@code FREEZE} (its rows need no later visibility work); a chunk copied
      * again ({@code replace}: its check differed) first deletes its range, over the key's index.
      */
@@ -444,11 +509,19 @@ final class TableCopier {
           s.execute("DELETE FROM ONLY " + table.sql() + where(table, chunk));
         }
       }
-      String from =
-          whole && table.generated().isEmpty()
-              ? "COPY " + table.sql() + columns(table.readColumns()) + " TO STDOUT"
-              : "COPY (SELECT " + selectList(table.readColumns()) + " FROM ONLY " + table.sql() + where(table, chunk)
-                  + ") TO STDOUT";
+      boolean lines = CopyBook.CHECKSUM_WORKER.equals(checksum);
+      String from;
+      if (!lines) {
+        // Each row with the verification's checksum, computed by the source as it reads the row.
+        from =
+            "COPY (SELECT " + (table.readColumns().isEmpty() ? "" : table.readColumns() + ", ") + ROW_CHECKSUM
+                + " FROM ONLY " + table.sql() + " ferry_row" + where(table, chunk) + ") TO STDOUT";
+      } else if (whole && table.generated().isEmpty()) {
+        from = "COPY " + table.sql() + columns(table.readColumns()) + " TO STDOUT";
+      } else {
+        from =
+            "COPY (SELECT " + table.readColumns() + " FROM ONLY " + table.sql() + where(table, chunk) + ") TO STDOUT";
+      }
       String into = "COPY " + table.sql() + columns(table.copyColumns()) + " FROM STDIN" + (whole ? " WITH (FREEZE)" : "");
       try {
         CopySessions.importSnapshot(source, snapshot);
@@ -472,10 +545,17 @@ final class TableCopier {
         int filled = 0;
         byte[] row;
         while ((row = read(out)) != null) {
-          hash.addRow(row, 0, row.length);
-          int length = row.length;
+          int length;
+          if (lines) {
+            // The row's record text, rebuilt from the line: what the target checksums.
+            length = row.length;
+            byte[] text = recordText.of(row, length - 1, table.columns());
+            hash.addRow(TextHash.hash(text, 0, recordText.length()), length);
+          } else {
+            length = takeChecksum(row, hash);
+          }
           if (strip != null) {
-            length = stripGenerated(row, strip);
+            length = stripGenerated(row, length, strip);
           }
           if (filled + length > buffer.length) {
             in.writeToCopy(buffer, 0, filled);
@@ -550,10 +630,11 @@ final class TableCopier {
     }
 
     /**
-     * Reads the table back from the target, hashes its rows as the stream was hashed and compares
-     * with what the chunks sent. A table that differs has its differing chunks copied again (at
-     * most {@link CopyTuning#maxRecopies} times); one that still differs fails the copy, naming
-     * the table and the key range.
+     * Compares the target's rows of the table with what the chunks sent: the count and the sum of
+     * the verification's row checksum, which the source computed as each row streamed out and the
+     * target computes now over what it holds. A table that differs has its differing chunks copied
+     * again (at most {@link CopyTuning#maxRecopies} times); one that still differs fails the copy,
+     * naming the table and the key range.
      */
     private void check(int tableId) throws SQLException {
       TableRow table = table(tableId);
@@ -572,9 +653,21 @@ final class TableCopier {
           }
           return;
         }
+        List<Chunk> all = chunks(tableId);
+        if (all.size() > 1 && indexesPending(tableId)) {
+          // Reading each key range back wants the key's index: check again once it is built.
+          try (PreparedStatement ps =
+              book.prepareStatement(
+                  "UPDATE " + schema + ".tables SET check_after_indexes = true, owner = NULL WHERE id = ? AND owner = ?")) {
+            ps.setInt(1, tableId);
+            ps.setString(2, me);
+            ps.executeUpdate();
+          }
+          return;
+        }
         List<Chunk> differing = new ArrayList<>();
         List<String> described = new ArrayList<>();
-        for (Chunk chunk : chunks(tableId)) {
+        for (Chunk chunk : all) {
           RowHash s = sent(table, chunk);
           RowHash f = table.whole() ? found : readBack(table, chunk);
           if (!f.sameRowsAs(s)) {
@@ -698,6 +791,17 @@ final class TableCopier {
       return chunks;
     }
 
+    private boolean indexesPending(int tableId) throws SQLException {
+      try (PreparedStatement ps =
+          book.prepareStatement("SELECT count(*) FROM " + schema + ".indexes WHERE table_id = ? AND state <> 'built'")) {
+        ps.setInt(1, tableId);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getLong(1) > 0;
+        }
+      }
+    }
+
     private int recopies(int tableId) throws SQLException {
       try (PreparedStatement ps = book.prepareStatement("SELECT recopies FROM " + schema + ".tables WHERE id = ?")) {
         ps.setInt(1, tableId);
@@ -735,36 +839,53 @@ final class TableCopier {
       return sum;
     }
 
-    /** The target's rows of a table (or of one chunk), read back as COPY writes them and hashed. */
+    /** The target's count and checksum sum of a table's rows (or of one chunk's), computed there. */
     private RowHash readBack(TableRow table, Chunk only) throws SQLException {
-      RowHash hash = new RowHash();
-      CopyOut out =
-          data.unwrap(PGConnection.class)
-              .getCopyAPI()
-              .copyOut(
-                  "COPY (SELECT " + selectList(table.readColumns()) + " FROM ONLY " + table.sql()
-                      + (only == null ? "" : where(table, only)) + ") TO STDOUT");
-      try {
-        byte[] row;
-        while ((row = out.readFromCopy()) != null) {
-          hash.addRow(row, 0, row.length);
-        }
-        return hash;
-      } finally {
-        if (out.isActive()) {
-          out.cancelCopy();
-        }
+      try (Statement s = data.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT count(*), coalesce(sum(" + ROW_CHECKSUM + "), 0) FROM ONLY " + table.sql() + " ferry_row"
+                      + (only == null ? "" : where(table, only)))) {
+        rs.next();
+        return RowHash.of(rs.getLong(1), rs.getBigDecimal(2));
       }
     }
   }
 
-  private static String columns(String list) {
-    return list.isEmpty() ? "" : " (" + list + ")";
+  /**
+   * The chunked verification's checksum of a row (see {@code ChunkChecksum}): 64 bits of its text,
+   * under the copy's session settings, which fix the text on both sides alike.
+   */
+  static final String ROW_CHECKSUM = "hashtextextended(ROW(ferry_row.*)::text, 0)";
+
+  /**
+   * Takes the checksum off the end of a row as the source sent it ({@code …\t<checksum>\n}),
+   * adds it to {@code hash}, and leaves the row as the target takes it, newline-ended; returns
+   * its new length.
+   */
+  static int takeChecksum(byte[] row, RowHash hash) {
+    int end = row.length - 1; // the newline
+    int i = end - 1;
+    while (i >= 0 && row[i] != '\t') {
+      i--;
+    }
+    long checksum = 0;
+    boolean negative = row[i + 1] == '-';
+    for (int d = i + 1 + (negative ? 1 : 0); d < end; d++) {
+      checksum = checksum * 10 + (row[d] - '0');
+    }
+    if (negative) {
+      checksum = -checksum;
+    }
+    // Without columns, the row is the checksum alone: an empty line for the target.
+    int length = i < 0 ? 0 : i;
+    row[length] = '\n';
+    hash.addRow(checksum, length + 1);
+    return length + 1;
   }
 
-  private static String selectList(String list) {
-    // A table without columns still has rows: COPY writes an empty line for each.
-    return list.isEmpty() ? "" : list;
+  private static String columns(String list) {
+    return list.isEmpty() ? "" : " (" + list + ")";
   }
 
   private static String where(TableRow table, Chunk chunk) {
@@ -798,8 +919,7 @@ final class TableCopier {
     if (table.generated().isEmpty()) {
       return null;
     }
-    int fields = table.readColumns().isEmpty() ? 0 : table.readColumns().split(", ", -1).length;
-    boolean[] drop = new boolean[Math.max(fields, table.generated().stream().mapToInt(i -> i).max().orElse(0) + 1)];
+    boolean[] drop = new boolean[Math.max(table.columns(), table.generated().stream().mapToInt(i -> i).max().orElse(0) + 1)];
     table.generated().forEach(i -> drop[i] = true);
     return drop;
   }
@@ -809,8 +929,7 @@ final class TableCopier {
    * text format a tab byte inside a value is written {@code \t}, so every tab byte separates two
    * fields.
    */
-  static int stripGenerated(byte[] row, boolean[] drop) {
-    int length = row.length;
+  static int stripGenerated(byte[] row, int length, boolean[] drop) {
     boolean newline = length > 0 && row[length - 1] == '\n';
     int end = newline ? length - 1 : length;
     int write = 0;

@@ -113,7 +113,6 @@ final class CopyHarness implements AutoCloseable {
   /** The whole copy of one epoch, as the workflow runs it, with {@code copiers} copiers. */
   CopyResult copyAll(int copiers) throws Exception {
     CopyActivities control = worker();
-    control.prepareCopy(request(1));
     Running holder = startHolder(1);
     CopyPlan plan = control.planCopy(request(1));
     runCopiers(1, copiers);

@@ -69,7 +69,6 @@ class StreamCopyRecoveryTest {
   void copierStoppedMidTable_itsRetryTakesTheTableBack_andTablesAlreadyCheckedAreNotCopiedAgain() throws Exception {
     copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
     CopyActivities control = copy.worker();
-    control.prepareCopy(copy.request(1));
     CopyHarness.Running holder = copy.startHolder(1);
     control.planCopy(copy.request(1));
     holdPageViewsAt(HELD_AT_ROW);
@@ -111,7 +110,6 @@ class StreamCopyRecoveryTest {
   void copierWhoseWorkerDied_isRetried_andFinishesWhatItHeld() throws Exception {
     copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
     CopyActivities control = copy.worker();
-    control.prepareCopy(copy.request(1));
     CopyHarness.Running holder = copy.startHolder(1);
     control.planCopy(copy.request(1));
     holdPageViewsAt(HELD_AT_ROW);
@@ -139,7 +137,6 @@ class StreamCopyRecoveryTest {
     // The trigger method's copy: tables wholly copied at the lost snapshot stand.
     copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.CAPTURED, Map.of());
     CopyActivities control = copy.worker();
-    control.prepareCopy(copy.request(1));
     CopyHarness.Running holder = copy.startHolder(1);
     control.planCopy(copy.request(1));
     holdPageViewsAt(HELD_AT_ROW);
@@ -184,7 +181,6 @@ class StreamCopyRecoveryTest {
   void snapshotHolderLost_inTheSinglePhaseCopy_keepsRowsOnlyIfNothingCommittedSince() throws Exception {
     copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
     CopyActivities control = copy.worker();
-    control.prepareCopy(copy.request(1));
     CopyHarness.Running holder = copy.startHolder(1);
     control.planCopy(copy.request(1));
     holdPageViewsAt(HELD_AT_ROW);
@@ -229,7 +225,6 @@ class StreamCopyRecoveryTest {
   void chunkTheTargetKeepsChanging_failsTheCopy_namingTableAndKeyRange() throws Exception {
     copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
     CopyActivities control = copy.worker();
-    control.prepareCopy(copy.request(1));
     CopyHarness.Running holder = copy.startHolder(1);
     control.planCopy(copy.request(1));
     TestCluster.TARGET.execute(
@@ -262,7 +257,6 @@ class StreamCopyRecoveryTest {
       Map<String, String> environment =
           Map.of("FERRY_SOURCE_URL", "postgres://" + role + ":refused-local-only@127.0.0.1:" + TestCluster.SOURCE.port() + "/" + tricky.source);
       copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, environment);
-      copy.worker().prepareCopy(copy.request(1));
       CopyActivities holder = copy.worker();
 
       ApplicationFailure refused =
@@ -277,10 +271,14 @@ class StreamCopyRecoveryTest {
   void sourceThatRefusesToImportTheSnapshot_whileItsHolderLives_failsForGood_suggestingTheDumpMethod() throws Exception {
     copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
     CopyActivities control = copy.worker();
-    control.prepareCopy(copy.request(1));
     CopyHarness.Running holder = copy.startHolder(1);
-    Eventually.get("the snapshot published", () -> query(
-        "SELECT count(*) FROM " + copy.schema() + ".state WHERE k = 'epoch.1.snapshot'"), n -> n == 1);
+    // The holder claims the target and creates the bookkeeping first.
+    Eventually.get(
+        "the snapshot published",
+        () -> query("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relname = 'state' AND n.nspname = '" + copy.schema() + "'")
+            > 0 && query("SELECT count(*) FROM " + copy.schema() + ".state WHERE k = 'epoch.1.snapshot'") == 1,
+        published -> published);
     // What a pooler between Ferry and the server does: the import lands on another session.
     TestCluster.TARGET.execute(
         tricky.target, "UPDATE " + copy.schema() + ".state SET v = '00000003-00000099-1' WHERE k = 'epoch.1.snapshot'");

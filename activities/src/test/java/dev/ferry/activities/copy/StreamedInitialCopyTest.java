@@ -135,7 +135,6 @@ class StreamedInitialCopyTest {
       writer.awaitMore(20);
       sync.startSync(request);
       CopyActivities control = copy.worker();
-      control.prepareCopy(copy.request(1));
       CopyHarness.Running holder = copy.startHolder(1);
       control.planCopy(copy.request(1));
       holdOrderItemsAt(15000);
