@@ -11,10 +11,10 @@ import io.temporal.activity.ActivityInterface;
  * snapshot of the source straight into the target with {@code COPY … TO STDOUT} → {@code COPY …
  * FROM STDIN}, no files, spread over the workers.
  *
- * <p>The workflow starts {@link #holdSnapshot} (in the background for the copy's duration),
- * {@link #planCopy} and {@code jobs} × {@link #copyTables} at once, on any workers of the shared
- * queue (the plan waits for the holder's snapshot, the copiers for the plan), then calls {@link
- * #finishCopy}, {@link #verifyCopy} and {@link #endCopy}. The plan and every table's and chunk's progress live in a bookkeeping schema on the
+ * <p>The workflow starts {@link #holdSnapshot} (in the background for the copy's duration) and
+ * {@link #planCopy} (which waits for the holder's snapshot), then {@code jobs} × {@link
+ * #copyTables} at once, on any workers of the shared queue, then calls {@link #finishCopy}, {@link
+ * #verifyCopy} and {@link #endCopy}. The plan and every table's and chunk's progress live in a bookkeeping schema on the
  * target ({@code ferry_copy_<tag>}), not in Temporal: nothing here grows with the table count.
  * {@link #endCopy} is also the copy's compensation.
  */
@@ -44,8 +44,7 @@ public interface CopyActivities {
   CopyPlan planCopy(CopyRequest request);
 
   /**
-   * One copier, started with the plan (it waits for it): takes work from the bookkeeping until
-   * none is left — a chunk to copy (streamed
+   * One copier: takes work from the bookkeeping until none is left — a chunk to copy (streamed
    * and hashed as it passes, committed with its bookkeeping row in one transaction), an index to
    * build once its table's data is in, a table to check once its indexes are built (its rows read
    * back from the target and hashed the same way; a chunk that differs is copied again, and one

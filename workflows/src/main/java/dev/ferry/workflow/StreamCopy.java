@@ -129,45 +129,46 @@ final class StreamCopy {
       holding.run();
       Promise<Void> snapshot = held.get(0);
       try {
-        // All at once: the plan waits for the snapshot, the copiers for the plan, and none of
-        // them waits for a workflow task in between.
+        // The plan waits for the holder's snapshot; the copiers start once it is done. (Started
+        // with it, copiers waiting for a plan that has no free activity slot yet would never end.)
         List<Promise<CopyPlan>> planned = new ArrayList<>();
+        CancellationScope planning = Workflow.newCancellationScope(() -> planned.add(Async.function(work::planCopy, at)));
+        planning.run();
+        Promise<CopyPlan> plan = planned.get(0);
+        // Whichever ends first; a failure is looked at below, not thrown here (getFailure() waits
+        // for a promise that is not complete: only completed ones are asked).
+        Workflow.await(() -> snapshot.isCompleted() || plan.isCompleted());
+        if (!plan.isCompleted()) {
+          planning.cancel();
+          lost(snapshot, epoch);
+          continue;
+        }
+        if (plan.getFailure() != null) {
+          throw (TemporalFailure) plan.getFailure();
+        }
+        if (epoch > 1) {
+          m.record.note("copy from snapshot " + epoch + ": " + plan.get().kept() + " table(s) kept from the lost snapshot, "
+              + plan.get().restarted() + " started again");
+        }
         List<Promise<Void>> copying = new ArrayList<>();
         CancellationScope working =
             Workflow.newCancellationScope(
                 () -> {
-                  planned.add(Async.function(work::planCopy, at));
                   for (int i = 1; i <= copiers; i++) {
                     copying.add(Async.procedure(work::copyTables, at.copier(i)));
                   }
                 });
         working.run();
-        Promise<CopyPlan> plan = planned.get(0);
         Promise<Void> all = Promise.allOf(copying);
-        // Whichever settles it first; a failure is looked at below, not thrown here.
-        Workflow.await(
-            () -> snapshot.isCompleted()
-                || (plan.isCompleted() && plan.getFailure() != null)
-                || (all.isCompleted() && (all.getFailure() != null || plan.isCompleted())));
-        // getFailure() waits for a promise that is not complete: ask only completed ones.
-        RuntimeException failed =
-            plan.isCompleted() && plan.getFailure() != null ? plan.getFailure()
-                : all.isCompleted() && all.getFailure() != null ? all.getFailure()
-                : null;
-        boolean copied = failed == null && all.isCompleted() && plan.isCompleted();
-        if (failed != null) {
-          working.cancel();
-          throw (TemporalFailure) failed;
-        }
-        if (!copied) {
+        Workflow.await(() -> snapshot.isCompleted() || all.isCompleted());
+        if (!all.isCompleted()) {
           working.cancel();
           lost(snapshot, epoch);
           continue;
         }
-        if (epoch > 1) {
-          CopyPlan p = plan.get();
-          m.record.note("copy from snapshot " + epoch + ": " + p.kept() + " table(s) kept from the lost snapshot, "
-              + p.restarted() + " started again");
+        if (all.getFailure() != null) {
+          working.cancel();
+          throw (TemporalFailure) all.getFailure();
         }
       } finally {
         // Done with the snapshot (or failed): its transaction must not stay open on the source.

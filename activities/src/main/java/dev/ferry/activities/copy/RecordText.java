@@ -12,7 +12,6 @@ package dev.ferry.activities.copy;
  */
 final class RecordText {
   private byte[] out = new byte[1024];
-  private byte[] field = new byte[256];
 
   /**
    * The record text of {@code length} bytes of a COPY line (without its newline) of a table with
@@ -50,45 +49,64 @@ final class RecordText {
 
   private int length;
 
-  /** Decodes one field's COPY escapes, then writes it as {@code record_out} would. */
-  private int value(byte[] line, int start, int end, int o) {
-    if (field.length < end - start) {
-      field = new byte[Math.max(end - start, 2 * field.length)];
+  /**
+   * Bytes that make a field slow: a COPY escape (backslash) or a byte that makes {@code
+   * record_out} quote the value (double quote, parenthesis, comma, white space). A field without
+   * any is copied as it is; most are.
+   */
+  private static final boolean[] SPECIAL = new boolean[256];
+
+  static {
+    for (char c : new char[] {'\\', '"', '(', ')', ',', ' ', '\t', '\n', 0x0b, '\f', '\r'}) {
+      SPECIAL[c] = true;
     }
-    int n = 0;
-    boolean quote = false;
-    for (int i = start; i < end; i++) {
-      byte b = line[i];
-      if (b == '\\' && i + 1 < end) {
-        i++;
+  }
+
+  /** Writes one field as {@code record_out} would, decoding its COPY escapes first when it has any. */
+  private int value(byte[] line, int start, int end, int o) {
+    int i = start;
+    while (i < end && !SPECIAL[line[i] & 0xff]) {
+      i++;
+    }
+    if (i == end && end > start) {
+      System.arraycopy(line, start, out, o, end - start);
+      return o + end - start;
+    }
+    // Quoted, decoding COPY's escapes and doubling quotes and backslashes in one pass: any byte
+    // that brought it here makes record_out quote the value, but for a backspace (\b) alone.
+    int begin = o;
+    out[o++] = '"';
+    boolean quote = end == start;
+    for (int j = start; j < end; j++) {
+      byte b = line[j];
+      if (b == '\\' && j + 1 < end) {
+        j++;
         b =
-            switch (line[i]) {
+            switch (line[j]) {
               case 'b' -> 0x08;
               case 'f' -> 0x0c;
               case 'n' -> 0x0a;
               case 'r' -> 0x0d;
               case 't' -> 0x09;
               case 'v' -> 0x0b;
-              default -> line[i];
+              default -> line[j];
             };
       }
-      field[n++] = b;
-      quote |= b == '"' || b == '\\' || b == '(' || b == ')' || b == ',' || b == ' ' || (b >= 0x09 && b <= 0x0d);
-    }
-    if (!quote && n > 0) {
-      System.arraycopy(field, 0, out, o, n);
-      return o + n;
-    }
-    out[o++] = '"';
-    for (int i = 0; i < n; i++) {
-      byte b = field[i];
       if (b == '"' || b == '\\') {
         out[o++] = b;
+        quote = true;
+      } else if (b == '(' || b == ')' || b == ',' || b == ' ' || (b >= 0x09 && b <= 0x0d)) {
+        quote = true;
       }
       out[o++] = b;
     }
-    out[o++] = '"';
-    return o;
+    if (quote) {
+      out[o++] = '"';
+      return o;
+    }
+    // Nothing to quote after all (backspaces): the value as it is, without the opening quote.
+    System.arraycopy(out, begin + 1, out, begin, o - begin - 1);
+    return o - 1;
   }
 
   private void ensure(int size) {
