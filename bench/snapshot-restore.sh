@@ -21,9 +21,13 @@
 # and jsonb, with a secondary index), sized together to about --size-mb.
 #
 # Usage: bench/snapshot-restore.sh [--size-mb 1000] [--jobs 2] [--rounds 2] [--tools LIST] [--skip-build] [--verify]
+#                                   [--source-db NAME] [--cpu]
 #   --rounds R   run each tool R times, the order reversed every other round (default 2)
 #   --tools L    comma-separated (default plain,ferry-dump,ferry-stream,pgcopydb)
 #   --verify     with the ferry tool: also time its verification of its copy
+#   --source-db  copy this existing database of the source cluster instead of generating one
+#                (neither changed nor dropped; --size-mb is ignored)
+#   --cpu        also print the CPU seconds each copy used, per kind of process (bench/cpu-sample.py)
 #
 # Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
 # 127.0.0.1:5434, superuser ferry. The password comes from FERRY_PG_PASSWORD (default the
@@ -38,6 +42,8 @@ ROUNDS=2
 BUILD=yes
 VERIFY=no
 TOOL_LIST=plain,ferry-dump,ferry-stream,pgcopydb
+GIVEN_SOURCE=
+CPU=no
 while [ $# -gt 0 ]; do
   case $1 in
     --size-mb) SIZE_MB=$2; shift 2 ;;
@@ -46,7 +52,9 @@ while [ $# -gt 0 ]; do
     --skip-build) BUILD=no; shift ;;
     --verify) VERIFY=yes; shift ;;
     --tools) TOOL_LIST=$2; shift 2 ;;
-    -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --source-db) GIVEN_SOURCE=$2; shift 2 ;;
+    --cpu) CPU=yes; shift ;;
+    -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
 done
@@ -74,7 +82,7 @@ PG_BIN=${FERRY_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V |
 export PATH="$PG_BIN:$PATH"
 
 TAG=$$
-SOURCE_DB=bench_src_$TAG
+SOURCE_DB=${GIVEN_SOURCE:-bench_src_$TAG}
 WORK=$(mktemp -d /var/tmp/ferry-bench.XXXXXX)
 CREATED=()   # "port:db" of every database this run created
 TEMPORAL_PID=
@@ -294,7 +302,11 @@ urlencode() {
 
 # ---------------------------------------------------------------------------------------------
 say "work dir $WORK; $(nproc) cores; $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo); load $(cut -d' ' -f1-3 /proc/loadavg)"
-generate_source
+if [ -z "$GIVEN_SOURCE" ]; then
+  generate_source
+else
+  say "source: the existing $SOURCE_DB, $(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_size_pretty(pg_database_size(current_database()))")"
+fi
 
 declare -A TIME=()   # "key round" -> seconds
 declare -A SCAN=()   # "side.kind" -> seconds (summed over rounds for the target)
@@ -315,7 +327,18 @@ for (( round = 1; round <= ROUNDS; round++ )); do
     create_db "$TARGET_PORT" "$target"
     q "$TARGET_PORT" postgres "CHECKPOINT" >/dev/null
     say "round $round: $tool -> $target (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    if [ "$CPU" = yes ]; then
+      rm -f "$WORK/cpu.stop"
+      python3 "$ROOT/bench/cpu-sample.py" "$WORK/cpu.stop" "$WORK/cpu" "$SOURCE_DB" "$target" &
+      sampler=$!
+    fi
     "run_$tool" "$target" >"$WORK/times"
+    if [ "$CPU" = yes ]; then
+      touch "$WORK/cpu.stop"
+      wait "$sampler"
+      say "  cpu seconds: $(tr '\n' ' ' <"$WORK/cpu")"
+      [ ! -f "$WORK/cpu.jvm-threads" ] || { say "  the JVM's threads, cpu seconds:"; sed 's/^/    /' "$WORK/cpu.jvm-threads" >&2; rm -f "$WORK/cpu.jvm-threads"; }
+    fi
     while read -r key seconds; do
       TIME["$key $round"]=$seconds
       say "  $key $seconds s"

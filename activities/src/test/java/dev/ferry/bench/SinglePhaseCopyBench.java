@@ -147,8 +147,10 @@ public final class SinglePhaseCopyBench {
               WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId("migration-bench-" + UUID.randomUUID()).build());
       WorkflowClient.start(run::run, new MigrationRequest(RunbookParser.parse(runbook), "bench-operator"));
       await(run, s -> gateOpen(s, "start"));
+      long cpuAtStart = processCpuNanos();
       run.decide(new GateDecision("start", Verdict.APPROVE, "bench-approver", "bench"));
       RunStatus atEnd = await(run, s -> gateOpen(s, "decommission") || s.failure() != null);
+      long cpuOfCopy = processCpuNanos() - cpuAtStart;
       if (atEnd.failure() != null) {
         throw new IllegalStateException("the run failed: " + atEnd.failure());
       }
@@ -166,6 +168,9 @@ public final class SinglePhaseCopyBench {
       System.out.printf(
           Locale.ROOT, "ferry.%s.copied.seconds %.3f%n", method,
           Duration.between(frozen, step(done, "verify").endedAt()).toMillis() / 1000.0);
+      // This JVM's CPU from the start gate's approval to the decommission gate (the worker's
+      // share of the copy: its streaming and hashing, and its Temporal and JDBC work).
+      System.out.printf(Locale.ROOT, "ferry.%s.jvm-cpu.seconds %.3f%n", method, cpuOfCopy / 1e9);
       if (method.equals("dump")) {
         System.out.printf(
             Locale.ROOT, "ferry.dump.dumprestore.seconds %.3f%n",
@@ -177,6 +182,11 @@ public final class SinglePhaseCopyBench {
       factory.shutdownNow();
       service.shutdownNow();
     }
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static boolean gateOpen(RunStatus s, String gate) {

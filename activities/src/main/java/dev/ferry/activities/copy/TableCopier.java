@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
 final class TableCopier {
   private static final Logger log = LoggerFactory.getLogger(TableCopier.class);
   private static final Duration TICK = Duration.ofSeconds(1);
-  /** How often a copier started with the plan looks whether it is there. */
+  private static final int WRITE_BUFFER = 1 << 18;
+  /** How often a copier looks whether its epoch's plan is there. */
   private static final Duration PLAN_POLL = Duration.ofMillis(50);
 
   private final Databases databases;
@@ -99,9 +100,8 @@ final class TableCopier {
     // each side ends it, before this attempt opens its others.
     try (Connection book = endPredecessors(databases.connect(job.target(), app), job.target(), app);
         Connection source = endPredecessors(databases.connect(job.source(), app), job.source(), app);
-        Connection data = databases.connect(job.target(), app);
-        CopyPipe pipe = new CopyPipe("ferry-copier-" + job.tag() + "-" + copier + "-writer")) {
-      Session session = new Session(job, "e" + job.epoch() + "-c" + copier, book, data, source, pipe);
+        Connection data = databases.connect(job.target(), app)) {
+      Session session = new Session(job, "e" + job.epoch() + "-c" + copier, book, data, source);
       // Its epoch's plan is normally in; a copier retried while a new epoch plans waits for it.
       while (!session.planned()) {
         if (session.superseded) {
@@ -238,13 +238,11 @@ final class TableCopier {
     /** {@link CopyBook#CHECKSUM_WORKER} or {@link CopyBook#CHECKSUM_SOURCE}. */
     String checksum;
     final RecordText recordText = new RecordText();
-    final CopyPipe pipe;
     volatile String current;
     boolean superseded;
 
-    Session(CopyJob job, String me, Connection book, Connection data, Connection source, CopyPipe pipe) {
+    Session(CopyJob job, String me, Connection book, Connection data, Connection source) {
       this.job = job;
-      this.pipe = pipe;
       this.me = me;
       this.schema = job.schema();
       this.book = book;
@@ -533,7 +531,6 @@ final class TableCopier {
       RowHash hash = new RowHash();
       CopyIn in = null;
       CopyOut out = null;
-      CopyPipe.Flow flow = null;
       try {
         CopyManager targetCopy = data.unwrap(PGConnection.class).getCopyAPI();
         CopyManager sourceCopy = source.unwrap(PGConnection.class).getCopyAPI();
@@ -544,7 +541,8 @@ final class TableCopier {
           throw new SourceError(e);
         }
         boolean[] strip = strip(table);
-        flow = pipe.open(in);
+        byte[] buffer = new byte[WRITE_BUFFER];
+        int filled = 0;
         byte[] row;
         while ((row = read(out)) != null) {
           int length;
@@ -559,11 +557,21 @@ final class TableCopier {
           if (strip != null) {
             length = stripGenerated(row, length, strip);
           }
-          flow.add(row, length);
+          if (filled + length > buffer.length) {
+            in.writeToCopy(buffer, 0, filled);
+            filled = 0;
+          }
+          if (length > buffer.length) {
+            in.writeToCopy(row, 0, length);
+          } else {
+            System.arraycopy(row, 0, buffer, filled, length);
+            filled += length;
+          }
         }
         out = null;
-        flow.finish();
-        flow = null;
+        if (filled > 0) {
+          in.writeToCopy(buffer, 0, filled);
+        }
         long inserted = in.endCopy();
         in = null;
         if (inserted != hash.rows()) {
@@ -575,9 +583,6 @@ final class TableCopier {
         CopySessions.release(source);
         return hash;
       } finally {
-        if (flow != null) {
-          flow.abort();
-        }
         if (out != null && out.isActive()) {
           try {
             out.cancelCopy();
