@@ -19,18 +19,33 @@ seen = {}
 threads = {}  # the JVM's threads: (tid, start) -> (name, ticks)
 
 
-def group(cmd):
+def group(pid, cmd):
     if "SinglePhaseCopyBench" in cmd or "SnapshotRestoreBench" in cmd:
         return "ferry-jvm"
     tool = cmd.split(" ", 1)[0].rsplit("/", 1)[-1]
     if tool in ("pgcopydb", "pg_dump", "pg_restore", "psql"):
-        return "tool-" + tool
+        # Only the bench's own: its database named on the command line or in the environment
+        # (other sessions' tools on a shared machine are not this copy's).
+        if ours(pid, cmd):
+            return "tool-" + tool
+        return None
     m = re.match(r"postgres: \S+: \S+ (\S+) ", cmd)
     if m and m.group(1) == source_db:
         return "pg-source"
     if m and m.group(1) == target_db:
         return "pg-target"
     return None
+
+
+def ours(pid, cmd):
+    if source_db in cmd or target_db in cmd:
+        return True
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read().decode(errors="replace")
+    except OSError:
+        return False
+    return source_db in env or target_db in env
 
 
 t0 = time.time()
@@ -41,7 +56,7 @@ while not os.path.exists(stop):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            g = group(cmd)
+            g = group(pid, cmd)
             if g is None:
                 continue
             with open(f"/proc/{pid}/stat") as f:

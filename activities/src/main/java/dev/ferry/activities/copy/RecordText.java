@@ -72,6 +72,9 @@ final class RecordText {
       System.arraycopy(line, start, out, o, end - start);
       return o + end - start;
     }
+    if (i < end && line[i] != '\\') {
+      return quoted(line, start, i, end, o);
+    }
     // Quoted, decoding COPY's escapes and doubling quotes and backslashes in one pass: any byte
     // that brought it here makes record_out quote the value, but for a backspace (\b) alone.
     int begin = o;
@@ -107,6 +110,47 @@ final class RecordText {
     // Nothing to quote after all (backspaces): the value as it is, without the opening quote.
     System.arraycopy(out, begin + 1, out, begin, o - begin - 1);
     return o - 1;
+  }
+
+  /**
+   * A value whose first special byte, at {@code first}, is not an escape: record_out quotes it
+   * whatever follows. Runs of bytes that need nothing are copied whole; only double quotes and
+   * escapes (decoded, a quote or backslash doubled) are written byte by byte. The values most
+   * rows hold (text with spaces, json, blank-padded chars) take this way.
+   */
+  private int quoted(byte[] line, int start, int first, int end, int o) {
+    out[o++] = '"';
+    int run = start;
+    for (int j = first; j < end; j++) {
+      byte b = line[j];
+      if (b != '"' && b != '\\') {
+        continue;
+      }
+      System.arraycopy(line, run, out, o, j - run);
+      o += j - run;
+      if (b == '\\' && j + 1 < end) {
+        j++;
+        b =
+            switch (line[j]) {
+              case 'b' -> 0x08;
+              case 'f' -> 0x0c;
+              case 'n' -> 0x0a;
+              case 'r' -> 0x0d;
+              case 't' -> 0x09;
+              case 'v' -> 0x0b;
+              default -> line[j];
+            };
+      }
+      if (b == '"' || b == '\\') {
+        out[o++] = b;
+      }
+      out[o++] = b;
+      run = j + 1;
+    }
+    System.arraycopy(line, run, out, o, end - run);
+    o += end - run;
+    out[o++] = '"';
+    return o;
   }
 
   private void ensure(int size) {

@@ -33,7 +33,10 @@ class RecordTextTest {
         + " (2, 'has \"quotes\" and \\\\ backslash', ARRAY['a,b', 'c\"d', 'e\\\\f', NULL, ''], '{\"k\": \"v \\\" q\"}',"
         + "   ROW('(paren), comma', 3), false, NULL, E'tab\\there', '-Infinity', E'\\\\N'),"
         + " (3, E'new\\nline\\rcr\\fff\\bbs\\013vt', NULL, 'null', NULL, NULL, 'abcde', 'trail ', 1e-300, '\\N'),"
-        + " (4, 'plain', ARRAY['x'], '[1, 2.50, \"três\"]', ROW('', 0), true, '', '', 0.1, 'ünïcödé ☃')",
+        + " (4, 'plain', ARRAY['x'], '[1, 2.50, \"três\"]', ROW('', 0), true, '', '', 0.1, 'ünïcödé ☃'),"
+        // Quoted from a plain special byte on, with escapes and quotes after it; a backspace alone.
+        + " (5, E'a b\\bc\\\\d\"e\\tf', ARRAY['x y', '\"'], '{\"a b\": \"c\\\"d\"}', ROW(' ', 1), true, ' \"',"
+        + "   E'back\\bspace', 2.5, E',\\\\')",
   };
 
   @BeforeAll
