@@ -28,6 +28,8 @@
 #   --source-db  copy this existing database of the source cluster instead of generating one
 #                (neither changed nor dropped; --size-mb is ignored)
 #   --cpu        also print the CPU seconds each copy used, per kind of process (bench/cpu-sample.py)
+#   --warm-up    ferry-dump/ferry-stream: the bench JVM first migrates a small database (30 MB) the
+#                same way, untimed, as a worker that has copied before would have compiled its code
 #
 # Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
 # 127.0.0.1:5434, superuser ferry. The password comes from FERRY_PG_PASSWORD (default the
@@ -44,6 +46,7 @@ VERIFY=no
 TOOL_LIST=plain,ferry-dump,ferry-stream,pgcopydb
 GIVEN_SOURCE=
 CPU=no
+WARM=no
 while [ $# -gt 0 ]; do
   case $1 in
     --size-mb) SIZE_MB=$2; shift 2 ;;
@@ -54,7 +57,8 @@ while [ $# -gt 0 ]; do
     --tools) TOOL_LIST=$2; shift 2 ;;
     --source-db) GIVEN_SOURCE=$2; shift 2 ;;
     --cpu) CPU=yes; shift ;;
-    -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --warm-up) WARM=yes; shift ;;
+    -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
 done
@@ -150,7 +154,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # The source: pgbench's tables for ~60% of the size, the wide table for the rest.
-generate_source() {
+generate_source() { # [DB SIZE_MB]: the source, or another database like it
+  local SOURCE_DB=${1:-$SOURCE_DB} SIZE_MB=${2:-$SIZE_MB}
   local scale=$(( SIZE_MB * 6 / 10 / 15 ))
   [ "$scale" -ge 1 ] || scale=1
   say "generating $SOURCE_DB: pgbench -i -s $scale --foreign-keys"
@@ -259,8 +264,16 @@ run_ferry() { # TARGET_DB
 }
 
 run_workflow() { # METHOD TARGET_DB
-  local t0 t1
+  local t0 t1 warm_source= warm_target=
+  if [ "$WARM" = yes ]; then
+    warm_target=bench_warm_tgt_$TAG
+    drop_db "$TARGET_PORT" "$warm_target"
+    create_db "$TARGET_PORT" "$warm_target"
+    warm_source="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$WARM_SOURCE_DB"
+    warm_target="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$warm_target"
+  fi
   t0=$(now)
+  FERRY_BENCH_WARM_SOURCE_URL=$warm_source FERRY_BENCH_WARM_TARGET_URL=$warm_target \
   FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
   FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$2" \
   FERRY_PG_BIN=$PG_BIN \
@@ -270,6 +283,10 @@ run_workflow() { # METHOD TARGET_DB
   t1=$(now)
   # The run froze the source (as a single-phase run leaves it): make it writable for the others.
   q "$SOURCE_PORT" postgres "ALTER DATABASE $SOURCE_DB RESET default_transaction_read_only" >/dev/null
+  if [ "$WARM" = yes ]; then
+    q "$SOURCE_PORT" postgres "ALTER DATABASE $WARM_SOURCE_DB RESET default_transaction_read_only" >/dev/null
+    drop_db "$TARGET_PORT" "bench_warm_tgt_$TAG"
+  fi
   awk -v m="$1" '$1 ~ "^ferry\\." m "\\..*\\.seconds$" { sub(/\.seconds$/, "", $1); sub("^ferry\\." m "\\.", "ferry-" m ".", $1); print $1, $2 }' "$WORK/ferry-$1.log"
   grep -E "^ferry\.$1\.(verification|copy) " "$WORK/ferry-$1.log" | sed 's/^/  /' >&2
   echo "ferry-$1.jvm $(elapsed "$t0" "$t1")"
@@ -302,6 +319,10 @@ urlencode() {
 
 # ---------------------------------------------------------------------------------------------
 say "work dir $WORK; $(nproc) cores; $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo); load $(cut -d' ' -f1-3 /proc/loadavg)"
+WARM_SOURCE_DB=bench_warm_src_$TAG
+if [ "$WARM" = yes ]; then
+  generate_source "$WARM_SOURCE_DB" 30 2>/dev/null
+fi
 if [ -z "$GIVEN_SOURCE" ]; then
   generate_source
 else
