@@ -253,8 +253,8 @@ run_ferry() { # TARGET_DB
   local t0 t1
   t0=$(now)
   # The URLs (with the password) reach the JVM through its environment, as env: references.
-  FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
-  FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$1" \
+  BENCH_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
+  BENCH_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$1" \
   FERRY_PG_BIN=$PG_BIN \
     java -cp "$CLASSPATH_BENCH" dev.ferry.bench.SnapshotRestoreBench --jobs "$JOBS" --work-dir "$WORK/ferry" ${VERIFY_FLAG:+"$VERIFY_FLAG"} \
     >"$WORK/ferry.log" 2>&1 || { cat "$WORK/ferry.log" >&2; exit 1; }

@@ -24,7 +24,7 @@ if ! command -v docker-compose >/dev/null; then
 fi
 
 # The file must name every required variable: without them Compose refuses to start...
-required=(FERRY_POSTGRES_PASSWORD FERRY_LEDGER_PASSWORD FERRY_PAYLOAD_KEY FERRY_USERS)
+required=(FERRY_POSTGRES_PASSWORD FERRY_LEDGER_PASSWORD FERRY_PAYLOAD_KEY FERRY_USERS FERRY_SECRET_REFS)
 if env "${required[@]/#/-u}" docker-compose -f docker-compose.yml --env-file /dev/null config -q 2>/dev/null; then
   say "docker-compose.yml would start without ${required[*]} set"
   exit 1

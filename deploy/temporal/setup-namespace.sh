@@ -1,7 +1,7 @@
 #!/bin/sh
 # Registers Ferry's namespace and the search attributes Ferry's workflows set, so runs can be
-# found in the Temporal UI by app, strategy and phase:
-#   FerryApp (Keyword), FerryStrategy (Keyword), FerryPhase (Keyword).
+# found in the Temporal UI and CLI by app, kind, strategy and phase:
+#   FerryApp, FerryKind, FerryStrategy, FerryPhase (all Keyword).
 # Safe to run on every start: it creates only what is missing.
 # Runs in temporalio/admin-tools (the temporal CLI).
 set -eu
@@ -39,7 +39,7 @@ registered() {
   temporal operator search-attribute list --address "$TEMPORAL_ADDRESS" --namespace "$FERRY_NAMESPACE" \
     | grep -qw "$1"
 }
-for attribute in FerryApp FerryStrategy FerryPhase; do
+for attribute in FerryApp FerryKind FerryStrategy FerryPhase; do
   if registered "$attribute"; then
     echo "ferry: search attribute $attribute exists"
   else

@@ -96,6 +96,68 @@ async function loadRehearsals() {
   }
 }
 
+// Rehearsal schedules (Temporal schedules) of the selected run's app, or every app's; a
+// schedule's recent fires once it is picked: started which rehearsal, or skipped and why.
+let selectedSchedule = null;
+// Schedules change slowly and each costs the API a few calls to Temporal: read them every few
+// seconds, or at once when the picked app or schedule changed.
+const SCHEDULES_MS = 5000;
+let schedulesReadAt = 0;
+let schedulesReadFor = null;
+
+function fireText(f) {
+  const what = f.result === "STARTED" ? "started " + f.rehearsalId + (f.reason ? " (" + f.reason + ")" : "")
+    : f.result === "SKIPPED" ? "skipped: " + (f.reason || "")
+    : String(f.result || "").toLowerCase() + (f.reason ? ": " + f.reason : "");
+  const by = f.trigger && f.trigger !== "schedule" ? " [" + f.trigger + "]" : "";
+  return when(f.at) + " " + what + by;
+}
+
+async function loadSchedules() {
+  const key = (selectedApp || "") + "|" + (selectedSchedule || "");
+  if (key === schedulesReadFor && Date.now() - schedulesReadAt < SCHEDULES_MS) return;
+  schedulesReadFor = key;
+  schedulesReadAt = Date.now();
+  const page = await api("GET", "/api/schedules" + (selectedApp ? "?app=" + encodeURIComponent(selectedApp) : ""));
+  $("schedules-app").textContent = selectedApp ? "of " + selectedApp : "(all apps)";
+  const body = $("schedule-list").querySelector("tbody");
+  body.replaceChildren();
+  for (const s of page.schedules) {
+    const row = document.createElement("tr");
+    row.dataset.scheduleId = s.scheduleId;
+    if (s.scheduleId === selectedSchedule) row.className = "selected";
+    cell(row, s.scheduleId);
+    cell(row, s.app);
+    cell(row, s.state, "state-" + s.state).title = s.note || s.problem || "";
+    cell(row, s.cron ? "cron \"" + s.cron + "\" " + s.timezone : "every " + s.interval);
+    cell(row, when(s.nextFireAt));
+    cell(row, s.started == null ? "" : s.started + " started, " + s.skipped + " skipped");
+    cell(row, s.recent && s.recent.length ? fireText(s.recent[0]) : (s.problem || ""));
+    row.addEventListener("click", () => { selectedSchedule = s.scheduleId; refresh(); });
+    body.appendChild(row);
+  }
+  const picked = page.schedules.find((s) => s.scheduleId === selectedSchedule);
+  $("schedule-detail").hidden = !picked;
+  if (picked) {
+    $("schedule-title").textContent = picked.scheduleId;
+    $("schedule-note").textContent = [picked.state, picked.note, picked.problem].filter(Boolean).join(" · ");
+    const list = $("schedule-fires");
+    list.replaceChildren();
+    for (const f of picked.recent || []) {
+      const li = document.createElement("li");
+      li.dataset.result = f.result;
+      li.className = "fire-" + f.result;
+      li.textContent = fireText(f);
+      list.appendChild(li);
+    }
+    if (!(picked.recent || []).length) {
+      const li = document.createElement("li");
+      li.textContent = "No fire yet.";
+      list.appendChild(li);
+    }
+  }
+}
+
 function evidence(run) {
   // The gate's own evidence first: it is what the decision's digest covers.
   const items = [...((run.pendingGate && run.pendingGate.evidence) || [])];
@@ -194,6 +256,7 @@ async function refresh() {
     await loadRuns();
     await loadRun();
     await loadRehearsals();
+    await loadSchedules();
   } catch (e) {
     if (e.message !== "unauthorised") say(e.message, true);
   }

@@ -1,55 +1,51 @@
 package dev.ferry.bench;
 
-import dev.ferry.activities.postgres.Databases;
-import dev.ferry.activities.postgres.FreezeActivitiesImpl;
-import dev.ferry.activities.postgres.PgTools;
-import dev.ferry.activities.postgres.SequenceActivitiesImpl;
-import dev.ferry.activities.postgres.VerifyActivitiesImpl;
-import dev.ferry.activities.secrets.SecretResolver;
-import dev.ferry.activities.sync.InitialCopy;
-import dev.ferry.activities.sync.SyncActivitiesImpl;
-import dev.ferry.activity.FreezeActivities;
-import dev.ferry.activity.SequenceActivities;
-import dev.ferry.activity.SyncActivities;
-import dev.ferry.activity.VerifyActivities;
-import dev.ferry.model.database.DatabasePair;
-import dev.ferry.model.database.VerificationReport;
-import dev.ferry.model.database.VerifyRequest;
-import dev.ferry.model.sync.SyncLag;
-import dev.ferry.model.sync.SyncRequest;
-import dev.ferry.model.sync.SyncSetup;
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
-import dev.ferry.options.ActivityCatalog;
-import io.temporal.testing.TestActivityEnvironment;
-import java.nio.file.Path;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.activities.postgres.PgUrl;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Times a multi-phase cutover's write-downtime under the load the script runs (pgbench): the
- * sync's activities, wired as the worker wires them, under Temporal's {@link
- * TestActivityEnvironment}, in the workflow's order: start the sync, apply in the background
- * until the lag is small and has stayed so for {@code --steady} seconds, then freeze the source
- * (writes stop: the downtime starts), stop applying, drain, sync sequences (the target has every
- * committed transaction: the downtime ends), and verify. Started by {@code
- * bench/cutover-downtime.sh}; never by surefire (its name matches no test pattern).
+ * The write downtime of a multi-phase cutover as the app feels it: a real run through the API,
+ * the worker and the Temporal server ({@code ./ferry dev}'s stack, which {@code
+ * bench/cutover-downtime.sh} starts), with an app writing to the source through the cutover. The
+ * clock runs from the app's first refused write on the source to its first write accepted on the
+ * target, once the run's status says the target is final (the step {@code verify} done: without
+ * a {@code dns} section Ferry does not move the traffic, the app switches itself).
  *
- * <p>Also measures apply throughput on a backlog: applying is stopped for {@code --backlog}
- * seconds while the load goes on, then restarted, and the changes it clears per second are
- * counted until the backlog is gone.
+ * <p>The app inserts one row a write into {@code bench_app} ({@code origin} 'source' or
+ * 'target'), at {@code --app-rate} writes a second, retrying every 5 ms while refused. Every row
+ * it saw committed on the source must be on the target afterwards.
  *
- * <p>Arguments: {@code --method trigger|logical --jobs N --work-dir DIR --steady S --backlog B}.
- * References: {@code env:FERRY_BENCH_SOURCE_URL}, {@code env:FERRY_BENCH_TARGET_URL}. Prints
- * {@code name value} lines on stdout. No retries: a failed attempt fails the bench.
+ * <p>Arguments: {@code --api URL --method trigger|logical --steady S --app-rate N --app NAME}.
+ * Databases: {@code BENCH_SOURCE_URL}, {@code BENCH_TARGET_URL} (the worker resolves
+ * the same variables). Prints {@code name value} lines. Started by the script; never by surefire
+ * (its name matches no test pattern).
  */
 public final class CutoverDowntimeBench {
-  private static final String SOURCE_REF = "env:FERRY_BENCH_SOURCE_URL";
-  private static final String TARGET_REF = "env:FERRY_BENCH_TARGET_URL";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final String OPERATOR = "ferry-dev-operator";
+  private static final String APPROVER = "ferry-dev-approver";
+  private static final String VIEWER = "ferry-dev-viewer";
 
-  private CutoverDowntimeBench() {}
+  private final String api;
+
+  private CutoverDowntimeBench(String api) {
+    this.api = api;
+  }
 
   public static void main(String[] args) {
     int status = 1;
@@ -63,128 +59,304 @@ public final class CutoverDowntimeBench {
   }
 
   private static void run(String[] args) throws Exception {
+    String api = null;
     String method = "trigger";
-    int jobs = 2;
-    Path workDir = null;
+    String app = "bench";
     int steady = 30;
-    int backlog = 20;
+    int appRate = 100;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
+        case "--api" -> api = args[i + 1];
         case "--method" -> method = args[i + 1];
-        case "--jobs" -> jobs = Integer.parseInt(args[i + 1]);
-        case "--work-dir" -> workDir = Path.of(args[i + 1]);
         case "--steady" -> steady = Integer.parseInt(args[i + 1]);
-        case "--backlog" -> backlog = Integer.parseInt(args[i + 1]);
+        case "--app-rate" -> appRate = Integer.parseInt(args[i + 1]);
+        case "--app" -> app = args[i + 1];
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
-    if (workDir == null) {
-      throw new IllegalArgumentException("usage: --method M --jobs N --work-dir DIR [--steady S] [--backlog B]");
+    if (api == null) {
+      throw new IllegalArgumentException("usage: --api URL [--method M] [--steady S] [--app-rate N] [--app NAME]");
     }
-    Databases databases =
-        new Databases(new SecretResolver(System.getenv(), () -> {
-          throw new IllegalStateException("the bench resolves env: references only");
-        }));
-    PgTools tools = PgTools.locate(System.getenv());
-    DatabasePair pair = new DatabasePair(SOURCE_REF, TARGET_REF);
-    SyncRequest request = new SyncRequest(UUID.randomUUID().toString(), pair, method, jobs);
-    TestActivityEnvironment env = environment(databases, tools, workDir);
-    TestActivityEnvironment applyEnv = environment(databases, tools, workDir);
-    SyncActivities sync = env.newActivityStub(SyncActivities.class, once(ActivityCatalog.syncControl()));
+    PgUrl source = PgUrl.parse(System.getenv("BENCH_SOURCE_URL"));
+    PgUrl target = PgUrl.parse(System.getenv("BENCH_TARGET_URL"));
+    new CutoverDowntimeBench(api).cutOver(source, target, method, app, steady, appRate);
+  }
+
+  private void cutOver(PgUrl source, PgUrl target, String method, String app, int steady, int appRate) throws Exception {
+    String runbook =
+        """
+        app: %s
+        strategy: multi-phase
+        source:
+          databaseUrl: env:BENCH_SOURCE_URL
+        target:
+          databaseUrl: env:BENCH_TARGET_URL
+        snapshot:
+          jobs: 2
+        sync:
+          method: %s
+          maxLag: 30s
+        fallbackWindow: 1s
+        gates:
+          start: {approvers: [arjun]}
+          cutover: {approvers: [arjun]}
+          decommission: {approvers: [arjun]}
+        """.formatted(app, method);
+    AppWriter writer = new AppWriter(source, target, appRate);
+    Thread appThread = new Thread(writer, "bench-app");
+    appThread.start();
     try {
       long t0 = System.nanoTime();
-      SyncSetup setup = env.newActivityStub(SyncActivities.class, once(ActivityCatalog.syncSetup())).startSync(request);
-      print("sync.setup.seconds", seconds(System.nanoTime() - t0));
-      print("sync.setup.tables", setup.tables());
-      print("sync.setup.rows", setup.rows());
-
-      // Apply throughput on a backlog built while applying is stopped and the load goes on.
-      SyncLag before = sync.measureLag(request);
-      Thread.sleep(Duration.ofSeconds(backlog).toMillis());
-      SyncLag built = sync.measureLag(request);
-      CompletableFuture<Void> applying = startApplying(applyEnv, request);
-      long a0 = System.nanoTime();
-      SyncLag lag = built;
-      while (lag.pendingChanges() > Math.max(100, built.pendingChanges() / 100)) {
-        Thread.sleep(200);
-        lag = sync.measureLag(request);
+      JsonNode started = JSON.readTree(send("POST", "/api/runs", OPERATOR, runbook, "application/yaml", 201));
+      String runId = started.path("runId").asText();
+      System.err.println("run " + runId);
+      System.out.println("# run " + runId);
+      decide(runId, "start");
+      JsonNode atCutover = awaitGate(runId, "cutover", Duration.ofHours(6));
+      print("run.to-cutover-gate.seconds", (System.nanoTime() - t0) / 1e9);
+      printStep(atCutover, "start-sync");
+      printStep(atCutover, "catch-up");
+      printStep(atCutover, "pre-verify");
+      for (JsonNode line : atCutover.path("pendingGate").path("evidence")) {
+        System.out.println("# gate: " + line.asText());
       }
-      double catchUp = seconds(System.nanoTime() - a0);
-      long arrivedPerSecond = (built.pendingChanges() - before.pendingChanges()) / Math.max(1, backlog);
-      print("apply.backlog.changes", built.pendingChanges());
-      print("apply.catchup.seconds", catchUp);
-      print("apply.arrivals.per.second", arrivedPerSecond);
-      print("apply.changes.per.second", (long) ((built.pendingChanges() + arrivedPerSecond * catchUp - lag.pendingChanges()) / catchUp));
-
       Thread.sleep(Duration.ofSeconds(steady).toMillis());
-      SyncLag atCutover = sync.measureLag(request);
-      print("cutover.lag.pending", atCutover.pendingChanges());
-      print("cutover.lag.millis", atCutover.lagMillis());
 
-      long f0 = System.nanoTime();
-      env.newActivityStub(FreezeActivities.class, once(ActivityCatalog.sourceChanges())).freezeSource(SOURCE_REF);
-      long f1 = System.nanoTime();
-      applyEnv.requestCancelActivity();
-      try {
-        applying.join();
-      } catch (RuntimeException cancelled) {
-        // Cancelled, as asked.
+      decide(runId, "cutover");
+      long approved = System.nanoTime();
+      JsonNode status;
+      while (true) {
+        status = status(runId);
+        String state = status.path("state").asText();
+        if (state.matches("FAILED|REJECTED|CANCELLED")) {
+          throw new IllegalStateException("the run ended " + state + ": " + status.path("failure").asText());
+        }
+        if ("DONE".equals(step(status, "verify").path("state").asText())) {
+          writer.switchToTarget();
+          break;
+        }
+        Thread.sleep(25);
       }
-      long f2 = System.nanoTime();
-      SyncLag drained = sync.drain(request);
-      long f3 = System.nanoTime();
-      env.newActivityStub(SequenceActivities.class, once(ActivityCatalog.sourceChanges())).syncSequences(pair);
-      long f4 = System.nanoTime();
-      VerificationReport report =
-          env.newActivityStub(VerifyActivities.class, once(ActivityCatalog.verify())).verifyDatabases(new VerifyRequest(pair, jobs));
-      long f5 = System.nanoTime();
-      print("cutover.freeze.seconds", seconds(f1 - f0));
-      print("cutover.stop-apply.seconds", seconds(f2 - f1));
-      print("cutover.drain.seconds", seconds(f3 - f2));
-      print("cutover.sequences.seconds", seconds(f4 - f3));
-      print("cutover.downtime.seconds", seconds(f4 - f0));
-      print("cutover.verify.seconds", seconds(f5 - f4));
-      print("cutover.drained.pending", drained.pendingChanges());
-      print("verify.mismatches", report.mismatches());
-      if (report.mismatches() > 0) {
-        System.err.println("verification found differences: " + report.problems());
+      long finalSeen = System.nanoTime();
+      writer.awaitAcceptedOnTarget(Duration.ofMinutes(2));
+      Thread.sleep(1000); // a few more writes on the target
+      writer.stop();
+      appThread.join();
+
+      print("app.downtime.seconds", (writer.firstAccepted.get() - writer.firstRefused.get()) / 1e9);
+      print("app.refused-to-final-seen.seconds", (finalSeen - writer.firstRefused.get()) / 1e9);
+      print("app.approve-to-refused.seconds", (writer.firstRefused.get() - approved) / 1e9);
+      for (String step : new String[] {"gate:cutover", "freeze-source", "drain", "sync-sequences", "verify"}) {
+        printStep(status, step);
+      }
+      Instant frozeAt = Instant.parse(step(status, "freeze-source").path("startedAt").asText());
+      Instant verifiedAt = Instant.parse(step(status, "verify").path("endedAt").asText());
+      print("run.freeze-to-verified.seconds", Duration.between(frozeAt, verifiedAt).toMillis() / 1000.0);
+      System.out.println("# verify: " + step(status, "verify").path("detail").asText());
+
+      JsonNode decommission = awaitGate(runId, "decommission", Duration.ofMinutes(10));
+      decide(runId, "decommission");
+      JsonNode done = awaitEnd(runId);
+      if (!"SUCCEEDED".equals(done.path("state").asText())) {
+        throw new IllegalStateException("the run ended " + done.path("state").asText() + ": " + done.path("failure").asText());
+      }
+      print("app.writes.committed-on-source", writer.committedOnSource.get());
+      print("app.writes.accepted-on-target", writer.acceptedOnTarget.get());
+      long sourceRows = count(source, "SELECT count(*) FROM bench_app WHERE origin = 'source'");
+      long carried = count(target, "SELECT count(*) FROM bench_app WHERE origin = 'source'");
+      print("app.rows.on-source", sourceRows);
+      print("app.rows.carried-to-target", carried);
+      print("app.lost", sourceRows - carried);
+      if (carried != sourceRows || writer.committedOnSource.get() > sourceRows || decommission == null) {
+        throw new IllegalStateException("rows lost: source " + sourceRows + ", target " + carried);
       }
     } finally {
-      try {
-        sync.stopSync(request);
-      } finally {
-        env.close();
-        applyEnv.close();
+      writer.stop();
+      appThread.join(5_000);
+    }
+  }
+
+  /** The app: writes at a steady rate, to the source until told the target is final, then to the target. */
+  private static final class AppWriter implements Runnable {
+    private final PgUrl source;
+    private final PgUrl target;
+    private final long intervalNanos;
+    private volatile boolean toTarget;
+    private volatile boolean stopped;
+    final AtomicLong firstRefused = new AtomicLong(-1);
+    final AtomicLong firstAccepted = new AtomicLong(-1);
+    final AtomicLong committedOnSource = new AtomicLong();
+    final AtomicLong acceptedOnTarget = new AtomicLong();
+
+    AppWriter(PgUrl source, PgUrl target, int rate) {
+      this.source = source;
+      this.target = target;
+      this.intervalNanos = 1_000_000_000L / Math.max(1, rate);
+    }
+
+    void switchToTarget() {
+      toTarget = true;
+    }
+
+    void stop() {
+      stopped = true;
+    }
+
+    void awaitAcceptedOnTarget(Duration bound) throws InterruptedException {
+      long deadline = System.nanoTime() + bound.toNanos();
+      while (firstAccepted.get() < 0) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the app could not write to the target");
+        }
+        Thread.sleep(5);
+      }
+    }
+
+    @Override
+    public void run() {
+      Connection c = null;
+      boolean onTarget = false;
+      long next = System.nanoTime();
+      while (!stopped) {
+        boolean wantTarget = toTarget;
+        if (wantTarget != onTarget) {
+          close(c);
+          c = null;
+          onTarget = wantTarget;
+        }
+        long attempt = System.nanoTime();
+        boolean refused = false;
+        try {
+          if (c == null) {
+            PgUrl url = onTarget ? target : source;
+            c = DriverManager.getConnection(url.jdbcUrl(), url.jdbcProperties("bench-app"));
+          }
+          try (PreparedStatement ps = c.prepareStatement("INSERT INTO bench_app (origin, note) VALUES (?, ?)")) {
+            ps.setString(1, onTarget ? "target" : "source");
+            ps.setString(2, "write at " + attempt);
+            ps.executeUpdate();
+          }
+          if (onTarget) {
+            firstAccepted.compareAndSet(-1, System.nanoTime());
+            acceptedOnTarget.incrementAndGet();
+          } else {
+            committedOnSource.incrementAndGet();
+          }
+        } catch (SQLException e) {
+          refused = true;
+          if (!onTarget) {
+            firstRefused.compareAndSet(-1, attempt);
+          }
+          String state = e.getSQLState() == null ? "" : e.getSQLState();
+          if (!state.equals("25006")) {
+            // The freeze ended the session (or the server is gone): connect again next time.
+            close(c);
+            c = null;
+          }
+        }
+        // Refused: try again soon, as an app's retry would. Otherwise keep the rate.
+        next = refused ? System.nanoTime() + 5_000_000L : Math.max(next + intervalNanos, System.nanoTime());
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          try {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }
+      close(c);
+    }
+
+    private static void close(Connection c) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (SQLException ignored) {
+          // Gone already.
+        }
       }
     }
   }
 
-  private static TestActivityEnvironment environment(Databases databases, PgTools tools, Path workDir) {
-    TestActivityEnvironment env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(
-        new SyncActivitiesImpl(databases, new InitialCopy(databases, tools, workDir.resolve("sync"))),
-        new FreezeActivitiesImpl(databases),
-        new SequenceActivitiesImpl(databases),
-        new VerifyActivitiesImpl(databases));
-    return env;
+  // ---- the API ---------------------------------------------------------------------------------
+
+  private void decide(String runId, String gate) throws Exception {
+    awaitGate(runId, gate, Duration.ofHours(6));
+    send("POST", "/api/runs/" + runId + "/gates/" + gate + "/approve", APPROVER, "{\"comment\":\"bench\"}", "application/json", 200);
   }
 
-  private static CompletableFuture<Void> startApplying(TestActivityEnvironment env, SyncRequest request) {
-    // The worker caps heartbeat throttling at 1 s (a cancel reaches the apply within about a
-    // second); TestActivityEnvironment has no worker options, and a 1.25 s heartbeat timeout
-    // gives the same 1 s (the SDK throttles at 80 % of the timeout).
-    ActivityOptions options =
-        ActivityOptions.newBuilder(once(ActivityCatalog.syncApply())).setHeartbeatTimeout(Duration.ofMillis(1250)).build();
-    SyncActivities apply = env.newActivityStub(SyncActivities.class, options);
-    return CompletableFuture.runAsync(() -> apply.applyChanges(request));
+  private JsonNode awaitGate(String runId, String gate, Duration bound) throws Exception {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (true) {
+      JsonNode s = status(runId);
+      if (gate.equals(s.path("pendingGate").path("gate").asText())) {
+        return s;
+      }
+      if (s.path("state").asText().matches("FAILED|REJECTED|CANCELLED|SUCCEEDED")) {
+        throw new IllegalStateException("the run ended " + s.path("state").asText() + " before gate " + gate + ": " + s.path("failure").asText());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no gate " + gate + " after " + bound);
+      }
+      Thread.sleep(200);
+    }
   }
 
-  private static ActivityOptions once(ActivityOptions options) {
-    return ActivityOptions.newBuilder(options).setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build()).build();
+  private JsonNode awaitEnd(String runId) throws Exception {
+    while (true) {
+      JsonNode s = status(runId);
+      if (s.path("state").asText().matches("FAILED|REJECTED|CANCELLED|SUCCEEDED")) {
+        return s;
+      }
+      Thread.sleep(200);
+    }
   }
 
-  private static double seconds(long nanos) {
-    return nanos / 1e9;
+  private JsonNode status(String runId) throws Exception {
+    return JSON.readTree(send("GET", "/api/runs/" + runId, VIEWER, null, null, 200));
+  }
+
+  private String send(String method, String path, String token, String body, String type, int expected) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).header("Authorization", "Bearer " + token);
+    if (body == null) {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      b.header("Content-Type", type).method(method, HttpRequest.BodyPublishers.ofString(body));
+    }
+    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != expected) {
+      throw new IllegalStateException(method + " " + path + ": " + r.statusCode() + " " + r.body());
+    }
+    return r.body();
+  }
+
+  private static JsonNode step(JsonNode status, String name) {
+    for (JsonNode s : status.path("steps")) {
+      if (name.equals(s.path("name").asText())) {
+        return s;
+      }
+    }
+    return JSON.missingNode();
+  }
+
+  private static void printStep(JsonNode status, String name) {
+    JsonNode s = step(status, name);
+    if (s.path("durationMillis").isNumber()) {
+      print("step." + name + ".seconds", s.path("durationMillis").asLong() / 1000.0);
+    }
+    if (!s.path("detail").isMissingNode() && !s.path("detail").isNull()) {
+      System.out.println("# " + name + ": " + s.path("detail").asText());
+    }
+  }
+
+  private static long count(PgUrl url, String sql) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.jdbcProperties("bench-check"));
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static void print(String name, double value) {

@@ -33,7 +33,7 @@ import java.util.UUID;
  * (its name matches no test pattern).
  *
  * <p>Arguments: {@code --jobs N --work-dir DIR [--source-ref env:X] [--target-ref env:Y] [--verify]}. The
- * references default to {@code env:FERRY_BENCH_SOURCE_URL} and {@code env:FERRY_BENCH_TARGET_URL},
+ * references default to {@code env:BENCH_SOURCE_URL} and {@code env:BENCH_TARGET_URL},
  * resolved from this process's environment, so no password is on a command line. The target
  * must exist and be empty. Prints {@code ferry.snapshot.seconds}, {@code ferry.restore.seconds}
  * and {@code ferry.total.seconds} lines on stdout (and {@code ferry.verify.seconds} with {@code
@@ -64,8 +64,8 @@ public final class SnapshotRestoreBench {
   private static void run(String[] args) throws Exception {
     int jobs = 0;
     Path workDir = null;
-    String sourceRef = "env:FERRY_BENCH_SOURCE_URL";
-    String targetRef = "env:FERRY_BENCH_TARGET_URL";
+    String sourceRef = "env:BENCH_SOURCE_URL";
+    String targetRef = "env:BENCH_TARGET_URL";
     boolean verify = false;
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
@@ -92,7 +92,8 @@ public final class SnapshotRestoreBench {
                 System.getenv(),
                 () -> {
                   throw new IllegalStateException("the bench resolves env: references only");
-                }));
+                },
+                dev.ferry.activities.secrets.SecretPolicy.of("env:*")));
     PgTools tools = PgTools.locate(System.getenv());
     SnapshotStore store = new SnapshotStore(workDir.resolve("snapshots"));
     TestActivityEnvironment env = TestActivityEnvironment.newInstance();

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ferry.api.auth.ApiAuth;
 import dev.ferry.api.auth.DevTokens;
+import dev.ferry.api.codec.CodecCors;
+import dev.ferry.api.codec.CodecResource;
+import dev.ferry.api.codec.CodecSessions;
 import dev.ferry.api.errors.ErrorMappers;
 import dev.ferry.api.filters.BodySizeLimit;
 import dev.ferry.api.health.TemporalHealthCheck;
@@ -16,8 +19,8 @@ import dev.ferry.api.resources.RunsResource;
 import dev.ferry.api.resources.SchedulesResource;
 import dev.ferry.api.db.ScheduleRegistry;
 import dev.ferry.api.schedules.RehearsalSchedules;
-import dev.ferry.api.schedules.ScheduleBackends;
-import dev.ferry.api.schedules.ScheduleRestorer;
+import dev.ferry.api.schedules.TemporalSchedules;
+import dev.ferry.api.schedules.WorkflowScheduleConversion;
 import dev.ferry.activities.rehearsal.RehearsalReportStore;
 import dev.ferry.api.temporal.RehearsalStarter;
 import dev.ferry.activities.ledger.LedgerDatabase;
@@ -45,6 +48,8 @@ public class FerryApplication extends Application<FerryConfiguration> {
   private static final Logger log = LoggerFactory.getLogger(FerryApplication.class);
   /** No request of this API needs more; a runbook is a page of YAML. */
   static final long MAX_BODY_BYTES = 1024 * 1024;
+  /** A codec request carries a payload Temporal took (2 MiB at most by default), in base64. */
+  static final long CODEC_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
   private final List<ServerLifecycleListener> listeners = new ArrayList<>();
   private Consumer<Throwable> onFatal = e -> System.exit(1);
@@ -107,6 +112,9 @@ public class FerryApplication extends Application<FerryConfiguration> {
         config.getTemporal().clientSecurity(),
         temporal.payloads(),
         approvalKeys);
+    if (!approvalKeys.required()) {
+      log.warn(ApprovalKeys.unsignedWarning(config.getTemporal().getAddress()));
+    }
     environment.lifecycle().manage(temporal);
     environment.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs(), config.getTemporal().getAddress()));
 
@@ -116,8 +124,9 @@ public class FerryApplication extends Application<FerryConfiguration> {
     RunLedger ledger = new RunLedger(database, environment.getObjectMapper());
     environment.healthChecks().register("ledger", new LedgerHealthCheck(ledger, database.toString()));
 
-    environment.jersey().register(new BodySizeLimit(MAX_BODY_BYTES));
-    ApiAuth.jerseyComponents(config.getAuth().getUsers()).forEach(environment.jersey()::register);
+    environment.jersey().register(new BodySizeLimit(MAX_BODY_BYTES).allowing("codec/", CODEC_MAX_BODY_BYTES));
+    CodecSessions codecSessions = new CodecSessions(config.getAuth().getUsers(), config.getCodec().sessionTtl(), Clock.systemUTC());
+    ApiAuth.jerseyComponents(config.getAuth().getUsers(), codecSessions).forEach(environment.jersey()::register);
     ErrorMappers.all().forEach(environment.jersey()::register);
     RunbookReader reader = new RunbookReader(config.getRunbooks().isCheckEnvReferences(), System.getenv());
     environment.jersey().register(
@@ -127,13 +136,18 @@ public class FerryApplication extends Application<FerryConfiguration> {
         new RehearsalsResource(
             new RehearsalStarter(temporal.client(), config.getTemporal().getTaskQueue()), ledger, new RehearsalReportStore(database), reader));
     environment.jersey().register(new RunbooksResource(reader));
-    RehearsalSchedules schedules =
-        ScheduleBackends.choose(
-            config.getSchedules().getBackend(), temporal.client(), config.getTemporal().getTaskQueue(), RunGateway.WORKER_WAIT);
+    // Rehearsal schedules are Temporal schedules; the ledger lists and audits them.
+    TemporalSchedules temporalSchedules = new TemporalSchedules(temporal.client(), config.getTemporal().getTaskQueue(), Clock.systemUTC());
     ScheduleRegistry scheduleRegistry = new ScheduleRegistry(database, environment.getObjectMapper());
-    environment.jersey().register(new SchedulesResource(schedules, scheduleRegistry, reader, Clock.systemUTC()));
-    environment.lifecycle().manage(new ScheduleRestorer(schedules, scheduleRegistry));
+    environment.jersey().register(
+        new SchedulesResource(new RehearsalSchedules(temporalSchedules, scheduleRegistry, Clock.systemUTC()), reader, Clock.systemUTC()));
+    environment.lifecycle().manage(new WorkflowScheduleConversion(temporalSchedules, scheduleRegistry, temporal.client(), Clock.systemUTC()));
     environment.jersey().register(new ApprovalsPage());
+    // The Temporal UI's remote codec, for the UI origins in codec.allowedOrigins.
+    environment.jersey().register(new CodecCors(config.getCodec().origins()));
+    environment.jersey().register(
+        new CodecResource(
+            config.getTemporal().payloadEncryption(), codecSessions, config.getTemporal().getNamespace(), config.getCodec().isSecureCookie()));
     listeners.forEach(environment.lifecycle()::addServerLifecycleListener);
   }
 }

@@ -20,7 +20,7 @@ public class FerryConfiguration extends Configuration {
 
   @Valid @NotNull @JsonProperty private RunbookSettings runbooks = new RunbookSettings();
 
-  @Valid @NotNull @JsonProperty private SchedulesSettings schedules = new SchedulesSettings();
+  @Valid @NotNull @JsonProperty private CodecSettings codec = new CodecSettings();
 
   public TemporalSettings getTemporal() {
     return temporal;
@@ -46,7 +46,7 @@ public class FerryConfiguration extends Configuration {
     return runbooks;
   }
 
-  public SchedulesSettings getSchedules() {
-    return schedules;
+  public CodecSettings getCodec() {
+    return codec;
   }
 }

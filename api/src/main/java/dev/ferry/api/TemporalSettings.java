@@ -1,8 +1,8 @@
 package dev.ferry.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.ferry.api.temporal.PayloadEncryption;
-import dev.ferry.api.temporal.TemporalClientSecurity;
+import dev.ferry.temporal.PayloadEncryption;
+import dev.ferry.temporal.TemporalClientSecurity;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 

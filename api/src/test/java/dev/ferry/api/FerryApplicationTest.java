@@ -44,8 +44,8 @@ class FerryApplicationTest {
     TEMPORAL.close();
   }
 
-  /** Endpoints anyone may call: the approvals page's static files, which hold no data. */
-  static final Set<String> PUBLIC = Set.of("ApprovalsPage.index", "ApprovalsPage.asset");
+  /** Endpoints anyone may call: the approvals and codec pages' static files, which hold no data. */
+  static final Set<String> PUBLIC = Set.of("ApprovalsPage.index", "ApprovalsPage.asset", "CodecResource.page", "CodecResource.asset");
 
   @Test
   void everyRegisteredResourceMethod_requiresARole_exceptTheWhitelistedPage() {
@@ -88,6 +88,12 @@ class FerryApplicationTest {
         assertThat(r.getHeaderString("X-Frame-Options")).isEqualTo("DENY");
       }
     }
+    for (String path : List.of("/codec", "/codec/codec.js", "/codec/codec.css")) {
+      try (Response r = request(path, null).get()) {
+        assertThat(r.getStatus()).as(path).isEqualTo(200);
+        assertThat(r.getHeaderString("Content-Security-Policy")).as(path).contains("default-src 'none'", "script-src 'self'");
+      }
+    }
     try (Response r = request("/approvals.html", null).get()) {
       assertThat(r.getStatus()).isIn(401, 404);
     }
@@ -106,7 +112,11 @@ class FerryApplicationTest {
             request(run + "/events", null).buildGet(),
             request(run + "/cancel", null).buildPost(Entity.json("{}")),
             request("/api/runbooks/validate", null).buildPost(Entity.entity(Runbooks.SHOP_YAML, "application/yaml")),
-            request("/api/runbooks/plan", null).buildPost(Entity.entity(Runbooks.SHOP_YAML, "application/yaml")));
+            request("/api/runbooks/plan", null).buildPost(Entity.entity(Runbooks.SHOP_YAML, "application/yaml")),
+            request("/codec/decode", null).buildPost(Entity.json("{\"payloads\": []}")),
+            request("/codec/encode", null).buildPost(Entity.json("{\"payloads\": []}")),
+            request("/codec/session", null).buildPost(Entity.json("")),
+            request("/codec/session", null).buildGet());
 
     assertThat(calls).allSatisfy(call -> {
       try (Response r = call.invoke()) {

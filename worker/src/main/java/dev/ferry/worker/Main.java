@@ -9,8 +9,8 @@ import java.util.concurrent.CountDownLatch;
  * TEMPORAL_ADDRESS} (see {@link WorkerSettings}); with {@code FERRY_WORKER_HEALTH_PORT} set, it
  * also answers {@code GET /health} on that loopback port ({@link WorkerHealth}).
  *
- * <p>{@code java -jar ferry-worker.jar dev [--temporal-port 7233] [--api-config
- * api/config/dev.yml]}: the embedded dev stack (Temporal test server + worker + API).
+ * <p>{@code ./ferry dev} runs this beside the API and a real Temporal server, each its own
+ * process, so that any one of them can die alone.
  */
 public final class Main {
   private Main() {}
@@ -18,10 +18,15 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     Iterator<String> it = Arrays.asList(args).iterator();
     String command = it.hasNext() ? it.next() : "worker";
+    if (!command.equals("worker") || it.hasNext()) {
+      usage(command.equals("worker") ? "unexpected argument " + it.next() : "unknown command " + command);
+      return;
+    }
     WorkerSettings settings;
     try {
-      // The embedded stack makes its own payload key when none is given; a worker needs one.
-      settings = WorkerSettings.fromEnvironment(System.getenv(), !command.equals("dev"));
+      settings = WorkerSettings.fromEnvironment(System.getenv());
+      // Read here too, so that a bad value is one line, not a stack trace.
+      FerryWorker.preverifySettings(System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println("ferry-worker: " + e.getMessage());
       System.exit(2);
@@ -29,37 +34,23 @@ public final class Main {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     AutoCloseable running;
-    switch (command) {
-      case "worker" -> {
-        FerryWorker worker = FerryWorker.start(settings, System.getenv());
-        String healthPort = System.getenv("FERRY_WORKER_HEALTH_PORT");
-        if (healthPort == null || healthPort.isBlank()) {
-          running = worker;
-        } else {
-          WorkerHealth health = WorkerHealth.start(Integer.parseInt(healthPort.trim()), worker);
-          running = () -> {
-            health.close();
-            worker.close();
-          };
-        }
-      }
-      case "dev" -> {
-        int temporalPort = Integer.parseInt(System.getenv().getOrDefault("FERRY_DEV_TEMPORAL_PORT", "7233"));
-        String apiConfig = "api/config/dev.yml";
-        while (it.hasNext()) {
-          String option = it.next();
-          switch (option) {
-            case "--temporal-port" -> temporalPort = Integer.parseInt(value(it, option));
-            case "--api-config" -> apiConfig = value(it, option);
-            default -> usage("unknown option " + option);
-          }
-        }
-        running = DevStack.start(temporalPort, settings, System.getenv(), apiConfig);
-      }
-      default -> {
-        usage("unknown command " + command);
-        return;
-      }
+    FerryWorker worker;
+    try {
+      worker = FerryWorker.start(settings, System.getenv());
+    } catch (FerryWorker.CannotStart e) {
+      System.err.println("ferry-worker: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    String healthPort = System.getenv("FERRY_WORKER_HEALTH_PORT");
+    if (healthPort == null || healthPort.isBlank()) {
+      running = worker;
+    } else {
+      WorkerHealth health = WorkerHealth.start(Integer.parseInt(healthPort.trim()), worker);
+      running = () -> {
+        health.close();
+        worker.close();
+      };
     }
     Runtime.getRuntime()
         .addShutdownHook(
@@ -77,17 +68,9 @@ public final class Main {
     stopped.await();
   }
 
-  private static String value(Iterator<String> it, String option) {
-    if (!it.hasNext()) {
-      usage(option + " needs a value");
-    }
-    return it.next();
-  }
-
   private static void usage(String problem) {
     System.err.println("ferry-worker: " + problem);
-    System.err.println("usage: ferry-worker.jar worker");
-    System.err.println("       ferry-worker.jar dev [--temporal-port 7233] [--api-config api/config/dev.yml]");
+    System.err.println("usage: ferry-worker.jar worker   (settings from the environment: see WorkerSettings)");
     System.exit(2);
   }
 }

@@ -1,7 +1,8 @@
 package dev.ferry.worker;
 
-import dev.ferry.api.temporal.PayloadEncryption;
-import dev.ferry.api.temporal.TemporalClientSecurity;
+import dev.ferry.activities.secrets.SecretPolicy;
+import dev.ferry.temporal.PayloadEncryption;
+import dev.ferry.temporal.TemporalClientSecurity;
 import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.ApprovalSignature;
 import java.util.ArrayList;
@@ -30,7 +31,10 @@ import java.util.Map;
  *   <li>{@code FERRY_LEDGER_URL}: the run ledger (postgres://…); unset, run events are not recorded;
  *   <li>{@code FERRY_PAYLOAD_KEY} (required unless {@code FERRY_PAYLOAD_KEY_REQUIRED=false}) and
  *       {@code FERRY_PAYLOAD_PREVIOUS_KEYS}: payload encryption, the same keys as the API's;
- *   <li>{@code FERRY_APPROVAL_KEY} and {@code FERRY_APPROVAL_PREVIOUS_KEYS}: verify signed approvals.
+ *   <li>{@code FERRY_APPROVAL_KEY} and {@code FERRY_APPROVAL_PREVIOUS_KEYS}: verify signed approvals
+ *       (required unless {@code FERRY_APPROVALS_UNSIGNED=anyone-who-can-reach-temporal});
+ *   <li>{@code FERRY_SECRET_REFS}: which runbook references this worker resolves ({@link
+ *       SecretPolicy}; checked here so that a malformed list stops the worker at start).
  * </ul>
  */
 public record WorkerSettings(
@@ -53,20 +57,24 @@ public record WorkerSettings(
   }
 
   /**
-   * Settings of a worker against a Temporal server: a payload key is required.
+   * Settings of a worker against a Temporal server (a deployment): a payload key and an approval
+   * key are required.
    *
-   * @throws IllegalArgumentException naming every TLS or API key variable that is wrong, or a
-   *     missing or malformed payload or approval key
+   * @throws IllegalArgumentException naming every TLS or API key variable that is wrong, a
+   *     missing or malformed payload or approval key, or a malformed FERRY_SECRET_REFS
    */
   public static WorkerSettings fromEnvironment(Map<String, String> env) {
     return fromEnvironment(env, true);
   }
 
   /**
-   * @param payloadKeyRequired whether to refuse to run without {@code FERRY_PAYLOAD_KEY} (unless
-   *     {@code FERRY_PAYLOAD_KEY_REQUIRED=false}); the embedded dev stack makes its own
+   * @param deployment whether to refuse to run without {@code FERRY_PAYLOAD_KEY} (unless {@code
+   *     FERRY_PAYLOAD_KEY_REQUIRED=false}) and without {@code FERRY_APPROVAL_KEY} (unless {@code
+   *     FERRY_APPROVALS_UNSIGNED=anyone-who-can-reach-temporal}); the embedded dev stack makes
+   *     its own keys
    */
-  public static WorkerSettings fromEnvironment(Map<String, String> env, boolean payloadKeyRequired) {
+  public static WorkerSettings fromEnvironment(Map<String, String> env, boolean deployment) {
+    boolean payloadKeyRequired = deployment;
     String taskQueue = env.getOrDefault("FERRY_TASK_QUEUE", "ferry");
     String payloadKey = blankToNull(env.get("FERRY_PAYLOAD_KEY"));
     PayloadEncryption encryption = null;
@@ -80,6 +88,13 @@ public record WorkerSettings(
     }
     List<byte[]> approvalKeys = new ArrayList<>();
     String approvalKey = blankToNull(env.get("FERRY_APPROVAL_KEY"));
+    if (deployment) {
+      String refusal = ApprovalKeys.deploymentRefusal(approvalKey != null, env.get(ApprovalKeys.UNSIGNED_VARIABLE), "FERRY_APPROVAL_KEY");
+      if (refusal != null) {
+        throw new IllegalArgumentException(refusal);
+      }
+    }
+    SecretPolicy.fromEnvironment(env);
     if (approvalKey != null) {
       approvalKeys.add(ApprovalSignature.decodeKey(approvalKey));
       for (String previous : env.getOrDefault("FERRY_APPROVAL_PREVIOUS_KEYS", "").split(",")) {
@@ -105,6 +120,12 @@ public record WorkerSettings(
   public WorkerSettings withTemporalAddress(String address) {
     return new WorkerSettings(address, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities,
         TemporalClientSecurity.plaintext(), ledgerUrl, payloadEncryption, approvalKeys);
+  }
+
+  /** The same settings with these approval keys (the embedded stack's, when none were given). */
+  public WorkerSettings withApprovalKeys(ApprovalKeys keys) {
+    return new WorkerSettings(temporalAddress, namespace, taskQueue, hostTaskQueue, workDir, maxConcurrentActivities,
+        security, ledgerUrl, payloadEncryption, keys);
   }
 
   /** The same settings with this ledger and this payload encryption (the embedded stack's). */

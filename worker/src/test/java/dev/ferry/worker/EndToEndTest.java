@@ -5,16 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ferry.api.temporal.PayloadEncryption;
+import dev.ferry.temporal.PayloadEncryption;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.ShopWriter;
+import dev.ferry.activities.secrets.SecretPolicy;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,9 +34,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One real migration through everything: HTTP to the API, the API to the embedded Temporal
- * server, the server to the worker, the worker to pg_dump, pg_restore and both PostgreSQL
- * clusters. The dev stack is the one {@code ./ferry demo} runs, with the shipped dev config.
+ * One real migration through everything: HTTP to the API, the API to the real Temporal server
+ * ({@code temporal server start-dev}), the server to the worker, the worker to pg_dump,
+ * pg_restore and both PostgreSQL clusters, with the shipped dev config of the API.
  */
 class EndToEndTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -44,10 +44,9 @@ class EndToEndTest {
 
   @TempDir static Path workDir;
   static MigrationDatabases shop;
-  /** A second pair for the multi-phase run, reached through FERRY_SYNC_SOURCE_URL / _TARGET_URL. */
+  /** A second pair for the multi-phase run, reached through SHOP_SYNC_SOURCE_URL / _TARGET_URL. */
   static MigrationDatabases synced;
-  static DevStack stack;
-  static int temporalPort;
+  static InProcessStack stack;
   static String ledgerDatabase;
 
   @BeforeAll
@@ -55,19 +54,25 @@ class EndToEndTest {
     shop = MigrationDatabases.shop();
     synced = MigrationDatabases.shop();
     TestCluster.SOURCE.execute(synced.source, ShopWriter.NOTES_DDL);
-    temporalPort = freePort();
     System.setProperty("dw.server.applicationConnectors[0].port", "0");
     System.setProperty("dw.server.adminConnectors[0].port", "0");
     WorkerSettings settings =
         new WorkerSettings("unused:0", "default", "ferry", "ferry-host-e2e", workDir, 4);
     Map<String, String> environment = new HashMap<>(shop.environment());
-    environment.put("FERRY_SYNC_SOURCE_URL", TestCluster.SOURCE.url(synced.source));
-    environment.put("FERRY_SYNC_TARGET_URL", TestCluster.TARGET.url(synced.target));
-    environment.put("FERRY_UNREACHABLE_URL", "postgres://ferry:pw@127.0.0.1:1/shop");
+    environment.put("SHOP_SYNC_SOURCE_URL", TestCluster.SOURCE.url(synced.source));
+    environment.put("SHOP_SYNC_TARGET_URL", TestCluster.TARGET.url(synced.target));
+    environment.put("SHOP_UNREACHABLE_URL", "postgres://ferry:pw@127.0.0.1:1/shop");
+    // Set, and outside the worker's allow-list: another app's database.
+    environment.put("OTHER_APP_DATABASE_URL", TestCluster.TARGET.url(synced.target));
+    environment.put("FERRY_SECRET_REFS", SecretPolicy.DEFAULT + ",env:NO_SUCH_VARIABLE");
+    // Pre-verification at full pace, as in the process tests: its default tenth of the clock, on a
+    // machine busy with the rest of the build, can outlast the wait for the cutover gate.
+    environment.put("FERRY_PREVERIFY_SHARE", "1");
     ledgerDatabase = TestCluster.uniqueDatabaseName("ferry_ledger_e2e");
     TestCluster.TARGET.createDatabase(ledgerDatabase);
-    environment.put("FERRY_LEDGER_URL", TestCluster.TARGET.url(ledgerDatabase));
-    stack = DevStack.start(temporalPort, settings, environment, System.getProperty("ferry.apiConfig"));
+    String ledger = TestCluster.TARGET.url(ledgerDatabase);
+    environment.put("FERRY_LEDGER_URL", ledger);
+    stack = InProcessStack.start(settings, environment, ledger, System.getProperty("ferry.apiConfig"));
   }
 
   @AfterAll
@@ -136,8 +141,8 @@ class EndToEndTest {
     assertThat(history)
         .contains(PayloadEncryption.ENCODING)
         .doesNotContain(TestCluster.PASSWORD)
-        .doesNotContain("env:FERRY_SOURCE_URL")
-        .doesNotContain("FERRY_TARGET_URL")
+        .doesNotContain("env:SHOP_SOURCE_URL")
+        .doesNotContain("SHOP_TARGET_URL")
         .doesNotContain("order_items")
         .doesNotContain("olivia");
     // The API, which holds the key, still reads it all.
@@ -159,9 +164,9 @@ class EndToEndTest {
         strategy: multi-phase
         source:
           herokuApp: shop-production
-          databaseUrl: env:FERRY_SYNC_SOURCE_URL
+          databaseUrl: env:SHOP_SYNC_SOURCE_URL
         target:
-          databaseUrl: env:FERRY_SYNC_TARGET_URL
+          databaseUrl: env:SHOP_SYNC_TARGET_URL
         snapshot:
           jobs: 2
         sync:
@@ -196,9 +201,17 @@ class EndToEndTest {
     long onSource = TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
     long onTarget = TestCluster.TARGET.queryLong(synced.target, "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
     assertThat(onTarget).as("the writer's transactions on the target").isEqualTo(onSource).isGreaterThanOrEqualTo(200);
-    // Decommissioned: the capture is gone from the source.
-    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry%'")).isZero();
-    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry%'")).isZero();
+    // Decommissioned: the capture is gone from the source. The source stays frozen, so its write
+    // fence stays (on every table), and a client that lifts read-only still cannot write.
+    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry_capture%'")).isZero();
+    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry_sync%'")).isZero();
+    assertThat(TestCluster.SOURCE.queryLong(synced.source, "SELECT count(*) FROM pg_trigger WHERE tgname = 'ferry_write_fence'"))
+        .isEqualTo(TestCluster.SOURCE.queryLong(synced.source,
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"));
+    assertThatThrownBy(() -> TestCluster.SOURCE.execute(synced.source,
+            "SET default_transaction_read_only = off", "INSERT INTO customers (email, full_name, country, created_at)"
+                + " VALUES ('late@example.com', 'Late', 'NZ', now())"))
+        .hasMessageContaining("write fence");
   }
 
   private static void approve(String runId, String gate) throws Exception {
@@ -210,7 +223,7 @@ class EndToEndTest {
 
   @Test
   void aRehearsalThroughTheApi_restoresIntoAScratchDatabase_reportsEveryPhase_andLeavesNothingBehind() throws Exception {
-    String runbook = runbookWithTarget("env:FERRY_TARGET_URL").replace("app: shop", "app: shop-rehearsed");
+    String runbook = runbookWithTarget("env:SHOP_TARGET_URL").replace("app: shop", "app: shop-rehearsed");
     HttpResponse<String> started = post("/api/rehearsals", "ferry-dev-operator", runbook, "application/yaml");
     assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
     String id = JSON.readTree(started.body()).path("runId").asText();
@@ -252,8 +265,19 @@ class EndToEndTest {
   }
 
   @Test
+  void aReferenceOutsideTheWorkersAllowList_failsPreflightAtOnce_namingItButNotItsValue() throws Exception {
+    String runId = start(runbookWithTarget("env:OTHER_APP_DATABASE_URL"));
+
+    JsonNode failed = Eventually.get("preflight to fail", () -> status(runId), s -> "FAILED".equals(s.path("state").asText()));
+    assertThat(failed.path("failure").asText())
+        .startsWith("preflight: target.databaseUrl: env:OTHER_APP_DATABASE_URL is not among the references this worker may resolve")
+        .doesNotContain(TestCluster.PASSWORD, synced.target);
+    assertThat(preflightAttempts(runId)).isOne();
+  }
+
+  @Test
   void unreachableTarget_failsPreflightNamingTheSide_afterAFewAttemptsNotForever() throws Exception {
-    String runId = start(runbookWithTarget("env:FERRY_UNREACHABLE_URL"));
+    String runId = start(runbookWithTarget("env:SHOP_UNREACHABLE_URL"));
 
     // The real retry policy: 4 attempts, 2 + 4 + 8 s apart.
     JsonNode failed =
@@ -263,10 +287,10 @@ class EndToEndTest {
             s -> "FAILED".equals(s.path("state").asText()),
             java.time.Duration.ofSeconds(90));
     assertThat(failed.path("failure").asText())
-        .startsWith("preflight: target (env:FERRY_UNREACHABLE_URL → ferry@127.0.0.1:1/shop): cannot connect");
+        .startsWith("preflight: target (env:SHOP_UNREACHABLE_URL → ferry@127.0.0.1:1/shop): cannot connect");
     assertThat(preflightAttempts(runId)).isEqualTo(4);
     // The failure's message is encrypted in history like every payload.
-    assertThat(readable(temporalClient().fetchHistory(runId).toJson(false))).doesNotContain("cannot connect", "FERRY_UNREACHABLE_URL");
+    assertThat(readable(temporalClient().fetchHistory(runId).toJson(false))).doesNotContain("cannot connect", "SHOP_UNREACHABLE_URL");
     java.util.List<String> states = failed.path("steps").findValuesAsText("state");
     assertThat(states.get(0)).isEqualTo("FAILED");
     assertThat(states.subList(1, states.size())).containsOnly("SKIPPED");
@@ -276,7 +300,7 @@ class EndToEndTest {
     return """
         app: shop
         strategy: single-phase
-        source: {databaseUrl: env:FERRY_SOURCE_URL}
+        source: {databaseUrl: env:SHOP_SOURCE_URL}
         target: {databaseUrl: %s}
         """.formatted(reference);
   }
@@ -309,7 +333,7 @@ class EndToEndTest {
   private static WorkflowClient temporalClient() {
     return WorkflowClient.newInstance(
         WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build()));
+            WorkflowServiceStubsOptions.newBuilder().setTarget(stack.temporalAddress()).build()));
   }
 
   private static JsonNode status(String runId) {
@@ -345,11 +369,5 @@ class EndToEndTest {
 
   private static URI api(String path) {
     return URI.create("http://127.0.0.1:" + stack.apiPort() + path);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

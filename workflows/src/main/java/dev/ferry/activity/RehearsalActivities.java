@@ -29,12 +29,16 @@ public interface RehearsalActivities {
   void dropScratchDatabase(ScratchDatabase scratch);
 
   /**
-   * Does on the source what freezing it does, short of changing anything: connects, checks the
-   * credential owns the database (which {@code ALTER DATABASE ... SET
-   * default_transaction_read_only} needs) and counts the sessions a freeze would end. Its duration
-   * stands in for the freeze's in the downtime estimate. Reads only.
+   * Does on the source what freezing it does, in a transaction that is rolled back: the
+   * freeze's checks (the credential owns the database and every table, no other run's fence),
+   * its {@code ALTER DATABASE}, its write fence on every table (with a key no session has), then
+   * a test write and, where DDL would be refused, a test {@code CREATE TABLE}; counts the
+   * sessions a freeze would end without ending them. Nothing is committed, so nothing is frozen;
+   * the app's writes wait for the table locks while it runs. Its duration stands in for the
+   * freeze's in the downtime estimate.
    *
-   * @return one line: whether a freeze would be allowed and how many sessions it would end
+   * @return one line: whether a freeze would be allowed (or why not), what the fence refused,
+   *     how many sessions it would end
    */
   String probeFreeze(String sourceUrlRef);
 }

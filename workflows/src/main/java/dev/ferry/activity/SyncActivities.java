@@ -1,5 +1,6 @@
 package dev.ferry.activity;
 
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
@@ -17,6 +18,14 @@ import io.temporal.activity.ActivityInterface;
  */
 @ActivityInterface
 public interface SyncActivities {
+  /**
+   * Finds, before anything is changed, everything the request's method would refuse later (at
+   * {@link #startSync}) about these databases and credentials, all at once and by name; and what
+   * the approver should know. Reads only (a setting on a session of its own at most); safe to
+   * retry. Fails only when a database cannot be reached or resolved.
+   */
+  SyncCheck checkSync(SyncRequest request);
+
   /**
    * Installs change capture on the source, copies the schema and the data consistently with it,
    * and starts applying changes. Long; heartbeats the copy's progress. Idempotent: a retry
@@ -44,8 +53,11 @@ public interface SyncActivities {
   SyncLag measureLag(SyncRequest request);
 
   /**
-   * With the source frozen: applies what is left until nothing is pending, and returns the
-   * final lag (zero). Fails when changes keep arriving (the source is not frozen).
+   * With the source frozen: applies what is left until nothing is pending, brings the large
+   * objects created, changed or removed since the initial copy across, and returns the final lag
+   * (zero). Fails when changes keep arriving (the source is not frozen). The logical method ends
+   * its stream here (subscription and slot dropped, the run's replication role locked): nothing
+   * can arrive from a frozen source. Idempotent: a retry after a crash gives the same result.
    */
   SyncLag drain(SyncRequest request);
 

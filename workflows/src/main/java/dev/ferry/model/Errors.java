@@ -9,6 +9,11 @@ import java.util.List;
 public final class Errors {
   /** A secret reference ({@code env:}, {@code ssm:}) does not resolve on the worker. Final. */
   public static final String SECRET_UNRESOLVED = "SecretUnresolved";
+  /**
+   * A secret reference this worker's deployment does not allow ({@code FERRY_SECRET_REFS}), or one
+   * of Ferry's own settings. Final; refused before any connection is tried.
+   */
+  public static final String SECRET_REFUSED = "SecretRefused";
   /** The secret store (SSM) failed or throttled. Retryable. */
   public static final String SECRET_STORE_UNAVAILABLE = "SecretStoreUnavailable";
   /** A database refuses the connection or times out. Retried a few times, then final. */
@@ -47,7 +52,10 @@ public final class Errors {
   public static final String NO_CONNECTION_SLOTS = "NoConnectionSlots";
   /** A source sequence has no counterpart on the target. Final. */
   public static final String SEQUENCE_MISSING = "SequenceMissing";
-  /** The credential may not make the source read-only (not the database's owner). Final. */
+  /**
+   * The source cannot be frozen: the credential does not own the database or some of the app's
+   * tables (named), or another run's write fence is on it. Final; preflight refuses it first.
+   */
   public static final String FREEZE_REFUSED = "FreezeRefused";
   /** A gate was rejected (by a person or its deadline); what ran is undone. */
   public static final String REJECTED = "Rejected";
@@ -78,8 +86,6 @@ public final class Errors {
   public static final String SCRATCH_DATABASE_REFUSED = "ScratchDatabaseRefused";
   /** A step failed for a reason Ferry does not classify further. */
   public static final String STEP_FAILED = "StepFailed";
-  /** A rehearsal schedule's cron, interval or time zone cannot be read. Final. */
-  public static final String SCHEDULE_INVALID = "ScheduleInvalid";
 
   // The cutover edge: Route 53, smoke checks, Heroku Platform API, config vars, RDS.
   /** The Route 53 hosted zone does not exist (or the credentials cannot see it). Final. */
@@ -115,6 +121,7 @@ public final class Errors {
   public static final List<String> NON_RETRYABLE =
       List.of(
           SECRET_UNRESOLVED,
+          SECRET_REFUSED,
           DATABASE_AUTH_FAILED,
           DATABASE_NOT_FOUND,
           INCOMPATIBLE_VERSIONS,

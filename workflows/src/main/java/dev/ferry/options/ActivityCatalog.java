@@ -38,6 +38,17 @@ public final class ActivityCatalog {
 
   private ActivityCatalog() {}
 
+  /**
+   * The queue of the activities that run until the cutover (the sync's apply loop and the
+   * pre-verification), beside a workflow queue. A worker polls it with slots of its own
+   * ({@code FERRY_MAX_LOOPS}), so loops that hold their slot for days never leave the steps
+   * (a lag measure, a drain, a freeze) waiting for one: with one queue, two multi-phase runs'
+   * four loops filled a worker's four slots and both runs stopped at the pre-verification.
+   */
+  public static String loopQueue(String workflowQueue) {
+    return workflowQueue + "-loops";
+  }
+
   /** Connect and read facts: quick, retried a few times so an unreachable database fails soon. */
   public static ActivityOptions preflight() {
     return ActivityOptions.newBuilder()
@@ -156,12 +167,36 @@ public final class ActivityCatalog {
    * the run lasts (it is idempotent, and drain catches up whatever it missed).
    */
   public static ActivityOptions syncApply() {
+    return syncApply(null);
+  }
+
+  /**
+   * {@link #syncApply()} on {@code loopQueue} ({@link #loopQueue}), or on the workflow's own queue
+   * when it is {@code null}.
+   */
+  public static ActivityOptions syncApply(String loopQueue) {
     return ActivityOptions.newBuilder()
+        .setTaskQueue(loopQueue)
         .setStartToCloseTimeout(Duration.ofDays(30))
         .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
         .setCancellationType(io.temporal.activity.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
         .setRetryOptions(
             RetryOptions.newBuilder(LONG_RETRIES).setMaximumAttempts(0).build())
+        .build();
+  }
+
+  /**
+   * Pre-verifying while the sync runs: until the cutover, heartbeated; retried without limit while
+   * the run lasts (it resumes from the proofs it keeps on the target), but a difference it proves
+   * ({@code VerificationFailed}) stops it for good.
+   */
+  public static ActivityOptions preverify(String loopQueue) {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(loopQueue)
+        .setStartToCloseTimeout(Duration.ofDays(30))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setCancellationType(io.temporal.activity.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+        .setRetryOptions(RetryOptions.newBuilder(LONG_RETRIES).setMaximumAttempts(0).build())
         .build();
   }
 
@@ -287,19 +322,6 @@ public final class ActivityCatalog {
                 .setMaximumInterval(Duration.ofMinutes(1))
                 .setMaximumAttempts(0)
                 .build())
-        .build();
-  }
-
-  /**
-   * A rehearsal schedule asking which runs of its app are running before it fires: quick, a
-   * few tries; when it cannot tell, the schedule starts the rehearsal anyway and the
-   * rehearsal's own check at its start decides.
-   */
-  public static ActivityOptions overlapCheck() {
-    return ActivityOptions.newBuilder()
-        .setStartToCloseTimeout(Duration.ofSeconds(30))
-        .setScheduleToCloseTimeout(Duration.ofMinutes(2))
-        .setRetryOptions(QUICK_RETRIES)
         .build();
   }
 }

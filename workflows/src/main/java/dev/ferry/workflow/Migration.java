@@ -295,26 +295,17 @@ final class Migration {
   // ---- steps both strategies take -------------------------------------------------------------
 
   void preflight() {
-    preflight(report -> null);
+    preflight(report -> report);
   }
 
   /**
-   * Preflight, failing it for good (before anything changes) when {@code refusal} finds a
-   * reason in the report, such as tables the runbook's sync method cannot carry.
+   * Preflight, then {@code strategyCheck} inside the same step: it may fail the step for good
+   * (before anything changes), such as when the runbook's sync method would refuse the source,
+   * or return the report with what else the approver should know.
    */
-  void preflight(Function<PreflightReport, String> refusal) {
+  void preflight(java.util.function.UnaryOperator<PreflightReport> strategyCheck) {
     preflightReport =
-        step(
-            Steps.PREFLIGHT,
-            () -> {
-              PreflightReport report = preflight.auditDatabases(databases);
-              String refused = refusal.apply(report);
-              if (refused != null) {
-                throw ApplicationFailure.newNonRetryableFailure(refused, Errors.SYNC_REFUSED);
-              }
-              return report;
-            },
-            Migration::describe);
+        step(Steps.PREFLIGHT, () -> strategyCheck.apply(preflight.auditDatabases(databases)), Migration::describe);
   }
 
   void approveStart() {
@@ -332,13 +323,22 @@ final class Migration {
     }
   }
 
+  static final String WRITE_FENCE = "write-fence";
+
   /** Freezes the source; its compensation (unfreezing) is registered first. */
   void freezeSource() {
+    // Since the write fence: a source read-only before the run still gets the run's fence, which
+    // its undo must lift (leaving the setting as it was). Runs frozen before it have no fence.
+    boolean fenced = Workflow.getVersion(WRITE_FENCE, Workflow.DEFAULT_VERSION, 1) == 1;
     compensations.register(
         Steps.FREEZE_SOURCE,
         key -> {
           if (preflightReport.source().readOnly()) {
-            return "nothing: the source was read-only before the run and stays so";
+            if (!fenced) {
+              return "nothing: the source was read-only before the run and stays so";
+            }
+            freeze.liftFence(databases.sourceUrlRef());
+            return "the run's write fence is lifted; the source stays read-only, as it was before the run";
           }
           freeze.unfreezeSource(databases.sourceUrlRef());
           return "the source takes writes again";
@@ -474,10 +474,17 @@ final class Migration {
   }
 
   static String describe(FreezeResult result) {
-    return "source read-only; " + result.sessionsEnded() + " open session(s) ended"
+    if (result.fence() == null) {
+      // A run frozen before the write fence (its recorded result has none).
+      return "source read-only; " + result.sessionsEnded() + " open session(s) ended"
+          + (result.sessionsLeft().isEmpty() ? ""
+              : "; " + result.sessionsLeft().size() + " session(s) of other roles could not be ended and may"
+                  + " still write until they reconnect: " + String.join(", ", result.sessionsLeft()));
+    }
+    return "source read-only; " + result.fence() + "; " + result.sessionsEnded() + " open session(s) ended"
         + (result.sessionsLeft().isEmpty() ? ""
-            : "; " + result.sessionsLeft().size() + " session(s) of other roles could not be ended and may"
-                + " still write until they reconnect: " + String.join(", ", result.sessionsLeft()));
+            : "; " + result.sessionsLeft().size() + " session(s) of other roles could not be ended (the fence refuses"
+                + " their writes): " + String.join(", ", result.sessionsLeft()));
   }
 
   static String describe(SequenceSync sync) {

@@ -7,6 +7,7 @@ import dev.ferry.model.GateDecision;
 import dev.ferry.model.GateDecisionRefused;
 import dev.ferry.model.MigrationRequest;
 import dev.ferry.model.RunEventType;
+import dev.ferry.model.RunKind;
 import dev.ferry.model.RunState;
 import dev.ferry.model.RunStatus;
 import dev.ferry.model.runbook.Strategy;
@@ -52,6 +53,8 @@ public class MigrationWorkflowImpl implements MigrationWorkflow {
   public RunStatus run(MigrationRequest request) {
     Migration m = new Migration(request, tuning, keys);
     migration = m;
+    // Search attributes (FerryApp, FerryPhase, ...): only on runs begun with them (RunPhase.VERSION).
+    RunPhase.publish(m.record, RunKind.MIGRATION, request.runbook());
     m.event(RunEventType.STARTED, null, request.startedBy(), request.runbook().strategy().label(), null);
     try {
       if (request.runbook().strategy() == Strategy.MULTI_PHASE) {

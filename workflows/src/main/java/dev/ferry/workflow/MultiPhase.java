@@ -1,14 +1,19 @@
 package dev.ferry.workflow;
 
+import dev.ferry.activity.SyncActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.copy.CopyRequest;
 import dev.ferry.model.runbook.SnapshotSpec;
 import dev.ferry.model.sync.SyncSetup;
+import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.SourceAudit;
 import dev.ferry.model.runbook.Gates;
 import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
+import dev.ferry.model.verify.PreverifyCoverage;
+import dev.ferry.options.ActivityCatalog;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
@@ -23,7 +28,8 @@ import java.util.List;
  * The multi-phase strategy (large database, near-zero downtime): preflight → gate {@code start}
  * → start the sync (change capture, then the initial copy: streamed for the trigger method,
  * {@link StreamCopy}, unless {@code snapshot.method: dump}) → catch up until the lag is under the
- * runbook's threshold → lower the DNS TTL → gate {@code cutover} → freeze the source (+ Heroku
+ * runbook's threshold → pre-verify (the target proven while the sync runs; {@link
+ * Preverification}) → lower the DNS TTL → gate {@code cutover} → freeze the source (+ Heroku
  * maintenance) → config vars to SSM → drain → sync sequences → final verify → RDS restore point
  * → shift traffic → maintenance off → fallback window → gate {@code decommission} →
  * decommission (tear the sync down, scale Heroku down). Steps whose provider the runbook does not
@@ -32,14 +38,21 @@ import java.util.List;
 final class MultiPhase {
   private final Migration m;
   private final SyncRequest sync;
+  /** Whether the run checks its sync method in preflight and gives its logical subscription a role of its own. */
+  private final boolean checksSync;
   private CancellationScope applying;
   private Promise<Void> applied;
 
   MultiPhase(Migration m) {
     this.m = m;
+    // Added with per-run replication roles and the sync's own preflight check: runs begun before
+    // replay without the check, and their logical subscription keeps the source credential it
+    // was created with (a null replicationRole tells the activities so).
+    this.checksSync = Workflow.getVersion(SYNC_CHECK_AND_ROLE, Workflow.DEFAULT_VERSION, 1) == 1;
+    SyncSpec spec = m.runbook.sync();
     this.sync =
         new SyncRequest(
-            Workflow.randomUUID().toString(), m.databases, m.runbook.sync().method(), m.jobs,
+            Workflow.randomUUID().toString(), m.databases, spec.method(), m.jobs, checksSync ? replicationRole(spec) : null,
             m.streamCopy ? SnapshotSpec.STREAM : null);
   }
 
@@ -48,7 +61,17 @@ final class MultiPhase {
     CutoverEdge edge = new CutoverEdge(m);
     // Added with the sync itself: runs begun before replay their preflight without the refusal.
     boolean refuses = Workflow.getVersion(PREFLIGHT_REFUSES, Workflow.DEFAULT_VERSION, 1) == 1;
-    m.preflight(report -> refuses ? refusal(spec, report.audit()) : null);
+    m.preflight(
+        report -> {
+          if (checksSync) {
+            return checkSync(report);
+          }
+          String refused = refuses ? refusal(spec, report.audit()) : null;
+          if (refused != null) {
+            throw ApplicationFailure.newNonRetryableFailure(refused, Errors.SYNC_REFUSED);
+          }
+          return report;
+        });
     m.approveStart();
 
     m.compensations.register(
@@ -70,14 +93,40 @@ final class MultiPhase {
     } else {
       m.sync = m.step(Steps.START_SYNC, () -> m.syncSetup.startSync(sync), s -> s.tables() + " tables, " + s.rows() + " rows copied; " + s.detail());
     }
-    startApplying();
+    // Added with the loop queue: runs begun before keep their loops on the workflow's queue.
+    String loopQueue =
+        Workflow.getVersion(LOOP_QUEUE, Workflow.DEFAULT_VERSION, 1) == 1
+            ? ActivityCatalog.loopQueue(Workflow.getInfo().getTaskQueue())
+            : null;
+    startApplying(loopQueue);
+    // Verification while the sync runs (versioned inside: older runs verify all at the freeze).
+    Preverification pre = Preverification.of(m, sync, loopQueue);
+    if (pre != null) {
+      pre.start();
+    }
 
     m.step(Steps.CATCH_UP, () -> catchUp(spec), Migration::describe);
+    if (pre != null) {
+      m.step(Steps.PREVERIFY, () -> pre.awaitFirstPass(spec, this::applyStopped), PreverifyCoverage::summary);
+    }
     edge.lowerDnsTtl();
     // Added with the sync itself: older runs waited at this gate without watching the apply.
     boolean watchApply = Workflow.getVersion(GATE_WATCHES_APPLY, Workflow.DEFAULT_VERSION, 1) == 1;
-    if (!m.gate(Gates.CUTOVER, cutoverEvidence(spec), true, () -> watchApply ? applyStopped() : null)) {
+    List<String> evidence = cutoverEvidence(spec);
+    if (pre != null) {
+      evidence.addAll(pre.evidence());
+    }
+    if (!m.gate(Gates.CUTOVER, evidence, true, () -> watchApply ? syncStopped(pre) : null)) {
       throw m.rejected(Gates.CUTOVER);
+    }
+    if (pre != null) {
+      // Both background activities stop before the freeze, not after: a cancel reaches an
+      // activity with its next heartbeat (up to a second), which must not count in the write
+      // downtime; what the source commits meanwhile, the drain applies. The pre-verification's
+      // sessions must not outlive the freeze either (it ends every session but the sync's).
+      pre.requestStop();
+      stopApplying();
+      pre.stop();
     }
 
     m.freezeSource();
@@ -92,7 +141,11 @@ final class MultiPhase {
             },
             lag -> "nothing pending: " + Migration.describe(lag));
     m.syncSequences();
-    m.verify(Steps.VERIFY);
+    if (pre != null) {
+      pre.verifyAtTheFreeze(Steps.VERIFY);
+    } else {
+      m.verify(Steps.VERIFY);
+    }
     edge.restorePoint();
     edge.shiftTraffic();
     edge.maintenanceOff();
@@ -112,11 +165,16 @@ final class MultiPhase {
     }
     m.compensations.discharge(Steps.START_SYNC);
     m.compensations.discharge(Steps.FREEZE_SOURCE);
+    m.compensations.discharge(Steps.PREVERIFY);
     m.step(
         Steps.DECOMMISSION,
         () -> {
+          List<String> done = new ArrayList<>();
+          if (pre != null) {
+            done.add(pre.drop());
+          }
           m.syncControl.stopSync(sync);
-          List<String> done = new ArrayList<>(List.of("sync torn down"));
+          done.add("sync torn down");
           done.addAll(edge.decommission());
           return String.join("; ", done);
         },
@@ -124,7 +182,37 @@ final class MultiPhase {
   }
 
   static final String GATE_WATCHES_APPLY = "cutover-gate-watches-apply";
+  /** The apply loop and the pre-verification on their own queue ({@link ActivityCatalog#loopQueue}). */
+  static final String LOOP_QUEUE = "loop-queue";
   static final String PREFLIGHT_REFUSES = "preflight-refuses-for-sync";
+  static final String SYNC_CHECK_AND_ROLE = "sync-check-and-replication-role";
+
+  /**
+   * The sync method's own check, in the preflight step: everything it would refuse, all at once,
+   * fails the run before the start gate; its warnings join the report's, so the approver sees
+   * them.
+   */
+  private PreflightReport checkSync(PreflightReport report) {
+    SyncCheck check = m.syncControl.checkSync(sync);
+    if (!check.refusals().isEmpty()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "sync.method " + sync.method() + " cannot run here: " + String.join("; ", check.refusals()), Errors.SYNC_REFUSED);
+    }
+    if (check.warnings().isEmpty()) {
+      return report;
+    }
+    List<String> warnings = new ArrayList<>(report.warnings());
+    warnings.addAll(check.warnings());
+    return new PreflightReport(report.source(), report.target(), report.dumpToolVersion(), report.audit(), warnings);
+  }
+
+  /** The logical method's login: the runbook's choice, per-run when it says nothing (a run started without the parser). */
+  private static String replicationRole(SyncSpec spec) {
+    if (!SyncSpec.LOGICAL.equals(spec.method())) {
+      return null;
+    }
+    return spec.replicationRole() == null ? SyncSpec.PER_RUN_ROLE : spec.replicationRole();
+  }
 
   /**
    * Why the background apply failed, when it did: it retries without limit, so it fails only for
@@ -143,10 +231,20 @@ final class MultiPhase {
         "applying changes stopped: " + Failures.describe(failure), type, failure);
   }
 
-  /** Applies changes in the background until drain (or a rollback) stops it. */
-  private void startApplying() {
+  /** Why the apply or the pre-verification stopped, when one did; {@code null} while both run. */
+  private TemporalFailure syncStopped(Preverification pre) {
+    TemporalFailure apply = applyStopped();
+    return apply != null || pre == null ? apply : pre.failure();
+  }
+
+  /**
+   * Applies changes in the background until drain (or a rollback) stops it, on {@code loopQueue}
+   * (or the workflow's queue when {@code null}).
+   */
+  private void startApplying(String loopQueue) {
+    SyncActivities apply = loopQueue == null ? m.syncApply : m.stub(SyncActivities.class, ActivityCatalog.syncApply(loopQueue));
     applying = Workflow.newCancellationScope(() -> {
-      applied = Async.procedure(m.syncApply::applyChanges, sync);
+      applied = Async.procedure(apply::applyChanges, sync);
     });
     applying.run();
   }
@@ -186,7 +284,10 @@ final class MultiPhase {
     }
   }
 
-  /** Why the source cannot be kept in sync by the runbook's method, or {@code null}. */
+  /**
+   * Why the source cannot be kept in sync by the runbook's method, or {@code null}: from the
+   * audit alone, as runs begun before {@link #SYNC_CHECK_AND_ROLE} decided it (they replay it).
+   */
   static String refusal(SyncSpec spec, SourceAudit audit) {
     if (audit == null) {
       return null;

@@ -122,6 +122,8 @@ public class RehearsalWorkflowImpl implements RehearsalWorkflow {
     this.request = request;
     this.runbook = request.runbook();
     this.record = new RunRecord(PHASES);
+    // Search attributes (FerryApp, FerryPhase, ...): only on runs begun with them (RunPhase.VERSION).
+    RunPhase.publish(record, RunKind.REHEARSAL, runbook);
     this.startedAt = Migration.now();
     rehearsal = stub(RehearsalActivities.class, ActivityCatalog.scratchDatabase());
     reports = stub(RehearsalLedgerActivities.class, ActivityCatalog.ledger());

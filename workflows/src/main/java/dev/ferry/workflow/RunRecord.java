@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.model.RunSearchAttributes;
 import dev.ferry.model.RunState;
 import dev.ferry.model.StepState;
 import dev.ferry.model.StepStatus;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The steps of a run and where each one stands: what the status query reports. Plain state,
@@ -20,9 +22,19 @@ final class RunRecord {
   private String phase = "starting";
   private Instant endedAt;
   private String failure;
+  private Consumer<String> phaseListener = phase -> {};
 
   RunRecord(List<String> plan) {
     plan.forEach(name -> steps.put(name, new Step(name)));
+  }
+
+  /**
+   * Tells {@code listener} each new phase from now on ({@link RunPhase} publishes it as a search
+   * attribute). A gate's step is not told: it begins and turns to {@code awaiting approval: <gate>}
+   * at once, and only that is worth a search attribute.
+   */
+  void onPhaseChange(Consumer<String> listener) {
+    this.phaseListener = listener;
   }
 
   /** Adds a step the plan did not show (the rollback gate, which opens only on trouble). */
@@ -38,6 +50,9 @@ final class RunRecord {
     step.detail = null;
     step.attempts++;
     phase = name;
+    if (!name.startsWith(Steps.gate(""))) {
+      phaseListener.accept(phase);
+    }
   }
 
   void done(String name, Instant at, String detail) {
@@ -64,6 +79,7 @@ final class RunRecord {
 
   void phase(String phase) {
     this.phase = phase;
+    phaseListener.accept(phase);
   }
 
   /** Marks one step as skipped, with the reason. */
@@ -86,7 +102,8 @@ final class RunRecord {
 
   void awaiting(String gate) {
     state = RunState.AWAITING_APPROVAL;
-    phase = "awaiting approval: " + gate;
+    phase = RunSearchAttributes.awaitingApproval(gate);
+    phaseListener.accept(phase);
   }
 
   void resumed() {
@@ -96,6 +113,7 @@ final class RunRecord {
   void finish(RunState finalState, Instant at, String failure) {
     state = finalState;
     phase = finalState.name().toLowerCase();
+    phaseListener.accept(phase);
     endedAt = at;
     this.failure = failure;
   }

@@ -3,6 +3,7 @@ package dev.ferry.workflow;
 import dev.ferry.model.runbook.Gates;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.model.runbook.Strategy;
+import dev.ferry.model.runbook.SyncSpec;
 import java.util.List;
 
 /** Step names, as the status shows them, each strategy's plan, and why a step is skipped. */
@@ -19,6 +20,7 @@ final class Steps {
   static final String COPY = "copy";
   static final String START_SYNC = "start-sync";
   static final String CATCH_UP = "catch-up";
+  static final String PREVERIFY = "pre-verify";
   static final String GATE_CUTOVER = gate(Gates.CUTOVER);
   static final String DRAIN = "drain";
   static final String VERIFY = "verify";
@@ -58,6 +60,7 @@ final class Steps {
           GATE_START,
           START_SYNC,
           CATCH_UP,
+          PREVERIFY,
           LOWER_DNS_TTL,
           GATE_CUTOVER,
           FREEZE_SOURCE,
@@ -99,6 +102,7 @@ final class Steps {
           START_SYNC,
           COPY,
           CATCH_UP,
+          PREVERIFY,
           LOWER_DNS_TTL,
           GATE_CUTOVER,
           FREEZE_SOURCE,
@@ -158,6 +162,21 @@ final class Steps {
     };
   }
 
+  /** What a step does for this runbook, in a phrase, for plans. */
+  static String purpose(Runbook runbook, String step) {
+    if (step.equals(START_SYNC) && runbook.sync() != null && SyncSpec.LOGICAL.equals(runbook.sync().method())) {
+      boolean sourceCredential = SyncSpec.SOURCE_CREDENTIAL.equals(runbook.sync().replicationRole());
+      return purpose(step)
+          + (sourceCredential
+              ? "; the subscription logs in with the runbook's source credential, whose password the target keeps in"
+                  + " pg_subscription until the drain (sync.replicationRole: source-credential)"
+              : "; the subscription logs in to the source as ferry_repl_<run>, a role made for this run that may only"
+                  + " replicate and read the published tables, whose password only the worker knows and is void once"
+                  + " the copy is done; locked at the drain, dropped at teardown (sync.replicationRole: per-run)");
+    }
+    return purpose(step);
+  }
+
   /** What a step does, in a phrase, for plans. */
   static String purpose(Runbook runbook, boolean streamed, String step) {
     if (step.equals(START_SYNC) && streamed) {
@@ -166,14 +185,16 @@ final class Steps {
     if (step.equals(VERIFY) && streamed && runbook.strategy() == Strategy.SINGLE_PHASE) {
       return "reports the copy's table-by-table checks, and compares sequences, large objects and the schema";
     }
-    return purpose(step);
+    return purpose(runbook, step);
   }
 
   static String purpose(String step) {
     return switch (step) {
       case PREFLIGHT -> "checks both databases, versions, extensions and the source's traps; changes nothing";
       case LOWER_DNS_TTL -> "lowers the records' TTL and waits out the old one, before any downtime";
-      case FREEZE_SOURCE -> "makes the source database read-only and ends its open sessions (only a rollback makes it writable again)";
+      case FREEZE_SOURCE ->
+          "makes the source database read-only, ends its open sessions and fences every table: no client but Ferry"
+              + " writes, whatever it sets (only a rollback makes it writable again)";
       case MAINTENANCE_ON -> "turns Heroku's maintenance mode on";
       case COPY_CONFIG_VARS -> "copies the app's config vars to SSM and checks every key arrived";
       case SNAPSHOT -> "pg_dump -Fd -j N of the source onto a worker's disk";
@@ -184,7 +205,11 @@ final class Steps {
               + " its rows against what was sent; constraints, sequences and large objects last";
       case START_SYNC -> "installs change capture, copies the schema and the data consistently with it";
       case CATCH_UP -> "applies changes until the target is less than sync.maxLag behind";
-      case DRAIN -> "with the source frozen, applies what is left until nothing is pending";
+      case PREVERIFY ->
+          "proves the target chunk by chunk while the sync runs, and re-checks each row that changes after;"
+              + " the cutover gate waits for its first pass, the final verify re-checks only what has no standing proof";
+      case DRAIN -> "with the source frozen, applies what is left until nothing is pending and brings the large objects"
+          + " created, changed or removed since the copy across (compared by checksum)";
       case VERIFY -> "row counts and checksums in primary-key chunks, sequences and schema, both sides";
       case SYNC_SEQUENCES -> "sets the target's sequences to the source's values";
       case DISCARD_SNAPSHOT -> "deletes the dump files, which hold production data";

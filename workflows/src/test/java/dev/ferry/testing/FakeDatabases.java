@@ -8,8 +8,13 @@ import dev.ferry.model.copy.CopyResult;
 import dev.ferry.activity.LedgerActivities;
 import dev.ferry.model.RunEvent;
 import dev.ferry.activity.NotifyActivities;
+import dev.ferry.activity.PreverifyActivities;
 import dev.ferry.activity.SyncActivities;
+import dev.ferry.model.verify.ChangedVerification;
+import dev.ferry.model.verify.PreverifyCoverage;
+import dev.ferry.model.verify.PreverifyRequest;
 import dev.ferry.model.Notification;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
@@ -52,6 +57,7 @@ public class FakeDatabases
         FreezeActivities,
         SequenceActivities,
         SyncActivities,
+        PreverifyActivities,
         NotifyActivities,
         LedgerActivities {
   public static final String HOST_QUEUE = "ferry-host-a";
@@ -93,6 +99,14 @@ public class FakeDatabases
               matching("public.orders", 20000)),
           List.of(new SequenceComparison("public.orders_id_seq", 20001L, 20001L, true)),
           List.of());
+  /** Coverage measurePreverification reports, in order; the last one repeats. */
+  public final Deque<PreverifyCoverage> coverages = new ArrayDeque<>(List.of(coverage(7, 7, 7)));
+  /** Holds the pre-verification loop until cancelled (as {@link #holdApply} does the apply). */
+  public volatile boolean holdPreverify;
+  /** Thrown by preverifyWhileSyncing (after {@link #holdPreverify}'s wait, if any). */
+  public volatile RuntimeException preverifyFailure;
+  /** Every pre-verification request, in order. */
+  public final List<PreverifyRequest> preverifyRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile CountDownLatch restoreHeld;
   private final CountDownLatch restoreStarted = new CountDownLatch(1);
 
@@ -199,12 +213,20 @@ public class FakeDatabases
     if (freezeFailure != null) {
       throw freezeFailure;
     }
-    return new FreezeResult(3, List.of());
+    return new FreezeResult(3, List.of(), "write fence on 5 table(s)");
   }
 
   @Override
   public void unfreezeSource(String sourceUrlRef) {
     called("unfreezeSource");
+    if (unfreezeFailure != null) {
+      throw unfreezeFailure;
+    }
+  }
+
+  @Override
+  public void liftFence(String sourceUrlRef) {
+    called("liftFence");
     if (unfreezeFailure != null) {
       throw unfreezeFailure;
     }
@@ -223,6 +245,19 @@ public class FakeDatabases
   /** A table whose two sides agree, in one chunk. */
   public static TableComparison matching(String table, long rows) {
     return new TableComparison(table, rows, rows, "primary key range", 1, 0, List.of(), true);
+  }
+
+  /** What checkSync reports as the sync method's refusals and warnings. */
+  public volatile List<String> syncRefusals = List.of();
+  public volatile List<String> syncWarnings = List.of();
+  /** Every sync request an activity was handed, in order. */
+  public final List<SyncRequest> syncRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public SyncCheck checkSync(SyncRequest request) {
+    called("checkSync");
+    syncRequests.add(request);
+    return new SyncCheck(syncRefusals, syncWarnings);
   }
 
   @Override
@@ -287,6 +322,66 @@ public class FakeDatabases
   @Override
   public void stopSync(SyncRequest request) {
     called("stopSync");
+  }
+
+  /** Coverage of a pre-verification that has planned {@code chunks} chunks, its oldest changed row 4 s old. */
+  public static PreverifyCoverage coverage(long chunks, long checked, long proven) {
+    return coverage(chunks, checked, proven, 4_000);
+  }
+
+  /** Coverage whose oldest changed row awaiting its re-check is {@code oldestChangeMillis} old. */
+  public static PreverifyCoverage coverage(long chunks, long checked, long proven, long oldestChangeMillis) {
+    return new PreverifyCoverage(
+        true, 5, chunks, checked, proven, proven * 14_500, 101_500, java.time.Instant.parse("2026-12-01T10:00:00Z"), 12,
+        oldestChangeMillis, java.time.Instant.parse("2026-12-01T10:05:00Z"));
+  }
+
+  @Override
+  public void preverifyWhileSyncing(PreverifyRequest request) {
+    called("preverifyWhileSyncing");
+    preverifyRequests.add(request);
+    if (preverifyFailure != null && !holdPreverify) {
+      throw preverifyFailure;
+    }
+    if (!holdPreverify) {
+      return;
+    }
+    io.temporal.activity.ActivityExecutionContext context = io.temporal.activity.Activity.getExecutionContext();
+    try {
+      while (true) {
+        if (preverifyFailure != null) {
+          throw preverifyFailure;
+        }
+        context.heartbeat(null);
+        Thread.sleep(20);
+      }
+    } catch (io.temporal.client.ActivityCanceledException e) {
+      called("preverifyWhileSyncing cancelled");
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public synchronized PreverifyCoverage measurePreverification(PreverifyRequest request) {
+    called("measurePreverification");
+    return coverages.size() > 1 ? coverages.poll() : coverages.peek();
+  }
+
+  @Override
+  public ChangedVerification verifyChangedSincePreverified(PreverifyRequest request) {
+    called("verifyChangedSincePreverified");
+    targetRefs.add(request.databases().targetUrlRef());
+    if (verifyFailure != null) {
+      throw verifyFailure;
+    }
+    return new ChangedVerification(verification, 7, 0, 0, 12);
+  }
+
+  @Override
+  public void dropPreverification(PreverifyRequest request) {
+    called("dropPreverification");
   }
 
   @Override
@@ -444,8 +539,15 @@ public class FakeDatabases
     }
   }
 
+  /** A real ledger's activity that run events also go to, for tests that read the ledger. */
+  public volatile LedgerActivities alsoRecordTo;
+
   @Override
   public void recordRunEvent(RunEvent event) {
     ledger.add(event);
+    LedgerActivities real = alsoRecordTo;
+    if (real != null) {
+      real.recordRunEvent(event);
+    }
   }
 }

@@ -13,9 +13,9 @@ public final class Runbooks {
       strategy: single-phase
       source:
         herokuApp: shop-production
-        databaseUrl: env:FERRY_SOURCE_URL
+        databaseUrl: env:SHOP_SOURCE_URL
       target:
-        databaseUrl: env:FERRY_TARGET_URL
+        databaseUrl: env:SHOP_TARGET_URL
       snapshot:
         jobs: 2
       gates:
@@ -35,16 +35,16 @@ public final class Runbooks {
       strategy: multi-phase
       source:
         herokuApp: shop-production
-        databaseUrl: env:FERRY_SOURCE_URL
+        databaseUrl: env:SHOP_SOURCE_URL
       target:
-        databaseUrl: env:FERRY_TARGET_URL
+        databaseUrl: env:SHOP_TARGET_URL
       sync:
         method: trigger
         maxLag: 30s
         catchUpTimeout: 2h
       fallbackWindow: 72h
       notifications:
-        webhook: env:FERRY_WEBHOOK_URL
+        webhook: env:SHOP_WEBHOOK_URL
       gates:
         start:
           approvers: [arjun, beatriz]

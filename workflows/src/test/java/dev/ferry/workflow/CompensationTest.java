@@ -27,7 +27,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * it is verified, is listed where the run got that far.)
  */
 class CompensationTest extends WorkflowTestBase {
-  private static final Set<String> UNDOING = Set.of("unfreezeSource", "stopSync", "endCopy");
+  private static final Set<String> UNDOING = Set.of("unfreezeSource", "dropPreverification", "stopSync", "endCopy");
+
+  /**
+   * After the freeze, a multi-phase run (its initial copy streamed, and ended on the way forward)
+   * undoes the freeze, its pre-verification and its sync, newest first.
+   */
+  private static final List<String> UNDO_FROZEN = List.of("endCopy", "unfreezeSource", "dropPreverification", "stopSync");
+  private static final List<String> UNDONE_FROZEN = List.of("freeze-source", "pre-verify", "start-sync");
 
   static Stream<Arguments> failures() {
     return Stream.of(
@@ -71,12 +78,13 @@ class CompensationTest extends WorkflowTestBase {
               d.measureLagSucceeds = 1;
               d.measureLagFailure = boom();
             },
-            List.of("endCopy", "stopSync"),
-            List.of("start-sync")),
-        multi("freeze-source", d -> d.freezeFailure = boom(), List.of("endCopy", "unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
-        multi("drain", d -> d.drainFailure = boom(), List.of("endCopy", "unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
-        multi("sync-sequences", d -> d.sequenceFailure = boom(), List.of("endCopy", "unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")),
-        multi("verify", d -> d.verifyFailure = boom(), List.of("endCopy", "unfreezeSource", "stopSync"), List.of("freeze-source", "start-sync")));
+            List.of("endCopy", "dropPreverification", "stopSync"),
+            List.of("pre-verify", "start-sync")),
+        multi("freeze-source", d -> d.freezeFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN),
+        multi("drain", d -> d.drainFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN),
+        multi("sync-sequences", d -> d.sequenceFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN),
+        // The final verify of a pre-verified run (verifyChangedSincePreverified) fails.
+        multi("verify", d -> d.verifyFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN));
   }
 
   @ParameterizedTest(name = "{0}: failure at {1}")

@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.model.Errors;
@@ -19,6 +20,7 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -146,6 +148,38 @@ class MigrationWorkflowReplayTest {
         multi,
         (d, e) -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
         gates(approve("start"), approve("cutover"), approve("decommission")));
+    // Since the write fence (Migration.WRITE_FENCE): the freeze's undo lifts the fence even where
+    // the source was read-only before the run.
+    record("write-fence-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record(
+        "write-fence-single-phase-read-only-source-restore-failed",
+        single,
+        (d, e) -> {
+          d.sourceReadOnly = true;
+          d.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
+        },
+        gates(approve("start")));
+    record(
+        "write-fence-multi-phase-drain-failed-compensated",
+        multi,
+        (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
+        gates(approve("start"), approve("cutover")));
+    // MultiPhase.SYNC_CHECK_AND_ROLE: the sync's own preflight check, the logical run's login.
+    Runbook logical =
+        dev.ferry.model.runbook.RunbookParser.parse(Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical"));
+    record(
+        MultiPhase.SYNC_CHECK_AND_ROLE + "-logical-approved",
+        logical,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 5_000L));
+          d.syncWarnings = List.of("2 large object(s) carried at the drain");
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record(
+        MultiPhase.SYNC_CHECK_AND_ROLE + "-refused-at-preflight",
+        multi,
+        (d, e) -> d.syncRefusals = List.of("tables without a primary key: public.audit_log", "unreadable large objects: oid 16400"),
+        gates());
     record(
         "multi-phase-cancelled-at-cutover",
         multi,
@@ -155,6 +189,90 @@ class MigrationWorkflowReplayTest {
           awaitGate(env, run, "cutover");
           WorkflowStub.fromTyped(run).cancel();
         });
+  }
+
+  /**
+   * Runs that pre-verify (change id {@link Preverification#VERSION}): recorded with {@code
+   * -Dferry.recordOnly=preverify}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordPreverifyHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "preverify-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("preverify-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
+    record(
+        "preverify-multi-phase-verify-failed-compensated",
+        multi,
+        (d, e) ->
+            d.verification =
+                VerificationReport.of(
+                    List.of(
+                        new TableComparison(
+                            "public.products", 500, 500, "primary key range, pre-verified", 1, 1,
+                            List.of(new ChunkMismatch("id = 7", -1, -1)), false)),
+                    List.of(),
+                    List.of()),
+        gates(approve("start"), approve("cutover")));
+    record(
+        "preverify-multi-phase-cancelled-at-cutover",
+        multi,
+        (d, e) -> {},
+        (env, run) -> {
+          gates(approve("start")).accept(env, run);
+          awaitGate(env, run, "cutover");
+          WorkflowStub.fromTyped(run).cancel();
+        });
+  }
+
+  /**
+   * Pre-verifying runs as they run since main's write fence, per-run replication role and search
+   * attributes were merged beside the pre-verification (every change id of both at version 1):
+   * recorded with {@code -Dferry.recordOnly=preverify-fenced}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordPreverifyFencedHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "preverify-fenced-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("preverify-fenced-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
+  }
+
+  /**
+   * Runs whose apply loop and pre-verification are on the loop queue (change id {@link
+   * MultiPhase#LOOP_QUEUE}, beside every other at version 1): recorded with {@code
+   * -Dferry.recordOnly=loop-queue}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "ferry.recordHistories", matches = "true")
+  void recordLoopQueueHistories() throws Exception {
+    Runbook multi = Runbooks.shopMultiPhase();
+    record(
+        "loop-queue-multi-phase-approved",
+        multi,
+        (d, e) -> {
+          d.lags.addAll(List.of(120_000L, 45_000L, 5_000L));
+          d.coverages.clear();
+          d.coverages.addAll(List.of(FakeDatabases.coverage(7, 3, 3), FakeDatabases.coverage(7, 7, 7)));
+        },
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    record("loop-queue-multi-phase-cutover-rejected", multi, (d, e) -> {}, gates(approve("start"), reject("cutover")));
   }
 
   /** Decides each gate, in order, as it opens (time moves on meanwhile); the rest are left to their deadlines. */
@@ -187,7 +305,7 @@ class MigrationWorkflowReplayTest {
     if (only != null && !name.startsWith(only)) {
       return;
     }
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+    try (TestWorkflowEnvironment env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance())) {
       FakeDatabases databases = new FakeDatabases();
       FakeEdge edge = new FakeEdge(databases);
       setUp.accept(databases, edge);
@@ -195,6 +313,7 @@ class MigrationWorkflowReplayTest {
       worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(WorkflowTestBase.TUNING));
       worker.registerActivitiesImplementations(databases, edge);
       env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(databases);
+      env.newWorker(ActivityCatalog.loopQueue("ferry")).registerActivitiesImplementations(databases);
       env.start();
       WorkflowClient client = env.getWorkflowClient();
       MigrationWorkflow run =

@@ -55,4 +55,22 @@ class PlansTest {
     assertThat(Plans.of(dev.ferry.model.runbook.RunbookParser.parse(logical))).extracting(PlannedStep::name)
         .containsExactlyElementsOf(Steps.MULTI_PHASE);
   }
+
+  @Test
+  void logicalPlan_saysHowTheSubscriptionLogsInToTheSource() {
+    String logical = Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical");
+
+    assertThat(startSync(logical)).contains("ferry_repl_", "only the worker knows", "sync.replicationRole: per-run");
+    assertThat(startSync(logical.replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: source-credential")))
+        .contains("source credential", "pg_subscription until the drain", "sync.replicationRole: source-credential");
+    assertThat(startSync(Runbooks.SHOP_MULTI_PHASE_YAML)).doesNotContain("replicationRole");
+  }
+
+  private static String startSync(String yaml) {
+    return Plans.of(dev.ferry.model.runbook.RunbookParser.parse(yaml)).stream()
+        .filter(s -> s.name().equals(Steps.START_SYNC))
+        .findFirst()
+        .orElseThrow()
+        .reason();
+  }
 }

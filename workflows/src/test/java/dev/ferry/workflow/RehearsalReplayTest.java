@@ -19,6 +19,7 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -69,7 +70,7 @@ class RehearsalReplayTest {
   }
 
   private static void rehearsal(String name, SetUp setUp) throws IOException {
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+    try (TestWorkflowEnvironment env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance())) {
       FakeDatabases databases = new FakeDatabases();
       FakeRehearsals rehearsals = new FakeRehearsals();
       setUp.apply(databases, rehearsals);
@@ -90,7 +91,7 @@ class RehearsalReplayTest {
 
   /** A single-phase migration whose start gate refused on its budget and was overridden. */
   private static void budgetOverridden() throws IOException {
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+    try (TestWorkflowEnvironment env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance())) {
       FakeDatabases databases = new FakeDatabases();
       Worker worker = env.newWorker("ferry");
       worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(WorkflowTestBase.TUNING));

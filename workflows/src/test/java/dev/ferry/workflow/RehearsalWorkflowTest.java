@@ -26,6 +26,7 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Instant;
@@ -47,7 +48,7 @@ class RehearsalWorkflowTest {
 
   @BeforeEach
   void startEnvironment() {
-    env = TestWorkflowEnvironment.newInstance();
+    env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance());
     databases = new FakeDatabases();
     rehearsals = new FakeRehearsals();
     Worker worker = env.newWorker(QUEUE);
@@ -106,7 +107,7 @@ class RehearsalWorkflowTest {
   void theProductionTarget_isNeverHandedToAnActivity() {
     rehearse(Runbooks.shop());
 
-    assertThat(databases.targetRefs).isNotEmpty().allSatisfy(ref -> assertThat(ref).isEqualTo("scratch:" + SCRATCH + "@env:FERRY_TARGET_URL"));
+    assertThat(databases.targetRefs).isNotEmpty().allSatisfy(ref -> assertThat(ref).isEqualTo("scratch:" + SCRATCH + "@env:SHOP_TARGET_URL"));
   }
 
   @Test

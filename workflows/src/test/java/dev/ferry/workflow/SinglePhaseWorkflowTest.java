@@ -275,7 +275,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
   void preflightFailure_failsTheRunWithItsTypeAndRunsNothingElse() {
     databases.preflightFailure =
         ApplicationFailure.newNonRetryableFailure(
-            "source (env:FERRY_SOURCE_URL → ferry@127.0.0.1:1/shop): connection refused",
+            "source (env:SHOP_SOURCE_URL → ferry@127.0.0.1:1/shop): connection refused",
             Errors.DATABASE_UNREACHABLE);
     MigrationWorkflow run = start(Runbooks.shopWithDump());
 
@@ -300,7 +300,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
   void unreachableDatabase_preflightRetriesAFewTimesThenFails() {
     databases.preflightFailure =
         ApplicationFailure.newFailure(
-            "target (env:FERRY_TARGET_URL → ferry@10.0.0.9:5432/shop): cannot connect: Connection refused",
+            "target (env:SHOP_TARGET_URL → ferry@10.0.0.9:5432/shop): cannot connect: Connection refused",
             Errors.DATABASE_UNREACHABLE);
     MigrationWorkflow run = start(Runbooks.shopWithDump());
 
@@ -308,7 +308,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
     RunStatus status = run.status();
     assertThat(status.state()).isEqualTo(RunState.FAILED);
-    assertThat(status.failure()).startsWith("preflight: target (env:FERRY_TARGET_URL");
+    assertThat(status.failure()).startsWith("preflight: target (env:SHOP_TARGET_URL");
     assertThat(databases.calls()).containsOnly("auditDatabases").hasSize(4);
   }
 
@@ -380,14 +380,25 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
   }
 
   @Test
-  void sourceReadOnlyBeforeTheRun_staysReadOnlyEvenWhenTheRunIsUndone() {
+  void sourceReadOnlyBeforeTheRun_staysReadOnlyWhenTheRunIsUndone_butItsWriteFenceIsLifted() {
     databases.sourceReadOnly = true;
     databases.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
     MigrationWorkflow run = startApproved();
 
     assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
-    assertThat(step(run.status(), "freeze-source").detail()).startsWith("undone: nothing: the source was read-only before the run");
-    assertThat(databases.calls()).doesNotContain("unfreezeSource");
+    assertThat(step(run.status(), "freeze-source").detail())
+        .startsWith("undone: the run's write fence is lifted; the source stays read-only, as it was before the run");
+    assertThat(databases.calls()).contains("liftFence").doesNotContain("unfreezeSource");
+  }
+
+  @Test
+  void sourceNotReadOnlyBeforeTheRun_isUnfrozenWhenTheRunIsUndone_fenceAndAll() {
+    databases.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
+    MigrationWorkflow run = startApproved();
+
+    assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
+    assertThat(step(run.status(), "freeze-source").detail()).startsWith("undone: the source takes writes again");
+    assertThat(databases.calls()).contains("unfreezeSource").doesNotContain("liftFence");
   }
 
   @Test

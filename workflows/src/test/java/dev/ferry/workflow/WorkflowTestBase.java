@@ -1,5 +1,6 @@
 package dev.ferry.workflow;
 
+import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,8 +20,10 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -60,19 +63,30 @@ abstract class WorkflowTestBase {
   /** Replaces the environment with one whose workflows use {@code tuning} and {@code keys}. */
   void restartWith(Tuning tuning, ApprovalKeys keys) {
     env.close();
-    startWith(tuning, keys);
+    startWith(tuning, keys, WorkerOptions.getDefaultInstance());
+  }
+
+  /** Replaces the environment with one whose workflows use {@code tuning}, each queue running {@code slots} activities at once. */
+  void restartWith(Tuning tuning, int slots) {
+    env.close();
+    startWith(tuning, ApprovalKeys.none(), WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(slots).build());
   }
 
   private void startWith(Tuning tuning, ApprovalKeys keys) {
-    env = TestWorkflowEnvironment.newInstance();
+    startWith(tuning, keys, WorkerOptions.getDefaultInstance());
+  }
+
+  private void startWith(Tuning tuning, ApprovalKeys keys, WorkerOptions options) {
+    env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance());
     databases = new FakeDatabases();
     edge = new FakeEdge(databases);
-    Worker worker = env.newWorker(QUEUE);
+    Worker worker = env.newWorker(QUEUE, options);
     worker.registerWorkflowImplementationFactory(MigrationWorkflow.class, () -> new MigrationWorkflowImpl(tuning, keys));
     rehearsals = new FakeRehearsals();
     worker.registerActivitiesImplementations(databases, edge, rehearsals);
-    Worker host = env.newWorker(FakeDatabases.HOST_QUEUE);
+    Worker host = env.newWorker(FakeDatabases.HOST_QUEUE, options);
     host.registerActivitiesImplementations(databases);
+    env.newWorker(ActivityCatalog.loopQueue(QUEUE), options).registerActivitiesImplementations(databases);
     env.start();
     client = env.getWorkflowClient();
   }

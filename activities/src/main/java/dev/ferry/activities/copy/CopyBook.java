@@ -49,10 +49,13 @@ public final class CopyBook {
   private CopyBook() {}
 
   /** Creates the schema and its tables, or finds them. */
-  static void create(Connection c, String schema) throws SQLException {
+  static void create(Connection c, String schema, String runId) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-      s.execute("COMMENT ON SCHEMA " + schema + " IS 'Ferry: a streaming copy into this database is under way'");
+      // Names the run, so that the sweep can remove it once the run has ended (CopyLeftovers).
+      s.execute(
+          "COMMENT ON SCHEMA " + schema + " IS "
+              + dev.ferry.activities.postgres.RunComment.literal(runId, "a streaming copy's bookkeeping"));
       s.execute("CREATE TABLE IF NOT EXISTS " + schema + ".state (k text PRIMARY KEY, v text NOT NULL)");
       s.execute("CREATE TABLE IF NOT EXISTS " + schema + ".schema_dump (id int PRIMARY KEY, dump bytea NOT NULL)");
       s.execute(

@@ -7,6 +7,7 @@ import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.PgRestore;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.RestoreClaim;
+import dev.ferry.activities.postgres.WriteFence;
 import dev.ferry.model.Errors;
 import dev.ferry.model.copy.CopyResult;
 import dev.ferry.model.database.VerificationReport;
@@ -271,7 +272,8 @@ final class CopyFinisher {
                         && built.contains(Integer.parseInt(line.substring(0, semicolon)))) {
                       return true;
                     }
-                    return line.contains(" TRIGGER ") && line.contains(" ferry_capture_");
+                    // The capture's triggers are the sync's; the frozen source's fence is not the app's.
+                    return (line.contains(" TRIGGER ") && line.contains(" ferry_capture_")) || WriteFence.isFenceEntry(line);
                   }));
     } catch (IOException e) {
       throw ApplicationFailure.newNonRetryableFailure(

@@ -7,6 +7,7 @@ import dev.ferry.activities.postgres.PgRestore;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.ToolErrors;
 import dev.ferry.activities.postgres.ToolRun;
+import dev.ferry.activities.postgres.WriteFence;
 import dev.ferry.model.Errors;
 import dev.ferry.model.copy.CopyPlan;
 import io.temporal.activity.Activity;
@@ -164,7 +165,7 @@ final class CopyPlanner {
           .restore(
               new PgRestore.Job(
                   job.target(), job.runKey(), job.applicationName("restore"), dump, job.jobs(),
-                  List.of("pre-data"), true, false, line -> false));
+                  List.of("pre-data"), true, false, WriteFence::isFenceEntry));
       context.heartbeat(null);
       log.debug("copy {}: pre-data restored at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       List<PlannedTable> tables = tables(source);
@@ -229,7 +230,10 @@ final class CopyPlanner {
               // Ferry's own bookkeeping is not the app's.
               "--exclude-schema=ferry_sync_*",
               "--exclude-schema=ferry_restore_claim",
-              "--exclude-schema=" + CopyBook.SCHEMA_PREFIX + "*");
+              "--exclude-schema=" + CopyBook.SCHEMA_PREFIX + "*",
+              // The frozen source's write fence is not the app's (its triggers are left out at
+              // restore, see WriteFence.isFenceEntry).
+              "--exclude-schema=" + WriteFence.SCHEMA);
       ToolRun.Outcome outcome =
           ToolRun.run(command, job.source().url().libpqEnvironment(app), line -> {}, () -> context.heartbeat(null));
       if (!outcome.succeeded()) {

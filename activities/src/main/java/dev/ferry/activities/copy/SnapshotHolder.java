@@ -57,7 +57,7 @@ final class SnapshotHolder {
         // Creates no table: a later epoch's holder must not drop the earlier copy's partitioned tables.
         RestoreClaim.claim(book, job.target(), job.runKey(), false);
         log.debug("copy {}: target claimed at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
-        CopyBook.create(book, job.schema());
+        CopyBook.create(book, job.schema(), job.runKey());
         log.debug("copy {}: bookkeeping created at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       } catch (SQLException e) {
         throw Databases.failure(job.target(), e);

@@ -37,9 +37,12 @@ public final class Catalog {
   public static final String USER_RELATION_FILTER =
       " n.nspname NOT IN ('pg_catalog', 'information_schema')"
           + " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
-          // Ferry's own bookkeeping (a restore's claim, sync's change tables) is not the app's;
-          // an app's own schema that merely starts with ferry_ is.
+          // Ferry's own bookkeeping (a restore's claim, sync's change tables, the write fence)
+          // is not the app's; an app's own schema that merely starts with ferry_ is.
           + " AND n.nspname NOT LIKE 'ferry\\_sync\\_%' AND n.nspname <> 'ferry_restore_claim'"
+          + " AND n.nspname <> '" + WriteFence.SCHEMA + "'"
+          // A pre-verification's proofs and key capture (PreverifyActivitiesImpl).
+          + " AND n.nspname NOT LIKE 'ferry\\_verify\\_%'"
           // The streaming copy's bookkeeping on the target.
           + " AND n.nspname NOT LIKE 'ferry\\_copy\\_%'"
           // Tables that belong to an extension are the extension's business, not the app's.

@@ -63,6 +63,76 @@ final class ChunkChecksum {
   }
 
   /**
+   * The checksum of the rows of a chunk whose key is one of {@code keys} (text, one value per key
+   * column, cast back to the key's types): what a chunk's sum must leave out for rows changing
+   * while it is compared. A key given twice counts once.
+   */
+  static Sum sumOf(
+      Connection c, Catalog.Table table, List<Catalog.KeyColumn> key, List<List<String>> keys, List<String> lower,
+      List<String> upper)
+      throws SQLException {
+    String range = where(key, lower, upper);
+    String sql =
+        "SELECT count(*), coalesce(sum(" + ROW_HASH + "), 0) FROM ONLY " + table.sql() + " ferry_row"
+            + (range.isEmpty() ? " WHERE " : range + " AND ") + row(key) + " IN (" + keysFromJson(key) + ")";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      int next = bind(ps, lower, upper);
+      ps.setString(next, json(keys));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new Sum(rs.getLong(1), rs.getBigDecimal(2));
+      }
+    }
+  }
+
+  /**
+   * Each given key's row hash, by the key's position in {@code keys}; a key without a row is
+   * absent. The same on both sides, so two maps compare row by row.
+   */
+  static java.util.Map<Integer, Long> hashesOf(
+      Connection c, Catalog.Table table, List<Catalog.KeyColumn> key, List<List<String>> keys) throws SQLException {
+    List<String> casts = new ArrayList<>();
+    for (int i = 0; i < key.size(); i++) {
+      casts.add("(e.v->>" + i + ")::" + key.get(i).type());
+    }
+    String sql =
+        "SELECT e.n, " + ROW_HASH + " FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS e(v, n)"
+            + " JOIN ONLY " + table.sql() + " ferry_row ON ("
+            + key.stream().map(k -> "ferry_row." + Catalog.quote(k.name())).collect(Collectors.joining(", "))
+            + ") = (" + String.join(", ", casts) + ")";
+    java.util.Map<Integer, Long> hashes = new java.util.HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, json(keys));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          hashes.put(rs.getInt(1) - 1, rs.getLong(2));
+        }
+      }
+    }
+    return hashes;
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /** {@code [["1","a"], …]}: keys as one JSON parameter, whatever their number. */
+  static String json(List<List<String>> keys) {
+    try {
+      return JSON.writeValueAsString(keys);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** {@code SELECT (e->>0)::bigint, (e->>1)::text FROM jsonb_array_elements(?::jsonb) e}. */
+  private static String keysFromJson(List<Catalog.KeyColumn> key) {
+    List<String> casts = new ArrayList<>();
+    for (int i = 0; i < key.size(); i++) {
+      casts.add("(e->>" + i + ")::" + key.get(i).type());
+    }
+    return "SELECT " + String.join(", ", casts) + " FROM jsonb_array_elements(?::jsonb) e";
+  }
+
+  /**
    * The key {@link #CHUNK_ROWS} rows after {@code lower} in key order, where the next chunk
    * ends; {@code null} when fewer rows remain (the next chunk is the last, open-ended one).
    */
@@ -158,7 +228,8 @@ final class ChunkChecksum {
     return key.stream().map(k -> "CAST(? AS " + k.type() + ")").collect(Collectors.joining(", ", "(", ")"));
   }
 
-  private static void bind(PreparedStatement ps, List<String> lower, List<String> upper) throws SQLException {
+  /** Binds the bounds that are set; returns the next parameter's index. */
+  private static int bind(PreparedStatement ps, List<String> lower, List<String> upper) throws SQLException {
     int i = 1;
     for (List<String> bound : java.util.Arrays.asList(lower, upper)) {
       if (bound != null) {
@@ -167,5 +238,6 @@ final class ChunkChecksum {
         }
       }
     }
+    return i;
   }
 }

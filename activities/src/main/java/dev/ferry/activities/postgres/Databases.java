@@ -22,9 +22,21 @@ public class Databases {
   public static final String TARGET = "target";
 
   private final SecretResolver secrets;
+  private final FenceKeys fenceKeys;
 
+  /** With this process's own fence keys ({@link FenceKeys#ephemeral()}): tests, tools. */
   public Databases(SecretResolver secrets) {
+    this(secrets, FenceKeys.ephemeral());
+  }
+
+  /** @param fenceKeys the deployment's keys to the write fence (see {@link WriteFence}) */
+  public Databases(SecretResolver secrets, FenceKeys fenceKeys) {
     this.secrets = secrets;
+    this.fenceKeys = fenceKeys;
+  }
+
+  FenceKeys fenceKeys() {
+    return fenceKeys;
   }
 
   /**
@@ -74,6 +86,30 @@ public class Databases {
       return DriverManager.getConnection(
           endpoint.url().jdbcUrl(), endpoint.url().jdbcProperties(applicationName));
     } catch (SQLException e) {
+      throw failure(endpoint, e);
+    }
+  }
+
+  /**
+   * Opens a session of Ferry's that must write to a source the run froze (tear the sync down,
+   * unfreeze): {@code default_transaction_read_only} off, and, when the source carries this
+   * run's write fence, the run's key to it ({@link WriteFence#carry}), so its DDL and writes
+   * pass. Nothing else should use it: every other session of Ferry's only reads a frozen source.
+   *
+   * @param runId the run that froze the source (the workflow id)
+   */
+  public Connection connectPastFence(Endpoint endpoint, String applicationName, String runId) {
+    Connection c = connect(endpoint, applicationName);
+    try {
+      execute(c, "SET default_transaction_read_only = off");
+      WriteFence.carry(c, fenceKeys, runId);
+      return c;
+    } catch (SQLException e) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // the failure below says what went wrong
+      }
       throw failure(endpoint, e);
     }
   }

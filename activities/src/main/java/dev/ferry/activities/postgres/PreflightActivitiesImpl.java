@@ -7,6 +7,7 @@ import dev.ferry.model.database.DatabasePair;
 import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.SourceAudit;
 import dev.ferry.model.database.SourceAudit.ExtensionCheck;
+import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -75,9 +76,18 @@ public class PreflightActivitiesImpl implements PreflightActivities {
 
     SourceAudit audit = audit(source, target);
     refuseMissingExtensions(audit, target);
+    // Both strategies freeze the source: what the freeze would refuse is refused now, before
+    // the start gate and before anything is copied.
+    FenceAudit fence = fenceAudit(source);
+    if (!fence.refusals().isEmpty()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          source.describe() + ": the freeze would be refused: " + String.join("; ", fence.refusals()),
+          Errors.FREEZE_REFUSED);
+    }
 
     List<String> warnings = new ArrayList<>();
     warnings.addAll(warningsOf(audit));
+    warnings.addAll(fence.warnings());
     if (sourceFacts.readOnly()) {
       warnings.add(
           "the source database is already read-only by default; the run will not make it writable"
@@ -105,6 +115,15 @@ public class PreflightActivitiesImpl implements PreflightActivities {
         Connection t = databases.connect(target, APPLICATION_NAME)) {
       s.setReadOnly(true);
       return SourceAuditor.audit(s, t);
+    } catch (SQLException e) {
+      throw Databases.failure(source, e);
+    }
+  }
+
+  private FenceAudit fenceAudit(Endpoint source) {
+    try (Connection s = databases.connect(source, APPLICATION_NAME)) {
+      s.setReadOnly(true);
+      return FenceAudit.of(s, Activity.getExecutionContext().getInfo().getWorkflowId());
     } catch (SQLException e) {
       throw Databases.failure(source, e);
     }
@@ -151,10 +170,8 @@ public class PreflightActivitiesImpl implements PreflightActivities {
               + String.join(", ", audit.tablesWithoutPrimaryKey()) + "): verified as one whole-table checksum;"
               + " trigger sync cannot carry them and logical replication fails their UPDATE/DELETE");
     }
-    if (audit.largeObjects() > 0) {
-      warnings.add(
-          audit.largeObjects() + " large object(s): the snapshot carries them, continuous sync does not");
-    }
+    // Large objects are only counted (audit.largeObjects()): the snapshot carries them, and both
+    // sync methods bring them across at the drain.
     if (!audit.unloggedTables().isEmpty()) {
       warnings.add(
           "unlogged table(s) " + String.join(", ", audit.unloggedTables())

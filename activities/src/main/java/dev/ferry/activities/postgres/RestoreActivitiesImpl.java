@@ -50,7 +50,8 @@ public class RestoreActivitiesImpl implements RestoreActivities {
             List.of(),
             true,
             true,
-            line -> false));
+            // A dump of the frozen source holds the write fence's triggers: the target gets none.
+            WriteFence::isFenceEntry));
     log.info("restored {} tables from {}", snapshot.tables(), directory);
     return new RestoreResult(snapshot.tables(), snapshot.bytes());
   }

@@ -101,7 +101,10 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
             "--verbose",
             "--no-password",
             // Wait for a table lock at most this long, then fail and retry, rather than hang.
-            "--lock-wait-timeout=300000"));
+            "--lock-wait-timeout=300000",
+            // The source is frozen: its write fence is not the app's (its triggers are left out
+            // at restore, see WriteFence.isFenceEntry).
+            "--exclude-schema=" + WriteFence.SCHEMA));
     TableProgress progress = new TableProgress();
     try {
       Files.createDirectories(directory.getParent());

@@ -117,6 +117,57 @@ public class SnapshotStore {
     return deleted;
   }
 
+  /** The names of the run directories here: each is a run's workflow id (characters outside [A-Za-z0-9._-] replaced). */
+  public java.util.List<String> runDirectories() {
+    if (!Files.isDirectory(root)) {
+      return java.util.List.of();
+    }
+    try (Stream<Path> runs = Files.list(root)) {
+      return runs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("could not list the snapshots in {}: {}", root, e.getMessage());
+      return java.util.List.of();
+    }
+  }
+
+  /**
+   * Deletes the dumps, complete or partial, of one run directory that were last changed before
+   * {@code changedBefore} and that no process is writing (their lock is free): for the sweep,
+   * which calls it only for runs the ledger shows ended. Returns the directories deleted.
+   */
+  public java.util.List<Path> deleteDumpsOf(String runDirectory, java.time.Instant changedBefore) {
+    Path run = root.resolve(runDirectory).normalize();
+    if (!run.getParent().equals(root) || !Files.isDirectory(run)) {
+      return java.util.List.of();
+    }
+    java.util.List<Path> deleted = new java.util.ArrayList<>();
+    try (Stream<Path> dumps = Files.list(run)) {
+      for (Path dump : dumps.filter(Files::isDirectory).toList()) {
+        if (Files.getLastModifiedTime(dump).toInstant().isAfter(changedBefore)) {
+          continue;
+        }
+        Optional<Lock> lock = lock(dump);
+        if (lock.isEmpty()) {
+          continue; // being written right now
+        }
+        try (Lock held = lock.get()) {
+          delete(dump);
+          deleted.add(dump);
+        }
+      }
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("could not sweep the snapshots of {}: {}", run, e.getMessage());
+    }
+    try (Stream<Path> left = Files.list(run)) {
+      if (left.findAny().isEmpty()) {
+        Files.deleteIfExists(run);
+      }
+    } catch (IOException e) {
+      // Something appeared, or went: the directory stays until the next sweep.
+    }
+    return deleted;
+  }
+
   private static Path lockFileOf(Path directory) {
     return directory.resolveSibling(directory.getFileName() + ".lock");
   }

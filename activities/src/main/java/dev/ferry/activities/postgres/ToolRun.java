@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 
 /**
  * Runs one external tool (pg_dump, pg_restore) to completion: feeds every line it prints
- * (stdout and stderr, merged) to a listener, calls a tick every few seconds while it runs (to heartbeat), and kills
+ * (stdout and stderr, merged) to a listener, calls a tick as it starts and every few seconds while it runs (to heartbeat), and kills
  * it, children included, when the tick throws (the activity was cancelled or timed out) or the
  * worker shuts down.
  */
@@ -68,6 +68,10 @@ public final class ToolRun {
     reader.setDaemon(true);
     reader.start();
     try {
+      // At once, not a tick later: the attempt has been quiet since it started (the setup's
+      // connections), and on a worker just started that can already be most of a short
+      // heartbeat timeout.
+      tick.run();
       while (!process.waitFor(TICK.toMillis(), TimeUnit.MILLISECONDS)) {
         tick.run();
       }

@@ -58,24 +58,22 @@ public class VerifyActivitiesImpl implements VerifyActivities {
         new Checkpoint(context.getHeartbeatDetails(Progress.class).map(Progress::checkpoint).orElse(null));
     int jobs = Math.max(1, request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs());
 
-    List<SchemaDifference> schema;
-    List<SequenceComparison> sequences;
-    TableComparison largeObjects;
-    Catalogs catalogs;
-    try (Side s = new Side(source); Side t = new Side(target)) {
-      schema = SchemaComparison.differences(s.call(SchemaComparison::read), t.call(SchemaComparison::read));
-      sequences = compareSequences(s.call(Sequences::read), t.call(Sequences::read));
-      largeObjects = compareLargeObjects(s.call(ChunkChecksum::largeObjects), t.call(ChunkChecksum::largeObjects));
-      catalogs = new Catalogs(s, t);
-    }
-
-    List<Catalog.Table> work = new ArrayList<>(catalogs.all);
-    // The biggest tables first, so one is not left running alone at the end.
-    work.sort(Comparator.comparingLong((Catalog.Table table) -> -catalogs.estimate(table)).thenComparing(table -> table));
-    ConcurrentLinkedQueue<Catalog.Table> queue = new ConcurrentLinkedQueue<>(work);
     List<Side> open = new CopyOnWriteArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(2 * jobs, r -> new Thread(r, "ferry-verify"));
+    Catalogs catalogs;
+    Overview overview;
     try {
+      // Reading the catalogs waits for an app's exclusive lock on a table (pg_get_indexdef
+      // does), so it heartbeats like the comparison: a wait is not mistaken for a dead worker.
+      Future<Overview> read = pool.submit(() -> readOverview(source, target, open));
+      await(read, context, () -> checkpoint.progress(0));
+      overview = get(read);
+      catalogs = overview.catalogs();
+
+      List<Catalog.Table> work = new ArrayList<>(catalogs.all);
+      // The biggest tables first, so one is not left running alone at the end.
+      work.sort(Comparator.comparingLong((Catalog.Table table) -> -catalogs.estimate(table)).thenComparing(table -> table));
+      ConcurrentLinkedQueue<Catalog.Table> queue = new ConcurrentLinkedQueue<>(work);
       List<Future<?>> workers = new ArrayList<>();
       for (int i = 0; i < jobs; i++) {
         workers.add(pool.submit(() -> compareTables(queue, catalogs, checkpoint, source, target, open, pool)));
@@ -83,10 +81,10 @@ public class VerifyActivitiesImpl implements VerifyActivities {
       for (Future<?> worker : workers) {
         await(worker, context, () -> checkpoint.progress(catalogs.all.size()));
       }
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       // Cancelled, timed out or failed: stop the queries, they load production.
       open.forEach(Side::cancel);
-      throw e;
+      throw e instanceof RuntimeException r ? r : Activity.wrap(e);
     } finally {
       pool.shutdownNow();
       open.forEach(Side::close);
@@ -94,11 +92,11 @@ public class VerifyActivitiesImpl implements VerifyActivities {
     context.heartbeat(checkpoint.progress(catalogs.all.size()));
 
     List<TableComparison> tables = new ArrayList<>(checkpoint.done());
-    if (largeObjects != null) {
-      tables.add(largeObjects);
+    if (overview.largeObjects() != null) {
+      tables.add(overview.largeObjects());
     }
     tables.sort(Comparator.comparing(TableComparison::table));
-    return VerificationReport.of(tables, sequences, schema);
+    return VerificationReport.of(tables, overview.sequences(), overview.schema());
   }
 
   /** One worker: takes tables off the queue until it is empty, with its own connection pair. */
@@ -302,6 +300,28 @@ public class VerifyActivitiesImpl implements VerifyActivities {
 
   private static RuntimeException unwrap(ExecutionException e) {
     return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+  }
+
+  /** What is compared before the rows: schema, sequences, large objects, and the tables to compare. */
+  private record Overview(
+      List<SchemaDifference> schema, List<SequenceComparison> sequences, TableComparison largeObjects, Catalogs catalogs) {}
+
+  /** Reads the {@link Overview} on a connection pair of its own, kept in {@code open} meanwhile. */
+  private Overview readOverview(Endpoint source, Endpoint target, List<Side> open) {
+    try (Side s = new Side(source); Side t = new Side(target)) {
+      open.add(s);
+      open.add(t);
+      try {
+        return new Overview(
+            SchemaComparison.differences(s.call(SchemaComparison::read), t.call(SchemaComparison::read)),
+            compareSequences(s.call(Sequences::read), t.call(Sequences::read)),
+            compareLargeObjects(s.call(ChunkChecksum::largeObjects), t.call(ChunkChecksum::largeObjects)),
+            new Catalogs(s, t));
+      } finally {
+        open.remove(s);
+        open.remove(t);
+      }
+    }
   }
 
   /** The tables of both sides, their keys (from the source) and sizes. */

@@ -2,9 +2,13 @@ package dev.ferry.activities.rehearsal;
 
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.activities.postgres.RunComment;
+import io.temporal.activity.Activity;
+import dev.ferry.activities.postgres.FreezeActivitiesImpl;
 import dev.ferry.activity.RehearsalActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.rehearsal.ScratchDatabase;
+import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -45,6 +49,9 @@ public class RehearsalActivitiesImpl implements RehearsalActivities {
       }
       try (Statement s = c.createStatement()) {
         s.execute("CREATE DATABASE \"" + name + "\"");
+        // Names the rehearsal, so a sweep can drop it if the rehearsal ends without doing so.
+        s.execute("COMMENT ON DATABASE \"" + name + "\" IS "
+            + RunComment.literal(rehearsalId(), "a rehearsal's scratch database; dropped when it ends"));
       }
       log.info("created scratch database {} on {}", name, target.url().withDatabase(name));
       return scratch.reference();
@@ -92,28 +99,20 @@ public class RehearsalActivitiesImpl implements RehearsalActivities {
   @Override
   public String probeFreeze(String sourceUrlRef) {
     Endpoint source = databases.resolve(Databases.SOURCE, sourceUrlRef);
-    try (Connection c = databases.connect(source, APPLICATION_NAME);
-        Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                """
-                SELECT pg_has_role(current_user, d.datdba, 'MEMBER') OR r.rolsuper,
-                       (SELECT count(*) FROM pg_stat_activity a
-                         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()),
-                       current_setting('default_transaction_read_only')
-                  FROM pg_database d, pg_roles r
-                 WHERE d.datname = current_database() AND r.rolname = current_user
-                """)) {
-      rs.next();
-      boolean allowed = rs.getBoolean(1);
-      long sessions = rs.getLong(2);
-      return (allowed
-              ? "a freeze would be allowed"
-              : "a freeze would be REFUSED: " + source.url().user() + " does not own the database")
-          + "; it would end " + sessions + " session(s)"
-          + ("on".equals(rs.getString(3)) ? "; the source is read-only already" : "");
+    try (Connection c = databases.connect(source, APPLICATION_NAME)) {
+      // The freeze's own statements, fence included, in a transaction that is rolled back.
+      return FreezeActivitiesImpl.probe(c, Activity.getExecutionContext().getInfo().getWorkflowId());
     } catch (SQLException e) {
       throw Databases.failure(source, e);
+    }
+  }
+
+  /** The run calling, when called as an activity (it always is, but for a test's direct call). */
+  private static String rehearsalId() {
+    try {
+      return Activity.getExecutionContext().getInfo().getWorkflowId();
+    } catch (IllegalStateException notInAnActivity) {
+      return null;
     }
   }
 

@@ -1,8 +1,8 @@
 package dev.ferry.activities.rehearsal;
 
 import dev.ferry.activities.ledger.LedgerActivitiesImpl;
-import dev.ferry.activities.ledger.RunOverlapActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerDatabase;
+import dev.ferry.activities.ledger.TemporalRuns;
 import dev.ferry.activity.RehearsalLedgerActivities;
 import dev.ferry.model.rehearsal.ActiveRun;
 import dev.ferry.model.rehearsal.RehearsalReport;
@@ -19,14 +19,14 @@ public class RehearsalLedgerActivitiesImpl implements RehearsalLedgerActivities 
   private final RehearsalReportStore store;
   private final String where;
 
-  private final RunOverlapActivitiesImpl.RunningCheck running;
+  private final TemporalRuns.RunningCheck running;
 
   /** Confirms the ledger's open runs with the Temporal client of the worker running the activity. */
   public RehearsalLedgerActivitiesImpl(LedgerDatabase ledger) {
-    this(ledger, RunOverlapActivitiesImpl::isRunning);
+    this(ledger, TemporalRuns::isRunningForActivity);
   }
 
-  public RehearsalLedgerActivitiesImpl(LedgerDatabase ledger, RunOverlapActivitiesImpl.RunningCheck running) {
+  public RehearsalLedgerActivitiesImpl(LedgerDatabase ledger, TemporalRuns.RunningCheck running) {
     this.store = new RehearsalReportStore(ledger);
     this.where = ledger.toString();
     this.running = running;
@@ -59,8 +59,8 @@ public class RehearsalLedgerActivitiesImpl implements RehearsalLedgerActivities 
   @Override
   public List<ActiveRun> activeRuns(String app) {
     try {
-      // A run whose workflow ended without the ledger hearing of it (terminated, or an embedded
-      // server that forgot it) would otherwise block the app's rehearsals forever.
+      // A run whose workflow ended without the ledger hearing of it (terminated from the
+      // Temporal UI, say) would otherwise block the app's rehearsals forever.
       return store.activeRuns(app).stream().filter(r -> running.isRunning(r.runId())).toList();
     } catch (SQLException e) {
       throw unavailable("list the active runs of " + app, e);

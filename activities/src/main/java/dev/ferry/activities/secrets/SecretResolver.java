@@ -19,21 +19,38 @@ import software.amazon.awssdk.services.ssm.model.SsmException;
  *   <li>{@code ssm:/path}: an SSM Parameter Store parameter, decrypted (SecureString).
  * </ul>
  *
- * Errors name the field and the reference, never the value. A reference that does not resolve
+ * Only references the deployment allows are resolved ({@link SecretPolicy}, {@code
+ * FERRY_SECRET_REFS}); any other, and any naming one of Ferry's own settings, is refused ({@code
+ * SecretRefused}, final) before the environment or SSM is read, so before any connection is tried.
+ *
+ * <p>Errors name the field and the reference, never the value. A reference that does not resolve
  * is final ({@code SecretUnresolved}); an SSM outage or throttling stays retryable.
  */
 public class SecretResolver {
   private final Map<String, String> environment;
   private final Supplier<SsmClient> ssm;
+  private final SecretPolicy policy;
 
   /**
-   * @param environment the worker's environment ({@code System.getenv()} in production)
+   * @param environment the worker's environment ({@code System.getenv()} in production); its
+   *     {@code FERRY_SECRET_REFS} is the allow-list
    * @param ssm creates the SSM client on first use, so a worker that never reads {@code ssm:}
    *     needs no AWS credentials
+   * @throws IllegalArgumentException when {@code FERRY_SECRET_REFS} is malformed
    */
   public SecretResolver(Map<String, String> environment, Supplier<SsmClient> ssm) {
+    this(environment, ssm, SecretPolicy.fromEnvironment(environment));
+  }
+
+  /** @param policy the references this resolver may resolve */
+  public SecretResolver(Map<String, String> environment, Supplier<SsmClient> ssm, SecretPolicy policy) {
     this.environment = Map.copyOf(environment);
     this.ssm = memoize(ssm);
+    this.policy = policy;
+  }
+
+  public SecretPolicy policy() {
+    return policy;
   }
 
   /**
@@ -44,7 +61,16 @@ public class SecretResolver {
     try {
       ref = SecretRef.parse(reference);
     } catch (IllegalArgumentException e) {
-      throw unresolved(field + ": " + e.getMessage());
+      // Ferry's own settings are refused by the parser already; the message names the variable only.
+      boolean own = reference != null && reference.startsWith("env:") && SecretRef.ownSetting(reference.substring(4));
+      throw ApplicationFailure.newNonRetryableFailure(
+          field + ": " + e.getMessage(), own ? Errors.SECRET_REFUSED : Errors.SECRET_UNRESOLVED);
+    }
+    if (!policy.allows(ref)) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          field + ": " + ref + " is not among the references this worker may resolve (" + SecretPolicy.VARIABLE
+              + "); add it, or a glob that covers it, to the worker's " + SecretPolicy.VARIABLE,
+          Errors.SECRET_REFUSED);
     }
     return switch (ref.scheme()) {
       case ENV -> fromEnvironment(field, ref);

@@ -8,6 +8,7 @@ import dev.ferry.activities.postgres.SnapshotStore;
 import dev.ferry.activities.postgres.TableProgress;
 import dev.ferry.activities.postgres.ToolErrors;
 import dev.ferry.activities.postgres.ToolRun;
+import dev.ferry.activities.postgres.WriteFence;
 import dev.ferry.model.Errors;
 import dev.ferry.model.Progress;
 import io.temporal.activity.Activity;
@@ -77,7 +78,8 @@ public final class InitialCopy {
             "--lock-wait-timeout=300000",
             // Ferry's bookkeeping (this sync's change table, a restore's claim) is not the app's.
             "--exclude-schema=ferry_sync_*",
-            "--exclude-schema=ferry_restore_claim"));
+            "--exclude-schema=ferry_restore_claim",
+            "--exclude-schema=" + WriteFence.SCHEMA));
     if (schemaOnly) {
       command.add("--schema-only");
     }
@@ -132,7 +134,7 @@ public final class InitialCopy {
             List.of(sections),
             all || List.of(sections).contains(PRE_DATA),
             all || List.of(sections).contains(POST_DATA),
-            line -> line.contains(" TRIGGER ") && line.contains(trigger)));
+            line -> (line.contains(" TRIGGER ") && line.contains(trigger)) || WriteFence.isFenceEntry(line)));
   }
 
   /** Deletes a dump directory; best effort. */

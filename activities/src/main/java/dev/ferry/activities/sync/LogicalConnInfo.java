@@ -4,11 +4,12 @@ import dev.ferry.activities.postgres.PgUrl;
 import java.util.Map;
 
 /**
- * The connection string the target's subscription uses to reach the source. It holds the
- * source's password, so it exists only in two places: inside the {@code CREATE SUBSCRIPTION}
- * statement sent to the target (which keeps it in {@code pg_subscription}, readable by
- * superusers only) and in this object, whose {@link #toString()} leaves it out. {@link #mask}
- * scrubs it from any text that could reach a log, an exception or a heartbeat.
+ * The connection string the target's subscription uses to reach the source. It holds a password
+ * (the run's replication role's, or the source credential's), so it exists only in two places:
+ * inside the {@code CREATE SUBSCRIPTION} or {@code ALTER SUBSCRIPTION … CONNECTION} statement
+ * sent to the target (which keeps it in {@code pg_subscription}, readable by superusers only)
+ * and in this object, whose {@link #toString()} leaves it out. {@link #mask} scrubs it from any
+ * text that could reach a log, an exception or a heartbeat.
  */
 final class LogicalConnInfo {
   private static final String MASK = "********";
@@ -38,8 +39,20 @@ final class LogicalConnInfo {
 
   /** The source as the target must reach it (the same host, port and credentials Ferry uses). */
   static LogicalConnInfo of(PgUrl source) {
-    // PGAPPNAME is left out: the subscription names its walsender after itself.
     Map<String, String> env = source.libpqEnvironment("ferry-subscription");
+    return new LogicalConnInfo(conninfo(env), env.get("PGPASSWORD"));
+  }
+
+  /** The source as Ferry reaches it, logged in as {@code user} with {@code password} instead. */
+  static LogicalConnInfo of(PgUrl source, String user, String password) {
+    Map<String, String> env = new java.util.HashMap<>(source.libpqEnvironment("ferry-subscription"));
+    env.put("PGUSER", user);
+    env.put("PGPASSWORD", password);
+    return new LogicalConnInfo(conninfo(env), password);
+  }
+
+  private static String conninfo(Map<String, String> env) {
+    // PGAPPNAME is left out: the subscription names its walsender after itself.
     StringBuilder s = new StringBuilder();
     for (String variable : new String[] {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSSLMODE", "PGCONNECT_TIMEOUT"}) {
       String value = env.get(variable);
@@ -47,7 +60,7 @@ final class LogicalConnInfo {
         s.append(s.length() == 0 ? "" : " ").append(KEYWORDS.get(variable)).append('=').append(quote(value));
       }
     }
-    return new LogicalConnInfo(s.toString(), env.get("PGPASSWORD"));
+    return s.toString();
   }
 
   /** As an SQL string literal, for {@code CONNECTION}; the session must have standard strings. */

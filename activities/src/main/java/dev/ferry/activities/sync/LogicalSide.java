@@ -30,17 +30,35 @@ final class LogicalSide implements AutoCloseable {
 
   private final Endpoint endpoint;
   private final Connection connection;
-  private final LogicalConnInfo secret;
+  /** Every password this side's statements may hold; masked out of every error. */
+  private final List<LogicalConnInfo> secrets = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private LogicalSide(Endpoint endpoint, Connection connection, LogicalConnInfo secret) {
     this.endpoint = endpoint;
     this.connection = connection;
-    this.secret = secret;
+    this.secrets.add(secret);
+  }
+
+  /** From now on, masks {@code secret}'s password out of this side's errors too. */
+  void hide(LogicalConnInfo secret) {
+    secrets.add(secret);
+  }
+
+  private String mask(String text) {
+    for (LogicalConnInfo secret : secrets) {
+      text = secret.mask(text);
+    }
+    return text;
   }
 
   /** Connects, as {@code applicationName}; {@code secret} is what to mask in errors. */
   static LogicalSide open(Databases databases, Endpoint endpoint, String applicationName, LogicalConnInfo secret) {
     return new LogicalSide(endpoint, databases.connect(endpoint, applicationName), secret);
+  }
+
+  /** Wraps a connection already open (one that must pass the source's write fence). */
+  static LogicalSide of(Endpoint endpoint, Connection connection, LogicalConnInfo secret) {
+    return new LogicalSide(endpoint, connection, secret);
   }
 
   Endpoint endpoint() {
@@ -56,16 +74,101 @@ final class LogicalSide implements AutoCloseable {
   }
 
   /**
-   * {@link #execute}, except that the server error {@code sqlState} (such as 42501, not
-   * allowed) becomes what {@code refusal} makes of its message, password masked: for errors
-   * that a retry cannot fix and that deserve their own words.
+   * {@link #execute}, except that a server error whose SQLSTATE starts with {@code sqlState}
+   * (such as 42501, not allowed) becomes what {@code refusal} makes of its message, password
+   * masked: for errors that a retry cannot fix and that deserve their own words.
    */
   void executeOrRefuse(String sql, String sqlState, java.util.function.Function<String, RuntimeException> refusal) {
     try (PreparedStatement ps = prepare(sql)) {
       ps.execute();
     } catch (SQLException e) {
+      if (e.getSQLState() != null && e.getSQLState().startsWith(sqlState)) {
+        throw refusal.apply(mask(e.getMessage()));
+      }
+      throw failure(e);
+    }
+  }
+
+  /**
+   * {@link #executeOrRefuse(String, String, java.util.function.Function)} for two classes of
+   * errors, for a statement that may wait long (creating a replication slot waits until every
+   * transaction running on the source has ended): {@code whileWaiting} runs every second until
+   * it is done (a heartbeat); when it throws (the activity was cancelled), the statement is
+   * cancelled and that is thrown.
+   */
+  void executeOrRefuse(
+      String sql,
+      String sqlState,
+      java.util.function.Function<String, RuntimeException> refusal,
+      String otherState,
+      java.util.function.Function<String, RuntimeException> otherRefusal,
+      Runnable whileWaiting) {
+    java.util.concurrent.ExecutorService one =
+        java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "ferry-statement");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      java.util.concurrent.Future<Void> running =
+          one.submit(
+              () -> {
+                try (PreparedStatement ps = prepare(sql)) {
+                  ps.execute();
+                }
+                return null;
+              });
+      while (true) {
+        try {
+          running.get(1, java.util.concurrent.TimeUnit.SECONDS);
+          return;
+        } catch (java.util.concurrent.TimeoutException stillRunning) {
+          try {
+            whileWaiting.run();
+          } catch (RuntimeException stop) {
+            cancelQuietly();
+            throw stop;
+          }
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (!(e.getCause() instanceof SQLException sql2)) {
+            throw new IllegalStateException(e.getCause());
+          }
+          String state = sql2.getSQLState() == null ? "" : sql2.getSQLState();
+          if (state.startsWith(sqlState)) {
+            throw refusal.apply(mask(sql2.getMessage()));
+          }
+          if (state.startsWith(otherState)) {
+            throw otherRefusal.apply(mask(sql2.getMessage()));
+          }
+          throw failure(sql2);
+        } catch (InterruptedException e) {
+          cancelQuietly();
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for the server", e);
+        }
+      }
+    } finally {
+      one.shutdown();
+    }
+  }
+
+  private void cancelQuietly() {
+    try {
+      connection.unwrap(org.postgresql.PGConnection.class).cancelQuery();
+    } catch (SQLException e) {
+      // The connection is closed next anyway.
+    }
+  }
+
+  /** {@link #execute}; returns false, doing nothing, when the server answers {@code sqlState} (such as 42710, exists). */
+  boolean executeUnless(String sql, String sqlState) {
+    try (PreparedStatement ps = prepare(sql)) {
+      ps.execute();
+      return true;
+    } catch (SQLException e) {
       if (sqlState.equals(e.getSQLState())) {
-        throw refusal.apply(secret.mask(e.getMessage()));
+        return false;
       }
       throw failure(e);
     }
@@ -117,13 +220,17 @@ final class LogicalSide implements AutoCloseable {
 
   /** The failure for this side, password masked; the original exception is not kept as cause. */
   RuntimeException failure(SQLException e) {
-    return Databases.failure(endpoint, new SQLException(secret.mask(e.getMessage()), e.getSQLState()));
+    return Databases.failure(endpoint, new SQLException(mask(e.getMessage()), e.getSQLState()));
   }
 
   private PreparedStatement prepare(String sql, Object... parameters) throws SQLException {
     PreparedStatement ps = connection.prepareStatement(sql);
     for (int i = 0; i < parameters.length; i++) {
-      ps.setObject(i + 1, parameters[i]);
+      if (parameters[i] instanceof String[] texts) {
+        ps.setArray(i + 1, connection.createArrayOf("text", texts));
+      } else {
+        ps.setObject(i + 1, parameters[i]);
+      }
     }
     return ps;
   }

@@ -22,13 +22,14 @@ final class LogicalSource {
   private LogicalSource() {}
 
   /**
-   * Refuses, for good and with every reason at once, a source that cannot be published from:
-   * wal_level is not logical; the role may not replicate; no replication slot or WAL sender is
-   * free for {@code slotsNeeded} (0 when this sync's own slot already exists); tables whose
+   * Every reason the source cannot be published from: wal_level is not logical; the role may not
+   * replicate (Ferry drops the sync's slots with it); no replication slot or WAL sender is free
+   * for {@code slotsNeeded} (0 when this sync's own slot already exists); the role may not create
+   * a publication of every table (CREATE on the database, owner of each table); tables whose
    * updates and deletes could not be published (no primary key, no replica identity) or that
    * cannot be published at all (unlogged).
    */
-  static void refuseIfUnable(LogicalSide source, int slotsNeeded) {
+  static List<String> refusals(LogicalSide source, int slotsNeeded) {
     List<String> reasons = new ArrayList<>();
     String walLevel = source.queryOne("SELECT current_setting('wal_level')", rs -> rs.getString(1)).orElse("?");
     if (!walLevel.equals("logical")) {
@@ -88,11 +89,28 @@ final class LogicalSource {
       reasons.add("unlogged tables, which logical replication cannot carry: " + String.join(", ", unlogged)
           + " (ALTER TABLE … SET LOGGED, or use sync: trigger)");
     }
-    if (!reasons.isEmpty()) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          source.endpoint().describe() + " cannot be synced with sync: logical: " + String.join("; ", reasons),
-          Errors.SYNC_REFUSED);
+    boolean mayCreate =
+        source.queryOne("SELECT has_database_privilege(current_database(), 'CREATE')", rs -> rs.getBoolean(1)).orElse(false);
+    if (!mayCreate) {
+      reasons.add(
+          "the role " + source.endpoint().url().user() + " may not create a publication (it needs CREATE on the database)");
     }
+    List<String> notOwned =
+        source.query(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)" + USER_TABLES
+                + " AND NOT pg_has_role(current_user, c.relowner, 'USAGE')"
+                + " AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) ORDER BY 1",
+            rs -> rs.getString(1));
+    if (!notOwned.isEmpty()) {
+      reasons.add(
+          "tables the role " + source.endpoint().url().user() + " does not own, which it cannot publish: "
+              + named(notOwned) + " (a publication needs the owner of every table, or a superuser)");
+    }
+    return reasons;
+  }
+
+  private static String named(List<String> names) {
+    return names.size() <= 20 ? String.join(", ", names) : String.join(", ", names.subList(0, 20)) + " and " + (names.size() - 20) + " more";
   }
 
   /** The tables to publish: every user table that holds rows (partitions rather than parents). */
@@ -173,9 +191,13 @@ final class LogicalSource {
    * reconnecting); a slot already gone counts as dropped.
    */
   static boolean dropSlot(LogicalSide source, String slot, Runnable tick, int tries) {
+    // From PostgreSQL 14 on, waiting (up to 5 s) until the WAL sender has gone and let go of the
+    // slot: at the drain this is write downtime, and a tick of waiting would add to it.
+    boolean waits = source.queryOne("SELECT current_setting('server_version_num')::int >= 140000", rs -> rs.getBoolean(1)).orElse(false);
     for (int i = 0; i < tries; i++) {
       source.execute(
-          "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL",
+          "SELECT pg_terminate_backend(active_pid" + (waits ? ", 5000" : "") + ")"
+              + " FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL",
           slot);
       boolean dropped =
           source
@@ -202,20 +224,22 @@ final class LogicalSource {
    *     null} when it has no fresh measure (the subscriber had caught up) or no WAL sender
    * @param sinceReplyMillis time since the subscriber's last reply to its WAL sender, or {@code
    *     null} when none is connected
+   * @param active whether a WAL sender holds the slot: the subscription is connected
    */
-  record SlotPosition(String confirmedLsn, long behindBytes, Long flushLagMillis, Long sinceReplyMillis) {}
+  record SlotPosition(String confirmedLsn, long behindBytes, Long flushLagMillis, Long sinceReplyMillis, boolean active) {}
 
   static Optional<SlotPosition> position(LogicalSide source, String slot) {
     return source.queryOne(
         "SELECT s.confirmed_flush_lsn::text,"
             + " greatest(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn), 0)::bigint,"
             + " (extract(epoch FROM r.flush_lag) * 1000)::bigint,"
-            + " greatest(extract(epoch FROM clock_timestamp() - r.reply_time) * 1000, 0)::bigint"
+            + " greatest(extract(epoch FROM clock_timestamp() - r.reply_time) * 1000, 0)::bigint, s.active"
             + " FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid"
             + " WHERE s.slot_name = ? AND s.database = current_database()",
         rs ->
             new SlotPosition(
-                rs.getString(1), rs.getLong(2), (Long) rs.getObject(3, Long.class), (Long) rs.getObject(4, Long.class)),
+                rs.getString(1), rs.getLong(2), (Long) rs.getObject(3, Long.class), (Long) rs.getObject(4, Long.class),
+                rs.getBoolean(5)),
         slot);
   }
 

@@ -2,8 +2,10 @@ package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Catalog.Table;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.model.Errors;
 import dev.ferry.model.Progress;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncSetup;
 import io.temporal.activity.Activity;
@@ -12,6 +14,7 @@ import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -31,9 +34,15 @@ import org.slf4j.LoggerFactory;
  * source itself rather than trusting {@code DROP SUBSCRIPTION} to reach it, and cleans the source
  * even when the target cannot be reached.
  *
- * <p>Neither DDL nor sequences travel by logical replication: the source's schema is recorded at
- * setup and compared on every look ({@link SchemaWatch}); the workflow copies sequences after the
- * drain.
+ * <p>The subscription logs in to the source as the run's own role ({@link PerRunRole}: its
+ * password valid only while the subscription must log in) or, where the runbook allows it, with
+ * the source credential ({@link SubscriptionLogin}). The drain ends the stream: subscription and
+ * slots dropped, the role locked; teardown drops the rest.
+ *
+ * <p>Neither DDL, sequences nor large objects travel by logical replication: the source's schema
+ * is recorded at setup and compared on every look ({@link SchemaWatch}); the workflow copies
+ * sequences after the drain; large objects are copied at setup and at the drain ({@link
+ * LargeObjects}).
  */
 final class LogicalSync implements SyncMethod {
   private static final Logger log = LoggerFactory.getLogger(LogicalSync.class);
@@ -54,14 +63,47 @@ final class LogicalSync implements SyncMethod {
   }
 
   /**
-   * Refuses a source that cannot publish (before changing anything); copies the schema's tables;
-   * publishes; subscribes with the initial copy and waits, heartbeating each table's copy state,
-   * until every table is ready; then restores indexes and constraints. A retry skips the steps
-   * its bookkeeping says are done and reuses the publication and subscription.
+   * Everything {@link #start} would refuse, found the same way (one list of reasons for both),
+   * before anything exists: the source's publishing (wal_level, replication privilege, free slots
+   * and WAL senders for the subscription and its table copies, CREATE on the database, owner of
+   * every table, a replica identity for each, no unlogged table), the target's right to
+   * subscribe, the login ({@link SubscriptionLogin}: the run's role can be made, or the runbook
+   * allows the source credential) and the large objects' readability.
+   */
+  @Override
+  public SyncCheck check(SyncSession session) {
+    SubscriptionLogin login = SubscriptionLogin.of(session, timing);
+    LogicalConnInfo conninfo = LogicalConnInfo.of(session.source().url());
+    try (LogicalSide source = open(session, session.source(), conninfo);
+        LogicalSide target = open(session, session.target(), conninfo)) {
+      List<Table> tables = LogicalSource.tables(source);
+      int slotsNeeded = 1 + Math.min(tables.size(), LogicalTarget.copyWorkers(target));
+      return new SyncCheck(refusals(source, target, tables, slotsNeeded, login), login.warnings(source, tables));
+    }
+  }
+
+  private static List<String> refusals(
+      LogicalSide source, LogicalSide target, List<Table> tables, int slotsNeeded, SubscriptionLogin login) {
+    List<String> reasons = new ArrayList<>(LogicalSource.refusals(source, slotsNeeded));
+    LogicalTarget.cannotSubscribe(target).ifPresent(reasons::add);
+    reasons.addAll(login.refusals(source, tables));
+    reasons.addAll(source.call(LargeObjects::unreadable));
+    return reasons;
+  }
+
+  /**
+   * Refuses, with every reason at once, what {@link #check} finds (before changing anything);
+   * copies the schema's tables; publishes; makes the subscription's login; subscribes with the
+   * initial copy and waits, heartbeating each table's copy state, until every table is ready;
+   * restores indexes and constraints; copies the large objects; with a per-run role, waits until
+   * the subscription streams and voids the role's password. A retry skips the steps its
+   * bookkeeping says are done, reuses the publication and subscription, and gives the role a new
+   * password (the last one left with the attempt that made it).
    */
   @Override
   public SyncSetup start(SyncSession session) {
     ActivityExecutionContext context = Activity.getExecutionContext();
+    SubscriptionLogin login = SubscriptionLogin.of(session, timing);
     LogicalConnInfo conninfo = LogicalConnInfo.of(session.source().url());
     try (LogicalSide source = open(session, session.source(), conninfo);
         LogicalSide target = open(session, session.target(), conninfo)) {
@@ -70,7 +112,12 @@ final class LogicalSync implements SyncMethod {
       boolean subscribed =
           LogicalTarget.subscription(target, session.subscription()).isPresent() || LogicalSource.slotExists(source, session.slot());
       int slotsNeeded = subscribed ? 0 : 1 + Math.min(tables.size(), LogicalTarget.copyWorkers(target));
-      LogicalSource.refuseIfUnable(source, slotsNeeded);
+      List<String> refused = refusals(source, target, tables, slotsNeeded, login);
+      if (!refused.isEmpty()) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            session.source().describe() + " cannot be synced with sync: logical: " + String.join("; ", refused),
+            Errors.SYNC_REFUSED);
+      }
       List<String> schemaNow = source.call(SchemaWatch::describe);
 
       long began = System.nanoTime();
@@ -88,8 +135,13 @@ final class LogicalSync implements SyncMethod {
         if (postDataDone.isEmpty()) {
           LogicalKeys.add(target, session.tag(), LogicalSource.identityColumns(source));
         }
+        context.heartbeat(Progress.of(0, tables.size(), 0, "publishing"));
         LogicalSource.publish(source, session.publication(), tables);
-        LogicalTarget.Subscription subscription = subscribe(session, source, target, conninfo);
+        context.heartbeat(Progress.of(0, tables.size(), 0, "making the subscription's login"));
+        login.prepare(source, tables);
+        context.heartbeat(Progress.of(0, tables.size(), 0, "subscribing"));
+        LogicalTarget.Subscription subscription = subscribe(session, source, target, login);
+        SyncLeftovers.markOwner(session, source, target);
         LogicalTarget.recordStep(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID, Long.toString(subscription.oid()));
         at[0] = System.nanoTime();
         awaitCopy(session, source, target, tables.size(), context);
@@ -104,12 +156,22 @@ final class LogicalSync implements SyncMethod {
           copy.discard(dump);
         }
       }
+      // The subscription carries none: all of them now, what changes meanwhile at the drain.
+      LargeObjects.Carried largeObjects =
+          LargeObjects.carry(
+              databases, session, () -> context.heartbeat(Progress.of(tables.size(), tables.size(), 0, "copying large objects")));
+      if (session.perRunRole()) {
+        // Every table copied: only the apply worker's connection is left, so the role's password
+        // can go (its connection stays).
+        awaitStreaming(session, source, target, login, context);
+      }
       // A table created while this ran is in neither the publication nor the target.
       checkSchema(session, source, target);
       long rows = LogicalTarget.rowsWritten(target);
       log.info(
-          "logical sync {} set up: {} tables; schema and subscription {} ms, copy {} ms, indexes and constraints {} ms",
-          session.subscription(), tables.size(), (at[0] - began) / 1_000_000, (at[1] - at[0]) / 1_000_000, (at[2] - at[1]) / 1_000_000);
+          "logical sync {} set up: {} tables; schema and subscription {} ms, copy {} ms, indexes and constraints {} ms; {}",
+          session.subscription(), tables.size(), (at[0] - began) / 1_000_000, (at[1] - at[0]) / 1_000_000, (at[2] - at[1]) / 1_000_000,
+          largeObjects);
       return new SyncSetup(
           tables.size(),
           rows,
@@ -126,11 +188,12 @@ final class LogicalSync implements SyncMethod {
   @Override
   public void apply(SyncSession session) {
     ActivityExecutionContext context = Activity.getExecutionContext();
+    SubscriptionLogin login = SubscriptionLogin.of(session, timing);
     try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none());
         LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
       LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
       while (true) {
-        SyncLag lag = look(session, source, target, stall);
+        SyncLag lag = look(session, source, target, stall, login).lag();
         // Throws when the activity is cancelled: that is how this loop ends.
         context.heartbeat(lag);
         pause();
@@ -162,32 +225,56 @@ final class LogicalSync implements SyncMethod {
    * least {@link LogicalTiming#quiet}; done when they did not move and no session is inside a
    * writing transaction, else again. Writes still arriving after {@link LogicalTiming#writesFor}
    * mean the source is not frozen: final. The counters are statistics, so this catches an app
-   * that keeps writing, not a single late write; the freeze itself is what stops writes.
+   * that keeps writing, not a single late write; the freeze itself is what stops writes. Then
+   * brings the large objects across, records the drain in the bookkeeping and ends the stream
+   * ({@link #endStream}); a retry that finds the drain recorded only finishes ending it.
    */
   @Override
   public SyncLag drain(SyncSession session) {
     ActivityExecutionContext context = Activity.getExecutionContext();
+    SubscriptionLogin login = SubscriptionLogin.of(session, timing);
     try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none());
         LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
+      Optional<String> drained = LogicalTarget.step(target, session.schema(), LogicalTarget.DRAINED);
+      if (drained.isPresent()) {
+        // An earlier attempt drained and carried the large objects; it may not have ended the stream.
+        endStream(session, source, target, login, context);
+        log.info("logical sync {} was drained to {} by an earlier attempt", session.subscription(), drained.get());
+        return new SyncLag(-1, 0, 0, Instant.now());
+      }
       LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
+      // A pre-verified run's key capture records every write to the app's tables with its
+      // transaction, and the final verify re-checks each such row: a write the statistics would
+      // show late cannot pass unseen, so the drain waits for no quiet period, only for the slot
+      // and for writing sessions, and looks often (this is the write downtime).
+      boolean keysCaptured = LogicalChangeFeed.installed(source, session);
+      Duration quiet = keysCaptured ? Duration.ZERO : timing.quiet();
       long started = System.nanoTime();
       while (true) {
         long round = System.nanoTime();
         long writesBefore = LogicalSource.writes(source);
         String until = LogicalSource.currentLsn(source);
         while (true) {
-          SyncLag lag = look(session, source, target, stall);
-          if (LogicalSource.confirmed(source, session.slot(), until) && System.nanoTime() - round >= timing.quiet().toNanos()) {
+          SyncLag lag = look(session, source, target, stall, login).lag();
+          if (LogicalSource.confirmed(source, session.slot(), until) && System.nanoTime() - round >= quiet.toNanos()) {
             break;
           }
           context.heartbeat(lag);
-          pause();
+          if (keysCaptured) {
+            pause(DRAIN_LOOK);
+          } else {
+            pause();
+          }
         }
         long written = LogicalSource.writes(source) - writesBefore;
         long writing = LogicalSource.writingSessions(source);
         if (written == 0 && writing == 0) {
           checkSchema(session, source, target);
-          log.info("logical sync {} drained to {}", session.subscription(), until);
+          LargeObjects.Carried largeObjects = LargeObjects.carry(databases, session, () -> context.heartbeat(null));
+          // Recorded before the stream ends: a retry then only finishes ending it.
+          LogicalTarget.recordStep(target, session.schema(), LogicalTarget.DRAINED, until);
+          endStream(session, source, target, login, context);
+          log.info("logical sync {} drained to {}; {}; stream ended", session.subscription(), until, largeObjects);
           return new SyncLag(-1, 0, 0, Instant.now());
         }
         if (System.nanoTime() - started > timing.writesFor().toNanos()) {
@@ -205,9 +292,12 @@ final class LogicalSync implements SyncMethod {
 
   /**
    * Drops the subscription on the target (detached from its slot, so it needs no source), then
-   * the publication and every slot of this sync on the source (ending the WAL senders that hold
-   * them), then the temporary keys and the bookkeeping on the target. The source is cleaned even
-   * when the target cannot be reached; the failure is thrown afterwards, so the retry finishes.
+   * the publication, every slot of this sync (ending the WAL senders that hold them) and the
+   * run's replication role on the source, then the temporary keys and the bookkeeping on the
+   * target. The source is cleaned even when the target cannot be reached; the failure is thrown
+   * afterwards, so the retry finishes. A source database that is gone takes its publication and
+   * slots with it, but not the role (roles belong to the server): it is dropped through the
+   * server's {@code postgres} database when the credential may connect there.
    */
   @Override
   public void stop(SyncSession session) {
@@ -216,10 +306,7 @@ final class LogicalSync implements SyncMethod {
     RuntimeException targetFailure = null;
     boolean targetGone = false;
     try (LogicalSide target = open(session, session.target(), LogicalConnInfo.none())) {
-      subscriptionOid = LogicalTarget.subscription(target, session.subscription())
-          .map(LogicalTarget.Subscription::oid)
-          .or(() -> LogicalTarget.step(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID).map(Long::valueOf))
-          .orElse(null);
+      subscriptionOid = subscriptionOid(session, target);
       LogicalTarget.unsubscribe(target, session.subscription());
     } catch (ApplicationFailure e) {
       // A target database that no longer exists holds no subscription (PostgreSQL refuses to
@@ -228,24 +315,23 @@ final class LogicalSync implements SyncMethod {
       targetFailure = targetGone ? null : e;
     }
 
-    try (LogicalSide source = open(session, session.source(), LogicalConnInfo.none())) {
-      // At decommission the source is frozen: new sessions start read-only.
-      source.execute("SET default_transaction_read_only = off");
+    // At decommission the source is frozen: new sessions start read-only, and DROP PUBLICATION
+    // is DDL, which the write fence's event trigger refuses to any session but the run's.
+    try (LogicalSide source =
+        LogicalSide.of(
+            session.source(),
+            databases.connectPastFence(session.source(), session.applicationName(APPLICATION), session.workflowId()),
+            LogicalConnInfo.none())) {
       LogicalSource.dropPublication(source, session.publication());
-      for (String slot : LogicalSource.slots(source, session.slot(), subscriptionOid)) {
-        if (!LogicalSource.dropSlot(source, slot, () -> tick(context), timing.slotReleaseTries())) {
-          throw ApplicationFailure.newFailure(
-              session.source().describe() + ": replication slot " + slot + " is still in use; retrying",
-              Errors.STEP_FAILED);
-        }
-        log.info("dropped replication slot {} on {}", slot, session.source().describe());
-      }
+      dropSlots(session, source, subscriptionOid, context);
+      PerRunRole.drop(source, session);
     } catch (ApplicationFailure e) {
       // A source database that no longer exists holds no slot (PostgreSQL refuses to drop one
       // that does); anything else (unreachable) fails, retryable, with the slot still to drop.
       if (!Errors.DATABASE_NOT_FOUND.equals(e.getType())) {
         throw e;
       }
+      dropRoleWithoutTheSourceDatabase(session);
     }
     if (targetFailure != null) {
       throw targetFailure;
@@ -259,6 +345,53 @@ final class LogicalSync implements SyncMethod {
     log.info("logical sync {} torn down", session.subscription());
   }
 
+  /** The subscription's oid (which names its table-copy slots), from the target's catalog or the bookkeeping. */
+  private static Long subscriptionOid(SyncSession session, LogicalSide target) {
+    return LogicalTarget.subscription(target, session.subscription())
+        .map(LogicalTarget.Subscription::oid)
+        .or(() -> LogicalTarget.step(target, session.schema(), LogicalTarget.SUBSCRIPTION_OID).map(Long::valueOf))
+        .orElse(null);
+  }
+
+  /** Drops this sync's slots on the source: its own and its table copies'. */
+  private void dropSlots(SyncSession session, LogicalSide source, Long subscriptionOid, ActivityExecutionContext context) {
+    for (String slot : LogicalSource.slots(source, session.slot(), subscriptionOid)) {
+      if (!LogicalSource.dropSlot(source, slot, () -> tick(context), timing.slotReleaseTries())) {
+        throw ApplicationFailure.newFailure(
+            session.source().describe() + ": replication slot " + slot + " is still in use; retrying",
+            Errors.STEP_FAILED);
+      }
+      log.info("dropped replication slot {} on {}", slot, session.source().describe());
+    }
+  }
+
+  /**
+   * After the drain nothing can arrive from the frozen source: the subscription is dropped (the
+   * target's catalog no longer holds any connection string), the slots with it (the source keeps
+   * no WAL for the run through the fallback window), and the login retired (the run's role may
+   * not log in any more). The publication, the role and the bookkeeping stay for teardown.
+   */
+  private void endStream(
+      SyncSession session, LogicalSide source, LogicalSide target, SubscriptionLogin login, ActivityExecutionContext context) {
+    Long oid = subscriptionOid(session, target);
+    LogicalTarget.unsubscribe(target, session.subscription());
+    dropSlots(session, source, oid, context);
+    login.retire(source);
+  }
+
+  private void dropRoleWithoutTheSourceDatabase(SyncSession session) {
+    Endpoint server =
+        new Endpoint(session.source().side(), session.source().reference(), session.source().url().withDatabase("postgres"));
+    try (LogicalSide source = open(session, server, LogicalConnInfo.none())) {
+      PerRunRole.drop(source, session);
+    } catch (RuntimeException e) {
+      log.warn(
+          "the source database is gone; the replication role {} could not be dropped through the postgres database ({}):"
+              + " the sweeper of orphaned ferry_repl_* roles will find it",
+          session.replicationRole(), e.getMessage());
+    }
+  }
+
   // --- Steps ------------------------------------------------------------------------------
 
   /**
@@ -268,9 +401,11 @@ final class LogicalSync implements SyncMethod {
    * subscription commits): dropped before subscribing again.
    */
   private LogicalTarget.Subscription subscribe(
-      SyncSession session, LogicalSide source, LogicalSide target, LogicalConnInfo conninfo) {
+      SyncSession session, LogicalSide source, LogicalSide target, SubscriptionLogin login) {
     Optional<LogicalTarget.Subscription> existing = LogicalTarget.subscription(target, session.subscription());
     if (existing.isPresent()) {
+      // The password an earlier attempt gave it is gone with that attempt: a new one.
+      login.renew(source, target).ifPresent(conninfo -> LogicalTarget.connectWith(target, session.subscription(), conninfo));
       if (!existing.get().enabled()) {
         LogicalTarget.enable(target, session.subscription());
       }
@@ -282,7 +417,9 @@ final class LogicalSync implements SyncMethod {
           session.source().describe() + ": replication slot " + session.slot() + " is still in use; retrying",
           Errors.STEP_FAILED);
     }
-    LogicalTarget.subscribe(target, session.subscription(), conninfo, session.publication(), session.slot());
+    LogicalTarget.subscribe(
+        target, session.subscription(), login.arm(source, target), session.publication(), session.slot(),
+        () -> Activity.getExecutionContext().heartbeat(Progress.of(0, 0, 0, "creating the subscription's slot")));
     return LogicalTarget.subscription(target, session.subscription()).orElseThrow();
   }
 
@@ -329,8 +466,24 @@ final class LogicalSync implements SyncMethod {
     }
   }
 
-  /** Measures the lag and checks the subscription's health and the source's schema. */
-  private SyncLag look(SyncSession session, LogicalSide source, LogicalSide target, LogicalStall stall) {
+  /**
+   * Waits until the subscription streams (its WAL sender holds the slot), watching it as {@link
+   * #apply} does; the login then lets go of its password.
+   */
+  private void awaitStreaming(
+      SyncSession session, LogicalSide source, LogicalSide target, SubscriptionLogin login, ActivityExecutionContext context) {
+    LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
+    while (!look(session, source, target, stall, login).streaming()) {
+      context.heartbeat(Progress.of(0, 0, 0, "waiting for the subscription to stream"));
+      pause();
+    }
+  }
+
+  /**
+   * Measures the lag and checks the subscription's health and the source's schema; lets the
+   * login see whether the subscription is connected.
+   */
+  private Measure look(SyncSession session, LogicalSide source, LogicalSide target, LogicalStall stall, SubscriptionLogin login) {
     LogicalTarget.Subscription subscription =
         LogicalTarget.subscription(target, session.subscription())
             .orElseThrow(
@@ -347,15 +500,17 @@ final class LogicalSync implements SyncMethod {
           Errors.STEP_FAILED);
     }
     Measure measure = measure(session, source, target);
+    login.watch(source, target, session.subscription(), measure.streaming());
     checkSchema(session, source, target);
     long errors = LogicalTarget.errors(target, session.subscription());
     if (stall.stuck(errors, measure.confirmedLsn())) {
       throw stuck(session, stall.failures(errors), "applying changes (confirmed up to " + measure.confirmedLsn() + ")");
     }
-    return measure.lag();
+    return measure;
   }
 
-  private record Measure(SyncLag lag, String confirmedLsn) {}
+  /** @param streaming whether a WAL sender holds the slot: the subscription is connected */
+  private record Measure(SyncLag lag, String confirmedLsn, boolean streaming) {}
 
   private Measure measure(SyncSession session, LogicalSide source, LogicalSide target) {
     LogicalSource.SlotPosition slot =
@@ -378,7 +533,7 @@ final class LogicalSync implements SyncMethod {
       // Not connected and never was: unknown, which must never pass for "under the threshold".
       millis = sinceHeard != null ? sinceHeard : Long.MAX_VALUE;
     }
-    return new Measure(new SyncLag(-1, slot.behindBytes(), millis, Instant.now()), slot.confirmedLsn());
+    return new Measure(new SyncLag(-1, slot.behindBytes(), millis, Instant.now()), slot.confirmedLsn(), slot.active());
   }
 
   private void checkSchema(SyncSession session, LogicalSide source, LogicalSide target) {
@@ -404,13 +559,20 @@ final class LogicalSync implements SyncMethod {
 
   // --- Plumbing ---------------------------------------------------------------------------
 
-  private LogicalSide open(SyncSession session, dev.ferry.activities.postgres.Endpoint endpoint, LogicalConnInfo secret) {
+  private LogicalSide open(SyncSession session, Endpoint endpoint, LogicalConnInfo secret) {
     return LogicalSide.open(databases, endpoint, session.applicationName(APPLICATION), secret);
   }
 
+  /** How often a drain with the keys captured looks whether the slot has confirmed. */
+  private static final Duration DRAIN_LOOK = Duration.ofMillis(20);
+
   private void pause() {
+    pause(timing.tick());
+  }
+
+  private void pause(Duration duration) {
     try {
-      Thread.sleep(timing.tick().toMillis());
+      Thread.sleep(duration.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);

@@ -19,6 +19,8 @@ final class LogicalTarget {
   static final String PRE_DATA_DONE = "pre-data restored";
   static final String POST_DATA_DONE = "post-data restored";
   static final String SUBSCRIPTION_OID = "subscription oid";
+  /** The source's WAL position the drain confirmed, once the large objects are across too. */
+  static final String DRAINED = "drained";
 
   private LogicalTarget() {}
 
@@ -54,22 +56,13 @@ final class LogicalTarget {
 
   /**
    * Creates the subscription with its slot on the source and the initial copy ({@code copy_data}).
-   * The statement holds the source's password: it goes to the server and nowhere else.
+   * The statement holds a password: it goes to the server and nowhere else. The target logs in to
+   * the source to create the slot: a source that refuses the login fails for good, saying why.
+   * Creating the slot waits until every transaction running on the source has ended, which on a
+   * busy source takes a while: {@code heartbeat} runs meanwhile.
    */
-  static void subscribe(LogicalSide target, String name, LogicalConnInfo source, String publication, String slot) {
-    target.execute("SET standard_conforming_strings = on");
-    // The server logs a failed statement's text (and with log_statement, every DDL), password
-    // included: not this session's, where the role may say so (a superuser; RDS refuses).
-    // log_min_duration_statement too: creating the slot waits for a consistent point, which on a
-    // busy source can take longer than a slow-statement threshold.
-    for (String quiet :
-        new String[] {"SET log_min_error_statement = panic", "SET log_statement = none", "SET log_min_duration_statement = -1"}) {
-      try {
-        target.execute(quiet);
-      } catch (RuntimeException notAllowed) {
-        // Then the server logs as its configuration says.
-      }
-    }
+  static void subscribe(LogicalSide target, String name, LogicalConnInfo source, String publication, String slot, Runnable heartbeat) {
+    quietLogs(target);
     target.executeOrRefuse(
         "CREATE SUBSCRIPTION " + Catalog.quote(name) + " CONNECTION " + source.sqlLiteral()
             + " PUBLICATION " + Catalog.quote(publication)
@@ -79,7 +72,69 @@ final class LogicalTarget {
             ApplicationFailure.newNonRetryableFailure(
                 target.endpoint().describe() + ": cannot subscribe: " + reason
                     + " (creating a subscription needs a superuser on the target; rds_superuser on RDS)",
-                Errors.SYNC_REFUSED));
+                Errors.SYNC_REFUSED),
+        "08",
+        reason ->
+            reason.contains("authentication failed") || reason.contains("pg_hba.conf")
+                ? ApplicationFailure.newNonRetryableFailure(
+                    target.endpoint().describe() + ": the target could not log in to the source: " + reason
+                        + " (the source's pg_hba.conf must let that role in from the target's address, for a"
+                        + " replication=database connection)",
+                    Errors.SYNC_REFUSED)
+                : ApplicationFailure.newFailure(
+                    target.endpoint().describe()
+                        + (reason.contains("publisher") ? ": the target could not reach the source: " : ": cannot connect: ") + reason,
+                    Errors.DATABASE_UNREACHABLE),
+        heartbeat);
+  }
+
+  /** Gives the subscription another connection string; its workers log in with it from their next start. */
+  static void connectWith(LogicalSide target, String name, LogicalConnInfo source) {
+    quietLogs(target);
+    target.execute("ALTER SUBSCRIPTION " + Catalog.quote(name) + " CONNECTION " + source.sqlLiteral());
+  }
+
+  /**
+   * The server logs a failed statement's text (and with log_statement, every DDL), password
+   * included: not this session's, where the role may say so (a superuser; RDS refuses).
+   * log_min_duration_statement too: creating the slot waits for a consistent point, which on a
+   * busy source can take longer than a slow-statement threshold.
+   */
+  private static void quietLogs(LogicalSide target) {
+    target.execute("SET standard_conforming_strings = on");
+    for (String quiet :
+        new String[] {"SET log_min_error_statement = panic", "SET log_statement = none", "SET log_min_duration_statement = -1"}) {
+      try {
+        target.execute(quiet);
+      } catch (RuntimeException notAllowed) {
+        // Then the server logs as its configuration says.
+      }
+    }
+  }
+
+  /**
+   * Why the target's credential could not create the subscription, or empty: PostgreSQL up to 15
+   * lets only a superuser (RDS: rds_superuser) do it; 16 also members of pg_create_subscription
+   * with CREATE on the database.
+   */
+  static Optional<String> cannotSubscribe(LogicalSide target) {
+    boolean may =
+        target
+            .queryOne(
+                "SELECT r.rolsuper"
+                    + " OR EXISTS (SELECT 1 FROM pg_roles g WHERE g.rolname = 'rds_superuser' AND pg_has_role(current_user, g.oid, 'MEMBER'))"
+                    + " OR (current_setting('server_version_num')::int >= 160000"
+                    + "   AND EXISTS (SELECT 1 FROM pg_roles g WHERE g.rolname = 'pg_create_subscription'"
+                    + "     AND pg_has_role(current_user, g.oid, 'USAGE'))"
+                    + "   AND has_database_privilege(current_database(), 'CREATE'))"
+                    + " FROM pg_roles r WHERE r.rolname = current_user",
+                rs -> rs.getBoolean(1))
+            .orElse(false);
+    return may
+        ? Optional.empty()
+        : Optional.of(
+            "the target's role " + target.endpoint().url().user() + " may not create a subscription (it needs a superuser;"
+                + " rds_superuser on RDS; on PostgreSQL 16, pg_create_subscription and CREATE on the database)");
   }
 
   /** How many tables the target copies at once for one subscription. */

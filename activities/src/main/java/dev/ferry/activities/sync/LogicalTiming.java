@@ -14,9 +14,13 @@ import java.time.Duration;
  * @param writesFor how long a drain may keep seeing writes on the source before it says the
  *     source is not frozen (statistics arrive up to ~10 s late from an idle session)
  * @param slotReleaseTries looks, a tick apart, for a replication slot to be released
+ * @param rearmAfter how long the subscription may stay disconnected with a password Ferry gave its
+ *     per-run role before Ferry gives it a new one (a safety net: someone changed it). More than
+ *     the time PostgreSQL takes to start a subscription's worker again (it waits {@code
+ *     wal_retrieve_retry_interval}, 5 s by default), or the two would chase each other
  */
 record LogicalTiming(
-    Duration tick, int failuresWithoutProgress, Duration quiet, Duration writesFor, int slotReleaseTries) {
+    Duration tick, int failuresWithoutProgress, Duration quiet, Duration writesFor, int slotReleaseTries, Duration rearmAfter) {
   static final LogicalTiming DEFAULT =
-      new LogicalTiming(Duration.ofSeconds(2), 5, Duration.ofSeconds(3), Duration.ofSeconds(60), 30);
+      new LogicalTiming(Duration.ofSeconds(2), 5, Duration.ofSeconds(3), Duration.ofSeconds(60), 30, Duration.ofSeconds(60));
 }

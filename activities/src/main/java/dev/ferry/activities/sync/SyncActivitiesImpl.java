@@ -5,6 +5,7 @@ import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.activity.SyncActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.runbook.SyncSpec;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
@@ -25,6 +26,11 @@ public class SyncActivitiesImpl implements SyncActivities {
     this.databases = databases;
     this.trigger = trigger;
     this.logical = logical;
+  }
+
+  @Override
+  public SyncCheck checkSync(SyncRequest request) {
+    return method(request).check(session(request));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.ferry.activities.sync;
 
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncSetup;
 
@@ -10,6 +11,12 @@ import dev.ferry.model.sync.SyncSetup;
  * must be idempotent: Temporal retries it after a crash, possibly on another worker.
  */
 interface SyncMethod {
+  /**
+   * Everything {@link #start} would refuse, all at once, with nothing changed; and what the
+   * approver should know. The same checks {@link #start} makes before it changes anything.
+   */
+  SyncCheck check(SyncSession session);
+
   /** Installs capture, copies schema and data consistently with it. Heartbeats progress. */
   SyncSetup start(SyncSession session);
 
@@ -29,7 +36,10 @@ interface SyncMethod {
   /** How far behind the target is. Reads only. */
   SyncLag lag(SyncSession session);
 
-  /** With the source frozen: applies what is left until nothing is pending. */
+  /**
+   * With the source frozen: applies what is left until nothing is pending, and brings the large
+   * objects across ({@link LargeObjects}).
+   */
   SyncLag drain(SyncSession session);
 
   /** Removes everything the sync installed on both sides; removing what is gone succeeds. */

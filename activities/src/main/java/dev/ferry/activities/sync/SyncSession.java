@@ -1,6 +1,7 @@
 package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.model.runbook.SyncSpec;
 import dev.ferry.model.sync.SyncRequest;
 import java.util.Locale;
 
@@ -38,6 +39,16 @@ record SyncSession(SyncRequest request, Endpoint source, Endpoint target, String
 
   String slot() {
     return "ferry_slot_" + tag();
+  }
+
+  /** The role the logical subscription logs in to the source as, when the run makes one. */
+  String replicationRole() {
+    return "ferry_repl_" + tag();
+  }
+
+  /** Whether the logical subscription logs in as {@link #replicationRole()} (else with the source credential). */
+  boolean perRunRole() {
+    return SyncSpec.PER_RUN_ROLE.equals(request.replicationRole());
   }
 
   int jobs() {

@@ -117,7 +117,9 @@ final class TriggerApply {
   }
 
   /** What a batch read from the source, in one snapshot. */
-  private record Read(List<Long> ids, Set<Long> truncated, Map<CapturedTable, List<String>> rows, Map<CapturedTable, String> keys, Instant newest) {}
+  private record Read(
+      List<Long> ids, Set<Long> truncated, Map<CapturedTable, List<String>> rows, Map<CapturedTable, String> keys, Instant newest,
+      List<List<Object>> changes) {}
 
   private Batch apply(Connection source, Connection target, int limit) {
     Read read = read(source, limit);
@@ -140,6 +142,7 @@ final class TriggerApply {
    */
   private Read read(Connection source, int limit) {
     List<Long> ids = new ArrayList<>();
+    List<List<Object>> changes = new ArrayList<>();
     Map<Long, Set<List<String>>> keys = new LinkedHashMap<>();
     Set<Long> truncated = new LinkedHashSet<>();
     Instant newest = null;
@@ -147,18 +150,21 @@ final class TriggerApply {
       source.setAutoCommit(false);
       source.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       try (var ps =
-          source.prepareStatement("SELECT id, rel, key, at FROM " + session.schema() + ".changes ORDER BY id LIMIT ?")) {
+          source.prepareStatement("SELECT id, rel, key, at, xid::text FROM " + session.schema() + ".changes ORDER BY id LIMIT ?")) {
         ps.setInt(1, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             ids.add(rs.getLong(1));
             long rel = rs.getLong(2);
             java.sql.Array key = rs.getArray(3);
+            List<String> values = key == null ? List.of() : Arrays.asList((String[]) key.getArray());
             if (key == null) {
               truncated.add(rel);
             } else {
-              keys.computeIfAbsent(rel, r -> new LinkedHashSet<>()).add(Arrays.asList((String[]) key.getArray()));
+              keys.computeIfAbsent(rel, r -> new LinkedHashSet<>()).add(values);
             }
+            CapturedTable t = table(rel);
+            changes.add(List.of(t.table().schema(), t.table().name(), values, rs.getString(5)));
             Timestamp at = rs.getTimestamp(4);
             newest = at.toInstant();
           }
@@ -174,7 +180,7 @@ final class TriggerApply {
       }
       truncated.forEach(this::table);
       source.commit();
-      return new Read(ids, truncated, rows, keyJson, newest);
+      return new Read(ids, truncated, rows, keyJson, newest, changes);
     } catch (SQLException e) {
       rollbackQuietly(source);
       throw Databases.failure(session.source(), e);
@@ -202,6 +208,7 @@ final class TriggerApply {
       for (Map.Entry<CapturedTable, List<String>> e : read.rows().entrySet()) {
         rows += replaceRows(target, e.getKey(), read.keys().get(e.getKey()), e.getValue());
       }
+      recordApplied(target, read.changes());
       target.commit();
       return rows;
     } catch (SQLException e) {
@@ -216,6 +223,38 @@ final class TriggerApply {
       } catch (SQLException e) {
         // The connection is broken: the next statement says so.
       }
+    }
+  }
+
+  /** Whether the target has the sync's record of applied changes (syncs set up before it have not). */
+  private Boolean recordsApplied;
+
+  /**
+   * Records the changes this batch applied (table, key, the source transaction's id) on the
+   * target, in the batch's own transaction: a pre-verification learns every key changed after it
+   * proved a chunk from here ({@link TriggerChangeFeed}), whether the rows committed or not is
+   * the same question as whether the record did. The source takes no extra write.
+   */
+  private void recordApplied(Connection target, List<List<Object>> changes) throws SQLException {
+    if (recordsApplied == null) {
+      try (Statement s = target.createStatement();
+          ResultSet rs = s.executeQuery("SELECT to_regclass('" + session.schema() + ".applied') IS NOT NULL")) {
+        rs.next();
+        recordsApplied = rs.getBoolean(1);
+      }
+    }
+    if (!recordsApplied || changes.isEmpty()) {
+      return;
+    }
+    try (var ps =
+        target.prepareStatement(
+            "INSERT INTO " + session.schema() + ".applied (nspname, relname, key, xid)"
+                + " SELECT e->>0, e->>1, ARRAY(SELECT jsonb_array_elements_text(e->2)), (e->>3)::xid8"
+                + " FROM jsonb_array_elements(?::jsonb) e")) {
+      ps.setString(1, JSON.writeValueAsString(changes));
+      ps.executeUpdate();
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -1,10 +1,12 @@
 package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Catalog;
+import dev.ferry.activities.postgres.RunComment;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -49,16 +51,20 @@ final class TriggerCapture {
 
   /**
    * Creates the schema, tables, functions and triggers in one transaction: every table is
-   * captured from the same instant on, or none is.
+   * captured from the same instant on, or none is. Each table's lock is waited for at most
+   * {@code lockWait}; {@code beat} is called after each table.
    */
-  static void install(Connection c, SyncSession s, Collection<CapturedTable> tables) throws SQLException {
+  static void install(Connection c, SyncSession s, Collection<CapturedTable> tables, Duration lockWait, Runnable beat)
+      throws SQLException {
     String schema = s.schema();
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     try (Statement st = c.createStatement()) {
-      st.execute("SET LOCAL lock_timeout = '10s'");
+      st.execute("SET LOCAL lock_timeout = '" + lockWait.toMillis() + "ms'");
       st.execute("CREATE SCHEMA " + schema);
-      st.execute("COMMENT ON SCHEMA " + schema + " IS 'Ferry: change capture of a migration under way; dropped when it ends'");
+      // Names the run, so a sweep can remove it if the run ends without tearing it down.
+      st.execute("COMMENT ON SCHEMA " + schema + " IS "
+          + RunComment.literal(s.workflowId(), "change capture of a migration under way; dropped when it ends"));
       st.execute(
           "CREATE TABLE " + schema + ".changes ("
               + " id bigserial PRIMARY KEY,"
@@ -88,6 +94,7 @@ final class TriggerCapture {
         st.execute(
             "CREATE TRIGGER " + s.triggerName() + "_t AFTER TRUNCATE ON " + t.table().sql()
                 + " FOR EACH STATEMENT EXECUTE FUNCTION " + schema + ".capture_truncate()");
+        beat.run();
       }
       c.commit();
     } catch (SQLException | RuntimeException e) {
@@ -101,9 +108,10 @@ final class TriggerCapture {
   /**
    * Drops the triggers table by table (a short lock each, rather than one lock on every table
    * at once), then the schema with its functions and change table. Removing what is gone
-   * succeeds.
+   * succeeds. Each lock is waited for at most {@code lockWait}; {@code beat} is called after each
+   * table.
    */
-  static void remove(Connection c, SyncSession s) throws SQLException {
+  static void remove(Connection c, SyncSession s, Duration lockWait, Runnable beat) throws SQLException {
     List<String> triggers = new ArrayList<>();
     try (var ps =
         c.prepareStatement(
@@ -119,9 +127,10 @@ final class TriggerCapture {
       }
     }
     try (Statement st = c.createStatement()) {
-      st.execute("SET lock_timeout = '10s'");
+      st.execute("SET lock_timeout = '" + lockWait.toMillis() + "ms'");
       for (String trigger : triggers) {
         st.execute("DROP TRIGGER IF EXISTS " + trigger);
+        beat.run();
       }
       st.execute("DROP SCHEMA IF EXISTS " + s.schema() + " CASCADE");
       st.execute("RESET lock_timeout");
@@ -145,6 +154,47 @@ final class TriggerCapture {
       ps.setString(2, value);
       ps.executeUpdate();
     }
+  }
+
+  /**
+   * Why {@code user} could not install (and later remove) the capture, or empty: it needs CREATE
+   * on the database for Ferry's schema, and to own every table (CREATE TRIGGER needs the TRIGGER
+   * privilege, DROP TRIGGER the owner).
+   */
+  static List<String> cannotInstall(Connection c, String user) throws SQLException {
+    List<String> reasons = new ArrayList<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT has_database_privilege(current_database(), 'CREATE'),"
+                    + " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)")) {
+      rs.next();
+      if (!rs.getBoolean(1)) {
+        reasons.add("the role " + user + " may not create the capture's schema (it needs CREATE on the database)");
+      }
+      if (rs.getBoolean(2)) {
+        return reasons;
+      }
+    }
+    List<String> notOwned = new ArrayList<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
+                    + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND " + Catalog.USER_RELATION_FILTER
+                    + " AND NOT pg_has_role(current_user, c.relowner, 'USAGE') ORDER BY 1")) {
+      while (rs.next()) {
+        notOwned.add(rs.getString(1));
+      }
+    }
+    if (!notOwned.isEmpty()) {
+      reasons.add(
+          "tables the role " + user + " does not own, so it could not install and remove their capture triggers: "
+              + (notOwned.size() <= 20 ? String.join(", ", notOwned) : String.join(", ", notOwned.subList(0, 20)) + " and "
+                  + (notOwned.size() - 20) + " more")
+              + " (the trigger method needs the owner of every table)");
+    }
+    return reasons;
   }
 
   /** Tables with rows but no primary key: the trigger method cannot name their rows. */

@@ -7,6 +7,7 @@ import dev.ferry.activities.copy.CopyBook;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.model.Errors;
+import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncSetup;
 import io.temporal.activity.Activity;
@@ -19,6 +20,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -37,7 +39,11 @@ import org.slf4j.LoggerFactory;
  *       lock on the target), heartbeating the lag and checking the schema every few seconds.
  *   <li>drain: with the source frozen, apply until nothing is pending; changes written after the
  *       drain began mean the source is not frozen, and fail it.
- *   <li>stop: drop triggers and Ferry's schema; nothing is left on the source.
+ *   <li>stop: drop triggers and Ferry's schema; nothing is left on the source. The frozen
+ *       source's write fence lets it (the session carries the run's key); the drain needs no
+ *       key: it writes only Ferry's own schema, which the fence leaves open. On the target,
+ *       the same schema holds {@code applied}: each batch records there the changes it applied,
+ *       in its own transaction, for a pre-verification ({@link TriggerChangeFeed}); stop drops it.
  * </ol>
  */
 final class TriggerSync implements SyncMethod {
@@ -48,7 +54,10 @@ final class TriggerSync implements SyncMethod {
   private static final String CAPTURE_ONLY = "capture";
   private static final Duration IDLE = Duration.ofMillis(500);
   private static final Duration CHECK_EVERY = Duration.ofSeconds(2);
-  private static final int LOCK_ATTEMPTS = 6;
+  /** The longest one statement of Ferry's DDL waits for a table lock. */
+  static final Duration MAX_LOCK_WAIT = Duration.ofSeconds(10);
+  /** How long installing or dropping the capture keeps trying for its locks before the attempt fails. */
+  static final Duration LOCK_WAIT_BUDGET = Duration.ofSeconds(60);
 
   private final Databases databases;
   private final InitialCopy copy;
@@ -71,12 +80,52 @@ final class TriggerSync implements SyncMethod {
     this.batch = batch;
   }
 
+  /**
+   * Everything {@link #start} would refuse, found the same way, with nothing changed: a source
+   * older than PostgreSQL 13, tables without a primary key, a role that may not create the
+   * capture (CREATE on the database, owner of every table), large objects it may not read, a
+   * target credential that may not turn foreign keys off while applying.
+   */
+  @Override
+  public SyncCheck check(SyncSession s) {
+    try (Connection c = databases.connect(s.source(), s.applicationName("ferry-sync-check"))) {
+      return new SyncCheck(refusals(s, c), List.of());
+    } catch (SQLException e) {
+      throw Databases.failure(s.source(), e);
+    }
+  }
+
+  private List<String> refusals(SyncSession s, Connection c) throws SQLException {
+    List<String> reasons = new ArrayList<>();
+    int version = c.getMetaData().getDatabaseMajorVersion();
+    if (version < 13) {
+      reasons.add("the trigger method needs PostgreSQL 13 or newer (xid8 transaction ids); the source runs " + version);
+    }
+    List<String> keyless = TriggerCapture.tablesWithoutKey(c, CapturedTable.read(c).values());
+    if (!keyless.isEmpty()) {
+      reasons.add(
+          "the trigger method needs a primary key on every table; these have none: " + String.join(", ", keyless)
+              + ". Add one, or migrate with strategy single-phase");
+    }
+    reasons.addAll(TriggerCapture.cannotInstall(c, s.source().url().user()));
+    reasons.addAll(LargeObjects.unreadable(c));
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-check"))) {
+      TriggerApply.prepareTarget(t, s.target());
+    } catch (ApplicationFailure e) {
+      if (!Errors.SYNC_REFUSED.equals(e.getType())) {
+        throw e;
+      }
+      reasons.add(e.getOriginalMessage());
+    }
+    return reasons;
+  }
+
   @Override
   public SyncSetup start(SyncSession s) {
     Endpoint source = s.source();
+    endOrphanedSetup(s);
     try (Connection c = databases.connect(source, s.applicationName("ferry-sync-setup"))) {
       TriggerApply.prepareSource(c);
-      requireVersion(c, source);
       if (TriggerCapture.installed(c, s)) {
         var done = TriggerCapture.state(c, s, "setup");
         if (done.isPresent()) {
@@ -89,18 +138,15 @@ final class TriggerSync implements SyncMethod {
           return JSON.readValue(captured.get(), SyncSetup.class);
         }
       }
-      Map<Long, CapturedTable> tables = CapturedTable.read(c);
-      List<String> keyless = TriggerCapture.tablesWithoutKey(c, tables.values());
-      if (!keyless.isEmpty()) {
+      List<String> refused = refusals(s, c);
+      if (!refused.isEmpty()) {
         throw ApplicationFailure.newNonRetryableFailure(
-            source.describe() + ": the trigger method needs a primary key on every table; these have none: "
-                + String.join(", ", keyless) + ". Add one, or migrate with strategy single-phase.",
-            Errors.SYNC_REFUSED);
+            source.describe() + " cannot be synced with sync: trigger: " + String.join("; ", refused), Errors.SYNC_REFUSED);
       }
-      checkTarget(s);
+      Map<Long, CapturedTable> tables = CapturedTable.read(c);
       // An earlier attempt's capture is redone from scratch: its copy died with it.
-      onLockTimeout(source, () -> TriggerCapture.remove(c, s));
-      onLockTimeout(source, () -> TriggerCapture.install(c, s, tables.values()));
+      onLockTimeout(source, (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
+      onLockTimeout(source, (lockWait, beat) -> TriggerCapture.install(c, s, tables.values(), lockWait, beat));
       List<String> schema = SchemaWatch.describe(c);
       TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
       if (s.request().streamsInitialCopy()) {
@@ -114,6 +160,7 @@ final class TriggerSync implements SyncMethod {
       }
       long copiedTables = copyAtSnapshot(s, c, schema);
       long rows = analyzeTarget(s);
+      createAppliedRecord(s);
       SyncSetup setup =
           new SyncSetup(
               (int) copiedTables,
@@ -125,6 +172,28 @@ final class TriggerSync implements SyncMethod {
       throw Databases.failure(source, e);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Ends what an earlier attempt of this setup left running when its worker died: its pg_dump
+   * (a separate process, which outlives the worker until it next prints a line: for the whole
+   * copy of a big table) holds a lock on every table it dumps, so dropping that attempt's capture
+   * would wait for it, and the app's writes would queue behind the waiting drop; its pg_restore
+   * and its own sessions would race this attempt.
+   */
+  private void endOrphanedSetup(SyncSession s) {
+    for (String prefix : List.of("ferry-sync-dump", "ferry-sync-snapshot", "ferry-sync-setup")) {
+      int ended = databases.terminateSessions(s.source(), s.applicationName(prefix));
+      if (ended > 0) {
+        log.warn("ended {} session(s) of {} an earlier attempt left on the source", ended, s.applicationName(prefix));
+      }
+    }
+    for (String prefix : List.of("ferry-sync-restore", "ferry-sync-setup")) {
+      int ended = databases.terminateSessions(s.target(), s.applicationName(prefix));
+      if (ended > 0) {
+        log.warn("ended {} session(s) of {} an earlier attempt left on the target", ended, s.applicationName(prefix));
+      }
     }
   }
 
@@ -208,6 +277,8 @@ final class TriggerSync implements SyncMethod {
       }
       log.info("{} changes captured before the copy's snapshot(s) were in the copy", seen);
       long rows = analyzeTarget(s);
+      // As after a dumped copy: the applier records what it applies there (the pre-verification reads it).
+      createAppliedRecord(s);
       SyncSetup setup =
           new SyncSetup(
               copied.size(),
@@ -239,6 +310,20 @@ final class TriggerSync implements SyncMethod {
         rs.next();
         return rs.getLong(1);
       }
+    } catch (SQLException e) {
+      throw Databases.failure(s.target(), e);
+    }
+  }
+
+  /** The record of applied changes on the target ({@link TriggerApply}), made once the restore filled it. */
+  private void createAppliedRecord(SyncSession s) {
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"));
+        Statement st = t.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + s.schema());
+      st.execute("COMMENT ON SCHEMA " + s.schema() + " IS 'Ferry: changes a sync under way applied; dropped when it ends'");
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS " + s.schema() + ".applied (nspname text NOT NULL, relname text NOT NULL,"
+              + " key text[] NOT NULL, xid xid8 NOT NULL)");
     } catch (SQLException e) {
       throw Databases.failure(s.target(), e);
     }
@@ -287,8 +372,10 @@ final class TriggerSync implements SyncMethod {
   public SyncLag drain(SyncSession s) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     String app = s.applicationName("ferry-sync-apply");
+    long t0 = System.nanoTime();
     try (Connection source = databases.connect(s.source(), app);
         Connection target = databases.connect(s.target(), app)) {
+      long connected = System.nanoTime();
       Applier applier = applier(s, source, target);
       lockApplier(s, target, () -> context.heartbeat(null));
       Instant began = sourceNow(source);
@@ -310,13 +397,21 @@ final class TriggerSync implements SyncMethod {
               context.heartbeat(drained[0]);
             }
           };
+      long setUp = System.nanoTime();
       drainAll.run();
+      long firstPass = System.nanoTime();
       // A transaction that wrote before the freeze and commits after the last empty batch
       // (a session the freeze could not end) would be lost: wait until every transaction that
       // was writing when the drain began has ended, then drain what they committed.
       awaitWritersEnded(s, source, firstAfterStart, () -> context.heartbeat(drained[0]));
+      long writers = System.nanoTime();
       drainAll.run();
       SchemaWatch.check(s.source(), applier.schema, SchemaWatch.describe(source));
+      log.info(
+          "drained {} changes in {} ms: connecting {} ms, set-up and schema check {} ms, applying {} ms, writers' end {} ms,"
+              + " last pass and schema check {} ms",
+          drained[0], ms(System.nanoTime() - t0), ms(connected - t0), ms(setUp - connected), ms(firstPass - setUp),
+          ms(writers - firstPass), ms(System.nanoTime() - writers));
       long lateChanges = late[0];
       if (lateChanges > 0) {
         throw ApplicationFailure.newNonRetryableFailure(
@@ -324,6 +419,9 @@ final class TriggerSync implements SyncMethod {
                 + " frozen (a session that turned default_transaction_read_only off?)",
             Errors.SOURCE_NOT_FROZEN);
       }
+      // The initial copy's dump carried them; what changed since, only this pass does.
+      LargeObjects.Carried largeObjects = LargeObjects.carry(databases, s, () -> context.heartbeat(drained[0]));
+      log.info("trigger sync of {} drained: {} change(s); {}", s.workflowId(), drained[0], largeObjects);
       return measure(s, source);
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
@@ -335,11 +433,24 @@ final class TriggerSync implements SyncMethod {
     // A dead worker's applier may still hold its sessions; end them so nothing writes after.
     databases.terminateSessionsQuietly(s.source(), s.applicationName("ferry-sync-apply"));
     databases.terminateSessionsQuietly(s.target(), s.applicationName("ferry-sync-apply"));
-    try (Connection c = databases.connect(s.source(), s.applicationName("ferry-sync-teardown"))) {
+    // At decommission the source is frozen: dropping the capture triggers is DDL, which the
+    // write fence's event trigger (a superuser's credential) refuses to any session but the run's.
+    try (Connection c = databases.connectPastFence(s.source(), s.applicationName("ferry-sync-teardown"), s.workflowId())) {
       TriggerApply.prepareSource(c);
-      onLockTimeout(s.source(), () -> TriggerCapture.remove(c, s));
+      onLockTimeout(s.source(), (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
+    }
+    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-teardown"));
+        Statement st = t.createStatement()) {
+      st.execute("DROP SCHEMA IF EXISTS " + s.schema() + " CASCADE");
+    } catch (SQLException e) {
+      throw Databases.failure(s.target(), e);
+    } catch (ApplicationFailure e) {
+      // A target database that no longer exists holds no record.
+      if (!Errors.DATABASE_NOT_FOUND.equals(e.getType())) {
+        throw e;
+      }
     }
   }
 
@@ -454,6 +565,10 @@ final class TriggerSync implements SyncMethod {
     return who.isEmpty() ? "sessions not visible to this role" : String.join(", ", who);
   }
 
+  private static long ms(long nanos) {
+    return nanos / 1_000_000;
+  }
+
   private static Instant sourceNow(Connection c) throws SQLException {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT clock_timestamp()")) {
       rs.next();
@@ -461,41 +576,52 @@ final class TriggerSync implements SyncMethod {
     }
   }
 
-  private static void requireVersion(Connection c, Endpoint source) throws SQLException {
-    int version = c.getMetaData().getDatabaseMajorVersion();
-    if (version < 13) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          source.describe() + ": the trigger method needs PostgreSQL 13 or newer (xid8 transaction ids); this is " + version,
-          Errors.SYNC_REFUSED);
-    }
-  }
-
-  /** Whether the target lets the applier turn foreign keys off; refused at setup, not at cutover. */
-  private void checkTarget(SyncSession s) throws SQLException {
-    try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"))) {
-      TriggerApply.prepareTarget(t, s.target());
-    }
-  }
-
+  /** DDL that takes table locks, waiting at most {@code lockWait} for each and calling {@code beat} between statements. */
   private interface SqlWork {
-    void run() throws SQLException;
+    void run(Duration lockWait, Runnable beat) throws SQLException;
   }
 
-  /** Retries DDL that waited too long for a table lock (a busy app): {@code lock_timeout}, deadlock. */
+  /**
+   * Runs DDL that takes table locks (installing or dropping the capture) on a source whose app
+   * may hold them in long transactions: each statement waits at most {@link #lockWait} for a
+   * lock ({@code lock_timeout}), and on a timeout (or a deadlock) the work heartbeats, pauses and
+   * starts again, for {@link #LOCK_WAIT_BUDGET} in all. A statement waiting for a lock cannot
+   * heartbeat: one that waited longer than the activity's heartbeat timeout would have its
+   * attempt timed out by Temporal while it still waited, and retried beside itself. Short waits
+   * also keep the app's queries, queued behind Ferry's waiting DDL, from stalling for long.
+   */
   private void onLockTimeout(Endpoint source, SqlWork work) throws SQLException {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Duration lockWait = lockWait(context.getInfo().getHeartbeatTimeout());
+    Runnable beat = () -> context.heartbeat(null);
+    long deadline = System.nanoTime() + LOCK_WAIT_BUDGET.toNanos();
     for (int attempt = 1; ; attempt++) {
       try {
-        work.run();
+        work.run(lockWait, beat);
         return;
       } catch (SQLException e) {
         boolean busy = "55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
-        if (!busy || attempt == LOCK_ATTEMPTS) {
+        if (!busy || System.nanoTime() > deadline) {
           throw e;
         }
         log.warn("{}: waited too long for a table lock ({}), trying again", source.describe(), e.getMessage());
-        Activity.getExecutionContext().heartbeat(null);
-        pause.pause(Duration.ofSeconds(attempt));
+        beat.run();
+        Duration backOff = Duration.ofSeconds(Math.min(attempt, 5));
+        pause.pause(backOff.compareTo(lockWait) < 0 ? backOff : lockWait);
       }
     }
+  }
+
+  /**
+   * How long one statement may wait for a lock: a third of the activity's heartbeat timeout,
+   * {@link #MAX_LOCK_WAIT} at most (and without a heartbeat timeout), so that a wait and the
+   * pause after it end before the heartbeat is due.
+   */
+  static Duration lockWait(Duration heartbeatTimeout) {
+    if (heartbeatTimeout == null || heartbeatTimeout.isZero() || heartbeatTimeout.isNegative()) {
+      return MAX_LOCK_WAIT;
+    }
+    Duration third = heartbeatTimeout.dividedBy(3);
+    return third.compareTo(MAX_LOCK_WAIT) < 0 ? third : MAX_LOCK_WAIT;
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.activities.heroku.HerokuClient;
+import dev.ferry.activities.secrets.SecretPolicy;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.activity.ConfigVarActivities;
 import dev.ferry.model.Errors;
@@ -55,7 +56,7 @@ class ConfigVarActivitiesTest {
         .configVar("FEATURE_FLAGS", "");
     ssm = new FakeSsm();
     SecretResolver secrets =
-        new SecretResolver(Map.of("HEROKU_API_KEY", TOKEN, "RDS_DATABASE_URL", RDS_DB), ssm::client);
+        new SecretResolver(Map.of("HEROKU_API_KEY", TOKEN, "RDS_DATABASE_URL", RDS_DB), ssm::client, SecretPolicy.of("env:HEROKU_API_KEY,env:RDS_DATABASE_URL,env:NOT_SET,ssm:/shop/*"));
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(
         new ConfigVarActivitiesImpl(secrets, new HerokuClient(HttpClient.newHttpClient(), heroku.baseUrl()), ssm::client));

@@ -12,6 +12,7 @@ import dev.ferry.model.dns.TrafficRecords;
 import dev.ferry.testing.RecordingPause;
 import dev.ferry.testing.aws.FakeRoute53;
 import dev.ferry.testing.aws.FakeRoute53.RecordSet;
+import io.temporal.activity.ActivityOptions;
 import io.temporal.testing.TestActivityEnvironment;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +30,13 @@ class DnsActivitiesTest {
 
   FakeRoute53 route53;
   RecordingPause pause = new RecordingPause();
+  /**
+   * Timeouts far above what these calls take: the environment's defaults cancelled a call of six
+   * polls on a machine loaded by other builds.
+   */
+  static final ActivityOptions GENEROUS =
+      ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(5)).setHeartbeatTimeout(Duration.ofMinutes(2)).build();
+
   TestActivityEnvironment env;
   DnsActivities dns;
 
@@ -43,7 +51,7 @@ class DnsActivitiesTest {
             .put(ZONE, RecordSet.simple("www.shop.example.com", "TXT", 300, "\"v=spf1 -all\""));
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(new DnsActivitiesImpl(route53::client, pause, Duration.ofSeconds(5)));
-    dns = env.newActivityStub(DnsActivities.class);
+    dns = env.newActivityStub(DnsActivities.class, GENEROUS);
   }
 
   @AfterEach

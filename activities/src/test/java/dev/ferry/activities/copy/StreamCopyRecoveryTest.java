@@ -259,7 +259,7 @@ class StreamCopyRecoveryTest {
         "REVOKE EXECUTE ON FUNCTION pg_export_snapshot() FROM PUBLIC");
     try {
       Map<String, String> environment =
-          Map.of("FERRY_SOURCE_URL", "postgres://" + role + ":refused-local-only@127.0.0.1:" + TestCluster.SOURCE.port() + "/" + tricky.source);
+          Map.of("SHOP_SOURCE_URL", "postgres://" + role + ":refused-local-only@127.0.0.1:" + TestCluster.SOURCE.port() + "/" + tricky.source);
       copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, environment);
       CopyActivities holder = copy.worker();
 

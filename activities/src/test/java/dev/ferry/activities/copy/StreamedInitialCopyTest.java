@@ -66,7 +66,7 @@ class StreamedInitialCopyTest {
     TestCluster.SOURCE.execute(shop.source, ShopWriter.NOTES_DDL);
     copy = new CopyHarness(shop, workDir, CHUNKS, CopyRequest.CAPTURED, Map.of());
     request =
-        new SyncRequest(UUID.randomUUID().toString(), shop.references(), SyncSpec.TRIGGER, 2, SnapshotSpec.STREAM);
+        new SyncRequest(UUID.randomUUID().toString(), shop.references(), SyncSpec.TRIGGER, 2, null, SnapshotSpec.STREAM);
     env = environment();
     applyEnv = environment();
   }

@@ -3,6 +3,7 @@ package dev.ferry.activities.heroku;
 import static dev.ferry.testing.ActivityFailures.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.activities.secrets.SecretPolicy;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.activity.HerokuActivities;
 import dev.ferry.model.Errors;
@@ -37,7 +38,7 @@ class HerokuActivitiesTest {
     SecretResolver secrets =
         new SecretResolver(Map.of("HEROKU_API_KEY", TOKEN, "WRONG_KEY", "hrku-not-the-token"), () -> {
           throw new IllegalStateException("no SSM in this test");
-        });
+        }, SecretPolicy.of("env:HEROKU_API_KEY,env:WRONG_KEY,env:NOT_SET"));
     env.registerActivitiesImplementations(
         new HerokuActivitiesImpl(secrets, new HerokuClient(HttpClient.newHttpClient(), heroku.baseUrl())));
     activities = env.newActivityStub(HerokuActivities.class);

@@ -44,7 +44,7 @@ class WebhookNotifierTest {
     });
     server.start();
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + TOKEN_PATH;
-    SecretResolver secrets = new SecretResolver(Map.of("FERRY_WEBHOOK_URL", url), () -> {
+    SecretResolver secrets = new SecretResolver(Map.of("SHOP_WEBHOOK_URL", url), () -> {
       throw new IllegalStateException("no SSM here");
     });
     env = TestActivityEnvironment.newInstance();
@@ -84,7 +84,7 @@ class WebhookNotifierTest {
         .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
           assertThat(f.getType()).isEqualTo(Errors.NOTIFICATION_REFUSED);
           assertThat(f.isNonRetryable()).isTrue();
-          assertThat(f.getOriginalMessage()).contains("env:FERRY_WEBHOOK_URL", "HTTP 404").doesNotContain("s3cr3t");
+          assertThat(f.getOriginalMessage()).contains("env:SHOP_WEBHOOK_URL", "HTTP 404").doesNotContain("s3cr3t");
         });
   }
 
@@ -102,6 +102,6 @@ class WebhookNotifierTest {
 
   private static Notification notification() {
     return new Notification(
-        "env:FERRY_WEBHOOK_URL", "migration-shop-1", "shop", "gate-opened", "run migration-shop-1 waits at gate cutover");
+        "env:SHOP_WEBHOOK_URL", "migration-shop-1", "shop", "gate-opened", "run migration-shop-1 waits at gate cutover");
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.activity.FreezeActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.database.FreezeResult;
+import dev.ferry.testing.postgres.AppRole;
 import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
@@ -22,6 +23,8 @@ class FreezeActivitiesTest extends ShopDatabaseTest {
 
   @AfterEach
   void thaw() throws Exception {
+    TestCluster.SOURCE.execute(shop.source, "SET default_transaction_read_only = off",
+        "DROP EVENT TRIGGER IF EXISTS " + WriteFence.EVENT_TRIGGER, "DROP SCHEMA IF EXISTS " + WriteFence.SCHEMA + " CASCADE");
     TestCluster.SOURCE.execute("postgres", "ALTER DATABASE " + shop.source + " RESET default_transaction_read_only");
   }
 
@@ -66,19 +69,16 @@ class FreezeActivitiesTest extends ShopDatabaseTest {
 
   @Test
   void ownerWhoIsNoSuperuser_freezesButCannotEndASuperusersSession_andSaysSo() throws Exception {
-    String owner = TestCluster.uniqueDatabaseName("owner");
-    TestCluster.SOURCE.execute("postgres",
-        "CREATE ROLE " + owner + " LOGIN PASSWORD 'owner-pw'",
-        "ALTER DATABASE " + shop.source + " OWNER TO " + owner);
+    AppRole owner = AppRole.owning(TestCluster.SOURCE, shop.source);
     try (Connection superuser = TestCluster.SOURCE.connect(shop.source);
-        Harness asOwner = new Harness(shop, workDir, Map.of("FERRY_SOURCE_URL", ownerUrl(owner)))) {
+        Harness asOwner = new Harness(shop, workDir, Map.of("SHOP_SOURCE_URL", owner.url(shop.source)))) {
       FreezeResult frozen = asOwner.env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
 
       assertThat(frozen.sessionsLeft()).anySatisfy(s -> assertThat(s).startsWith(TestCluster.USER + "@"));
+      assertThat(frozen.fence()).contains("write fence on");
       asOwner.env.newActivityStub(FreezeActivities.class).unfreezeSource(MigrationDatabases.SOURCE_REF);
     } finally {
-      TestCluster.SOURCE.execute("postgres",
-          "ALTER DATABASE " + shop.source + " OWNER TO " + TestCluster.USER, "DROP ROLE " + owner);
+      owner.handBackAndDrop(shop.source);
     }
   }
 
@@ -86,7 +86,7 @@ class FreezeActivitiesTest extends ShopDatabaseTest {
   void credentialThatDoesNotOwnTheDatabase_isRefusedFinal() throws Exception {
     String stranger = TestCluster.uniqueDatabaseName("stranger");
     TestCluster.SOURCE.execute("postgres", "CREATE ROLE " + stranger + " LOGIN PASSWORD 'owner-pw'");
-    try (Harness asStranger = new Harness(shop, workDir, Map.of("FERRY_SOURCE_URL", ownerUrl(stranger)))) {
+    try (Harness asStranger = new Harness(shop, workDir, Map.of("SHOP_SOURCE_URL", ownerUrl(stranger)))) {
       assertThatThrownBy(() -> asStranger.env.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF))
           .rootCause()
           .isInstanceOfSatisfying(ApplicationFailure.class, f -> {

@@ -62,7 +62,7 @@ class RestoreActivitiesTest extends ShopDatabaseTest {
           assertThat(f.getType()).isEqualTo(Errors.RESTORE_FAILED);
           assertThat(f.isNonRetryable()).isTrue();
           assertThat(f.getOriginalMessage())
-              .startsWith("pg_restore failed on target (env:FERRY_TARGET_URL → ferry@127.0.0.1:")
+              .startsWith("pg_restore failed on target (env:SHOP_TARGET_URL → ferry@127.0.0.1:")
               .doesNotContain(TestCluster.PASSWORD);
         });
   }

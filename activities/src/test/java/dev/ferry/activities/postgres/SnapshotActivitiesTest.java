@@ -132,7 +132,7 @@ class SnapshotActivitiesTest extends ShopDatabaseTest {
   @Test
   void dumpOfAnUnreachableSource_isRetryableAndNamesTheSide() {
     try (Harness unreachable =
-        new Harness(shop, workDir, Map.of("FERRY_SOURCE_URL", "postgres://ferry:pw@127.0.0.1:1/shop"))) {
+        new Harness(shop, workDir, Map.of("SHOP_SOURCE_URL", "postgres://ferry:pw@127.0.0.1:1/shop"))) {
       assertThatThrownBy(unreachable::dump)
           .rootCause()
           .isInstanceOfSatisfying(
@@ -140,7 +140,7 @@ class SnapshotActivitiesTest extends ShopDatabaseTest {
               f -> {
                 assertThat(f.getType()).isEqualTo(Errors.DATABASE_UNREACHABLE);
                 assertThat(f.isNonRetryable()).isFalse();
-                assertThat(f.getOriginalMessage()).startsWith("source (env:FERRY_SOURCE_URL → ferry@127.0.0.1:1/shop)");
+                assertThat(f.getOriginalMessage()).startsWith("source (env:SHOP_SOURCE_URL → ferry@127.0.0.1:1/shop)");
               });
     }
   }

@@ -9,6 +9,8 @@ import dev.ferry.model.Errors;
 import dev.ferry.model.rehearsal.ScratchDatabase;
 import dev.ferry.testing.ActivityFailures;
 import dev.ferry.testing.postgres.MigrationDatabases;
+import java.sql.Statement;
+import dev.ferry.testing.postgres.AppRole;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
@@ -138,12 +140,54 @@ class RehearsalActivitiesTest {
   }
 
   @Test
-  void theFreezeProbe_readsWhatAFreezeWouldDo_andChangesNothing() throws Exception {
-    String probe = activities.probeFreeze(MigrationDatabases.SOURCE_REF);
+  void theFreezeProbe_triesTheSameFenceInATransactionItRollsBack_andChangesNothing() throws Exception {
+    try (Connection app = TestCluster.SOURCE.connect(shop.source)) {
+      String probe = activities.probeFreeze(MigrationDatabases.SOURCE_REF);
 
-    assertThat(probe).startsWith("a freeze would be allowed; it would end ");
+      assertThat(probe).matches(
+          "a freeze would be allowed: the write fence went on 5 table\\(s\\) in \\d+ ms and refused a test write;"
+              + " refused a test CREATE TABLE; it would end 1 session\\(s\\)");
+      assertThat(app.isValid(5)).as("sessions are counted, not ended").isTrue();
+      try (Statement s = app.createStatement()) {
+        s.execute("UPDATE products SET stock = stock WHERE id = 1");
+        s.execute("CREATE TABLE public.after_probe (id int)");
+        s.execute("DROP TABLE public.after_probe");
+      }
+    }
+    assertProbeLeftNothing();
+  }
+
+  @Test
+  void theFreezeProbe_asTheAppsOwnRole_saysDdlWouldNotBeRefused_orThatAFreezeWouldBeRefused_andChangesNothing() throws Exception {
+    AppRole app = AppRole.owning(TestCluster.SOURCE, shop.source);
+    TestActivityEnvironment asApp = TestActivityEnvironment.newInstance();
+    try {
+      asApp.registerActivitiesImplementations(
+          new RehearsalActivitiesImpl(shop.databases(Map.of("SHOP_SOURCE_URL", app.url(shop.source)))));
+      RehearsalActivities probe = asApp.newActivityStub(RehearsalActivities.class);
+
+      assertThat(probe.probeFreeze(MigrationDatabases.SOURCE_REF))
+          .startsWith("a freeze would be allowed: the write fence went on 5 table(s)")
+          .contains("refused a test write; DDL would not be refused (an event trigger needs a superuser)");
+
+      TestCluster.SOURCE.execute(shop.source, "CREATE TABLE public.not_the_apps (id int)");
+      assertThat(probe.probeFreeze(MigrationDatabases.SOURCE_REF))
+          .startsWith("a freeze would be REFUSED: the write fence needs the owner of every table")
+          .contains("public.not_the_apps");
+      assertProbeLeftNothing();
+    } finally {
+      asApp.close();
+      app.handBackAndDrop(shop.source);
+    }
+  }
+
+  private void assertProbeLeftNothing() throws Exception {
     assertThat(TestCluster.SOURCE.queryLong("postgres",
             "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = '" + shop.source + "'"))
-        .isZero();
+        .as("database settings").isZero();
+    assertThat(TestCluster.SOURCE.queryLong(shop.source,
+            "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry%') + (SELECT count(*) FROM pg_event_trigger)"
+                + " + (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ferry%')"))
+        .as("fence objects").isZero();
   }
 }

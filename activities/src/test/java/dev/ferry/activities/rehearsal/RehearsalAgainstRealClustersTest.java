@@ -30,6 +30,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ class RehearsalAgainstRealClustersTest {
     SnapshotStore store = new SnapshotStore(workDir.resolve("snapshots"));
     SnapshotActivitiesImpl snapshots = new SnapshotActivitiesImpl(databases, tools, store, HOST_QUEUE);
     RestoreActivitiesImpl restore = new RestoreActivitiesImpl(databases, tools, store);
-    env = TestWorkflowEnvironment.newInstance();
+    env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance());
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationFactory(
         RehearsalWorkflow.class,
@@ -118,9 +119,9 @@ class RehearsalAgainstRealClustersTest {
             app: shop
             strategy: single-phase
             source:
-              databaseUrl: env:FERRY_SOURCE_URL
+              databaseUrl: env:SHOP_SOURCE_URL
             target:
-              databaseUrl: env:FERRY_TARGET_URL
+              databaseUrl: env:SHOP_TARGET_URL
             snapshot:
               jobs: 2
             """);

@@ -24,11 +24,19 @@ class SecretResolverTest {
     ssm = new FakeSsm().put("/shop/DATABASE_URL", URL);
     resolver =
         new SecretResolver(
-            Map.of("HEROKU_DATABASE_URL", URL, "EMPTY", ""),
+            Map.of(
+                "HEROKU_DATABASE_URL", URL,
+                "EMPTY", "",
+                "OTHER_APP_DATABASE_URL", URL,
+                "FERRY_LEDGER_URL", URL,
+                "AWS_SECRET_ACCESS_KEY", "s3cr3t-value",
+                "TEMPORAL_API_KEY", "s3cr3t-value",
+                "PGPASSWORD", "s3cr3t-value"),
             () -> {
               clientsMade.incrementAndGet();
               return ssm.client();
-            });
+            },
+            SecretPolicy.of("env:HEROKU_*,env:MISSING,env:EMPTY,ssm:/shop/*"));
   }
 
   @AfterEach
@@ -103,7 +111,8 @@ class SecretResolverTest {
             Map.of(),
             () -> {
               throw new IllegalStateException("Unable to load region from any of the providers in the chain");
-            });
+            },
+            SecretPolicy.of("ssm:/shop/*"));
 
     assertThatThrownBy(() -> noAws.resolve("target.databaseUrl", "ssm:/shop/DATABASE_URL"))
         .isInstanceOfSatisfying(
@@ -113,6 +122,58 @@ class SecretResolverTest {
               assertThat(f.isNonRetryable()).isTrue();
               assertThat(f.getOriginalMessage()).contains("cannot make an SSM client", "Unable to load region");
             });
+  }
+
+  @Test
+  void aReferenceOutsideTheAllowList_isRefusedFinally_namingFieldAndReferenceButNotTheValue() {
+    assertThatThrownBy(() -> resolver.resolve("source.databaseUrl", "env:OTHER_APP_DATABASE_URL"))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(Errors.SECRET_REFUSED);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage())
+                  .startsWith("source.databaseUrl: env:OTHER_APP_DATABASE_URL is not among the references this worker may resolve")
+                  .contains("FERRY_SECRET_REFS")
+                  .doesNotContain("s3cr3t-value");
+            });
+  }
+
+  @Test
+  void anSsmPathOutsideTheAllowList_isRefusedWithoutAskingSsm() {
+    ssm.put("/other-app/DATABASE_URL", URL);
+
+    assertThatThrownBy(() -> resolver.resolve("target.databaseUrl", "ssm:/other-app/DATABASE_URL"))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.SECRET_REFUSED));
+    // The glob covers the path below /shop/, not a sibling that starts the same.
+    assertThatThrownBy(() -> resolver.resolve("target.databaseUrl", "ssm:/shopping/DATABASE_URL"))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(Errors.SECRET_REFUSED));
+    assertThat(clientsMade).hasValue(0);
+    assertThat(ssm.requests()).isEmpty();
+  }
+
+  @Test
+  void ferrysOwnSettings_areNeverResolved_evenWhenTheListAllowsEveryVariable() {
+    SecretResolver everything =
+        new SecretResolver(
+            Map.of("FERRY_LEDGER_URL", URL, "AWS_SECRET_ACCESS_KEY", "s3cr3t-value", "TEMPORAL_API_KEY", "s3cr3t-value",
+                "PGPASSWORD", "s3cr3t-value", "ferry_payload_key", "s3cr3t-value"),
+            () -> {
+              throw new IllegalStateException("no SSM here");
+            },
+            SecretPolicy.of("env:*"));
+
+    for (String own : java.util.List.of("FERRY_LEDGER_URL", "AWS_SECRET_ACCESS_KEY", "TEMPORAL_API_KEY", "PGPASSWORD", "ferry_payload_key")) {
+      assertThatThrownBy(() -> everything.resolve("source.databaseUrl", "env:" + own))
+          .as(own)
+          .isInstanceOfSatisfying(
+              ApplicationFailure.class,
+              f -> {
+                assertThat(f.getType()).isEqualTo(Errors.SECRET_REFUSED);
+                assertThat(f.isNonRetryable()).isTrue();
+                assertThat(f.getOriginalMessage()).startsWith("source.databaseUrl: env:" + own).doesNotContain("s3cr3t-value", "postgres://");
+              });
+    }
   }
 
   @Test

@@ -49,7 +49,7 @@ class InitialCopyTest {
             key -> {
               SyncSession session =
                   new SyncSession(
-                      new SyncRequest(key, dbs.references(), SyncSpec.LOGICAL, 2),
+                      new SyncRequest(key, dbs.references(), SyncSpec.LOGICAL, 2, SyncSpec.PER_RUN_ROLE),
                       databases.resolve(Databases.SOURCE, MigrationDatabases.SOURCE_REF),
                       databases.resolve(Databases.TARGET, MigrationDatabases.TARGET_REF),
                       Activity.getExecutionContext().getInfo().getWorkflowId());

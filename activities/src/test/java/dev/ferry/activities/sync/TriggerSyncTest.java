@@ -20,6 +20,8 @@ import dev.ferry.model.sync.SyncLag;
 import dev.ferry.model.sync.SyncRequest;
 import dev.ferry.model.sync.SyncSetup;
 import dev.ferry.testing.Eventually;
+import dev.ferry.testing.postgres.AppRole;
+import dev.ferry.testing.postgres.LargeObjectScenario;
 import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.ShopWriter;
 import dev.ferry.testing.postgres.TestCluster;
@@ -57,7 +59,7 @@ class TriggerSyncTest {
     databases = shop.databases(Map.of());
     env = environment();
     applyEnv = environment();
-    request = new SyncRequest(UUID.randomUUID().toString(), shop.references(), SyncSpec.TRIGGER, 2);
+    request = new SyncRequest(UUID.randomUUID().toString(), shop.references(), SyncSpec.TRIGGER, 2, null);
   }
 
   private TestActivityEnvironment environment() {
@@ -65,6 +67,10 @@ class TriggerSyncTest {
   }
 
   private TestActivityEnvironment environment(int batch) {
+    return environment(databases, batch);
+  }
+
+  private TestActivityEnvironment environment(Databases databases, int batch) {
     TestActivityEnvironment e = TestActivityEnvironment.newInstance();
     InitialCopy copy = new InitialCopy(databases, PgTools.locate(System.getenv()), workDir.resolve("sync"));
     e.registerActivitiesImplementations(
@@ -133,6 +139,24 @@ class TriggerSyncTest {
     assertThat(report.mismatches()).isZero();
     // The copy carried no capture trigger to the target.
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry%'")).isZero();
+  }
+
+  @Test
+  void largeObjectsCreatedChangedAndRemovedDuringTheSync_areExactAfterTheDrain_withoutCopyingTheUnchangedAgain()
+      throws Exception {
+    LargeObjectScenario objects = LargeObjectScenario.before(shop.source, 200);
+    sync(env).startSync(request);
+    // The initial copy is a pg_dump: it carried them.
+    objects.assertSameOn(shop.target);
+    Map<Long, String> beforeTheDrain = LargeObjectScenario.writtenBy(shop.target);
+    CompletableFuture<Void> applying = startApplying();
+    objects.duringSync();
+
+    VerificationReport report = freezeDrainAndVerify(applying);
+    // A drain retried after a crash (its result lost) gives the same result.
+    sync(env).drain(request);
+
+    objects.assertCarried(shop.target, report, 204, beforeTheDrain);
   }
 
   @Test
@@ -228,6 +252,66 @@ class TriggerSyncTest {
       assertThat(draining.join().pendingChanges()).isZero();
     }
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT stock FROM products WHERE id = 7")).isEqualTo(4242);
+  }
+
+  @Test
+  void onAHerokuLikeSource_theWriteFenceRefusesTheApp_capturesNothing_andTheDrainVerifyAndTeardownStillWork() throws Exception {
+    // As on Heroku: the app and Ferry are one role, owner of the tables and no superuser, so the
+    // fence has no event trigger. The capture (AFTER ROW) and the fence (BEFORE STATEMENT) share
+    // the tables.
+    AppRole app = AppRole.owning(TestCluster.SOURCE, shop.source);
+    TestActivityEnvironment asApp =
+        environment(shop.databases(Map.of("SHOP_SOURCE_URL", app.url(shop.source))), TriggerSync.BATCH);
+    try {
+      sync(asApp).startSync(request);
+      try (java.sql.Connection c = app.connect(shop.source); java.sql.Statement st = c.createStatement()) {
+        st.execute("UPDATE products SET stock = 777 WHERE id = 3");
+      }
+      asApp.newActivityStub(FreezeActivities.class).freezeSource(MigrationDatabases.SOURCE_REF);
+      long captured = capturedChanges();
+
+      try (java.sql.Connection c = app.connect(shop.source); java.sql.Statement st = c.createStatement()) {
+        st.execute("SET default_transaction_read_only = off");
+        assertThatThrownBy(() -> st.execute("UPDATE products SET stock = 0 WHERE id = 3"))
+            .hasMessageContaining("write fence");
+        assertThatThrownBy(() -> st.execute("TRUNCATE notes")).hasMessageContaining("write fence");
+      }
+      assertThat(capturedChanges()).as("a refused write captures nothing").isEqualTo(captured);
+
+      SyncLag drained = sync(asApp).drain(request);
+      asApp.newActivityStub(SequenceActivities.class).syncSequences(shop.references());
+      VerificationReport report = asApp.newActivityStub(VerifyActivities.class).verifyDatabases(new VerifyRequest(shop.references(), 2));
+
+      assertThat(drained.pendingChanges()).isZero();
+      assertThat(report.problems()).isEmpty();
+      assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT stock FROM products WHERE id = 3")).isEqualTo(777);
+
+      // DDL is not refused without an event trigger: a drain after it names the new table.
+      try (java.sql.Connection c = app.connect(shop.source); java.sql.Statement st = c.createStatement()) {
+        st.execute("SET default_transaction_read_only = off");
+        st.execute("CREATE TABLE public.sneaky (id int PRIMARY KEY)");
+        st.execute("INSERT INTO public.sneaky VALUES (1)");
+      }
+      assertThatThrownBy(() -> sync(asApp).drain(request))
+          .rootCause()
+          .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+            assertThat(f.getType()).isEqualTo(Errors.SCHEMA_CHANGED);
+            assertThat(f.getOriginalMessage()).contains("new: table public.sneaky");
+          });
+
+      // Teardown while frozen (decommission), then the unfreeze: nothing of either is left.
+      sync(asApp).stopSync(request);
+      asApp.newActivityStub(FreezeActivities.class).unfreezeSource(MigrationDatabases.SOURCE_REF);
+      assertNothingLeftOnTheSource();
+    } finally {
+      asApp.close();
+      app.handBackAndDrop(shop.source);
+    }
+  }
+
+  private long capturedChanges() throws Exception {
+    String schema = new SyncSession(request, null, null, "test-workflow-id").schema();
+    return TestCluster.SOURCE.queryLong(shop.source, "SELECT count(*) FROM " + schema + ".changes");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.ferry.testing.postgres;
 
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.secrets.SecretPolicy;
 import dev.ferry.activities.secrets.SecretResolver;
 import dev.ferry.model.database.DatabasePair;
 import java.util.HashMap;
@@ -8,12 +9,12 @@ import java.util.Map;
 
 /**
  * A migration's two databases on the local clusters: a loaded source (the sample shop, or the
- * tricky fixture) and an empty target, reached through {@code env:FERRY_SOURCE_URL} and {@code
- * env:FERRY_TARGET_URL} as a runbook would name them.
+ * tricky fixture) and an empty target, reached through {@code env:SHOP_SOURCE_URL} and {@code
+ * env:SHOP_TARGET_URL} as a runbook would name them.
  */
 public final class MigrationDatabases implements AutoCloseable {
-  public static final String SOURCE_REF = "env:FERRY_SOURCE_URL";
-  public static final String TARGET_REF = "env:FERRY_TARGET_URL";
+  public static final String SOURCE_REF = "env:SHOP_SOURCE_URL";
+  public static final String TARGET_REF = "env:SHOP_TARGET_URL";
 
   public final String source;
   public final String target;
@@ -62,8 +63,8 @@ public final class MigrationDatabases implements AutoCloseable {
 
   public Map<String, String> environment() {
     Map<String, String> env = new HashMap<>();
-    env.put("FERRY_SOURCE_URL", TestCluster.SOURCE.url(source));
-    env.put("FERRY_TARGET_URL", TestCluster.TARGET.url(target));
+    env.put("SHOP_SOURCE_URL", TestCluster.SOURCE.url(source));
+    env.put("SHOP_TARGET_URL", TestCluster.TARGET.url(target));
     return env;
   }
 
@@ -71,14 +72,19 @@ public final class MigrationDatabases implements AutoCloseable {
     return new DatabasePair(SOURCE_REF, TARGET_REF);
   }
 
-  /** Databases resolving references from {@link #environment()} (plus any extra variables). */
+  /**
+   * Databases resolving references from {@link #environment()} (plus any extra variables), with
+   * the worker's default allow-list widened by exactly the extra variables' names.
+   */
   public Databases databases(Map<String, String> extraEnvironment) {
     Map<String, String> env = environment();
     env.putAll(extraEnvironment);
+    StringBuilder allowed = new StringBuilder(SecretPolicy.DEFAULT);
+    extraEnvironment.keySet().forEach(name -> allowed.append(",env:").append(name));
     return new Databases(
         new SecretResolver(env, () -> {
           throw new IllegalStateException("no SSM in this test");
-        }));
+        }, SecretPolicy.of(allowed.toString())));
   }
 
   @Override

@@ -95,6 +95,11 @@ public record TestCluster(String name, int port) {
       }
       script = in.readAllBytes();
     }
+    createFromScript(database, script);
+  }
+
+  /** {@link #createFromFixture}, for a script the caller has (for example the sample shop and more). */
+  public void createFromScript(String database, byte[] script) throws Exception {
     String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(script)).substring(0, 12);
     String template = "ferry_fixture_" + hash;
     // Several test JVMs may get here at once: one loads, the others wait for it.

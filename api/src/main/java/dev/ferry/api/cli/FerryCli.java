@@ -32,16 +32,18 @@ import java.util.Set;
  * <pre>
  * ferry plan RUNBOOK.yml           what a run would do, step by step; nothing starts
  * ferry start RUNBOOK.yml [--idempotency-key KEY]   start a run; prints its id
- * ferry runs [--state S] [--app A] [--kind K] [--limit N]   runs from the ledger, newest first
+ * ferry runs [--state S] [--app A] [--kind K] [--phase P] [--limit N]   runs from the ledger, newest first
  * ferry events RUN                 the run's audit trail
  * ferry status RUN [--pretty]      the run's status as JSON
  * ferry watch RUN [--until-gate]   follow a run's steps and progress until it ends (or waits at a gate)
  * ferry approve RUN GATE [-m TEXT] approve a gate
  * ferry reject RUN GATE -m TEXT    reject a gate, saying why
  * ferry cancel RUN [-m REASON]     cancel a run: it rolls back, then ends CANCELLED
- * ferry schedules [--app A]        rehearsal schedules: state, timing, next fire, last fire
+ * ferry schedules [--app A]        rehearsal schedules (Temporal schedules, same ids): state, timing, next fire, last fire
  * ferry schedule create RUNBOOK.yml (--cron "0 2 * * *" [--timezone TZ] | --every 6h) [--reuse-snapshot]
  * ferry schedule show|pause|resume|trigger|delete ID [-m NOTE]
+ *                                  show: recent fires (started which rehearsal, or skipped and why) and changes;
+ *                                  trigger: fires now and says what the fire did
  * ferry rehearse RUNBOOK.yml [--reuse-snapshot] [--idempotency-key KEY]   start a rehearsal now; prints its id
  * ferry rehearsals [--app A] [--limit N]   rehearsal reports, newest first, and their trend
  * ferry rehearsal ID               one rehearsal's report: phases, durations, estimated downtime
@@ -302,8 +304,8 @@ public final class FerryCli {
     StringBuilder query = new StringBuilder();
     for (int i = 0; i < args.size(); i++) {
       String option = args.get(i);
-      if (!Set.of("--state", "--app", "--kind", "--limit").contains(option) || i + 1 == args.size()) {
-        return usage("runs takes --state STATE, --app APP, --kind KIND and --limit N");
+      if (!Set.of("--state", "--app", "--kind", "--phase", "--limit").contains(option) || i + 1 == args.size()) {
+        return usage("runs takes --state STATE, --app APP, --kind KIND, --phase PHASE and --limit N");
       }
       query.append(query.length() == 0 ? "?" : "&")
           .append(option.substring(2))
@@ -458,15 +460,15 @@ public final class FerryCli {
     JsonNode created = send("POST", "/api/schedules", body.toString(), "application/json");
     out.println(created.path("scheduleId").asText());
     err.println(
-        "created " + created.path("scheduleId").asText() + " (" + timing(created) + ", kept by " + created.path("backend").asText()
-            + "); see it with: ferry schedule show " + created.path("scheduleId").asText());
+        "created " + created.path("scheduleId").asText() + " (" + timing(created) + "), a Temporal schedule of that id; see it with: ferry schedule show "
+            + created.path("scheduleId").asText());
     return OK;
   }
 
   private void printSchedule(JsonNode s) {
     out.println(s.path("scheduleId").asText() + "  " + s.path("state").asText() + "  app " + s.path("app").asText());
     out.println("  when:     " + timing(s) + (s.path("freshSnapshot").asBoolean(true) ? "" : ", reusing the newest snapshot"));
-    out.println("  created:  by " + s.path("createdBy").asText() + " at " + time(s.path("createdAt")) + ", kept by " + s.path("backend").asText());
+    out.println("  created:  by " + s.path("createdBy").asText() + " at " + time(s.path("createdAt")));
     if (s.hasNonNull("note")) {
       out.println("  note:     " + s.path("note").asText());
     }
@@ -484,6 +486,14 @@ public final class FerryCli {
     }
     for (JsonNode f : s.path("recent")) {
       out.println("  " + fire(f));
+    }
+    if (!s.path("history").isEmpty()) {
+      out.println("  changes:");
+    }
+    for (JsonNode c : s.path("history")) {
+      out.println("    " + time(c.path("at")) + "  " + c.path("type").asText() + " by " + c.path("by").asText()
+          + (c.hasNonNull("result") ? " -> " + c.path("result").asText() : "")
+          + (c.hasNonNull("note") ? ": " + c.path("note").asText() : ""));
     }
   }
 
@@ -714,7 +724,7 @@ public final class FerryCli {
         """
         usage: ferry plan RUNBOOK.yml
                ferry start RUNBOOK.yml [--idempotency-key KEY]
-               ferry runs [--state STATE] [--app APP] [--kind migration|rehearsal] [--limit N]
+               ferry runs [--state STATE] [--app APP] [--kind migration|rehearsal] [--phase PHASE] [--limit N]
                ferry status RUN [--pretty]
                ferry watch RUN [--until-gate]
                ferry events RUN

@@ -55,7 +55,16 @@ public class RunLedger {
   public record Event(long id, Long seq, Instant at, String type, String step, String actor, String detail, String evidenceDigest, String source) {}
 
   /** What to list: any of these may be null (no filter). */
-  public record Filter(String state, String app, String kind) {}
+  /**
+   * Which runs to list; each part {@code null} for any.
+   *
+   * @param runIds only these runs (those visibility shows in a phase); empty lists none
+   */
+  public record Filter(String state, String app, String kind, java.util.Set<String> runIds) {
+    public Filter(String state, String app, String kind) {
+      this(state, app, kind, null);
+    }
+  }
 
   /**
    * Claims a new run: writes its row (state {@code STARTING}) and a REQUESTED event, unless this
@@ -193,12 +202,18 @@ public class RunLedger {
       sql.append(" AND kind = ?");
       args.add(filter.kind());
     }
+    if (filter.runIds() != null) {
+      sql.append(" AND run_id = ANY(?)");
+    }
     sql.append(" ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?");
     try (Connection c = database.connect();
         PreparedStatement s = c.prepareStatement(sql.toString())) {
       int i = 1;
       for (String a : args) {
         s.setString(i++, a);
+      }
+      if (filter.runIds() != null) {
+        s.setArray(i++, c.createArrayOf("text", filter.runIds().toArray()));
       }
       s.setInt(i++, limit);
       s.setInt(i, offset);

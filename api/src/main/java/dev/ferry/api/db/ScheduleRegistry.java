@@ -3,9 +3,9 @@ package dev.ferry.api.db;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.activities.ledger.LedgerDatabase;
+import dev.ferry.api.schedules.ScheduleDefinition;
+import dev.ferry.api.schedules.ScheduleTiming;
 import dev.ferry.model.runbook.Runbook;
-import dev.ferry.model.schedule.ScheduleDefinition;
-import dev.ferry.model.schedule.ScheduleTiming;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,9 +19,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The ledger's list of rehearsal schedules ({@code schedules}, {@code db/ledger/V3__schedules.sql}):
- * what the API created, through which backend, by whom; so schedules can be listed on a
- * Temporal server that cannot list. What a schedule did lives with the schedule in Temporal.
+ * The ledger's record of rehearsal schedules: the ones created through Ferry ({@code schedules},
+ * {@code db/ledger/V3}: the definition, who created and who deleted it), what was done to them
+ * ({@code schedule_events}, V4), and the rehearsals each started (their rows in {@code runs}).
+ * Temporal keeps the schedules themselves and their state; the ledger lists them at once after
+ * a create (Temporal's list is eventually consistent) and keeps them after a delete.
  */
 public class ScheduleRegistry {
   private final LedgerDatabase database;
@@ -31,6 +33,12 @@ public class ScheduleRegistry {
     this.database = database;
     this.json = json;
   }
+
+  /** A schedule Temporal keeps itself; {@link #KEPT_BY_WORKFLOW} for one of the removed backend. */
+  public static final String KEPT_BY_TEMPORAL = "native";
+
+  /** One {@code RehearsalScheduleWorkflow} per schedule: gone since Temporal's Schedules are the only backend. */
+  public static final String KEPT_BY_WORKFLOW = "workflow";
 
   /** A schedule as the ledger has it. */
   public record Entry(
@@ -53,6 +61,11 @@ public class ScheduleRegistry {
   }
 
   /** Writes a new schedule's row (state CREATING) before Temporal is asked to keep it. */
+  public void claim(ScheduleDefinition d) throws SQLException {
+    claim(d, KEPT_BY_TEMPORAL);
+  }
+
+  /** As {@link #claim(ScheduleDefinition)}, kept by {@code backend} (tests write old rows). */
   public void claim(ScheduleDefinition d, String backend) throws SQLException {
     try (Connection c = database.connect();
         PreparedStatement s =
@@ -102,7 +115,7 @@ public class ScheduleRegistry {
     }
   }
 
-  /** A schedule's definition as created, to bring it back when Temporal lost it. */
+  /** A schedule's definition as created: what a schedule of the removed backend is converted from. */
   public Optional<ScheduleDefinition> definition(String scheduleId) throws SQLException {
     try (Connection c = database.connect();
         PreparedStatement s = c.prepareStatement("SELECT * FROM schedules WHERE schedule_id = ?")) {
@@ -159,6 +172,135 @@ public class ScheduleRegistry {
         }
       }
       return entries;
+    }
+  }
+
+  /** ACTIVE schedules still kept by one {@code RehearsalScheduleWorkflow} each (the removed backend). */
+  public List<Entry> keptByWorkflows() throws SQLException {
+    return list(null).stream().filter(e -> KEPT_BY_WORKFLOW.equals(e.backend()) && "ACTIVE".equals(e.state())).toList();
+  }
+
+  /** The schedule is a Temporal schedule now. */
+  public void keptByTemporal(String scheduleId) throws SQLException {
+    try (Connection c = database.connect();
+        PreparedStatement s = c.prepareStatement("UPDATE schedules SET backend = ? WHERE schedule_id = ?")) {
+      s.setString(1, KEPT_BY_TEMPORAL);
+      s.setString(2, scheduleId);
+      s.executeUpdate();
+    }
+  }
+
+  /**
+   * Something done to a schedule through Ferry.
+   *
+   * @param type CREATED, PAUSED, RESUMED, TRIGGERED, DELETED or CONVERTED
+   * @param fireResult for TRIGGERED: STARTED, SKIPPED or REQUESTED
+   */
+  public record Event(
+      Instant at, String type, String actor, String note, String fireResult, String rehearsalId, String reason) {
+    public static Event of(Instant at, String type, String actor, String note) {
+      return new Event(at, type, actor, note, null, null, null);
+    }
+  }
+
+  public void record(String scheduleId, Event e) throws SQLException {
+    try (Connection c = database.connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                """
+                INSERT INTO schedule_events (schedule_id, at, type, actor, note, fire_result, rehearsal_id, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)) {
+      s.setString(1, scheduleId);
+      s.setTimestamp(2, Timestamp.from(e.at()));
+      s.setString(3, e.type());
+      s.setString(4, e.actor());
+      s.setString(5, e.note());
+      s.setString(6, e.fireResult());
+      s.setString(7, e.rehearsalId());
+      s.setString(8, e.reason());
+      s.executeUpdate();
+    }
+  }
+
+  /** What was done to a schedule through Ferry, newest first. */
+  public List<Event> events(String scheduleId, int limit) throws SQLException {
+    try (Connection c = database.connect();
+        PreparedStatement s =
+            c.prepareStatement("SELECT * FROM schedule_events WHERE schedule_id = ? ORDER BY at DESC, id DESC LIMIT ?")) {
+      s.setString(1, scheduleId);
+      s.setInt(2, limit);
+      List<Event> events = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          events.add(
+              new Event(
+                  rs.getTimestamp("at").toInstant(),
+                  rs.getString("type"),
+                  rs.getString("actor"),
+                  rs.getString("note"),
+                  rs.getString("fire_result"),
+                  rs.getString("rehearsal_id"),
+                  rs.getString("reason")));
+        }
+      }
+      return events;
+    }
+  }
+
+  /**
+   * A rehearsal a schedule started, as its own rows in the ledger say.
+   *
+   * @param endedAt when it ended, or {@code null} while it runs
+   * @param skipped why it stopped at its overlap check without rehearsing, or {@code null}
+   */
+  public record Rehearsal(String runId, String state, String phase, Instant createdAt, Instant endedAt, String skipped) {}
+
+  /** The rehearsals a schedule started (their {@code startedBy} is {@code schedule:<id>}), newest first. */
+  public List<Rehearsal> rehearsals(String scheduleId, int limit) throws SQLException {
+    try (Connection c = database.connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                """
+                SELECT r.run_id, r.state, r.phase, r.created_at, r.ended_at, rr.report ->> 'skipped' AS skipped
+                  FROM runs r LEFT JOIN rehearsal_reports rr ON rr.rehearsal_id = r.run_id
+                 WHERE r.kind = 'rehearsal' AND r.started_by = ?
+                 ORDER BY r.created_at DESC, r.run_id DESC LIMIT ?
+                """)) {
+      s.setString(1, "schedule:" + scheduleId);
+      s.setInt(2, limit);
+      List<Rehearsal> rehearsals = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          Timestamp ended = rs.getTimestamp("ended_at");
+          rehearsals.add(
+              new Rehearsal(
+                  rs.getString("run_id"),
+                  rs.getString("state"),
+                  rs.getString("phase"),
+                  rs.getTimestamp("created_at").toInstant(),
+                  ended == null ? null : ended.toInstant(),
+                  rs.getString("skipped")));
+        }
+      }
+      return rehearsals;
+    }
+  }
+
+  /** How many of a schedule's rehearsals stopped at their overlap check, over its whole life. */
+  public long skippedRehearsals(String scheduleId) throws SQLException {
+    try (Connection c = database.connect();
+        PreparedStatement s =
+            c.prepareStatement(
+                """
+                SELECT count(*) FROM runs r JOIN rehearsal_reports rr ON rr.rehearsal_id = r.run_id
+                 WHERE r.kind = 'rehearsal' AND r.started_by = ? AND rr.outcome = 'skipped'
+                """)) {
+      s.setString(1, "schedule:" + scheduleId);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
     }
   }
 

@@ -17,22 +17,33 @@ import java.io.InputStream;
  */
 @PreMatching
 public class BodySizeLimit implements ContainerRequestFilter {
-  private final long maxBytes;
+  private final long defaultMaxBytes;
+  private final java.util.Map<String, Long> byPathPrefix = new java.util.LinkedHashMap<>();
 
   public BodySizeLimit(long maxBytes) {
-    this.maxBytes = maxBytes;
+    this.defaultMaxBytes = maxBytes;
+  }
+
+  /** Another limit for the paths that start with {@code pathPrefix} (no leading slash). */
+  public BodySizeLimit allowing(String pathPrefix, long maxBytes) {
+    byPathPrefix.put(pathPrefix, maxBytes);
+    return this;
   }
 
   @Override
   public void filter(ContainerRequestContext request) {
+    String path = request.getUriInfo().getPath();
+    long maxBytes =
+        byPathPrefix.entrySet().stream().filter(e -> path.startsWith(e.getKey())).map(java.util.Map.Entry::getValue)
+            .findFirst().orElse(defaultMaxBytes);
     if (request.getLength() > maxBytes) {
-      request.abortWith(tooLarge());
+      request.abortWith(tooLarge(maxBytes));
       return;
     }
-    request.setEntityStream(new Bounded(request.getEntityStream()));
+    request.setEntityStream(new Bounded(request.getEntityStream(), maxBytes));
   }
 
-  private Response tooLarge() {
+  private static Response tooLarge(long maxBytes) {
     // Close the connection: the rest of the body is not read, so the client must stop sending.
     return Response.status(413)
         .header("Connection", "close")
@@ -41,11 +52,13 @@ public class BodySizeLimit implements ContainerRequestFilter {
         .build();
   }
 
-  private final class Bounded extends FilterInputStream {
+  private static final class Bounded extends FilterInputStream {
+    private final long maxBytes;
     private long read;
 
-    Bounded(InputStream in) {
+    Bounded(InputStream in, long maxBytes) {
       super(in);
+      this.maxBytes = maxBytes;
     }
 
     @Override
@@ -69,7 +82,7 @@ public class BodySizeLimit implements ContainerRequestFilter {
     private void count(int n) {
       read += n;
       if (read > maxBytes) {
-        throw new WebApplicationException(tooLarge());
+        throw new WebApplicationException(tooLarge(maxBytes));
       }
     }
   }

@@ -2,26 +2,31 @@ package dev.ferry.api.representations;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.ferry.api.db.ScheduleRegistry;
-import dev.ferry.model.schedule.FireRecord;
-import dev.ferry.model.schedule.ScheduleStatus;
-import dev.ferry.model.schedule.ScheduleTiming;
+import dev.ferry.api.schedules.FireRecord;
+import dev.ferry.api.schedules.ScheduleFires;
+import dev.ferry.api.schedules.ScheduleStatus;
+import dev.ferry.api.schedules.ScheduleTiming;
 import java.time.Instant;
 import java.util.List;
 
 /**
  * A rehearsal schedule: how it was created (from the ledger) and what it is doing (from
  * Temporal): state, next fire, the rehearsal running now, and its recent fires, started or
- * skipped and why.
+ * skipped and why; and what was done to it through Ferry.
  *
- * @param state {@code ACTIVE}, {@code PAUSED}, {@code DELETED}; {@code MISSING} when Temporal no
- *     longer knows it (the embedded server forgets everything when it stops); {@code UNKNOWN}
- *     when Temporal or a worker did not answer ({@code problem} says which)
+ * @param state {@code ACTIVE}, {@code PAUSED}, {@code DELETED}; {@code MISSING} when Temporal has
+ *     no such schedule (deleted outside Ferry); {@code UNKNOWN} when Temporal did not answer
+ *     ({@code problem} says why)
+ * @param started rehearsals its fires started that rehearsed (or are rehearsing)
+ * @param skipped fires that rehearsed nothing: skipped by Temporal because its last rehearsal still
+ *     ran, or stopped by the rehearsal's own overlap check
+ * @param recent its latest fires, newest first
+ * @param history what was done to it through Ferry, newest first
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ScheduleView(
     String scheduleId,
     String app,
-    String backend,
     String cron,
     String interval,
     String timezone,
@@ -35,6 +40,7 @@ public record ScheduleView(
     Long started,
     Long skipped,
     List<Fire> recent,
+    List<Change> history,
     String problem,
     String url) {
   public static final String MISSING = "MISSING";
@@ -48,18 +54,33 @@ public record ScheduleView(
     }
   }
 
+  /** Something done to the schedule through Ferry: CREATED, PAUSED, RESUMED, TRIGGERED, DELETED, CONVERTED. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Change(Instant at, String type, String by, String note, String result) {
+    static Change from(ScheduleRegistry.Event e) {
+      return new Change(e.at(), e.type(), e.actor(), e.note(), e.fireResult());
+    }
+  }
+
   /** {@code POST /api/schedules/{id}/trigger}: what the fire did. */
   public record Triggered(String scheduleId, Fire fire) {}
 
   /** {@code GET /api/schedules}. */
-  public record Page(List<ScheduleView> schedules, String backend) {}
+  public record Page(List<ScheduleView> schedules) {}
 
-  public static ScheduleView of(ScheduleRegistry.Entry e, ScheduleStatus s, String state, String problem) {
+  /**
+   * @param s what Temporal says, or {@code null} when it was not asked or did not answer
+   * @param fires the recent fires and counts, or {@code null}
+   * @param state the state when {@code s} is {@code null}
+   */
+  public static ScheduleView of(
+      ScheduleRegistry.Entry e, ScheduleStatus s, ScheduleFires.Summary fires, List<ScheduleRegistry.Event> history, String state,
+      String problem) {
     ScheduleTiming t = e.timing();
+    String note = s != null ? s.note() : ScheduleStatus.DELETED.equals(state) && e.deletedBy() != null ? "deleted by " + e.deletedBy() : null;
     return new ScheduleView(
         e.scheduleId(),
         e.app(),
-        e.backend(),
         t.cron(),
         t.interval() == null ? null : ScheduleTiming.show(t.interval()),
         t.timezone(),
@@ -67,12 +88,13 @@ public record ScheduleView(
         e.createdBy(),
         e.createdAt(),
         state != null ? state : s.state(),
-        s == null ? (ScheduleStatus.DELETED.equals(state) && e.deletedBy() != null ? "deleted by " + e.deletedBy() : null) : s.note(),
+        note,
         s == null ? null : s.nextFireAt(),
-        s == null ? null : s.runningRehearsalId(),
-        s == null ? null : s.started(),
-        s == null ? null : s.skipped(),
-        s == null ? null : s.recent().stream().map(Fire::from).toList(),
+        s == null || s.running().isEmpty() ? null : s.running().get(0),
+        fires == null ? null : fires.started(),
+        fires == null ? null : fires.skipped(),
+        fires == null ? List.of() : fires.recent().stream().map(Fire::from).toList(),
+        history.stream().map(Change::from).toList(),
         problem,
         "/api/schedules/" + e.scheduleId());
   }

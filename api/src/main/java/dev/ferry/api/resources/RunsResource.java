@@ -75,6 +75,8 @@ public class RunsResource {
   private static final Pattern GATE = Pattern.compile("[a-z][a-z0-9-]{0,39}");
   private static final Pattern APP = Pattern.compile("[a-z][a-z0-9-]{1,29}");
   private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+  /** A phase as the status names it: {@code snapshot}, {@code awaiting approval: cutover}. */
+  private static final Pattern PHASE = Pattern.compile("[a-z][a-z0-9 :_-]{0,99}");
   private static final Set<String> STATES =
       Arrays.stream(RunState.values()).map(Enum::name).collect(Collectors.toCollection(java.util.TreeSet::new));
 
@@ -158,13 +160,18 @@ public class RunsResource {
     return new RunCreated(runId, app, "/api/runs/" + runId);
   }
 
-  /** Runs from the ledger, newest first, filtered by state, app and kind, a page at a time. */
+  /**
+   * Runs from the ledger, newest first, filtered by state, app and kind, a page at a time. With
+   * {@code phase}, only the runs Temporal's visibility shows in that phase now ({@code awaiting
+   * approval: cutover}, {@code snapshot}): the ledger stays what is listed, visibility says which.
+   */
   @GET
   @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.APPROVER})
   public RunList list(
       @QueryParam("state") String state,
       @QueryParam("app") String app,
       @QueryParam("kind") String kind,
+      @QueryParam("phase") String phase,
       @QueryParam("limit") String limitParam,
       @QueryParam("offset") String offsetParam)
       throws SQLException {
@@ -178,12 +185,17 @@ public class RunsResource {
     if (kind != null && !kind.equals("migration") && !kind.equals("rehearsal")) {
       problems.add(new ErrorBody.FieldProblem("kind", "must be migration or rehearsal"));
     }
+    if (phase != null && !PHASE.matcher(phase).matches()) {
+      problems.add(
+          new ErrorBody.FieldProblem("phase", "must be a phase as a run's status names it, such as snapshot or awaiting approval: cutover"));
+    }
     int limit = number(problems, "limit", limitParam, 50, 1, MAX_PAGE);
     int offset = number(problems, "offset", offsetParam, 0, 0, MAX_OFFSET);
     if (!problems.isEmpty()) {
       throw new ApiException(ApiException.BAD_REQUEST, "bad query: " + problems.size() + " problem(s)", problems);
     }
-    List<RunLedger.Run> page = ledger.list(new RunLedger.Filter(state, app, kind), limit + 1, offset);
+    Set<String> inPhase = phase == null ? null : runs.runIdsInPhase(phase, app, kind);
+    List<RunLedger.Run> page = ledger.list(new RunLedger.Filter(state, app, kind, inPhase), limit + 1, offset);
     String next = null;
     if (page.size() > limit) {
       page = page.subList(0, limit);
@@ -196,6 +208,9 @@ public class RunsResource {
       }
       if (kind != null) {
         b.queryParam("kind", kind);
+      }
+      if (phase != null) {
+        b.queryParam("phase", phase);
       }
       next = b.build().toString();
     }

@@ -9,19 +9,18 @@ import dev.ferry.api.representations.ErrorBody;
 import dev.ferry.api.representations.ScheduleNote;
 import dev.ferry.api.representations.ScheduleRequest;
 import dev.ferry.api.representations.ScheduleView;
+import dev.ferry.api.schedules.FireRecord;
 import dev.ferry.api.schedules.RehearsalSchedules;
-import dev.ferry.api.schedules.ScheduleBackends;
-import dev.ferry.api.schedules.RehearsalSchedules.ScheduleGoneException;
-import dev.ferry.api.schedules.RehearsalSchedules.ScheduleUnavailableException;
+import dev.ferry.api.schedules.ScheduleCommand;
+import dev.ferry.api.schedules.ScheduleDefinition;
+import dev.ferry.api.schedules.ScheduleTiming;
+import dev.ferry.api.schedules.TemporalSchedules.ScheduleGoneException;
+import dev.ferry.api.schedules.TemporalSchedules.ScheduleRefusedException;
+import dev.ferry.api.schedules.TemporalSchedules.ScheduleUnavailableException;
 import dev.ferry.model.runbook.FieldError;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.model.runbook.RunbookInvalidException;
 import dev.ferry.model.runbook.RunbookParser;
-import dev.ferry.model.schedule.FireRecord;
-import dev.ferry.model.schedule.ScheduleCommand;
-import dev.ferry.model.schedule.ScheduleDefinition;
-import dev.ferry.model.schedule.ScheduleStatus;
-import dev.ferry.model.schedule.ScheduleTiming;
 import io.dropwizard.auth.Auth;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.validation.Valid;
@@ -43,8 +42,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +49,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Rehearsal schedules: create one for a runbook (cron in a time zone, or an interval), list
  * them, read one with its recent fires (started, or skipped and why), pause, resume, trigger
- * now, delete. Operators manage; anyone with a role reads. Kept in Temporal by {@link
- * RehearsalSchedules}; listed from the ledger ({@link ScheduleRegistry}).
+ * now, delete. Operators manage; anyone with a role reads. Each is a Temporal schedule, listed
+ * and audited by the ledger ({@link RehearsalSchedules}).
  */
 @Path("/api/schedules")
 @Produces(MediaType.APPLICATION_JSON)
@@ -67,12 +64,19 @@ public class SchedulesResource {
   private final ScheduleRegistry registry;
   private final RunbookReader reader;
   private final Clock clock;
+  private final Duration minInterval;
 
-  public SchedulesResource(RehearsalSchedules schedules, ScheduleRegistry registry, RunbookReader reader, Clock clock) {
+  public SchedulesResource(RehearsalSchedules schedules, RunbookReader reader, Clock clock) {
+    this(schedules, reader, clock, ScheduleTiming.MIN_INTERVAL);
+  }
+
+  /** @param minInterval the shortest interval accepted (tests fire every second) */
+  public SchedulesResource(RehearsalSchedules schedules, RunbookReader reader, Clock clock, Duration minInterval) {
     this.schedules = schedules;
-    this.registry = registry;
+    this.registry = schedules.registry();
     this.reader = reader;
     this.clock = clock;
+    this.minInterval = minInterval;
   }
 
   /**
@@ -112,7 +116,7 @@ public class SchedulesResource {
       timezone = "UTC";
     }
     ScheduleTiming timing = new ScheduleTiming(cron, interval, timezone);
-    for (FieldError f : timing.problems()) {
+    for (FieldError f : timing.problems(minInterval)) {
       boolean alreadySaid = problems.stream().anyMatch(p -> p.field().equals(f.field()));
       boolean intervalGiven = !intervalReadable && f.message().startsWith("give exactly one");
       if (!alreadySaid && !intervalGiven) {
@@ -128,20 +132,16 @@ public class SchedulesResource {
     String id = "schedule-" + runbook.app() + "-" + HexFormat.of().formatHex(suffix);
     ScheduleDefinition definition =
         new ScheduleDefinition(id, runbook, timing, body.freshSnapshot() == null || body.freshSnapshot(), user.getName(), clock.instant());
-    String backend = temporal(schedules::backend);
-    registry.claim(definition, backend);
+    ScheduleView view;
     try {
-      temporal(() -> {
-        schedules.create(definition);
-        return null;
-      });
+      view = schedules.create(definition);
+    } catch (ScheduleRefusedException e) {
+      String field = timing.interval() != null ? "interval" : "cron";
+      throw new ApiException(ApiException.UNPROCESSABLE, "schedule is invalid: 1 problem(s)", List.of(new ErrorBody.FieldProblem(field, e.getMessage())));
     } catch (RuntimeException e) {
-      registry.forget(id); // nothing kept in Temporal: leave nothing written
-      throw e;
+      throw inApiTerms(e);
     }
-    registry.activate(id);
     log.info("{} created {} for app {}: {}", user.getName(), id, runbook.app(), timing.describe());
-    ScheduleView view = view(registry.find(id).orElseThrow());
     return Response.created(UriBuilder.fromPath(view.url()).build()).entity(view).build();
   }
 
@@ -152,28 +152,14 @@ public class SchedulesResource {
     if (app != null && !APP.matcher(app).matches()) {
       throw new ApiException(ApiException.BAD_REQUEST, "bad query", List.of(new ErrorBody.FieldProblem("app", "must be a Heroku app name")));
     }
-    List<ScheduleView> views = new ArrayList<>();
-    String unanswered = null;
-    for (ScheduleRegistry.Entry e : registry.list(app)) {
-      if (unanswered != null && !"DELETED".equals(e.state())) {
-        // One wait for a worker that is not there is enough: the rest would wait as long.
-        views.add(ScheduleView.of(e, null, ScheduleView.UNKNOWN, unanswered));
-        continue;
-      }
-      ScheduleView v = view(e);
-      if (ScheduleView.UNKNOWN.equals(v.state()) && v.problem() != null && v.problem().contains("no Ferry worker answered")) {
-        unanswered = v.problem();
-      }
-      views.add(v);
-    }
-    return new ScheduleView.Page(views, safeBackend());
+    return new ScheduleView.Page(schedules.list(app));
   }
 
   @GET
   @Path("{scheduleId}")
   @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.APPROVER})
   public ScheduleView describe(@PathParam("scheduleId") String scheduleId) throws SQLException {
-    return view(entry(scheduleId));
+    return schedules.view(entry(scheduleId));
   }
 
   /** Stops firing until resumed; idempotent. */
@@ -183,11 +169,9 @@ public class SchedulesResource {
   @Consumes(MediaType.APPLICATION_JSON)
   public ScheduleView pause(@Auth FerryUser user, @PathParam("scheduleId") String scheduleId, @Valid ScheduleNote body)
       throws SQLException {
-    ScheduleRegistry.Entry e = live(scheduleId);
-    ScheduleStatus s = temporal(() -> schedules.pause(scheduleId, command(user, body)));
-    registry.paused(scheduleId, true);
+    ScheduleView view = temporal(() -> schedules.pause(live(scheduleId), command(user, body)));
     log.info("{} paused {}", user.getName(), scheduleId);
-    return ScheduleView.of(e, s, null, null);
+    return view;
   }
 
   /** Fires again from the next fire time on. */
@@ -197,11 +181,9 @@ public class SchedulesResource {
   @Consumes(MediaType.APPLICATION_JSON)
   public ScheduleView resume(@Auth FerryUser user, @PathParam("scheduleId") String scheduleId, @Valid ScheduleNote body)
       throws SQLException {
-    ScheduleRegistry.Entry e = live(scheduleId);
-    ScheduleStatus s = temporal(() -> schedules.resume(scheduleId, command(user, body)));
-    registry.paused(scheduleId, false);
+    ScheduleView view = temporal(() -> schedules.resume(live(scheduleId), command(user, body)));
     log.info("{} resumed {}", user.getName(), scheduleId);
-    return ScheduleView.of(e, s, null, null);
+    return view;
   }
 
   /**
@@ -214,8 +196,7 @@ public class SchedulesResource {
   @Consumes(MediaType.APPLICATION_JSON)
   public ScheduleView.Triggered trigger(@Auth FerryUser user, @PathParam("scheduleId") String scheduleId, @Valid ScheduleNote body)
       throws SQLException {
-    live(scheduleId);
-    FireRecord fire = temporal(() -> schedules.trigger(scheduleId, command(user, body)));
+    FireRecord fire = temporal(() -> schedules.trigger(live(scheduleId), command(user, body)));
     log.info("{} triggered {}: {}", user.getName(), scheduleId, fire.result());
     return new ScheduleView.Triggered(scheduleId, ScheduleView.Fire.from(fire));
   }
@@ -225,21 +206,9 @@ public class SchedulesResource {
   @Path("{scheduleId}")
   @RolesAllowed(Roles.OPERATOR)
   public ScheduleView delete(@Auth FerryUser user, @PathParam("scheduleId") String scheduleId) throws SQLException {
-    live(scheduleId);
-    try {
-      temporal(() -> {
-        schedules.delete(scheduleId, new ScheduleCommand(user.getName(), null));
-        return null;
-      });
-    } catch (ApiException e) {
-      if (e.status() != ApiException.CONFLICT) {
-        throw e;
-      }
-      // Temporal has it no more (or was deleting it already): the ledger catches up.
-    }
-    registry.deleted(scheduleId, user.getName());
+    ScheduleView view = temporal(() -> schedules.delete(live(scheduleId), new ScheduleCommand(user.getName(), null)));
     log.info("{} deleted {}", user.getName(), scheduleId);
-    return view(registry.find(scheduleId).orElseThrow());
+    return view;
   }
 
   private Runbook runbook(JsonNode node, List<ErrorBody.FieldProblem> problems) {
@@ -288,45 +257,28 @@ public class SchedulesResource {
     return e;
   }
 
-  /** The ledger's row with what Temporal says now; a schedule Temporal cannot describe says why. */
-  private ScheduleView view(ScheduleRegistry.Entry e) {
-    if ("DELETED".equals(e.state())) {
-      return ScheduleView.of(e, null, ScheduleStatus.DELETED, null);
-    }
-    String backend = safeBackend();
-    if (backend.equals(ScheduleBackends.AUTO)) {
-      return ScheduleView.of(e, null, ScheduleView.UNKNOWN, "Temporal does not answer; try again");
-    }
-    if (!e.backend().equals(backend)) {
-      return ScheduleView.of(e, null, ScheduleView.UNKNOWN, "kept by the " + e.backend() + " backend; this API uses " + backend);
-    }
-    try {
-      Optional<ScheduleStatus> s = schedules.describe(e.scheduleId());
-      return s.map(status -> ScheduleView.of(e, status, null, null))
-          .orElseGet(
-              () -> ScheduleView.of(e, null, ScheduleView.MISSING, "Temporal does not know this schedule (an embedded server forgets everything when it stops); delete it and create it again"));
-    } catch (RuntimeException ex) {
-      String why = ex instanceof RehearsalSchedules.ScheduleUnavailableException ? ex.getMessage() : "Temporal did not answer: " + ex.getMessage();
-      return ScheduleView.of(e, null, ScheduleView.UNKNOWN, why);
-    }
-  }
-
-  private String safeBackend() {
-    try {
-      return schedules.backend();
-    } catch (RuntimeException e) {
-      return ScheduleBackends.AUTO;
-    }
+  /** A call that reaches Temporal. */
+  @FunctionalInterface
+  private interface TemporalCall<T> {
+    T call() throws SQLException;
   }
 
   /** A call to Temporal, its refusals in the API's terms. */
-  private static <T> T temporal(Supplier<T> call) {
+  private static <T> T temporal(TemporalCall<T> call) throws SQLException {
     try {
-      return call.get();
-    } catch (ScheduleGoneException e) {
-      throw new ApiException(ApiException.CONFLICT, e.getMessage());
-    } catch (ScheduleUnavailableException e) {
-      throw new ApiException(ApiException.UNAVAILABLE, e.getMessage());
+      return call.call();
+    } catch (RuntimeException e) {
+      throw inApiTerms(e);
     }
+  }
+
+  private static RuntimeException inApiTerms(RuntimeException e) {
+    if (e instanceof ScheduleGoneException) {
+      return new ApiException(ApiException.CONFLICT, e.getMessage());
+    }
+    if (e instanceof ScheduleUnavailableException) {
+      return new ApiException(ApiException.UNAVAILABLE, e.getMessage());
+    }
+    return e;
   }
 }

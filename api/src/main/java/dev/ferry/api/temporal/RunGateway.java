@@ -5,6 +5,7 @@ import dev.ferry.model.GateDecision;
 import dev.ferry.model.MigrationRequest;
 import dev.ferry.model.Progress;
 import dev.ferry.model.RunKind;
+import dev.ferry.model.RunSearchAttributes;
 import dev.ferry.model.RunStatus;
 import dev.ferry.model.runbook.Runbook;
 import dev.ferry.workflow.MigrationWorkflow;
@@ -15,6 +16,7 @@ import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowExecutionMetadata;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.converter.DataConverter;
 import io.temporal.common.converter.DataConverterException;
@@ -25,6 +27,10 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -90,6 +96,31 @@ public class RunGateway {
       WorkflowClient.start(workflow::run, new MigrationRequest(runbook, startedBy));
     } catch (WorkflowExecutionAlreadyStarted e) {
       // The same request again: the run it started is the answer.
+    }
+  }
+
+  /** The most run ids a phase filter takes from visibility: more than a page of the list holds. */
+  public static final int MAX_IN_PHASE = 1000;
+
+  /**
+   * The runs Temporal's visibility shows in {@code phase} now (search attribute {@code
+   * FerryPhase}, the status query's words), of one app and kind when given. Only runs begun since
+   * runs publish their phase, and only while the namespace's retention keeps them.
+   *
+   * @throws StatusRuntimeException when Temporal cannot be reached
+   */
+  public Set<String> runIdsInPhase(String phase, String app, String kind) {
+    StringBuilder query = new StringBuilder(RunSearchAttributes.equalsTerm(RunSearchAttributes.PHASE, phase));
+    if (app != null) {
+      query.append(" AND ").append(RunSearchAttributes.equalsTerm(RunSearchAttributes.APP, app));
+    }
+    if (kind != null) {
+      query.append(" AND ").append(RunSearchAttributes.equalsTerm(RunSearchAttributes.KIND, kind));
+    }
+    try (Stream<WorkflowExecutionMetadata> runs = client.listExecutions(query.toString())) {
+      return runs.limit(MAX_IN_PHASE)
+          .map(r -> r.getExecution().getWorkflowId())
+          .collect(Collectors.toCollection(LinkedHashSet::new));
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.ferry.api.temporal;
 
+import dev.ferry.temporal.PayloadEncryption;
 import com.uber.m3.tally.Scope;
 import dev.ferry.api.TemporalSettings;
 import io.dropwizard.lifecycle.Managed;

@@ -3,20 +3,12 @@ package dev.ferry.api.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.api.FerryConfiguration;
-import dev.ferry.api.temporal.PayloadEncryption;
 import dev.ferry.api.testing.LiveTemporal;
-import dev.ferry.testing.FakeRehearsalWorkflow;
-import dev.ferry.testing.FakeRunOverlap;
+import dev.ferry.api.testing.TemporalCli;
 import dev.ferry.testing.Runbooks;
-import dev.ferry.workflow.RehearsalScheduleWorkflowImpl;
-import io.dropwizard.testing.ConfigOverride;
+import dev.ferry.testing.temporal.TemporalDevServer;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import io.temporal.worker.WorkerFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -30,37 +22,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ferry schedules} and {@code ferry schedule ...} against the whole API as it ships (dev
- * config, {@code schedules.backend: auto}) on Temporal's test server in real time, whose lack
- * of a Schedule API makes the API keep schedules as workflows. A worker of this test's own, on a
- * queue of its own, runs the schedule workflow and a fake rehearsal.
+ * config) on the real Temporal server, whose Schedules start the real rehearsal workflow (fake
+ * databases, the test's real ledger). The first rehearsal is held in its restore, so a second
+ * fire overlaps it.
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class ScheduleCliTest {
-  static final String QUEUE = "ferry-schedules";
-  static final LiveTemporal TEMPORAL = LiveTemporal.start();
-  static final WorkerFactory WORKERS = scheduleWorker();
-  static final DropwizardAppExtension<FerryConfiguration> APP = TEMPORAL.devApp(ConfigOverride.config("temporal.taskQueue", QUEUE));
-
-  static WorkerFactory scheduleWorker() {
-    WorkflowServiceStubs stubs =
-        WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(TEMPORAL.address()).build());
-    WorkerFactory factory =
-        WorkerFactory.newInstance(
-            WorkflowClient.newInstance(
-                stubs,
-                WorkflowClientOptions.newBuilder()
-                    .setDataConverter(PayloadEncryption.of(TEMPORAL.payloadKey(), "").dataConverter())
-                    .build()));
-    var worker = factory.newWorker(QUEUE);
-    worker.registerWorkflowImplementationTypes(RehearsalScheduleWorkflowImpl.class, FakeRehearsalWorkflow.class);
-    worker.registerActivitiesImplementations(new FakeRunOverlap());
-    factory.start();
-    return factory;
-  }
+  static final LiveTemporal TEMPORAL = LiveTemporal.start(TemporalDevServer.Options.inMemory(), true);
+  static final DropwizardAppExtension<FerryConfiguration> APP = TEMPORAL.devApp();
 
   @AfterAll
   static void stop() {
-    WORKERS.shutdownNow();
     TEMPORAL.close();
   }
 
@@ -69,29 +41,38 @@ class ScheduleCliTest {
     Path runbook = Files.writeString(dir.resolve("runbook.yml"), Runbooks.SHOP_YAML.replace("app: shop", "app: held-cli"));
 
     Cli operator = cli("ferry-dev-operator");
-    assertThat(operator.run("schedule", "create", runbook.toString(), "--cron", "0 2 * * *", "--timezone", "Europe/Berlin")).isZero();
+    // 02:00 on 29 February only: it never fires by itself during this test.
+    assertThat(operator.run("schedule", "create", runbook.toString(), "--cron", "0 2 29 2 *", "--timezone", "Europe/Berlin")).isZero();
     String id = operator.out().strip();
     assertThat(id).matches("schedule-held-cli-[0-9a-f]{8}");
-    assertThat(operator.err()).contains("cron \"0 2 * * *\" Europe/Berlin", "kept by workflow");
+    assertThat(operator.err()).contains("cron \"0 2 29 2 *\" Europe/Berlin", "a Temporal schedule of that id");
+    assertThat(new TemporalCli(TEMPORAL.address()).run("schedule", "list")).contains(id);
 
     Cli list = cli("ferry-dev-viewer");
     assertThat(list.run("schedules", "--app", "held-cli")).isZero();
-    assertThat(list.out()).contains(id, "ACTIVE", "cron \"0 2 * * *\" Europe/Berlin");
+    assertThat(list.out()).contains(id, "ACTIVE", "cron \"0 2 29 2 *\" Europe/Berlin", "2028-02-29 01:00:00");
 
-    Cli first = cli("ferry-dev-operator");
-    assertThat(first.run("schedule", "trigger", id)).isZero();
-    assertThat(first.out()).contains("started rehearsal-held-cli-", "[trigger by olivia]");
-    Cli second = cli("ferry-dev-operator");
-    assertThat(second.run("schedule", "trigger", id)).isEqualTo(1);
-    assertThat(second.out()).contains("skipped: rehearsal rehearsal-held-cli-", "is still running");
+    TEMPORAL.databases.holdRestore();
+    try {
+      Cli first = cli("ferry-dev-operator");
+      assertThat(first.run("schedule", "trigger", id)).isZero();
+      assertThat(first.out()).contains("started rehearsal-held-cli-", "[trigger by olivia]");
+      Cli second = cli("ferry-dev-operator");
+      assertThat(second.run("schedule", "trigger", id)).isEqualTo(1);
+      assertThat(second.out()).contains("skipped: the schedule's rehearsal rehearsal-held-cli-", "was still running (overlap policy SKIP)");
 
-    Cli pause = cli("ferry-dev-operator");
-    assertThat(pause.run("schedule", "pause", id, "-m", "freeze week")).isZero();
-    assertThat(pause.out()).contains(id + " PAUSED (paused by olivia: freeze week)");
+      Cli pause = cli("ferry-dev-operator");
+      assertThat(pause.run("schedule", "pause", id, "-m", "freeze week")).isZero();
+      assertThat(pause.out()).contains(id + " PAUSED (paused by olivia: freeze week)");
 
-    Cli show = cli("ferry-dev-viewer");
-    assertThat(show.run("schedule", "show", id)).isZero();
-    assertThat(show.out()).contains("PAUSED", "running:  rehearsal-held-cli-", "fired:    1 started, 1 skipped", "skipped: rehearsal");
+      Cli show = cli("ferry-dev-viewer");
+      assertThat(show.run("schedule", "show", id)).isZero();
+      assertThat(show.out())
+          .contains("PAUSED", "running:  rehearsal-held-cli-", "fired:    1 started, 1 skipped", "skipped: the schedule's rehearsal")
+          .contains("changes:", "PAUSED by olivia: freeze week", "TRIGGERED by olivia -> SKIPPED", "CREATED by olivia");
+    } finally {
+      TEMPORAL.databases.releaseRestore();
+    }
 
     assertThat(cli("ferry-dev-operator").run("schedule", "resume", id)).isZero();
     Cli delete = cli("ferry-dev-operator");

@@ -8,9 +8,9 @@ import dev.ferry.api.FerryConfiguration;
 import dev.ferry.api.testing.LiveTemporal;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.Runbooks;
+import dev.ferry.testing.temporal.TemporalDevServer;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,16 +19,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -44,10 +40,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class ApprovalsPageBrowserTest {
-  static final LiveTemporal TEMPORAL = LiveTemporal.start();
+  // Run events go to the real ledger too, as a worker's do: a schedule's fires are read from it.
+  static final LiveTemporal TEMPORAL = LiveTemporal.start(TemporalDevServer.Options.inMemory(), true);
   static final DropwizardAppExtension<FerryConfiguration> APP = TEMPORAL.devApp();
-  static final String CHROMIUM = System.getenv().getOrDefault("FERRY_CHROMIUM", "/usr/bin/chromium");
-  static final String CHROMEDRIVER = System.getenv().getOrDefault("FERRY_CHROMEDRIVER", "/usr/bin/chromedriver");
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path profile;
@@ -60,30 +55,7 @@ class ApprovalsPageBrowserTest {
 
   @BeforeEach
   void startBrowser() {
-    Assumptions.assumeFalse(
-        "1".equals(System.getenv("FERRY_SKIP_BROWSER_TESTS")),
-        "FERRY_SKIP_BROWSER_TESTS=1: the approvals page's browser test is skipped");
-    assertThat(new File(CHROMIUM))
-        .as("Chromium at " + CHROMIUM + " (apt-get install chromium chromium-driver; ./ferry test does it)")
-        .canRead();
-    assertThat(new File(CHROMEDRIVER))
-        .as("chromedriver at " + CHROMEDRIVER + " (apt-get install chromium-driver; ./ferry test does it)")
-        .canRead();
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM);
-    options.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
-    browser = new ChromeDriver(service, options);
+    browser = HeadlessChromium.start("the approvals page's browser test", profile);
   }
 
   @AfterEach
@@ -154,6 +126,53 @@ class ApprovalsPageBrowserTest {
     wait.until(ExpectedConditions.textToBe(By.id("rehearsals-app"), "of page-rehearsed"));
     assertThat(browser.findElement(By.id("rehearsal-trend")).getText())
         .startsWith("Last 1 that ran: 1 succeeded (100%); estimated downtime median ");
+  }
+
+  @Test
+  void aViewer_picksARehearsalSchedule_andSeesItsRecentFires_startedAndSkippedWithWhy() throws Exception {
+    String scheduleId = post("/api/schedules", "{\"runbook\": " + JSON.writeValueAsString(Runbooks.SHOP_YAML.replace("app: shop", "app: paged-held"))
+        + ", \"cron\": \"0 2 29 2 *\", \"timezone\": \"Europe/Berlin\"}").path("scheduleId").asText();
+    TEMPORAL.databases.holdRestore();
+    try {
+      JsonNode started = post("/api/schedules/" + scheduleId + "/trigger", "{}").path("fire");
+      assertThat(started.path("result").asText()).isEqualTo("STARTED");
+      assertThat(post("/api/schedules/" + scheduleId + "/trigger", "{}").path("fire").path("result").asText()).isEqualTo("SKIPPED");
+      WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+
+      browser.get(base() + "/");
+      wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys("ferry-dev-viewer");
+      browser.findElement(By.id("save-token")).click();
+
+      By row = By.cssSelector("tr[data-schedule-id='" + scheduleId + "']");
+      wait.until(ExpectedConditions.visibilityOfElementLocated(row));
+      assertThat(browser.findElement(row).getText())
+          .contains("paged-held", "ACTIVE", "cron \"0 2 29 2 *\" Europe/Berlin", "1 started, 1 skipped", "skipped: the schedule's rehearsal");
+      browser.findElement(row).click();
+      wait.until(ExpectedConditions.textToBe(By.id("schedule-title"), scheduleId));
+      wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#schedule-fires li"), 2));
+      String skipped = browser.findElement(By.cssSelector("#schedule-fires li[data-result='SKIPPED']")).getText();
+      assertThat(skipped)
+          .contains("skipped: the schedule's rehearsal " + started.path("rehearsalId").asText() + " was still running", "[trigger by olivia]");
+      assertThat(browser.findElement(By.cssSelector("#schedule-fires li[data-result='STARTED']")).getText())
+          .contains("started " + started.path("rehearsalId").asText(), "[trigger by olivia]");
+    } finally {
+      TEMPORAL.databases.releaseRestore();
+    }
+  }
+
+  /** A POST through the API as the operator; its answer. */
+  private JsonNode post(String path, String json) throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(base() + path))
+                    .header("Authorization", "Bearer ferry-dev-operator")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(json))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isBetween(200, 201);
+    return JSON.readTree(r.body());
   }
 
   /** Starts a rehearsal through the API as the operator and waits for its report. */
@@ -233,11 +252,5 @@ class ApprovalsPageBrowserTest {
 
   private static String base() {
     return "http://127.0.0.1:" + APP.getLocalPort();
-  }
-
-  static {
-    // Never let Selenium look for or download a browser or driver of its own.
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
-    System.setProperty("SE_AVOID_STATS", "true");
   }
 }

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Bad input of every kind the issue lists: each gets a clear 4xx, and nothing starts in Temporal
  * and nothing is written to the ledger. The API checks env: references here, as the embedded
- * stack can (it shares the worker's environment); FERRY_SOURCE_URL is set, NOT_SET_ANYWHERE not.
+ * stack can (it shares the worker's environment); SHOP_SOURCE_URL is set, NOT_SET_ANYWHERE not.
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class BadInputTest {
@@ -50,7 +50,7 @@ class BadInputTest {
 
   static ResourceExtension api() {
     RunbookReader reader =
-        new RunbookReader(true, Map.of("FERRY_SOURCE_URL", "postgres://x", "FERRY_TARGET_URL", "postgres://y"));
+        new RunbookReader(true, Map.of("SHOP_SOURCE_URL", "postgres://x", "SHOP_TARGET_URL", "postgres://y"));
     ResourceExtension.Builder builder =
         ResourceExtension.builder()
             .setMapper(FerryApplication.configure(Jackson.newObjectMapper()))
@@ -101,11 +101,19 @@ class BadInputTest {
         bad("fractional jobs", "POST", "/api/runs", "application/yaml", shop.replace("jobs: 2", "jobs: 2.5"), 422, "snapshot.jobs"),
         bad("an absurd gate timeout", "POST", "/api/runs", "application/yaml", shop.replace("timeout: 24h", "timeout: 999999999d"), 422, "gates.start.timeout"),
         bad("a password written in the runbook", "POST", "/api/runs", "application/yaml",
-            shop.replace("env:FERRY_SOURCE_URL", "postgres://u:hunter2@h/db"), 422, "source.databaseUrl"),
+            shop.replace("env:SHOP_SOURCE_URL", "postgres://u:hunter2@h/db"), 422, "source.databaseUrl"),
         bad("an env: reference set nowhere", "POST", "/api/runs", "application/yaml",
-            shop.replace("env:FERRY_TARGET_URL", "env:NOT_SET_ANYWHERE"), 422, "target.databaseUrl"),
+            shop.replace("env:SHOP_TARGET_URL", "env:NOT_SET_ANYWHERE"), 422, "target.databaseUrl"),
         bad("plan with an unset reference", "POST", "/api/runbooks/plan", "application/yaml",
-            shop.replace("env:FERRY_TARGET_URL", "env:NOT_SET_ANYWHERE"), 422, "env:NOT_SET_ANYWHERE is not set"),
+            shop.replace("env:SHOP_TARGET_URL", "env:NOT_SET_ANYWHERE"), 422, "env:NOT_SET_ANYWHERE is not set"),
+        bad("Ferry's own ledger as the source", "POST", "/api/runs", "application/yaml",
+            shop.replace("env:SHOP_SOURCE_URL", "env:FERRY_LEDGER_URL"), 422, "env:FERRY_LEDGER_URL names one of Ferry's own settings"),
+        bad("the worker's AWS key as the target", "POST", "/api/runs", "application/yaml",
+            shop.replace("env:SHOP_TARGET_URL", "env:AWS_SECRET_ACCESS_KEY"), 422, "target.databaseUrl"),
+        bad("Temporal's API key as a webhook", "POST", "/api/runs", "application/yaml",
+            shop + "notifications: {webhook: env:TEMPORAL_API_KEY}\n", 422, "notifications.webhook"),
+        bad("plan with libpq's password", "POST", "/api/runbooks/plan", "application/yaml",
+            shop.replace("env:SHOP_SOURCE_URL", "env:PGPASSWORD"), 422, "env:PGPASSWORD names one of Ferry's own settings"),
         bad("a huge runbook", "POST", "/api/runs", "application/yaml", shop + "#" + "x".repeat(300_000) + "\n", 413, "256 KiB"),
         bad("HTML instead of a runbook", "POST", "/api/runs", "text/html", shop, 415, null),
         bad("a rehearsal, not available yet", "POST", "/api/runs?kind=rehearsal", "application/yaml", shop, 422, "rehearsals"),

@@ -23,6 +23,7 @@ import io.dropwizard.jackson.Jackson;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import io.dropwizard.testing.junit5.ResourceExtension;
 import io.temporal.client.WorkflowStub;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import jakarta.ws.rs.client.Entity;
@@ -49,7 +50,7 @@ class RehearsalsResourceTest {
   static final ResourceExtension API = api();
 
   static TestWorkflowEnvironment startTemporal() {
-    TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
+    TestWorkflowEnvironment env = TestSearchAttributes.registerIn(TestWorkflowEnvironment.newInstance());
     FakeDatabases databases = new FakeDatabases();
     Worker worker = env.newWorker("ferry");
     worker.registerWorkflowImplementationFactory(

@@ -1,5 +1,6 @@
 package dev.ferry.api.resources;
 
+import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,6 +22,7 @@ import io.dropwizard.testing.junit5.ResourceExtension;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestEnvironmentOptions;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import jakarta.ws.rs.client.Entity;
@@ -55,10 +57,12 @@ class RunsLedgerTest {
             TestEnvironmentOptions.newBuilder()
                 .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setInterceptors(CLIENT).build())
                 .build());
+    TestSearchAttributes.registerIn(env);
     Worker worker = env.newWorker("ferry");
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(DATABASES);
     env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(DATABASES);
+    env.newWorker(ActivityCatalog.loopQueue("ferry")).registerActivitiesImplementations(DATABASES);
     env.start();
     return env;
   }

@@ -1,5 +1,6 @@
 package dev.ferry.api.resources;
 
+import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +19,7 @@ import io.dropwizard.testing.junit5.ResourceExtension;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestEnvironmentOptions;
+import dev.ferry.testing.TestSearchAttributes;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import jakarta.ws.rs.client.Entity;
@@ -45,10 +47,12 @@ class RunsResourceTest {
             TestEnvironmentOptions.newBuilder()
                 .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setInterceptors(STARTS).build())
                 .build());
+    TestSearchAttributes.registerIn(env);
     Worker worker = env.newWorker("ferry");
     worker.registerWorkflowImplementationTypes(MigrationWorkflowImpl.class);
     worker.registerActivitiesImplementations(DATABASES);
     env.newWorker(FakeDatabases.HOST_QUEUE).registerActivitiesImplementations(DATABASES);
+    env.newWorker(ActivityCatalog.loopQueue("ferry")).registerActivitiesImplementations(DATABASES);
     env.start();
     return env;
   }

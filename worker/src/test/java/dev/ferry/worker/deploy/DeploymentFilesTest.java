@@ -63,10 +63,22 @@ class DeploymentFilesTest {
 
   @Test
   void workerAndApi_shareTheLedgerAndThePayloadKey() {
-    for (String key : List.of("FERRY_LEDGER_URL", "FERRY_PAYLOAD_KEY", "FERRY_APPROVAL_KEY")) {
+    for (String key : List.of("FERRY_LEDGER_URL", "FERRY_PAYLOAD_KEY", "FERRY_APPROVAL_KEY", "FERRY_APPROVALS_UNSIGNED")) {
       assertThat(compose.environment("worker").get(key)).as(key).isEqualTo(compose.environment("api").get(key));
     }
     assertThat(compose.environment("api").get("FERRY_LEDGER_URL")).startsWith("postgres://ferry:").endsWith("@postgresql:5432/ferry");
+  }
+
+  @Test
+  void approvalsAreSignedByDefault_andTheWorkerResolvesOnlyTheReferencesEnvSays() throws IOException {
+    // env.example asks for a key (a placeholder that starts nothing) and does not opt out.
+    assertThat(compose.environment("worker").get("FERRY_APPROVAL_KEY")).startsWith("REPLACE-WITH");
+    assertThat(compose.environment("worker").get("FERRY_APPROVALS_UNSIGNED")).isEmpty();
+    assertThat(Files.readString(ROOT.resolve("deploy/env.example"))).doesNotContainPattern("(?m)^FERRY_APPROVALS_UNSIGNED=");
+    // The allow-list comes from .env, and Compose refuses to start without it.
+    assertThat(compose.environment("worker").get("FERRY_SECRET_REFS")).isEqualTo(ComposeFile.readEnvFile(ROOT.resolve("deploy/env.example")).get("FERRY_SECRET_REFS"));
+    assertThat(compose.service("worker").path("environment").path("FERRY_SECRET_REFS").asText()).startsWith("${FERRY_SECRET_REFS:?");
+    assertThat(compose.environment("api")).doesNotContainKey("FERRY_SECRET_REFS");
   }
 
   @Test
@@ -79,10 +91,30 @@ class DeploymentFilesTest {
   }
 
   @Test
+  void theUiDecodesThroughTheApisCodec_withTheSignInCookie_andTheApiAllowsExactlyThatUi() {
+    Map<String, String> ui = compose.environment("temporal-ui");
+    // The codec as the browser reaches it: the API's published port on the same loopback name.
+    assertThat(ui).containsEntry("TEMPORAL_CODEC_ENDPOINT", "http://127.0.0.1:8080/codec")
+        .containsEntry("TEMPORAL_CODEC_INCLUDE_CREDENTIALS", "true")
+        .containsEntry("TEMPORAL_CODEC_PASS_ACCESS_TOKEN", "false")
+        .containsEntry("TEMPORAL_CODEC_DEFAULT_ERROR_LINK", "http://127.0.0.1:8080/codec");
+    assertThat(ports("api")).containsExactly("127.0.0.1:8080:8080");
+    // The UI's origin as the browser has it, from its published port.
+    assertThat(ports("temporal-ui")).containsExactly("127.0.0.1:8233:8080");
+    assertThat(compose.environment("api")).containsEntry("FERRY_CODEC_ORIGINS", "http://127.0.0.1:8233");
+    // UI 2.42, the version the dev server bundles and the browser test drives.
+    assertThat(image("temporal-ui")).isEqualTo("temporalio/ui:2.42.1");
+  }
+
+  @Test
   void theSetUpRegistersFerrysSearchAttributes_asKeywords() throws IOException {
     String setup = Files.readString(ROOT.resolve("deploy/temporal/setup-namespace.sh"));
 
-    assertThat(setup).contains("for attribute in FerryApp FerryStrategy FerryPhase; do").contains("--type Keyword");
+    assertThat(setup).contains("for attribute in FerryApp FerryKind FerryStrategy FerryPhase; do").contains("--type Keyword");
+    // The workflows' own list (RunSearchAttributes), and ./ferry dev's, are the same four.
+    String names = String.join(" ", dev.ferry.model.RunSearchAttributes.ALL.stream().map(k -> k.getName()).toList());
+    assertThat(setup).contains("for attribute in " + names + "; do");
+    assertThat(Files.readString(ROOT.resolve("ferry"))).contains("FERRY_SEARCH_ATTRIBUTES=(" + names + ")");
     assertThat(compose.service("temporal-setup").path("entrypoint").toString()).contains("/ferry/setup-namespace.sh");
   }
 

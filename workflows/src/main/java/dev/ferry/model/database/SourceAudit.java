@@ -11,7 +11,8 @@ import java.util.List;
  * @param tablesWithoutReplicaIdentity tables whose UPDATE and DELETE would fail once published
  *     for logical replication (no primary key and no replica identity index or FULL)
  * @param generatedColumns {@code table.column}
- * @param largeObjects how many; logical replication and trigger sync do not carry them
+ * @param largeObjects how many; the snapshot carries them, and both sync methods at the drain
+ *     (neither logical replication nor a trigger can capture them)
  * @param unloggedTables restored unlogged: the target loses their rows on a crash
  * @param sequences {@code sequence → table.column} that owns it, or {@code (no owner)}
  * @param logicalReplication whether the source can publish for logical replication

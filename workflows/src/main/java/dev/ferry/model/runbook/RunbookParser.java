@@ -173,7 +173,7 @@ public final class RunbookParser {
         error("sync", "is for multi-phase runs only; a single-phase run copies a frozen source once");
         return null;
       }
-      onlyKnownFields(node, "sync.", Set.of("method", "maxLag", "catchUpTimeout"));
+      onlyKnownFields(node, "sync.", Set.of("method", "maxLag", "catchUpTimeout", "replicationRole"));
       String method = text(node, "sync.method", true);
       if (method != null && !method.equals(SyncSpec.TRIGGER) && !method.equals(SyncSpec.LOGICAL)) {
         error("sync.method", "must be trigger (works on Heroku) or logical (needs replication privileges)");
@@ -181,7 +181,27 @@ public final class RunbookParser {
       Duration maxLag = duration(node, "sync.maxLag", Duration.ofSeconds(1), Duration.ofHours(1), SyncSpec.DEFAULT_MAX_LAG);
       Duration catchUp =
           duration(node, "sync.catchUpTimeout", Duration.ofMinutes(1), Duration.ofDays(30), SyncSpec.DEFAULT_CATCH_UP_TIMEOUT);
-      return new SyncSpec(method, maxLag, catchUp);
+      return new SyncSpec(method, maxLag, catchUp, replicationRole(node, method));
+    }
+
+    /** Only the logical method logs in to the source from the target: per-run unless the runbook says otherwise. */
+    private String replicationRole(JsonNode node, String method) {
+      String role = text(node, "sync.replicationRole", false);
+      if (role == null) {
+        return SyncSpec.LOGICAL.equals(method) ? SyncSpec.PER_RUN_ROLE : null;
+      }
+      if (!role.equals(SyncSpec.PER_RUN_ROLE) && !role.equals(SyncSpec.SOURCE_CREDENTIAL)) {
+        error(
+            "sync.replicationRole",
+            "must be per-run (a role made for the run, the default) or source-credential (the subscription logs in"
+                + " with the runbook's source credential, whose password the target then keeps until the drain)");
+        return null;
+      }
+      if (SyncSpec.TRIGGER.equals(method)) {
+        error("sync.replicationRole", "is for sync.method logical only: with trigger, nothing logs in to the source from the target");
+        return null;
+      }
+      return role;
     }
 
     private Duration fallbackWindow(JsonNode root, Strategy strategy) {
@@ -217,7 +237,8 @@ public final class RunbookParser {
       try {
         return new NotificationSpec(SecretRef.parse(webhook).toString());
       } catch (IllegalArgumentException e) {
-        error("notifications.webhook", "must be an https URL or a secret reference (env:NAME, ssm:/path)");
+        boolean reference = webhook.startsWith("env:") || webhook.startsWith("ssm:");
+        error("notifications.webhook", reference ? e.getMessage() : "must be an https URL or a secret reference (env:NAME, ssm:/path)");
         return null;
       }
     }

@@ -16,8 +16,8 @@ class RunbookParserTest {
 
     assertThat(runbook.app()).isEqualTo("shop");
     assertThat(runbook.strategy()).isEqualTo(Strategy.SINGLE_PHASE);
-    assertThat(runbook.source()).isEqualTo(new SourceSpec("shop-production", "env:FERRY_SOURCE_URL"));
-    assertThat(runbook.target()).isEqualTo(new TargetSpec("env:FERRY_TARGET_URL"));
+    assertThat(runbook.source()).isEqualTo(new SourceSpec("shop-production", "env:SHOP_SOURCE_URL"));
+    assertThat(runbook.target()).isEqualTo(new TargetSpec("env:SHOP_TARGET_URL"));
     assertThat(runbook.snapshot().jobs()).isEqualTo(2);
     assertThat(runbook.gate("start"))
         .isEqualTo(new GateSpec(List.of("arjun", "beatriz"), Duration.ofHours(24), false, null));
@@ -110,7 +110,7 @@ class RunbookParserTest {
   @Test
   void aLiteralDatabaseUrl_isRefusedWithoutEchoingThePassword() {
     RunbookInvalidException e =
-        refused(Runbooks.SHOP_YAML.replace("env:FERRY_SOURCE_URL", "postgres://u:hunter2@db:5432/shop"));
+        refused(Runbooks.SHOP_YAML.replace("env:SHOP_SOURCE_URL", "postgres://u:hunter2@db:5432/shop"));
 
     assertThat(e.errors()).singleElement().satisfies(err -> {
       assertThat(err.field()).isEqualTo("source.databaseUrl");
@@ -150,9 +150,40 @@ class RunbookParserTest {
   }
 
   @Test
+  void ferrysOwnSettings_areRefusedInEveryReferenceField_byField_withoutAValue() {
+    String runbook =
+        Runbooks.SHOP_YAML
+                .replace("env:SHOP_SOURCE_URL", "env:FERRY_LEDGER_URL")
+                .replace("env:SHOP_TARGET_URL", "env:AWS_SECRET_ACCESS_KEY")
+            + """
+            heroku: {apiToken: env:TEMPORAL_API_KEY}
+            configVars:
+              ssmPrefix: /shop/production
+              rewrite: {DATABASE_URL: env:ferry_payload_key}
+            notifications: {webhook: env:PGPASSWORD}
+            """;
+
+    RunbookInvalidException e = refused(runbook);
+
+    assertThat(e.errors())
+        .extracting(FieldError::field)
+        .containsExactlyInAnyOrder(
+            "source.databaseUrl", "target.databaseUrl", "heroku.apiToken", "configVars.rewrite.DATABASE_URL", "notifications.webhook");
+    assertThat(e.errors()).allSatisfy(err -> assertThat(err.message()).contains("one of Ferry's own settings"));
+  }
+
+  @Test
+  void ssmPaths_withDotOrEmptySegments_areRefused() {
+    for (String path : List.of("ssm:/apps/../ferry/key", "ssm:/apps//x", "ssm:/apps/./x", "ssm:/apps/")) {
+      RunbookInvalidException e = refused(Runbooks.SHOP_YAML.replace("env:SHOP_TARGET_URL", path));
+      assertThat(e.errors()).as(path).extracting(FieldError::field).containsExactly("target.databaseUrl");
+    }
+  }
+
+  @Test
   void sameReferenceOnBothSides_isRefused() {
     RunbookInvalidException e =
-        refused(Runbooks.SHOP_YAML.replace("env:FERRY_TARGET_URL", "env:FERRY_SOURCE_URL"));
+        refused(Runbooks.SHOP_YAML.replace("env:SHOP_TARGET_URL", "env:SHOP_SOURCE_URL"));
 
     assertThat(e.errors()).extracting(FieldError::field).containsExactly("target.databaseUrl");
   }
@@ -172,9 +203,9 @@ class RunbookParserTest {
     Runbook runbook = RunbookParser.parse(Runbooks.SHOP_MULTI_PHASE_YAML);
 
     assertThat(runbook.strategy()).isEqualTo(Strategy.MULTI_PHASE);
-    assertThat(runbook.sync()).isEqualTo(new SyncSpec("trigger", Duration.ofSeconds(30), Duration.ofHours(2)));
+    assertThat(runbook.sync()).isEqualTo(new SyncSpec("trigger", Duration.ofSeconds(30), Duration.ofHours(2), null));
     assertThat(runbook.fallbackWindow()).isEqualTo(Duration.ofHours(72));
-    assertThat(runbook.notifications().webhook()).isEqualTo("env:FERRY_WEBHOOK_URL");
+    assertThat(runbook.notifications().webhook()).isEqualTo("env:SHOP_WEBHOOK_URL");
     assertThat(runbook.gate("cutover").reminder()).isEqualTo(Duration.ofHours(1));
     assertThat(runbook.gate("start").reminder()).isEqualTo(Duration.ofHours(12));
   }
@@ -187,7 +218,7 @@ class RunbookParserTest {
                 .replace("method: trigger", "method: bucardo")
                 .replace("maxLag: 30s", "maxLag: -5s")
                 .replace("fallbackWindow: 72h", "fallbackWindow: 90d")
-                .replace("webhook: env:FERRY_WEBHOOK_URL", "webhook: http://hooks.example.com/x")
+                .replace("webhook: env:SHOP_WEBHOOK_URL", "webhook: http://hooks.example.com/x")
                 .replace("remindAfter: 1h", "remindAfter: 5h"));
 
     assertThat(e.errors())
@@ -196,6 +227,39 @@ class RunbookParserTest {
             "sync.method", "sync.maxLag", "fallbackWindow", "notifications.webhook", "gates.cutover.remindAfter");
     assertThat(e.errors()).filteredOn(err -> err.field().equals("gates.cutover.remindAfter")).singleElement()
         .satisfies(err -> assertThat(err.message()).contains("shorter than the gate's timeout (4h)"));
+  }
+
+  @Test
+  void logicalSync_logsInAsAPerRunRoleUnlessTheRunbookAllowsTheSourceCredential() {
+    String logical = Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical");
+
+    assertThat(RunbookParser.parse(logical).sync().replicationRole()).isEqualTo(SyncSpec.PER_RUN_ROLE);
+    assertThat(RunbookParser.parse(logical.replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: source-credential"))
+            .sync().replicationRole())
+        .isEqualTo(SyncSpec.SOURCE_CREDENTIAL);
+    assertThat(RunbookParser.parse(logical.replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: per-run"))
+            .sync().replicationRole())
+        .isEqualTo(SyncSpec.PER_RUN_ROLE);
+  }
+
+  @Test
+  void badReplicationRole_andOneForTheTriggerMethod_areNamedByField() {
+    RunbookInvalidException bad =
+        refused(
+            Runbooks.SHOP_MULTI_PHASE_YAML
+                .replace("method: trigger", "method: logical")
+                .replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: superuser"));
+    RunbookInvalidException trigger =
+        refused(Runbooks.SHOP_MULTI_PHASE_YAML.replace("catchUpTimeout: 2h", "catchUpTimeout: 2h\n  replicationRole: per-run"));
+
+    assertThat(bad.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("sync.replicationRole");
+      assertThat(err.message()).contains("per-run", "source-credential");
+    });
+    assertThat(trigger.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("sync.replicationRole");
+      assertThat(err.message()).contains("logical only");
+    });
   }
 
   @Test
