@@ -186,6 +186,10 @@ echo "# $(nproc) cores, $(date -u +%FT%TZ), source $SOURCE_SIZE, at commit $(cd 
 for method in "${METHOD_LIST[@]}"; do
   say "--- $method: a fresh target and ledger, the stack on :$TEMPORAL_PORT and :$API_PORT"
   q "$SOURCE_PORT" postgres "ALTER DATABASE $SOURCE_DB RESET default_transaction_read_only"
+  # A succeeded run leaves its source frozen, write fence included (README: The freeze and its
+  # write fence): reopen it by hand, as the README says, for the next method.
+  q "$SOURCE_PORT" "$SOURCE_DB" "DROP EVENT TRIGGER IF EXISTS ferry_write_fence_ddl"
+  q "$SOURCE_PORT" "$SOURCE_DB" "DROP SCHEMA IF EXISTS ferry_fence CASCADE"
   q "$TARGET_PORT" postgres "DROP DATABASE IF EXISTS $TARGET_DB WITH (FORCE)"
   q "$TARGET_PORT" postgres "DROP DATABASE IF EXISTS $LEDGER_DB WITH (FORCE)"
   q "$TARGET_PORT" postgres "CREATE DATABASE $TARGET_DB"

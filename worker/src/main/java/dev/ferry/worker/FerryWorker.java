@@ -9,6 +9,8 @@ import dev.ferry.activities.heroku.HerokuActivitiesImpl;
 import dev.ferry.activities.heroku.HerokuClient;
 import dev.ferry.activities.http.SmokeCheckActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerActivitiesImpl;
+import dev.ferry.activities.ledger.LedgerVerificationDetails;
+import dev.ferry.activities.postgres.VerificationDetails;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.activities.ledger.TemporalRuns;
 import dev.ferry.activities.postgres.Databases;
@@ -225,7 +227,7 @@ public final class FerryWorker implements AutoCloseable {
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
-        new VerifyActivitiesImpl(databases),
+        new VerifyActivitiesImpl(databases, verificationDetails(settings, environment)),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
         sync,
@@ -402,6 +404,17 @@ public final class FerryWorker implements AutoCloseable {
       return FenceKeys.ephemeral();
     }
     return FenceKeys.of(settings.payloadEncryption().derivedSecrets("ferry-write-fence"));
+  }
+
+  /**
+   * Where the verifications keep the comparison of every table and sequence (their results name
+   * only a few): the run ledger, else the worker's log.
+   */
+  private static VerificationDetails verificationDetails(WorkerSettings settings, Map<String, String> environment) {
+    if (settings.ledgerUrl() == null) {
+      return VerificationDetails.log();
+    }
+    return new LedgerVerificationDetails(LedgerDatabase.of(settings.ledgerUrl(), environment));
   }
 
   /**

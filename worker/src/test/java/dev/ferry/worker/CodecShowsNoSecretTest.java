@@ -105,11 +105,16 @@ class CodecShowsNoSecretTest {
       // The apply activity runs while the gate waits, heartbeating the lag: what the UI's
       // Pending Activities tab shows.
       PendingActivityInfo applying =
-          Eventually.get("the apply activity's heartbeat", () -> pending(runId), p -> p != null && p.hasHeartbeatDetails());
+          Eventually.get("the apply activity's heartbeat", () -> pending(runId, "ApplyChanges"), p -> p != null && p.hasHeartbeatDetails());
       List<Payload> heartbeat = payloads(applying);
       assertThat(heartbeat).isNotEmpty();
       String shown = decodedText(heartbeat);
       assertThat(shown).contains("lag").doesNotContain(TestCluster.PASSWORD);
+      // And the pre-verification's, beside it.
+      PendingActivityInfo proving =
+          Eventually.get(
+              "the pre-verification's heartbeat", () -> pending(runId, "PreverifyWhileSyncing"), p -> p != null && p.hasHeartbeatDetails());
+      assertThat(decodedText(payloads(proving))).contains("chunks proven").doesNotContain(TestCluster.PASSWORD);
     } finally {
       decide(runId, "cutover", "reject", "{\"comment\":\"codec test: tear the sync down\"}");
       Eventually.get("the rollback", () -> status(runId), s -> "REJECTED".equals(s.path("state").asText()), Duration.ofSeconds(120));
@@ -134,7 +139,7 @@ class CodecShowsNoSecretTest {
             """);
     // While it retries, the UI shows the pending activity's last failure.
     PendingActivityInfo retrying =
-        Eventually.get("preflight's first failure", () -> pending(runId), p -> p != null && p.hasLastFailure(), Duration.ofSeconds(60));
+        Eventually.get("preflight's first failure", () -> pending(runId, "AuditDatabases"), p -> p != null && p.hasLastFailure(), Duration.ofSeconds(60));
     assertThat(decodedText(payloads(retrying))).contains("cannot connect").doesNotContain(UNREACHABLE_SECRET);
 
     Eventually.get("preflight to give up", () -> status(runId), s -> "FAILED".equals(s.path("state").asText()), Duration.ofSeconds(90));
@@ -210,7 +215,8 @@ class CodecShowsNoSecretTest {
     }
   }
 
-  private static PendingActivityInfo pending(String runId) {
+  /** The run's pending activity of {@code type}, or null (a multi-phase run has two while its gate waits). */
+  private static PendingActivityInfo pending(String runId, String type) {
     var described =
         client()
             .getWorkflowServiceStubs()
@@ -220,7 +226,10 @@ class CodecShowsNoSecretTest {
                     .setNamespace("default")
                     .setExecution(WorkflowExecution.newBuilder().setWorkflowId(runId))
                     .build());
-    return described.getPendingActivitiesCount() == 0 ? null : described.getPendingActivities(0);
+    return described.getPendingActivitiesList().stream()
+        .filter(a -> a.getActivityType().getName().equals(type))
+        .findFirst()
+        .orElse(null);
   }
 
   private static String start(String runbook) throws Exception {

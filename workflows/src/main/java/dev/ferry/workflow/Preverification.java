@@ -31,6 +31,12 @@ final class Preverification {
    */
   static final String VERSION = "preverify";
 
+  /**
+   * The step {@code pre-verify} also ends once few changed rows are left for the freeze, however
+   * old ({@link PreverifyCoverage#fewLeftForTheFreeze}).
+   */
+  static final String FEW_FOR_THE_FREEZE = "preverify-few-for-the-freeze";
+
   private final Migration m;
   private final PreverifyRequest request;
   private final PreverifyActivities loop;
@@ -79,11 +85,14 @@ final class Preverification {
   /**
    * The step {@code pre-verify}: waits until every chunk was compared once and the changed rows are
    * re-checked within {@code sync.maxLag} of their change (what the freeze then re-checks is what
-   * changes in about that long, whatever the database's size), or until the runbook's {@code
+   * changes in about that long, whatever the database's size) or are few ({@link
+   * PreverifyCoverage#fewLeftForTheFreeze}: hot rows), or until the runbook's {@code
    * sync.catchUpTimeout} (the cutover gate then opens with what is proven, and says so). Fails when
    * the pre-verification or the apply stopped.
    */
   PreverifyCoverage awaitFirstPass(SyncSpec spec, Supplier<TemporalFailure> applyStopped) {
+    // Added when hot rows kept the gate shut: runs begun before wait for the changed rows' age alone.
+    boolean fewEnough = Workflow.getVersion(FEW_FOR_THE_FREEZE, Workflow.DEFAULT_VERSION, 1) == 1;
     long deadline = Workflow.currentTimeMillis() + spec.catchUpTimeout().toMillis();
     while (true) {
       TemporalFailure stopped = failure();
@@ -94,7 +103,7 @@ final class Preverification {
         throw stopped;
       }
       coverage = control.measurePreverification(request);
-      if (coverage.caughtUp(spec.maxLag())) {
+      if (coverage.caughtUp(spec.maxLag()) || (fewEnough && coverage.fewLeftForTheFreeze())) {
         return coverage;
       }
       if (Workflow.currentTimeMillis() >= deadline) {

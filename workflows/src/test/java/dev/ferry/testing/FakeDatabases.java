@@ -331,8 +331,13 @@ public class FakeDatabases
 
   /** Coverage whose oldest changed row awaiting its re-check is {@code oldestChangeMillis} old. */
   public static PreverifyCoverage coverage(long chunks, long checked, long proven, long oldestChangeMillis) {
+    return coverage(chunks, checked, proven, 12, oldestChangeMillis);
+  }
+
+  /** Coverage with {@code changedRows} awaiting their re-check, the oldest {@code oldestChangeMillis} old. */
+  public static PreverifyCoverage coverage(long chunks, long checked, long proven, long changedRows, long oldestChangeMillis) {
     return new PreverifyCoverage(
-        true, 5, chunks, checked, proven, proven * 14_500, 101_500, java.time.Instant.parse("2026-12-01T10:00:00Z"), 12,
+        true, 5, chunks, checked, proven, proven * 14_500, 101_500, java.time.Instant.parse("2026-12-01T10:00:00Z"), changedRows,
         oldestChangeMillis, java.time.Instant.parse("2026-12-01T10:05:00Z"));
   }
 

@@ -339,12 +339,12 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     databases.holdPreverify = true;
     databases.holdApply = true;
     databases.coverages.clear();
-    // The first pass done, the changed rows' re-checks still 50 s behind (sync.maxLag is 30s), then caught up.
+    // The first pass done, 6,000 changed rows' re-checks still 50 s behind (sync.maxLag is 30s), then caught up.
     databases.coverages.addAll(
         List.of(
             FakeDatabases.coverage(7, 2, 2),
             FakeDatabases.coverage(7, 6, 5),
-            FakeDatabases.coverage(7, 7, 6, 50_000),
+            FakeDatabases.coverage(7, 7, 6, 6_000, 50_000),
             FakeDatabases.coverage(7, 7, 6)));
     MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());
 
@@ -355,12 +355,32 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
         .anySatisfy(e -> assertThat(e).startsWith("at the freeze the final verify re-checks 1 unproven chunk(s)"));
     run.decide(approve("cutover", APPROVER));
 
-    Eventually.get("the freeze", databases::calls, c -> c.contains("freezeSource"));
+    // The drain comes after the freeze: wait for it, not only for the freeze, before asserting the order.
+    Eventually.get("the drain", databases::calls, c -> c.contains("drain"));
     // Both background activities stopped before the freeze: their cancels do not count in the downtime.
     assertThat(databases.calls()).containsSubsequence("preverifyWhileSyncing cancelled", "freezeSource");
     assertThat(databases.calls()).containsSubsequence("applyChanges cancelled", "freezeSource", "drain");
     assertThat(databases.preverifyRequests).hasSize(1);
     assertThat(databases.preverifyRequests.get(0).sync().method()).isEqualTo("trigger");
+    WorkflowStub.fromTyped(run).cancel();
+  }
+
+  @Test
+  void hotRowsThatNeverSettle_doNotKeepTheGateShut_whenFewAreLeftForTheFreeze() {
+    restartWith(new Tuning(TUNING.hostWait(), Duration.ofSeconds(2), Duration.ofMillis(100)));
+    databases.holdPreverify = true;
+    databases.holdApply = true;
+    databases.coverages.clear();
+    // A counter row updated many times a second: its re-check never settles, so 12 changed rows
+    // have waited two minutes, far past sync.maxLag (30s); the freeze re-checks them in no time.
+    databases.coverages.add(FakeDatabases.coverage(7, 7, 7, 12, 120_000));
+    MigrationWorkflow run = startApproved(Runbooks.shopMultiPhase());
+
+    RunStatus atCutover = awaitGate(run, "cutover");
+
+    assertThat(step(atCutover, "pre-verify").detail()).isEqualTo(
+        "7 of 7 chunks proven (101500 rows of about 101500 in 5 tables), 12 changed row(s) awaiting their re-check, the oldest for 120.0 s");
+    assertThat(databases.calls()).filteredOn("measurePreverification"::equals).hasSize(2);
     WorkflowStub.fromTyped(run).cancel();
   }
 

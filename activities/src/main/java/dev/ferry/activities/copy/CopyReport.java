@@ -15,18 +15,22 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the copy proved, as a verification report: the tables it checked as they landed, any table
  * of either side it did not copy, the schema, sequences and large objects compared as the
- * verification compares them. What differs is always listed; of what matched, the first {@link
- * #LISTED} tables and sequences by name are listed and the rest counted, so the report stays
- * small for a database of 10,000 tables. Reads only.
+ * verification compares them. Bounded as every {@link VerificationReport} is (at most {@link
+ * VerificationReport#MAX_LISTED} named of each kind, the rest counted in its totals), so it stays
+ * small for a database of 10,000 tables; the worker's log names every table and sequence that
+ * differs. Reads only.
  */
 final class CopyReport {
-  static final String HOW = "each checked as it landed: the verification's row checksums, the source's taken as its rows streamed";
-  /** Matching tables (and sequences) listed by name; more are counted. */
-  static final int LISTED = 100;
+  static final String DETAIL =
+      "each table checked as it landed (the verification's row checksums, the source's taken as its rows streamed);"
+          + " the worker's log names every table and sequence that differs";
+  private static final Logger log = LoggerFactory.getLogger(CopyReport.class);
 
   private final Databases databases;
 
@@ -44,10 +48,6 @@ final class CopyReport {
       DatabaseChecks.prepareSession(target);
       List<TableComparison> tables = new ArrayList<>();
       Set<Catalog.Table> copied = new HashSet<>();
-      int checked = 0;
-      long rows = 0;
-      int chunks = 0;
-      int listed = 0;
       try (Statement s = target.createStatement();
           ResultSet rs =
               s.executeQuery(
@@ -59,16 +59,11 @@ final class CopyReport {
           copied.add(table);
           if (!CopyBook.CHECKED.equals(rs.getString(3))) {
             tables.add(new TableComparison(table.display(), rs.getLong(5), -1, "not copied", 0, 0, List.of(), false));
-          } else if (listed < LISTED) {
-            listed++;
+          } else {
             tables.add(
                 new TableComparison(
                     table.display(), rs.getLong(4), rs.getLong(4), rs.getInt(6) > 1 ? "primary key range" : "whole table",
                     rs.getInt(6), 0, List.of(), true));
-          } else {
-            checked++;
-            rows += rs.getLong(4);
-            chunks += rs.getInt(6);
           }
         }
       }
@@ -87,11 +82,10 @@ final class CopyReport {
         tables.add(largeObjects);
       }
       List<SequenceComparison> sequences = DatabaseChecks.sequences(source, target);
-      List<SequenceComparison> shown = new ArrayList<>(sequences.stream().filter(q -> !q.matches()).toList());
-      sequences.stream().filter(SequenceComparison::matches).limit(LISTED).forEach(shown::add);
       List<SchemaDifference> schema = DatabaseChecks.schema(source, target);
-      return VerificationReport.of(
-          tables, shown, schema, new VerificationReport.Unlisted(checked, rows, chunks, sequences.size() - shown.size(), HOW));
+      tables.stream().filter(t -> !t.matches()).forEach(t -> log.warn("copy {}: {} differs: {}", job.tag(), t.table(), t));
+      sequences.stream().filter(q -> !q.matches()).forEach(q -> log.warn("copy {}: sequence {} differs: {}", job.tag(), q.sequence(), q));
+      return VerificationReport.of(tables, sequences, schema, DETAIL);
     } catch (SQLException e) {
       throw Databases.failure(job.target(), e);
     }

@@ -44,15 +44,17 @@ public final class DatabaseChecks {
   public static int copySequences(Connection source, Connection target) throws SQLException {
     Map<String, Sequences.State> from = Sequences.read(source);
     Map<String, Sequences.State> to = Sequences.read(target);
-    int set = 0;
+    List<Sequences.State[]> toSet = new ArrayList<>();
     for (Sequences.State s : from.values()) {
       Sequences.State t = to.get(s.display());
       if (t != null && (t.lastValue() != s.lastValue() || t.isCalled() != s.isCalled())) {
-        Sequences.set(target, t, s);
-        set++;
+        toSet.add(new Sequences.State[] {t, s});
       }
     }
-    return set;
+    // A few hundred per round trip, as the cutover's sequence sync does: 10,000 tenant tables
+    // bring 10,000 sequences.
+    Sequences.setAll(target, toSet);
+    return toSet.size();
   }
 
   /**

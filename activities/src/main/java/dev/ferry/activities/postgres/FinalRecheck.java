@@ -135,7 +135,12 @@ final class FinalRecheck implements AutoCloseable {
         (System.nanoTime() - read) / 1_000_000);
     List<SequenceComparison> sequences = VerifyActivitiesImpl.compareSequences(s.sequences, t.sequences);
     List<SchemaDifference> schema = SchemaComparison.differences(s.schema, t.schema);
-    return new ChangedVerification(VerificationReport.of(tables, sequences, schema), chunks, chunksRechecked, rowsRechecked, keysRechecked);
+    // The report names at most VerificationReport.MAX_LISTED of each: the log names them all.
+    tables.stream().filter(c -> !c.matches()).forEach(c -> log.warn("final verify: {} differs: {}", c.table(), c));
+    sequences.stream().filter(c -> !c.matches()).forEach(c -> log.warn("final verify: sequence differs: {}", c));
+    return new ChangedVerification(
+        VerificationReport.of(tables, sequences, schema, "the worker's log names every table and sequence that differs"),
+        chunks, chunksRechecked, rowsRechecked, keysRechecked);
   }
 
   /** One table with something to compare: its unproven chunks in full, its changed rows one by one. */

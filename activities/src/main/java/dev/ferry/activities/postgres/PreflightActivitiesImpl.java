@@ -88,6 +88,10 @@ public class PreflightActivitiesImpl implements PreflightActivities {
     List<String> warnings = new ArrayList<>();
     warnings.addAll(warningsOf(audit));
     warnings.addAll(fence.warnings());
+    String locks = lockTable(source).warning(sourceFacts.endpoint());
+    if (locks != null) {
+      warnings.add(locks);
+    }
     if (sourceFacts.readOnly()) {
       warnings.add(
           "the source database is already read-only by default; the run will not make it writable"
@@ -115,6 +119,15 @@ public class PreflightActivitiesImpl implements PreflightActivities {
         Connection t = databases.connect(target, APPLICATION_NAME)) {
       s.setReadOnly(true);
       return SourceAuditor.audit(s, t);
+    } catch (SQLException e) {
+      throw Databases.failure(source, e);
+    }
+  }
+
+  private LockTable lockTable(Endpoint source) {
+    try (Connection s = databases.connect(source, APPLICATION_NAME)) {
+      s.setReadOnly(true);
+      return LockTable.read(s);
     } catch (SQLException e) {
       throw Databases.failure(source, e);
     }

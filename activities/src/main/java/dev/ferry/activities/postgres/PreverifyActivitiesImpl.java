@@ -4,7 +4,6 @@ import dev.ferry.activities.Pause;
 import dev.ferry.activity.PreverifyActivities;
 import dev.ferry.model.Errors;
 import dev.ferry.model.Progress;
-import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
 import dev.ferry.model.database.VerifyRequest;
 import dev.ferry.model.verify.ChangedVerification;
@@ -264,8 +263,9 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
       // Never planned (the pre-verification failed before its plan): verify everything.
       log.info("no pre-verification in {}: verifying everything", run.ledger.schema());
       VerificationReport full = new VerifyActivitiesImpl(databases).verifyDatabases(new VerifyRequest(request.databases(), settings.jobs()));
-      long chunks = full.tables().stream().mapToLong(TableComparison::chunks).sum();
-      long rows = full.tables().stream().mapToLong(tc -> Math.max(0, tc.sourceRows())).sum();
+      // From the totals: the report names at most VerificationReport.MAX_LISTED tables.
+      long chunks = full.totals().chunks();
+      long rows = full.rowsOnSource();
       return new ChangedVerification(full, chunks, chunks, rows, 0);
     }
     return result;

@@ -35,13 +35,13 @@ public class SequenceActivitiesImpl implements SequenceActivities {
           sourceValues.keySet().stream().filter(name -> !targetValues.containsKey(name)).toList();
       if (!missing.isEmpty()) {
         throw ApplicationFailure.newNonRetryableFailure(
-            target.describe() + " lacks the source's sequence(s) " + String.join(", ", missing)
-                + ": the schema on the target is not the source's",
+            target.describe() + " lacks " + missing.size() + " of the source's sequences (" + named(missing)
+                + "): the schema on the target is not the source's",
             Errors.SEQUENCE_MISSING);
       }
-      int set = 0;
       int current = 0;
       List<String> ahead = new ArrayList<>();
+      List<Sequences.State[]> toSet = new ArrayList<>();
       for (Sequences.State s : sourceValues.values()) {
         Sequences.State t = targetValues.get(s.display());
         if (t.next() == s.next()) {
@@ -51,15 +51,34 @@ public class SequenceActivitiesImpl implements SequenceActivities {
           // out twice.
           ahead.add(s.display() + " (source next " + s.next() + ", target next " + t.next() + ")");
         } else {
-          Sequences.set(c, t, s);
-          set++;
+          toSet.add(new Sequences.State[] {t, s});
         }
       }
-      log.info("sequences: {} set, {} already current, {} ahead on the target", set, current, ahead.size());
-      return new SequenceSync(set, current, ahead);
+      Sequences.setAll(c, toSet);
+      int set = toSet.size();
+      log.info("sequences: {} set, {} already current, {} ahead on the target: {}", set, current, ahead.size(), ahead);
+      // The result travels through Temporal: it names a few, the log names them all.
+      return new SequenceSync(set, current, bounded(ahead));
     } catch (SQLException e) {
       throw Databases.failure(target, e);
     }
+  }
+
+  /** Names shown in a result or message at most. */
+  static final int NAMED = 20;
+
+  /** The first {@link #NAMED}, then {@code … and N more}. */
+  static List<String> bounded(List<String> all) {
+    if (all.size() <= NAMED) {
+      return all;
+    }
+    List<String> some = new ArrayList<>(all.subList(0, NAMED));
+    some.add("… and " + (all.size() - NAMED) + " more (the worker's log names them)");
+    return some;
+  }
+
+  private static String named(List<String> all) {
+    return String.join(", ", bounded(all));
   }
 
   private Map<String, Sequences.State> read(Endpoint endpoint) {

@@ -12,6 +12,9 @@ import java.util.TreeMap;
 
 /** Reads and sets the app's sequences (not those of extensions nor Ferry's own). */
 final class Sequences {
+  /** Sequences read or set per round trip. */
+  static final int PER_ROUND_TRIP = 500;
+
   /**
    * One sequence's state, as {@code setval} takes it.
    *
@@ -51,27 +54,51 @@ final class Sequences {
         names.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
       }
     }
+    // A few hundred sequences per round trip: one query per sequence made a schema of 10,000
+    // tables take 10,000 round trips per side, in the cutover's downtime.
     Map<String, State> states = new TreeMap<>();
-    for (String[] n : names) {
-      Catalog.Table seq = new Catalog.Table(n[0], n[1]);
+    for (int from = 0; from < names.size(); from += PER_ROUND_TRIP) {
+      List<String[]> batch = names.subList(from, Math.min(names.size(), from + PER_ROUND_TRIP));
+      StringBuilder sql = new StringBuilder();
+      for (int i = 0; i < batch.size(); i++) {
+        Catalog.Table seq = new Catalog.Table(batch.get(i)[0], batch.get(i)[1]);
+        sql.append(i == 0 ? "" : " UNION ALL ").append("SELECT ").append(i).append(", last_value, is_called FROM ").append(seq.sql());
+      }
       try (Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("SELECT last_value, is_called FROM " + seq.sql())) {
-        rs.next();
-        states.put(
-            seq.display(),
-            new State(seq.sql(), seq.display(), rs.getLong(1), rs.getBoolean(2), Long.parseLong(n[2])));
+          ResultSet rs = s.executeQuery(sql.toString())) {
+        while (rs.next()) {
+          String[] n = batch.get(rs.getInt(1));
+          Catalog.Table seq = new Catalog.Table(n[0], n[1]);
+          states.put(
+              seq.display(),
+              new State(seq.sql(), seq.display(), rs.getLong(2), rs.getBoolean(3), Long.parseLong(n[2])));
+        }
       }
     }
     return states;
   }
 
-  /** Sets a sequence to a state, as {@code setval} does (outside any transaction's rollback). */
-  static void set(Connection c, State target, State value) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT setval(?::regclass, ?, ?)")) {
-      ps.setString(1, target.name());
-      ps.setLong(2, value.lastValue());
-      ps.setBoolean(3, value.isCalled());
-      ps.execute();
+  /**
+   * Sets each pair's first sequence to the second's state ({@code setval}), a few hundred per
+   * round trip: sequence sync is part of the cutover's downtime.
+   */
+  static void setAll(Connection c, List<State[]> targetsAndValues) throws SQLException {
+    for (int from = 0; from < targetsAndValues.size(); from += PER_ROUND_TRIP) {
+      List<State[]> batch = targetsAndValues.subList(from, Math.min(targetsAndValues.size(), from + PER_ROUND_TRIP));
+      StringBuilder sql = new StringBuilder("SELECT count(*) FROM (VALUES ");
+      for (int i = 0; i < batch.size(); i++) {
+        sql.append(i == 0 ? "" : ", ").append("(setval(?::regclass, ?, ?))");
+      }
+      sql.append(") v");
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        int p = 1;
+        for (State[] pair : batch) {
+          ps.setString(p++, pair[0].name());
+          ps.setLong(p++, pair[1].lastValue());
+          ps.setBoolean(p++, pair[1].isCalled());
+        }
+        ps.executeQuery().close();
+      }
     }
   }
 }

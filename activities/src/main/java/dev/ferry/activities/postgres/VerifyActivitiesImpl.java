@@ -37,6 +37,7 @@ import org.postgresql.PGConnection;
  * the activity cancels the queries running on both servers.
  */
 public class VerifyActivitiesImpl implements VerifyActivities {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VerifyActivitiesImpl.class);
   private static final String APPLICATION_NAME = "ferry-verify";
   private static final long TICK_MILLIS = ToolRun.TICK.toMillis();
   /** Chunks of an integer key at most, however sparse the key. */
@@ -44,9 +45,17 @@ public class VerifyActivitiesImpl implements VerifyActivities {
   static final String LARGE_OBJECTS = "(large objects)";
 
   private final Databases databases;
+  private final VerificationDetails details;
 
+  /** Without a run ledger: the worker's log names what differs. */
   public VerifyActivitiesImpl(Databases databases) {
+    this(databases, VerificationDetails.log());
+  }
+
+  /** @param details where the comparison of every table and sequence is kept (the run ledger) */
+  public VerifyActivitiesImpl(Databases databases, VerificationDetails details) {
     this.databases = databases;
+    this.details = details;
   }
 
   @Override
@@ -54,21 +63,27 @@ public class VerifyActivitiesImpl implements VerifyActivities {
     ActivityExecutionContext context = Activity.getExecutionContext();
     Endpoint source = databases.resolve(Databases.SOURCE, request.databases().sourceUrlRef());
     Endpoint target = databases.resolve(Databases.TARGET, request.databases().targetUrlRef());
-    Checkpoint checkpoint =
-        new Checkpoint(context.getHeartbeatDetails(Progress.class).map(Progress::checkpoint).orElse(null));
+    VerifyCheckpoint resumed = context.getHeartbeatDetails(Progress.class).map(Progress::checkpoint).orElse(null);
     int jobs = Math.max(1, request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs());
+    Recorder recorder =
+        new Recorder(new VerificationDetails.Verification(context.getInfo().getWorkflowId(), context.getInfo().getActivityId()));
 
     List<Side> open = new CopyOnWriteArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(2 * jobs, r -> new Thread(r, "ferry-verify"));
     Catalogs catalogs;
     Overview overview;
+    VerificationTally tally;
     try {
       // Reading the catalogs waits for an app's exclusive lock on a table (pg_get_indexdef
       // does), so it heartbeats like the comparison: a wait is not mistaken for a dead worker.
+      // Until the tables are known it heartbeats the last attempt's checkpoint unchanged.
       Future<Overview> read = pool.submit(() -> readOverview(source, target, open));
-      await(read, context, () -> checkpoint.progress(0));
+      await(read, context, () -> new Progress(0, 0, 0, null, resumed));
       overview = get(read);
       catalogs = overview.catalogs();
+      List<String> names = catalogs.all.stream().map(Catalog.Table::display).toList();
+      tally = new VerificationTally(names, names.size() + (overview.largeObjects() == null ? 0 : 1), resumed);
+      recorder.run(d -> d.begin(recorder.verification));
 
       List<Catalog.Table> work = new ArrayList<>(catalogs.all);
       // The biggest tables first, so one is not left running alone at the end.
@@ -76,10 +91,12 @@ public class VerifyActivitiesImpl implements VerifyActivities {
       ConcurrentLinkedQueue<Catalog.Table> queue = new ConcurrentLinkedQueue<>(work);
       List<Future<?>> workers = new ArrayList<>();
       for (int i = 0; i < jobs; i++) {
-        workers.add(pool.submit(() -> compareTables(queue, catalogs, checkpoint, source, target, open, pool)));
+        VerificationTally shared = tally;
+        workers.add(pool.submit(() -> compareTables(queue, catalogs, shared, source, target, open, pool)));
       }
       for (Future<?> worker : workers) {
-        await(worker, context, () -> checkpoint.progress(catalogs.all.size()));
+        VerificationTally shared = tally;
+        await(worker, context, () -> recorder.checkpoint(shared));
       }
     } catch (Exception e) {
       // Cancelled, timed out or failed: stop the queries, they load production.
@@ -89,21 +106,79 @@ public class VerifyActivitiesImpl implements VerifyActivities {
       pool.shutdownNow();
       open.forEach(Side::close);
     }
-    context.heartbeat(checkpoint.progress(catalogs.all.size()));
-
-    List<TableComparison> tables = new ArrayList<>(checkpoint.done());
-    if (overview.largeObjects() != null) {
-      tables.add(overview.largeObjects());
+    context.heartbeat(recorder.checkpoint(tally));
+    TableComparison largeObjects = overview.largeObjects();
+    List<SequenceComparison> sequences = overview.sequences();
+    List<SchemaDifference> schema = overview.schema();
+    if (largeObjects != null) {
+      recorder.run(d -> d.tables(recorder.verification, List.of(largeObjects)));
+      tally.countExtra(largeObjects);
     }
-    tables.sort(Comparator.comparing(TableComparison::table));
-    return VerificationReport.of(tables, overview.sequences(), overview.schema());
+    recorder.run(d -> d.sequences(recorder.verification, sequences));
+    recorder.run(d -> d.schema(recorder.verification, schema));
+
+    VerificationReport.Totals totals =
+        tally.totals(
+            sequences.size(),
+            (int) sequences.stream().filter(q -> !q.matches()).count(),
+            (int) sequences.stream().filter(VerificationReport::oneSided).count(),
+            schema.size(),
+            recorder.where());
+    VerificationReport report =
+        VerificationReport.of(
+            totals,
+            tally.named(),
+            VerificationReport.bounded(sequences, SequenceComparison::matches, SequenceComparison::sequence),
+            schema.subList(0, Math.min(schema.size(), VerificationReport.MAX_LISTED)));
+    recorder.run(d -> d.finish(recorder.verification, report.mismatches()));
+    return report;
+  }
+
+  /**
+   * Hands comparisons to {@link VerificationDetails}; a call that fails (the ledger down) is
+   * logged and the verification goes on: its report then says the detail is incomplete.
+   */
+  private final class Recorder {
+    final VerificationDetails.Verification verification;
+    private volatile String failure;
+
+    Recorder(VerificationDetails.Verification verification) {
+      this.verification = verification;
+    }
+
+    void run(java.util.function.Consumer<VerificationDetails> call) {
+      try {
+        call.accept(details);
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          log.warn("verification {} of {}: could not record its detail ({}); it goes on without", verification.activityId(),
+              verification.runId(), e.toString());
+        }
+        failure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      }
+    }
+
+    /** Records the tables finished since the last call, then counts them: the checkpoint to heartbeat. */
+    Progress checkpoint(VerificationTally tally) {
+      List<TableComparison> finished = tally.takePending();
+      if (!finished.isEmpty()) {
+        run(d -> d.tables(verification, finished));
+      }
+      tally.count(finished);
+      return tally.progress();
+    }
+
+    String where() {
+      String where = details.where(verification);
+      return failure == null ? where : where + " (incomplete: recording failed: " + failure + ")";
+    }
   }
 
   /** One worker: takes tables off the queue until it is empty, with its own connection pair. */
   private Void compareTables(
       ConcurrentLinkedQueue<Catalog.Table> queue,
       Catalogs catalogs,
-      Checkpoint checkpoint,
+      VerificationTally checkpoint,
       Endpoint source,
       Endpoint target,
       List<Side> open,
@@ -128,7 +203,7 @@ public class VerifyActivitiesImpl implements VerifyActivities {
   }
 
   private TableComparison compareTable(
-      Catalog.Table table, Catalogs catalogs, Checkpoint checkpoint, Side s, Side t, ExecutorService pool)
+      Catalog.Table table, Catalogs catalogs, VerificationTally checkpoint, Side s, Side t, ExecutorService pool)
       throws Exception {
     String name = table.display();
     boolean onSource = catalogs.source.contains(table);
@@ -343,50 +418,6 @@ public class VerifyActivitiesImpl implements VerifyActivities {
 
     long estimate(Catalog.Table table) {
       return estimates.getOrDefault(table, 0L);
-    }
-  }
-
-  /** What was compared so far, shared by the workers and heartbeated. */
-  private static final class Checkpoint {
-    private final Map<String, TableComparison> done = new java.util.TreeMap<>();
-    private final Map<String, TableCursor> underway = new java.util.TreeMap<>();
-
-    Checkpoint(VerifyCheckpoint resumed) {
-      if (resumed != null) {
-        resumed.done().forEach(d -> done.put(d.table(), d));
-        resumed.underway().forEach(u -> underway.put(u.table(), u));
-      }
-    }
-
-    synchronized boolean isDone(String table) {
-      return done.containsKey(table);
-    }
-
-    synchronized TableCursor cursor(String table) {
-      return underway.getOrDefault(table, new TableCursor(table, null, 0, 0, 0, 0, List.of()));
-    }
-
-    synchronized void advance(TableCursor cursor) {
-      underway.put(cursor.table(), cursor);
-    }
-
-    synchronized void finish(TableComparison table) {
-      underway.remove(table.table());
-      done.put(table.table(), table);
-    }
-
-    synchronized List<TableComparison> done() {
-      return new ArrayList<>(done.values());
-    }
-
-    synchronized Progress progress(int tablesTotal) {
-      String current = underway.isEmpty() ? null : String.join(", ", underway.keySet());
-      return new Progress(
-          done.size(),
-          tablesTotal,
-          0,
-          current,
-          new VerifyCheckpoint(List.copyOf(done.values()), List.copyOf(underway.values())));
     }
   }
 

@@ -77,7 +77,7 @@ final class LogicalSource {
     if (!noIdentity.isEmpty()) {
       reasons.add(
           "tables without a primary key or replica identity, whose updates and deletes cannot be published: "
-              + String.join(", ", noIdentity)
+              + named(noIdentity)
               + " (add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL)");
     }
     List<String> unlogged =
@@ -86,7 +86,7 @@ final class LogicalSource {
                 + " AND c.relpersistence = 'u' ORDER BY 1",
             rs -> rs.getString(1));
     if (!unlogged.isEmpty()) {
-      reasons.add("unlogged tables, which logical replication cannot carry: " + String.join(", ", unlogged)
+      reasons.add("unlogged tables, which logical replication cannot carry: " + named(unlogged)
           + " (ALTER TABLE … SET LOGGED, or use sync: trigger)");
     }
     boolean mayCreate =

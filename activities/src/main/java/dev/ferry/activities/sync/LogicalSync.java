@@ -458,7 +458,8 @@ final class LogicalSync implements SyncMethod {
       List<String> pending = states.stream().filter(s -> !s.ready()).map(LogicalTarget.TableState::describe).toList();
       long errors = LogicalTarget.errors(target, session.subscription());
       if (stall.stuck(errors, states)) {
-        throw stuck(session, stall.failures(errors), "copying " + String.join(", ", pending));
+        throw stuck(session, stall.failures(errors), "copying " + pending.stream().limit(20).collect(Collectors.joining(", "))
+            + (pending.size() > 20 ? " and " + (pending.size() - 20) + " more" : ""));
       }
       context.heartbeat(
           Progress.of(ready, tables, 0, pending.stream().limit(5).collect(Collectors.joining(", ")) + (pending.size() > 5 ? ", …" : "")));

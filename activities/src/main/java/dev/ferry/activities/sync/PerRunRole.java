@@ -151,7 +151,7 @@ final class PerRunRole implements SubscriptionLogin {
             rs -> rs.getString(1),
             (Object) schemas);
     if (!schemasWithout.isEmpty()) {
-      reasons.add("it may not grant USAGE on the schema(s) " + String.join(", ", schemasWithout) + " (owner, or USAGE WITH GRANT OPTION)");
+      reasons.add("it may not grant USAGE on the schema(s) " + named(schemasWithout) + " (owner, or USAGE WITH GRANT OPTION)");
     }
     List<String> tablesWithout =
         source.query(

@@ -104,7 +104,8 @@ final class TriggerSync implements SyncMethod {
     List<String> keyless = TriggerCapture.tablesWithoutKey(c, CapturedTable.read(c).values());
     if (!keyless.isEmpty()) {
       reasons.add(
-          "the trigger method needs a primary key on every table; these have none: " + String.join(", ", keyless)
+          "the trigger method needs a primary key on every table; " + keyless.size() + " have none: "
+              + String.join(", ", keyless.subList(0, Math.min(20, keyless.size()))) + (keyless.size() > 20 ? ", …" : "")
               + ". Add one, or migrate with strategy single-phase");
     }
     reasons.addAll(TriggerCapture.cannotInstall(c, s.source().url().user()));

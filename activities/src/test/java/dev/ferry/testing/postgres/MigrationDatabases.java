@@ -55,6 +55,22 @@ public final class MigrationDatabases implements AutoCloseable {
     return dbs;
   }
 
+  /**
+   * Creates both databases, the source a schema-per-tenant app ({@link TenantSchemas}); with
+   * {@code targetToo}, the target holds the same (as after a faithful copy), else it is empty.
+   */
+  public static MigrationDatabases tenants(TenantSchemas tenants, boolean targetToo) throws Exception {
+    MigrationDatabases dbs =
+        new MigrationDatabases(TestCluster.uniqueDatabaseName("tenants"), TestCluster.uniqueDatabaseName("tenants"));
+    tenants.createOn(TestCluster.SOURCE, dbs.source);
+    if (targetToo) {
+      tenants.createOn(TestCluster.TARGET, dbs.target);
+    } else {
+      TestCluster.TARGET.createDatabase(dbs.target);
+    }
+    return dbs;
+  }
+
   /** Drops and recreates the target, empty. */
   public void resetTarget() throws Exception {
     TestCluster.TARGET.dropDatabase(target);

@@ -255,6 +255,86 @@ public class RunLedger {
     }
   }
 
+  /**
+   * A page of a run's latest verification, as the verify activity recorded it: the objects of
+   * one kind in name order after {@code after}, only those that differ when {@code differing}.
+   *
+   * @param total objects of that kind recorded so far; {@code differing} those that differ
+   */
+  public record VerificationPage(
+      String activityId,
+      Instant startedAt,
+      Instant finishedAt,
+      Integer mismatches,
+      long total,
+      long differing,
+      List<VerificationObject> objects) {}
+
+  /** @param detail the comparison as the report's types write it */
+  public record VerificationObject(String name, boolean matches, com.fasterxml.jackson.databind.JsonNode detail) {}
+
+  /** The latest verification of a run (empty when it has none recorded), a page of it. */
+  public Optional<VerificationPage> verification(String runId, String kind, boolean differingOnly, String after, int limit)
+      throws SQLException {
+    try (Connection c = database.connect()) {
+      String activityId;
+      Instant startedAt;
+      Instant finishedAt;
+      Integer mismatches;
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "SELECT activity_id, started_at, finished_at, mismatches FROM verifications WHERE run_id = ?"
+                  + " ORDER BY started_at DESC, activity_id DESC LIMIT 1")) {
+        s.setString(1, runId);
+        try (ResultSet rs = s.executeQuery()) {
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          activityId = rs.getString(1);
+          startedAt = rs.getTimestamp(2).toInstant();
+          Timestamp finished = rs.getTimestamp(3);
+          finishedAt = finished == null ? null : finished.toInstant();
+          int m = rs.getInt(4);
+          mismatches = rs.wasNull() ? null : m;
+        }
+      }
+      long total;
+      long differing;
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "SELECT count(*), count(*) FILTER (WHERE NOT matches) FROM verification_objects"
+                  + " WHERE run_id = ? AND activity_id = ? AND kind = ?")) {
+        s.setString(1, runId);
+        s.setString(2, activityId);
+        s.setString(3, kind);
+        try (ResultSet rs = s.executeQuery()) {
+          rs.next();
+          total = rs.getLong(1);
+          differing = rs.getLong(2);
+        }
+      }
+      List<VerificationObject> objects = new ArrayList<>();
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "SELECT name, matches, detail::text FROM verification_objects WHERE run_id = ? AND activity_id = ? AND kind = ?"
+                  + (differingOnly ? " AND NOT matches" : "") + " AND name > ? ORDER BY name LIMIT ?")) {
+        s.setString(1, runId);
+        s.setString(2, activityId);
+        s.setString(3, kind);
+        s.setString(4, after == null ? "" : after);
+        s.setInt(5, limit);
+        try (ResultSet rs = s.executeQuery()) {
+          while (rs.next()) {
+            objects.add(new VerificationObject(rs.getString(1), rs.getBoolean(2), json.readTree(rs.getString(3))));
+          }
+        }
+      } catch (JsonProcessingException e) {
+        throw new SQLException("a verification's detail in the ledger is not JSON: " + e.getOriginalMessage(), e);
+      }
+      return Optional.of(new VerificationPage(activityId, startedAt, finishedAt, mismatches, total, differing, objects));
+    }
+  }
+
   /** Runs and events in the ledger, for tests that prove a refused request wrote nothing. */
   public long[] counts() throws SQLException {
     try (Connection c = database.connect();

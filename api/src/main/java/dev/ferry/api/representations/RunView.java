@@ -221,15 +221,19 @@ public record RunView(
   }
 
   /**
-   * @param problems every mismatch in a sentence: table and chunk, sequence, schema object
-   * @param summary one line with the counts, including tables and sequences that matched and are
-   *     not listed (the streaming copy lists a hundred of each)
+   * @param summary one line with the counts
+   * @param problems every mismatch the report names, in a sentence: table and chunk, sequence,
+   *     schema object (then how many more, and where they are)
+   * @param counts what was compared in all
+   * @param tables every table when there are at most 50, else those that differ (at most 50);
+   *     {@code GET /api/runs/{id}/verification} pages through all of them (sequences likewise)
    */
   public record Verification(
       boolean passed,
       int mismatches,
       String summary,
       List<String> problems,
+      Counts counts,
       List<Table> tables,
       List<SequenceComparison> sequences,
       List<SchemaDifference> schema) {
@@ -241,9 +245,29 @@ public record RunView(
               r.mismatches(),
               r.summary(),
               r.problems(),
+              Counts.from(r),
               r.tables().stream().map(Table::from).toList(),
               r.sequences(),
               r.schema());
+    }
+  }
+
+  /**
+   * @param rows rows of the tables on the source
+   * @param detail where every table's and sequence's comparison is kept, or {@code null}
+   */
+  public record Counts(
+      int tables,
+      int tablesDiffering,
+      long rows,
+      int sequences,
+      int sequencesDiffering,
+      int schemaDifferences,
+      String detail) {
+    static Counts from(VerificationReport r) {
+      return new Counts(
+          r.tableCount(), r.tablesDiffering(), r.rowsOnSource(), r.sequenceCount(), r.sequencesDiffering(), r.schemaDifferences(),
+          r.totals() == null ? null : r.totals().detail());
     }
   }
 }

@@ -13,6 +13,7 @@ import dev.ferry.api.representations.RunEventView;
 import dev.ferry.api.representations.RunList;
 import dev.ferry.api.representations.RunSummary;
 import dev.ferry.api.representations.RunView;
+import dev.ferry.api.representations.VerificationDetailView;
 import dev.ferry.api.temporal.RunGateway;
 import dev.ferry.api.temporal.RunGateway.Execution;
 import dev.ferry.model.ApprovalKeys;
@@ -70,6 +71,7 @@ public class RunsResource {
   public static final String REPLAYED = "Idempotent-Replayed";
   static final int MAX_PAGE = 200;
   static final int MAX_OFFSET = 100_000;
+  static final int MAX_DETAIL_PAGE = 1000;
 
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
   private static final Pattern GATE = Pattern.compile("[a-z][a-z0-9-]{0,39}");
@@ -252,6 +254,57 @@ public class RunsResource {
       throw new ApiException(ApiException.NOT_FOUND, "no run " + runId + " in the ledger");
     }
     return new RunEventView.Page(runId, ledger.events(runId).stream().map(RunEventView::from).toList());
+  }
+
+  private static final Pattern OBJECT_NAME = Pattern.compile("[^\\p{Cntrl}]{1,300}");
+
+  /**
+   * Every table, sequence or schema difference the run's latest verification compared, a page
+   * at a time from the ledger (the status names at most 50 of each): {@code kind} table
+   * (default), sequence or schema; {@code differing=true} for those that differ only; {@code
+   * after} the last name of the previous page; {@code limit} up to 1000 (default 200).
+   */
+  @GET
+  @Path("{runId}/verification")
+  @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.APPROVER})
+  public VerificationDetailView verification(
+      @PathParam("runId") String runId,
+      @QueryParam("kind") String kindParam,
+      @QueryParam("differing") String differingParam,
+      @QueryParam("after") String after,
+      @QueryParam("limit") String limitParam)
+      throws SQLException {
+    checkRunId(runId);
+    List<ErrorBody.FieldProblem> problems = new ArrayList<>();
+    String kind = kindParam == null ? "table" : kindParam;
+    if (!Set.of("table", "sequence", "schema").contains(kind)) {
+      problems.add(new ErrorBody.FieldProblem("kind", "must be table, sequence or schema"));
+    }
+    if (differingParam != null && !differingParam.equals("true") && !differingParam.equals("false")) {
+      problems.add(new ErrorBody.FieldProblem("differing", "must be true or false"));
+    }
+    if (after != null && !OBJECT_NAME.matcher(after).matches()) {
+      problems.add(new ErrorBody.FieldProblem("after", "must be the name of an object of the previous page (1 to 300 characters)"));
+    }
+    int limit = number(problems, "limit", limitParam, 200, 1, MAX_DETAIL_PAGE);
+    if (!problems.isEmpty()) {
+      throw new ApiException(ApiException.BAD_REQUEST, "bad query: " + problems.size() + " problem(s)", problems);
+    }
+    boolean differing = "true".equals(differingParam);
+    RunLedger.VerificationPage page =
+        ledger.verification(runId, kind, differing, after, limit + 1)
+            .orElseThrow(() -> new ApiException(ApiException.NOT_FOUND, "no verification of run " + runId + " in the ledger"));
+    List<RunLedger.VerificationObject> objects = page.objects();
+    String next = null;
+    if (objects.size() > limit) {
+      objects = objects.subList(0, limit);
+      // Built by hand: a table's name may hold braces, which UriBuilder reads as a template.
+      next = "/api/runs/" + runId + "/verification?kind=" + kind + "&limit=" + limit + (differing ? "&differing=true" : "")
+          + "&after=" + java.net.URLEncoder.encode(objects.get(limit - 1).name(), StandardCharsets.UTF_8).replace("+", "%20");
+    }
+    return new VerificationDetailView(
+        runId, page.activityId(), page.startedAt(), page.finishedAt(), page.mismatches(), kind, page.total(), page.differing(),
+        objects, next);
   }
 
   /** Asks a run to cancel: it rolls back what it changed and ends CANCELLED. */

@@ -4,6 +4,8 @@ import dev.ferry.options.ActivityCatalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.activities.ledger.LedgerVerificationDetails;
+import dev.ferry.activities.postgres.VerificationDetails;
 import dev.ferry.api.temporal.RunGateway;
 import dev.ferry.api.testing.ApiResources;
 import dev.ferry.api.testing.CountingStarts;
@@ -12,6 +14,8 @@ import dev.ferry.api.testing.TestUsers;
 import dev.ferry.model.ApprovalKeys;
 import dev.ferry.model.ApprovalSignature;
 import dev.ferry.model.GateDecision;
+import dev.ferry.model.database.ChunkMismatch;
+import dev.ferry.model.database.TableComparison;
 import dev.ferry.testing.Eventually;
 import dev.ferry.testing.FakeDatabases;
 import dev.ferry.testing.Runbooks;
@@ -36,7 +40,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What the API keeps in the run ledger and serves from it: the list of runs, a run's audit
- * events, idempotent starts, cancellation, plans and validation, signed decisions.
+ * events, idempotent starts, cancellation, plans and validation, signed decisions, and every
+ * comparison of a run's verification.
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class RunsLedgerTest {
@@ -254,6 +259,56 @@ class RunsLedgerTest {
       b = b.header("Idempotency-Key", key);
     }
     return b.post(Entity.entity(yaml, "application/yaml"));
+  }
+
+  @Test
+  void aVerificationOfSixtyTables_isServedAPageAtATime_andItsDifferingTablesAlone() {
+    // What the verify activity records of a run whose status names at most 50 tables.
+    String runId = "migration-detail-" + UUID.randomUUID().toString().substring(0, 8);
+    LedgerVerificationDetails details = new LedgerVerificationDetails(LEDGER.database());
+    VerificationDetails.Verification verification = new VerificationDetails.Verification(runId, "12");
+    details.begin(verification);
+    List<TableComparison> tables = new java.util.ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String name = String.format("tenant_%04d.tasks", i + 1);
+      tables.add(i % 20 == 3
+          ? new TableComparison(name, 3, 2, "primary key range", 1, 1, List.of(new ChunkMismatch("id 1..3", 3, 2)), false)
+          : new TableComparison(name, 3, 3, "primary key range", 1, 0, List.of(), true));
+    }
+    details.tables(verification, tables.subList(0, 40));
+    // A retry records what it compared again: nothing twice.
+    details.tables(verification, tables.subList(30, 60));
+    details.finish(verification, 3);
+
+    JsonNode first = get("val", "/api/runs/" + runId + "/verification?limit=25");
+    JsonNode second = get("val", first.path("next").asText());
+    JsonNode third = get("val", second.path("next").asText());
+    JsonNode differing = get("val", "/api/runs/" + runId + "/verification?differing=true");
+
+    assertThat(first.path("verification").asText()).isEqualTo("12");
+    assertThat(first.path("total").asLong()).isEqualTo(60);
+    assertThat(first.path("differing").asLong()).isEqualTo(3);
+    assertThat(first.path("mismatches").asInt()).isEqualTo(3);
+    assertThat(first.path("objects")).hasSize(25);
+    assertThat(first.path("objects").get(0).path("name").asText()).isEqualTo("tenant_0001.tasks");
+    assertThat(second.path("objects").get(0).path("name").asText()).isEqualTo("tenant_0026.tasks");
+    assertThat(third.path("objects")).hasSize(10);
+    assertThat(third.path("next").isNull()).isTrue();
+    assertThat(differing.path("objects").findValuesAsText("name"))
+        .containsExactly("tenant_0004.tasks", "tenant_0024.tasks", "tenant_0044.tasks");
+    assertThat(differing.path("objects").get(0).path("detail").path("mismatchedChunks").get(0).path("range").asText())
+        .isEqualTo("id 1..3");
+    assertThat(get("val", "/api/runs/" + runId + "/verification?kind=sequence").path("total").asLong()).isZero();
+  }
+
+  @Test
+  void theVerificationDetail_ofARunWithoutOne_404_andABadQuery_400NamingEveryParameter() {
+    assertThat(request("val", "/api/runs/migration-none-00000000/verification").get().getStatus()).isEqualTo(404);
+
+    Response r = request("val", "/api/runs/migration-none-00000000/verification?kind=rows&differing=maybe&limit=5000").get();
+
+    assertThat(r.getStatus()).isEqualTo(400);
+    assertThat(r.readEntity(JsonNode.class).path("errors").findValuesAsText("field")).containsExactly("kind", "differing", "limit");
   }
 
   static Response decide(String user, String runId, String verb, String json) {
