@@ -108,6 +108,7 @@ public final class SinglePhaseCopyBench {
     PgTools tools = PgTools.locate(System.getenv());
     SnapshotStore store = new SnapshotStore(workDir.resolve("snapshots"));
     SnapshotActivitiesImpl snapshots = new SnapshotActivitiesImpl(databases, tools, store, hostQueue);
+    CopyActivitiesImpl copy = new CopyActivitiesImpl(databases, tools, workDir.resolve("copy"));
     Worker shared = factory.newWorker(queue, options);
     shared.registerWorkflowImplementationFactory(
         MigrationWorkflow.class, () -> new MigrationWorkflowImpl(Tuning.DEFAULT, ApprovalKeys.none()));
@@ -117,9 +118,11 @@ public final class SinglePhaseCopyBench {
         new VerifyActivitiesImpl(databases),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
-        new CopyActivitiesImpl(databases, tools, workDir.resolve("copy")),
+        copy,
         (NotifyActivities) notification -> {},
         (LedgerActivities) event -> {});
+    // The snapshot's holder on the loop queue, as the worker.
+    factory.newWorker(dev.ferry.options.ActivityCatalog.loopQueue(queue), options).registerActivitiesImplementations(copy);
     factory.newWorker(hostQueue, options).registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
     factory.start();
     try {

@@ -233,14 +233,16 @@ public final class FerryWorker implements AutoCloseable {
         sync,
         preverify,
         WebhookNotifier.create(secrets));
-    // The streaming copy: its holder and copiers on the shared queue, so every worker takes a share.
-    shared.registerActivitiesImplementations(new CopyActivitiesImpl(databases, tools, settings.workDir().resolve("copy")));
+    // The streaming copy: its copiers on the shared queue, so every worker takes a share; its
+    // snapshot's holder on the loop queue (below; runs begun before stream-copy-holder-loop hold it here).
+    CopyActivitiesImpl copy = new CopyActivitiesImpl(databases, tools, settings.workDir().resolve("copy"));
+    shared.registerActivitiesImplementations(copy);
     // The loops that last until a cutover, with slots of their own: see ActivityCatalog.loopQueue.
     String loopQueue = ActivityCatalog.loopQueue(settings.taskQueue());
     Worker loops =
         factory.newWorker(
             loopQueue, WorkerOptions.newBuilder(options).setMaxConcurrentActivityExecutionSize(loopSlots).build());
-    loops.registerActivitiesImplementations(sync, preverify);
+    loops.registerActivitiesImplementations(sync, preverify, copy);
     HerokuClient heroku =
         new HerokuClient(
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),

@@ -11,7 +11,7 @@ import io.temporal.activity.ActivityInterface;
  * snapshot of the source straight into the target with {@code COPY … TO STDOUT} → {@code COPY …
  * FROM STDIN}, no files, spread over the workers.
  *
- * <p>The workflow starts {@link #holdSnapshot} (in the background for the copy's duration) and
+ * <p>The workflow starts {@link #holdSnapshot} (in the background for the copy's duration, on the loop queue) and
  * {@link #planCopy} (which waits for the holder's snapshot), then {@code jobs} × {@link
  * #copyTables} at once, on any workers of the shared queue, then calls {@link #finishCopy}, {@link
  * #verifyCopy} and {@link #endCopy}. The plan and every table's and chunk's progress live in a bookkeeping schema on the

@@ -81,15 +81,24 @@ public final class ActivityCatalog {
         .build();
   }
 
-  // The streaming copy (snapshot.method: stream): on the shared queue, so copies spread over workers.
+  // The streaming copy (snapshot.method: stream): the copiers on the shared queue, so copies spread
+  // over workers; the holder, a loop for the copy's duration, on the loop queue.
+
+  /** {@link #copySnapshot(String)} on the workflow's own queue (runs begun before stream-copy-holder-loop). */
+  public static ActivityOptions copySnapshot() {
+    return copySnapshot(null);
+  }
 
   /**
-   * The snapshot's holder: runs for the copy's duration, heartbeating every second. Never retried
-   * by Temporal: a lost snapshot cannot come back, so the workflow decides (a new snapshot). Its
-   * heartbeat timeout is how soon a dead worker's holder is noticed.
+   * The snapshot's holder: runs for the copy's duration, heartbeating every second, on {@code
+   * loopQueue} ({@link #loopQueue}: it holds its slot as long as the copy lasts, so it must not
+   * take one the copiers need), or on the workflow's own queue when it is {@code null}. Never
+   * retried by Temporal: a lost snapshot cannot come back, so the workflow decides (a new
+   * snapshot). Its heartbeat timeout is how soon a dead worker's holder is noticed.
    */
-  public static ActivityOptions copySnapshot() {
+  public static ActivityOptions copySnapshot(String loopQueue) {
     return ActivityOptions.newBuilder()
+        .setTaskQueue(loopQueue)
         .setStartToCloseTimeout(Duration.ofDays(7))
         .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
         .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())

@@ -25,7 +25,7 @@ import java.util.List;
 
 /**
  * The streaming copy ({@code snapshot.method: stream}) as a run drives it: one activity holds an
- * exported snapshot of the source for the copy's duration while {@code jobs} copier activities, on
+ * exported snapshot of the source for the copy's duration (on the loop queue) while {@code jobs} copier activities, on
  * whichever workers poll the shared queue, stream the tables from it into the target, build each
  * table's indexes as it lands and check its rows; then the constraints and the rest of the schema.
  * The history holds a fixed number of activities whatever the number of tables: the plan and the
@@ -43,6 +43,13 @@ final class StreamCopy {
    * streams too. Runs begun before keep the dump.
    */
   static final String VERSION = "stream-copy";
+  /**
+   * The snapshot's holder runs on the loop queue ({@link ActivityCatalog#loopQueue}, {@code
+   * FERRY_MAX_LOOPS} slots per worker) rather than the shared queue: it lasts as long as the copy
+   * and held one of a worker's {@code FERRY_MAX_ACTIVITIES} slots all that time, one the copiers
+   * and other runs' steps wait for. Runs begun before keep their holder on the shared queue.
+   */
+  static final String HOLDER_LOOP = "stream-copy-holder-loop";
   static final int MAX_SNAPSHOTS = 3;
   /** Copiers when the runbook sets no {@code snapshot.jobs}: the workflow cannot count a worker's cores. */
   static final int DEFAULT_COPIERS = 4;
@@ -60,7 +67,11 @@ final class StreamCopy {
     this.request = new CopyRequest(Workflow.randomUUID().toString(), m.databases, m.jobs, mode, 1, 0);
     this.copiers = m.jobs == null ? DEFAULT_COPIERS : m.jobs;
     this.control = m.stub(CopyActivities.class, ActivityCatalog.copyControl());
-    this.holder = m.stub(CopyActivities.class, ActivityCatalog.copySnapshot());
+    String loopQueue =
+        Workflow.getVersion(HOLDER_LOOP, Workflow.DEFAULT_VERSION, 1) == 1
+            ? ActivityCatalog.loopQueue(Workflow.getInfo().getTaskQueue())
+            : null;
+    this.holder = m.stub(CopyActivities.class, ActivityCatalog.copySnapshot(loopQueue));
     this.work = m.stub(CopyActivities.class, ActivityCatalog.copyWork());
     this.report = m.stub(CopyActivities.class, ActivityCatalog.verify());
   }

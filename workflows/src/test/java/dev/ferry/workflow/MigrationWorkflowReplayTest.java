@@ -152,6 +152,19 @@ class MigrationWorkflowReplayTest {
         multi,
         (d, e) -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
         gates(approve("start"), approve("cutover"), approve("decommission")));
+    // The snapshot's holder on the loop queue (StreamCopy.HOLDER_LOOP).
+    record(
+        "stream-copy-holder-loop-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-holder-loop-single-phase-snapshot-lost",
+        single,
+        (d, e) -> d.snapshotsLost = 1,
+        gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-holder-loop-multi-phase-approved",
+        multi,
+        (d, e) -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
+        gates(approve("start"), approve("cutover"), approve("decommission")));
     // Since the write fence (Migration.WRITE_FENCE): the freeze's undo lifts the fence even where
     // the source was read-only before the run.
     record("write-fence-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));

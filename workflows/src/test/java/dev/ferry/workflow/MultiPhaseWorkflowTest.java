@@ -408,19 +408,6 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     WorkflowStub.fromTyped(second).cancel();
   }
 
-  /** Each activity type the run scheduled, with the task queue it went to. */
-  private java.util.Map<String, String> scheduledOn(MigrationWorkflow run) {
-    java.util.Map<String, String> queues = new java.util.HashMap<>();
-    String id = WorkflowStub.fromTyped(run).getExecution().getWorkflowId();
-    for (var event : client.fetchHistory(id).getEvents()) {
-      if (event.hasActivityTaskScheduledEventAttributes()) {
-        var scheduled = event.getActivityTaskScheduledEventAttributes();
-        queues.put(scheduled.getActivityType().getName(), scheduled.getTaskQueue().getName());
-      }
-    }
-    return queues;
-  }
-
   @Test
   void preverificationThatProvesADifference_closesTheCutoverGateFailsTheRunAndTearsDown() {
     databases.holdPreverify = true;

@@ -59,6 +59,25 @@ class StreamCopyWorkflowTest extends WorkflowTestBase {
   }
 
   @Test
+  void aWorkerWithOneActivitySlot_finishesTheCopy_theSnapshotHolderOnTheLoopQueue() {
+    // The holder lasts as long as the copy. On the shared queue it took the only slot, and the
+    // plan and the copiers waited for it until the holder's start-to-close timeout lost the snapshot.
+    restartWith(TUNING, 1);
+    MigrationWorkflow run = startApproved(Runbooks.shop());
+
+    RunStatus result = decommission(run);
+
+    assertThat(result.state()).isEqualTo(RunState.SUCCEEDED);
+    assertThat(scheduledOn(run))
+        .containsEntry("HoldSnapshot", "ferry-loops")
+        .containsEntry("PlanCopy", "ferry")
+        .containsEntry("CopyTables", "ferry")
+        .containsEntry("FinishCopy", "ferry")
+        .containsEntry("VerifyCopy", "ferry");
+    assertThat(copyCalls()).contains("holdSnapshot 1").doesNotContain("holdSnapshot 2");
+  }
+
+  @Test
   void snapshotLost_copyGoesOnFromANewSnapshot_andTheRunSaysSo() {
     databases.snapshotsLost = 1;
     MigrationWorkflow run = startApproved(Runbooks.shop());

@@ -91,6 +91,19 @@ abstract class WorkflowTestBase {
     client = env.getWorkflowClient();
   }
 
+  /** Each activity type the run scheduled, with the task queue it went to. */
+  java.util.Map<String, String> scheduledOn(MigrationWorkflow run) {
+    java.util.Map<String, String> queues = new java.util.HashMap<>();
+    String id = WorkflowStub.fromTyped(run).getExecution().getWorkflowId();
+    for (var event : client.fetchHistory(id).getEvents()) {
+      if (event.hasActivityTaskScheduledEventAttributes()) {
+        var scheduled = event.getActivityTaskScheduledEventAttributes();
+        queues.put(scheduled.getActivityType().getName(), scheduled.getTaskQueue().getName());
+      }
+    }
+    return queues;
+  }
+
   @AfterEach
   void stopEnvironment() {
     env.close();
