@@ -217,6 +217,7 @@ public final class FerryWorker implements AutoCloseable {
             .build();
 
     Worker shared = factory.newWorker(settings.taskQueue(), options);
+    VerificationDetails details = verificationDetails(settings, environment);
     Tuning tuning = tuning(environment);
     ApprovalKeys approvalKeys = settings.approvalKeys();
     shared.registerWorkflowImplementationFactory(
@@ -227,7 +228,7 @@ public final class FerryWorker implements AutoCloseable {
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
-        new VerifyActivitiesImpl(databases, verificationDetails(settings, environment)),
+        new VerifyActivitiesImpl(databases, details),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
         sync,
@@ -235,7 +236,7 @@ public final class FerryWorker implements AutoCloseable {
         WebhookNotifier.create(secrets));
     // The streaming copy: its copiers on the shared queue, so every worker takes a share; its
     // snapshot's holder on the loop queue (below; runs begun before stream-copy-holder-loop hold it here).
-    CopyActivitiesImpl copy = new CopyActivitiesImpl(databases, tools, settings.workDir().resolve("copy"));
+    CopyActivitiesImpl copy = new CopyActivitiesImpl(databases, tools, settings.workDir().resolve("copy"), details);
     shared.registerActivitiesImplementations(copy);
     // The loops that last until a cutover, with slots of their own: see ActivityCatalog.loopQueue.
     String loopQueue = ActivityCatalog.loopQueue(settings.taskQueue());

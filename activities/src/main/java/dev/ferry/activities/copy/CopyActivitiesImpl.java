@@ -4,6 +4,7 @@ import dev.ferry.activities.Pause;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.activities.postgres.PgTools;
+import dev.ferry.activities.postgres.VerificationDetails;
 import dev.ferry.activity.CopyActivities;
 import dev.ferry.model.copy.CopyPlan;
 import dev.ferry.model.copy.CopyRequest;
@@ -27,16 +28,29 @@ public class CopyActivitiesImpl implements CopyActivities {
   private final CopyFinisher finisher;
   private final CopyReport report;
 
-  /** @param workDir where the schema dump is written while a plan or a finish runs (small: no rows) */
+  /** A copy whose report's comparisons only the worker's log names (those that differ). */
   public CopyActivitiesImpl(Databases databases, PgTools tools, Path workDir) {
-    this(databases, tools, workDir, CopyTuning.DEFAULT, Pause.SLEEP);
+    this(databases, tools, workDir, VerificationDetails.log());
+  }
+
+  /**
+   * @param workDir where the schema dump is written while a plan or a finish runs (small: no rows)
+   * @param details where the copy's report keeps every table's and sequence's comparison, as the
+   *     verification does (the run ledger)
+   */
+  public CopyActivitiesImpl(Databases databases, PgTools tools, Path workDir, VerificationDetails details) {
+    this(databases, tools, workDir, CopyTuning.DEFAULT, Pause.SLEEP, details);
   }
 
   CopyActivitiesImpl(Databases databases, PgTools tools, Path workDir, CopyTuning tuning, Pause pause) {
+    this(databases, tools, workDir, tuning, pause, VerificationDetails.log());
+  }
+
+  CopyActivitiesImpl(Databases databases, PgTools tools, Path workDir, CopyTuning tuning, Pause pause, VerificationDetails details) {
     this.databases = databases;
     this.holder = new SnapshotHolder(databases, pause);
     this.planner = new CopyPlanner(databases, tools, workDir, tuning, pause);
-    this.report = new CopyReport(databases);
+    this.report = new CopyReport(databases, details);
     this.finisher = new CopyFinisher(databases, tools, workDir, report);
     this.copier = new TableCopier(databases, tuning, pause, finisher);
   }

@@ -3,10 +3,12 @@ package dev.ferry.activities.copy;
 import dev.ferry.activities.postgres.Catalog;
 import dev.ferry.activities.postgres.DatabaseChecks;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.VerificationDetails;
 import dev.ferry.model.database.SchemaDifference;
 import dev.ferry.model.database.SequenceComparison;
 import dev.ferry.model.database.TableComparison;
 import dev.ferry.model.database.VerificationReport;
+import io.temporal.activity.Activity;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -23,19 +25,21 @@ import org.slf4j.LoggerFactory;
  * of either side it did not copy, the schema, sequences and large objects compared as the
  * verification compares them. Bounded as every {@link VerificationReport} is (at most {@link
  * VerificationReport#MAX_LISTED} named of each kind, the rest counted in its totals), so it stays
- * small for a database of 10,000 tables; the worker's log names every table and sequence that
- * differs. Reads only.
+ * small for a database of 10,000 tables; every comparison is kept where the verification keeps
+ * its own ({@link VerificationDetails}: the run ledger, else the worker's log names what
+ * differs), under the activity id {@code copy-<tag>} whichever copier computes it. Reads only
+ * (the two databases; it writes to the ledger).
  */
 final class CopyReport {
-  static final String DETAIL =
-      "each table checked as it landed (the verification's row checksums, the source's taken as its rows streamed);"
-          + " the worker's log names every table and sequence that differs";
+  static final String HOW = "each table checked as it landed (the verification's row checksums, the source's taken as its rows streamed)";
   private static final Logger log = LoggerFactory.getLogger(CopyReport.class);
 
   private final Databases databases;
+  private final VerificationDetails details;
 
-  CopyReport(Databases databases) {
+  CopyReport(Databases databases, VerificationDetails details) {
     this.databases = databases;
+    this.details = details;
   }
 
   VerificationReport report(CopyJob job) {
@@ -83,11 +87,30 @@ final class CopyReport {
       }
       List<SequenceComparison> sequences = DatabaseChecks.sequences(source, target);
       List<SchemaDifference> schema = DatabaseChecks.schema(source, target);
-      tables.stream().filter(t -> !t.matches()).forEach(t -> log.warn("copy {}: {} differs: {}", job.tag(), t.table(), t));
-      sequences.stream().filter(q -> !q.matches()).forEach(q -> log.warn("copy {}: sequence {} differs: {}", job.tag(), q.sequence(), q));
-      return VerificationReport.of(tables, sequences, schema, DETAIL);
+      return VerificationReport.of(tables, sequences, schema, HOW + "; " + record(job, tables, sequences, schema));
     } catch (SQLException e) {
       throw Databases.failure(job.target(), e);
+    }
+  }
+
+  /**
+   * Hands every comparison to {@link VerificationDetails}; returns where they are. A failure (the
+   * ledger down) is logged and the report says the detail is incomplete, as the verification's does.
+   */
+  private String record(CopyJob job, List<TableComparison> tables, List<SequenceComparison> sequences, List<SchemaDifference> schema) {
+    VerificationDetails.Verification v =
+        new VerificationDetails.Verification(Activity.getExecutionContext().getInfo().getWorkflowId(), "copy-" + job.tag());
+    int mismatches = VerificationReport.of(tables, sequences, schema).mismatches();
+    try {
+      details.begin(v);
+      details.tables(v, tables);
+      details.sequences(v, sequences);
+      details.schema(v, schema);
+      details.finish(v, mismatches);
+      return details.where(v);
+    } catch (RuntimeException e) {
+      log.warn("copy {} of {}: could not record its comparisons ({}); the report goes on without", job.tag(), v.runId(), e.toString());
+      return details.where(v) + " (incomplete: recording failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")";
     }
   }
 

@@ -111,7 +111,7 @@ public final class RealMigration implements AutoCloseable {
         preverify,
         events);
     // The streaming copy as the worker: the copiers here, the snapshot's holder on the loop queue.
-    CopyActivitiesImpl copy = new CopyActivitiesImpl(databases, tools, workDir.resolve("copy"));
+    CopyActivitiesImpl copy = new CopyActivitiesImpl(databases, tools, workDir.resolve("copy"), details);
     shared.registerActivitiesImplementations(copy);
     // The loops that last until the cutover (apply, pre-verification) on their own queue, as the worker.
     factory.newWorker(ActivityCatalog.loopQueue(queue), options).registerActivitiesImplementations(sync, preverify, copy);
