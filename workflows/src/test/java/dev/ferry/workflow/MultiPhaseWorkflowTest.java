@@ -397,6 +397,11 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     awaitGate(first, "cutover");
     awaitGate(second, "cutover");
 
+    // Each run's streamed initial copy held a loop slot for its snapshot's holder, freed once
+    // the holder's cancellation lands (with its next heartbeat): a loop may start just after.
+    Eventually.get("both runs' apply loops and pre-verifications to run", databases::calls,
+        calls -> calls.stream().filter("applyChanges"::equals).count() == 2
+            && calls.stream().filter("preverifyWhileSyncing"::equals).count() == 2);
     assertThat(databases.calls()).filteredOn("applyChanges"::equals).hasSize(2);
     assertThat(databases.calls()).filteredOn("preverifyWhileSyncing"::equals).hasSize(2);
     assertThat(scheduledOn(first))

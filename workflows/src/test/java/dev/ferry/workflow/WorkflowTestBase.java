@@ -69,7 +69,12 @@ abstract class WorkflowTestBase {
   /** Replaces the environment with one whose workflows use {@code tuning}, each queue running {@code slots} activities at once. */
   void restartWith(Tuning tuning, int slots) {
     env.close();
-    startWith(tuning, ApprovalKeys.none(), WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(slots).build());
+    // Heartbeats (and so cancellations) every second at most, as the worker: a cancelled loop
+    // frees its slot within a second, not the SDK's default 80 % of the heartbeat timeout.
+    startWith(
+        tuning,
+        ApprovalKeys.none(),
+        WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(slots).setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1)).build());
   }
 
   private void startWith(Tuning tuning, ApprovalKeys keys) {
