@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Times Ferry's snapshot+restore against the plain tools on the same generated data, in one run:
+# Times Ferry's two copy methods against the best plain tools on the same generated data, in one
+# run, the order of the tools reversed every other round:
 #
-#   plain     pg_dump -Fd -j N  +  pg_restore -j N --exit-on-error --no-owner --no-privileges
-#   ferry     SnapshotActivitiesImpl.dumpDatabase + RestoreActivitiesImpl.restoreDatabase, as the
-#             worker wires them, under Temporal's TestActivityEnvironment (dev.ferry.bench.
-#             SnapshotRestoreBench in the activities test-jar)
-#   pgcopydb  pgcopydb clone --table-jobs N --index-jobs N --no-owner
+#   plain         pg_dump -Fd -j N  +  pg_restore -j N --exit-on-error --no-owner --no-privileges
+#   ferry-dump    a single-phase MigrationWorkflow with snapshot.method: dump, on a real Temporal
+#                 server (temporal server start-dev, started here) with a worker in the bench JVM
+#                 (dev.ferry.bench.SinglePhaseCopyBench in the activities test-jar): its snapshot +
+#                 restore against plain, and its freeze -> verified
+#   ferry-stream  the same with snapshot.method: stream: freeze -> verified against pgcopydb
+#   pgcopydb      pgcopydb clone --table-jobs N --index-jobs N --no-owner (verifies nothing)
+#   ferry         (with --tools, not by default) the dump and restore activities alone under
+#                 TestActivityEnvironment (dev.ferry.bench.SnapshotRestoreBench), as measured first
 #
 # and, as the baseline Ferry's verification must beat, one full sequential scan of every table
 # on the source and on the restored target: SELECT count(*), then SELECT sum(hashtext(t::text)).
@@ -15,9 +20,16 @@
 # The source is pgbench's schema (pgbench -i --foreign-keys) plus a table of ~1 KB rows (text
 # and jsonb, with a secondary index), sized together to about --size-mb.
 #
-# Usage: bench/snapshot-restore.sh [--size-mb 1000] [--jobs 2] [--rounds 2] [--skip-build] [--verify]
+# Usage: bench/snapshot-restore.sh [--size-mb 1000] [--jobs 2] [--rounds 2] [--tools LIST] [--skip-build] [--verify]
+#                                   [--source-db NAME] [--cpu]
 #   --rounds R   run each tool R times, the order reversed every other round (default 2)
-#   --verify     also time Ferry's verification of its copy (which must find no difference)
+#   --tools L    comma-separated (default plain,ferry-dump,ferry-stream,pgcopydb)
+#   --verify     with the ferry tool: also time its verification of its copy
+#   --source-db  copy this existing database of the source cluster instead of generating one
+#                (neither changed nor dropped; --size-mb is ignored)
+#   --cpu        also print the CPU seconds each copy used, per kind of process (bench/cpu-sample.py)
+#   --warm-up    ferry-dump/ferry-stream: the bench JVM first migrates a small database (30 MB) the
+#                same way, untimed, as a worker that has copied before would have compiled its code
 #
 # Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
 # 127.0.0.1:5434, superuser ferry. The password comes from FERRY_PG_PASSWORD (default the
@@ -31,6 +43,10 @@ JOBS=2
 ROUNDS=2
 BUILD=yes
 VERIFY=no
+TOOL_LIST=plain,ferry-dump,ferry-stream,pgcopydb
+GIVEN_SOURCE=
+CPU=no
+WARM=no
 while [ $# -gt 0 ]; do
   case $1 in
     --size-mb) SIZE_MB=$2; shift 2 ;;
@@ -38,13 +54,21 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --skip-build) BUILD=no; shift ;;
     --verify) VERIFY=yes; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --tools) TOOL_LIST=$2; shift 2 ;;
+    --source-db) GIVEN_SOURCE=$2; shift 2 ;;
+    --cpu) CPU=yes; shift ;;
+    --warm-up) WARM=yes; shift ;;
+    -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
 done
 [[ $SIZE_MB =~ ^[0-9]+$ && $SIZE_MB -ge 20 ]] || { echo "--size-mb must be a number >= 20" >&2; exit 2; }
 [[ $JOBS =~ ^[0-9]+$ && $JOBS -ge 1 ]] || { echo "--jobs must be a number >= 1" >&2; exit 2; }
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 ]] || { echo "--rounds must be a number >= 1" >&2; exit 2; }
+IFS=, read -r -a TOOLS <<<"$TOOL_LIST"
+for tool in "${TOOLS[@]}"; do
+  case $tool in plain|ferry|ferry-dump|ferry-stream|pgcopydb) ;; *) echo "--tools: unknown tool $tool" >&2; exit 2 ;; esac
+done
 
 VERIFY_FLAG=
 [ "$VERIFY" = no ] || VERIFY_FLAG=--verify
@@ -62,9 +86,10 @@ PG_BIN=${FERRY_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V |
 export PATH="$PG_BIN:$PATH"
 
 TAG=$$
-SOURCE_DB=bench_src_$TAG
+SOURCE_DB=${GIVEN_SOURCE:-bench_src_$TAG}
 WORK=$(mktemp -d /var/tmp/ferry-bench.XXXXXX)
 CREATED=()   # "port:db" of every database this run created
+TEMPORAL_PID=
 
 say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 now() { date +%s.%N; }
@@ -77,6 +102,7 @@ cleanup() {
   for entry in "${CREATED[@]}"; do
     psql -X -q -p "${entry%%:*}" -d postgres -c "DROP DATABASE IF EXISTS ${entry#*:} WITH (FORCE)" >/dev/null 2>&1
   done
+  [ -z "$TEMPORAL_PID" ] || kill "$TEMPORAL_PID" 2>/dev/null
   rm -rf "$WORK"
   exit $status
 }
@@ -110,9 +136,26 @@ fi
 [ -f "$ROOT/activities/target/bench.classpath" ] || { echo "not built: run without --skip-build" >&2; exit 1; }
 CLASSPATH_BENCH="$ROOT/activities/target/test-classes:$ROOT/activities/target/classes:$(cat "$ROOT/activities/target/bench.classpath")"
 
+# A real Temporal server for the workflow runs: the dev server, on free ports, state in WORK.
+TEMPORAL_BIN=${FERRY_TEMPORAL_BIN:-$(command -v temporal || echo /tmp/tbuild/bin/temporal)}
+if [[ ,$TOOL_LIST, == *,ferry-dump,* || ,$TOOL_LIST, == *,ferry-stream,* ]]; then
+  [ -x "$TEMPORAL_BIN" ] || { echo "no temporal CLI (set FERRY_TEMPORAL_BIN)" >&2; exit 1; }
+  free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+  TEMPORAL_PORT=$(free_port)
+  "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$(free_port)" --http-port "$(free_port)" \
+    --metrics-port "$(free_port)" --headless --db-filename "$WORK/temporal.db" --log-level warn >"$WORK/temporal.log" 2>&1 &
+  TEMPORAL_PID=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$TEMPORAL_PORT") 2>/dev/null && break
+    sleep 0.1
+  done
+  say "temporal $("$TEMPORAL_BIN" --version | head -n 1) on 127.0.0.1:$TEMPORAL_PORT"
+fi
+
 # ---------------------------------------------------------------------------------------------
 # The source: pgbench's tables for ~60% of the size, the wide table for the rest.
-generate_source() {
+generate_source() { # [DB SIZE_MB]: the source, or another database like it
+  local SOURCE_DB=${1:-$SOURCE_DB} SIZE_MB=${2:-$SIZE_MB}
   local scale=$(( SIZE_MB * 6 / 10 / 15 ))
   [ "$scale" -ge 1 ] || scale=1
   say "generating $SOURCE_DB: pgbench -i -s $scale --foreign-keys"
@@ -220,6 +263,37 @@ run_ferry() { # TARGET_DB
   echo "ferry.jvm $(elapsed "$t0" "$t1")"
 }
 
+run_workflow() { # METHOD TARGET_DB
+  local t0 t1 warm_source= warm_target=
+  if [ "$WARM" = yes ]; then
+    warm_target=bench_warm_tgt_$TAG
+    drop_db "$TARGET_PORT" "$warm_target"
+    create_db "$TARGET_PORT" "$warm_target"
+    warm_source="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$WARM_SOURCE_DB"
+    warm_target="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$warm_target"
+  fi
+  t0=$(now)
+  FERRY_BENCH_WARM_SOURCE_URL=$warm_source FERRY_BENCH_WARM_TARGET_URL=$warm_target \
+  FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
+  FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$2" \
+  FERRY_PG_BIN=$PG_BIN \
+    java -cp "$CLASSPATH_BENCH" dev.ferry.bench.SinglePhaseCopyBench --method "$1" --jobs "$JOBS" \
+    --temporal "127.0.0.1:$TEMPORAL_PORT" --work-dir "$WORK/ferry-$1" >"$WORK/ferry-$1.log" 2>&1 \
+    || { cat "$WORK/ferry-$1.log" >&2; exit 1; }
+  t1=$(now)
+  # The run froze the source (as a single-phase run leaves it): make it writable for the others.
+  q "$SOURCE_PORT" postgres "ALTER DATABASE $SOURCE_DB RESET default_transaction_read_only" >/dev/null
+  if [ "$WARM" = yes ]; then
+    q "$SOURCE_PORT" postgres "ALTER DATABASE $WARM_SOURCE_DB RESET default_transaction_read_only" >/dev/null
+    drop_db "$TARGET_PORT" "bench_warm_tgt_$TAG"
+  fi
+  awk -v m="$1" '$1 ~ "^ferry\\." m "\\..*\\.seconds$" { sub(/\.seconds$/, "", $1); sub("^ferry\\." m "\\.", "ferry-" m ".", $1); print $1, $2 }' "$WORK/ferry-$1.log"
+  grep -E "^ferry\.$1\.(verification|copy) " "$WORK/ferry-$1.log" | sed 's/^/  /' >&2
+  echo "ferry-$1.jvm $(elapsed "$t0" "$t1")"
+}
+run_ferry-dump() { run_workflow dump "$1"; }
+run_ferry-stream() { run_workflow stream "$1"; }
+
 run_pgcopydb() { # TARGET_DB
   local t0 t1
   rm -rf "$WORK/pgcopydb"
@@ -245,7 +319,15 @@ urlencode() {
 
 # ---------------------------------------------------------------------------------------------
 say "work dir $WORK; $(nproc) cores; $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo); load $(cut -d' ' -f1-3 /proc/loadavg)"
-generate_source
+WARM_SOURCE_DB=bench_warm_src_$TAG
+if [ "$WARM" = yes ]; then
+  generate_source "$WARM_SOURCE_DB" 30 2>/dev/null
+fi
+if [ -z "$GIVEN_SOURCE" ]; then
+  generate_source
+else
+  say "source: the existing $SOURCE_DB, $(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_size_pretty(pg_database_size(current_database()))")"
+fi
 
 declare -A TIME=()   # "key round" -> seconds
 declare -A SCAN=()   # "side.kind" -> seconds (summed over rounds for the target)
@@ -255,16 +337,29 @@ SCAN[source.count]=$(time_scan "$SOURCE_PORT" "$SOURCE_DB" count "$WORK/source.c
 SCAN[source.hash]=$(time_scan "$SOURCE_PORT" "$SOURCE_DB" hash "$WORK/source.hash")
 say "source scans: count(*) ${SCAN[source.count]} s, hashtext ${SCAN[source.hash]} s"
 
-TOOLS=(plain ferry pgcopydb)
 for (( round = 1; round <= ROUNDS; round++ )); do
   order=("${TOOLS[@]}")
-  if (( round % 2 == 0 )); then order=(pgcopydb ferry plain); fi
+  if (( round % 2 == 0 )); then
+    order=()
+    for (( i = ${#TOOLS[@]} - 1; i >= 0; i-- )); do order+=("${TOOLS[$i]}"); done
+  fi
   for tool in "${order[@]}"; do
-    target=bench_${tool}_r${round}_$TAG
+    target=bench_${tool//-/_}_r${round}_$TAG
     create_db "$TARGET_PORT" "$target"
     q "$TARGET_PORT" postgres "CHECKPOINT" >/dev/null
     say "round $round: $tool -> $target (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    if [ "$CPU" = yes ]; then
+      rm -f "$WORK/cpu.stop"
+      python3 "$ROOT/bench/cpu-sample.py" "$WORK/cpu.stop" "$WORK/cpu" "$SOURCE_DB" "$target" &
+      sampler=$!
+    fi
     "run_$tool" "$target" >"$WORK/times"
+    if [ "$CPU" = yes ]; then
+      touch "$WORK/cpu.stop"
+      wait "$sampler"
+      say "  cpu seconds: $(tr '\n' ' ' <"$WORK/cpu")"
+      [ ! -f "$WORK/cpu.jvm-threads" ] || { say "  the JVM's threads, cpu seconds:"; sed 's/^/    /' "$WORK/cpu.jvm-threads" >&2; rm -f "$WORK/cpu.jvm-threads"; }
+    fi
     while read -r key seconds; do
       TIME["$key $round"]=$seconds
       say "  $key $seconds s"
@@ -278,7 +373,7 @@ for (( round = 1; round <= ROUNDS; round++ )); do
       exit 1
     fi
     say "  $target matches the source ($(wc -l <"$WORK/target.hash") tables); scans: count(*) $count_s s, hashtext $hash_s s"
-    if [ "$tool" = ferry ]; then
+    if [ "$tool" = ferry ] || [ "$tool" = ferry-stream ]; then
       SCAN[target.count]=$(awk -v a="${SCAN[target.count]:-0}" -v b="$count_s" 'BEGIN { print a + b }')
       SCAN[target.hash]=$(awk -v a="${SCAN[target.hash]:-0}" -v b="$hash_s" 'BEGIN { print a + b }')
     fi
@@ -292,37 +387,50 @@ mean() { # KEY: mean over the rounds
   for (( r = 1; r <= ROUNDS; r++ )); do sum=$(awk -v a="$sum" -v b="${TIME["$1 $r"]}" 'BEGIN { print a + b }'); done
   awk -v s="$sum" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }'
 }
-PLAIN=$(mean plain.total)
-row() { # LABEL KEY
-  local r line mean_s
-  line=$(printf '%-36s' "$1")
+has() { [ -n "${TIME["$1 1"]:-}" ]; }
+row() { # LABEL KEY [BASE_KEY]: each round, the mean, and the mean over BASE_KEY's
+  has "$2" || return 0
+  local r line mean_s ratio=-
+  line=$(printf '%-40s' "$1")
   for (( r = 1; r <= ROUNDS; r++ )); do line+=$(printf ' %9s' "${TIME["$2 $r"]}"); done
   mean_s=$(mean "$2")
-  line+=$(printf ' %9s %8s' "$mean_s" "$(awk -v a="$mean_s" -v b="$PLAIN" 'BEGIN { printf "%.3f", a / b }')")
+  if [ -n "${3:-}" ] && has "$3"; then ratio=$(awk -v a="$mean_s" -v b="$(mean "$3")" 'BEGIN { printf "%.3f", a / b }'); fi
+  line+=$(printf ' %9s %8s' "$mean_s" "$ratio")
   echo "$line"
 }
 echo
 echo "source $SOURCE_DB: $(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT pg_size_pretty(pg_database_size(current_database()))") (--size-mb $SIZE_MB), jobs $JOBS, rounds $ROUNDS, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-header=$(printf '%-36s' "tool")
+header=$(printf '%-40s' "tool")
 for (( r = 1; r <= ROUNDS; r++ )); do header+=$(printf ' %9s' "run $r s"); done
-header+=$(printf ' %9s %8s' "mean s" "/plain")
+header+=$(printf ' %9s %8s' "mean s" "ratio")
 echo "$header"
-row "plain pg_dump+pg_restore" plain.total
-row "  pg_dump -Fd" plain.dump
-row "  pg_restore" plain.restore
-row "ferry snapshot+restore" ferry.total
-row "  dumpDatabase" ferry.snapshot
-row "  restoreDatabase" ferry.restore
-row "  (the JVM's whole run, with start-up$([ "$VERIFY" = no ] || echo ' and verify'))" ferry.jvm
-row "pgcopydb clone" pgcopydb.total
+row "plain pg_dump+pg_restore" plain.total plain.total
+row "  pg_dump -Fd" plain.dump plain.total
+row "  pg_restore" plain.restore plain.total
+row "ferry dump: snapshot+restore (/plain)" ferry-dump.dumprestore plain.total
+row "  snapshot step" ferry-dump.snapshot plain.total
+row "  restore step" ferry-dump.restore plain.total
+row "  verify step" ferry-dump.verify plain.total
+row "  freeze -> verified (/plain)" ferry-dump.copied plain.total
+row "  (the JVM's whole run)" ferry-dump.jvm plain.total
+row "pgcopydb clone" pgcopydb.total pgcopydb.total
+row "ferry stream: freeze -> verified (/pgcopydb)" ferry-stream.copied pgcopydb.total
+row "  freeze-source step" ferry-stream.freeze-source pgcopydb.total
+row "  copy step (streamed, checked)" ferry-stream.copy pgcopydb.total
+row "  verify step (the copy's report)" ferry-stream.verify pgcopydb.total
+row "  (the JVM's whole run)" ferry-stream.jvm pgcopydb.total
+row "ferry activities: snapshot+restore" ferry.total plain.total
+row "  dumpDatabase" ferry.snapshot plain.total
+row "  restoreDatabase" ferry.restore plain.total
+row "  (the JVM's whole run$([ "$VERIFY" = no ] || echo ', with verify'))" ferry.jvm plain.total
 echo
 echo "verification baseline: one sequential scan of every table (target: Ferry's copy, mean of $ROUNDS)"
 printf '%-36s %9s %9s\n' "" "source s" "target s"
-printf '%-36s %9s %9s\n' "SELECT count(*)" "${SCAN[source.count]}" "$(awk -v s="${SCAN[target.count]}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
-printf '%-36s %9s %9s\n' "SELECT sum(hashtext(t::text))" "${SCAN[source.hash]}" "$(awk -v s="${SCAN[target.hash]}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
+printf '%-36s %9s %9s\n' "SELECT count(*)" "${SCAN[source.count]}" "$(awk -v s="${SCAN[target.count]:-0}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
+printf '%-36s %9s %9s\n' "SELECT sum(hashtext(t::text))" "${SCAN[source.hash]}" "$(awk -v s="${SCAN[target.hash]:-0}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s / n }')"
 if [ "$VERIFY" = yes ]; then
   verify_s=$(mean ferry.verify)
-  scans_s=$(awk -v s="${SCAN[source.hash]}" -v t="${SCAN[target.hash]}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s + t / n }')
+  scans_s=$(awk -v s="${SCAN[source.hash]}" -v t="${SCAN[target.hash]:-0}" -v n="$ROUNDS" 'BEGIN { printf "%.2f", s + t / n }')
   echo
   echo "Ferry's verification (chunked checksums, both sides at once, jobs $JOBS), mean of $ROUNDS: $verify_s s"
   echo "  / (hashtext scan of the source + of the target, one after the other: $scans_s s) = $(awk -v a="$verify_s" -v b="$scans_s" 'BEGIN { printf "%.3f", a / b }')"

@@ -76,6 +76,8 @@ class ManyTablesMigrationTest {
     assertDoesNotGrow(small, large);
     // No step of a single-phase run repeats per table: the same activities whatever the size.
     assertThat(large.activities()).isEqualTo(small.activities());
+    // The default method: the streamed copy, its report the verify step's.
+    assertThat(large.activities()).containsKeys("HoldSnapshot", "CopyTables", "VerifyCopy").doesNotContainKeys("DumpDatabase", "VerifyDatabases");
     // Every table's comparison is in the run ledger, beyond the 50 the report could name.
     assertThat(ledgerRows("SELECT count(*) FROM verification_objects WHERE kind = 'table' AND run_id = '" + large.runId() + "'"))
         .isEqualTo(LARGE.tables());

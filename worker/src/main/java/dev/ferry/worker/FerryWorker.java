@@ -1,6 +1,7 @@
 package dev.ferry.worker;
 
 import dev.ferry.activities.aws.AwsClients;
+import dev.ferry.activities.copy.CopyActivitiesImpl;
 import dev.ferry.activities.aws.ConfigVarActivitiesImpl;
 import dev.ferry.activities.aws.DnsActivitiesImpl;
 import dev.ferry.activities.aws.RdsActivitiesImpl;
@@ -229,6 +230,7 @@ public final class FerryWorker implements AutoCloseable {
             .build();
 
     Worker shared = factory.newWorker(settings.taskQueue(), options);
+    VerificationDetails details = verificationDetails(settings, environment);
     Tuning tuning = tuning(environment);
     ApprovalKeys approvalKeys = settings.approvalKeys();
     shared.registerWorkflowImplementationFactory(
@@ -239,18 +241,22 @@ public final class FerryWorker implements AutoCloseable {
     shared.registerActivitiesImplementations(
         new PreflightActivitiesImpl(databases, tools),
         snapshots,
-        new VerifyActivitiesImpl(databases, verificationDetails(settings, environment)),
+        new VerifyActivitiesImpl(databases, details),
         new FreezeActivitiesImpl(databases),
         new SequenceActivitiesImpl(databases),
         sync,
         preverify,
         WebhookNotifier.create(secrets));
+    // The streaming copy: its copiers on the shared queue, so every worker takes a share; its
+    // snapshot's holder on the loop queue (below; runs begun before stream-copy-holder-loop hold it here).
+    CopyActivitiesImpl copy = new CopyActivitiesImpl(databases, tools, settings.workDir().resolve("copy"), details);
+    shared.registerActivitiesImplementations(copy);
     // The loops that last until a cutover, with slots of their own: see ActivityCatalog.loopQueue.
     String loopQueue = ActivityCatalog.loopQueue(settings.taskQueue());
     Worker loops =
         factory.newWorker(
             loopQueue, WorkerOptions.newBuilder(options).setMaxConcurrentActivityExecutionSize(loopSlots).build());
-    loops.registerActivitiesImplementations(sync, preverify);
+    loops.registerActivitiesImplementations(sync, preverify, copy);
     HerokuClient heroku =
         new HerokuClient(
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),

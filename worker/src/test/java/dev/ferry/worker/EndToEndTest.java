@@ -116,7 +116,8 @@ class EndToEndTest {
     // The demo runbook configures no DNS, Heroku, config vars or RDS: those steps are skipped.
     assertThat(done.path("steps").findValuesAsText("state")).containsOnly("DONE", "SKIPPED");
     assertThat(done.path("steps").findValues("name").stream().filter(n -> true).map(JsonNode::asText).toList())
-        .containsSubsequence("freeze-source", "snapshot", "restore", "verify", "sync-sequences", "discard-snapshot", "gate:decommission");
+        .containsSubsequence("freeze-source", "copy", "verify", "sync-sequences", "gate:decommission")
+        .doesNotContain("snapshot", "restore", "discard-snapshot");
     assertThat(done.path("verification").path("sequences").findValuesAsText("sequence")).contains("billing.invoice_number_seq");
     assertThat(done.path("preflight").path("audit").path("sequences").get(0).asText())
         .isEqualTo("billing.invoice_number_seq → billing.invoices.number");

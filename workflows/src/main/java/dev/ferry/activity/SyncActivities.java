@@ -40,6 +40,16 @@ public interface SyncActivities {
    */
   void applyChanges(SyncRequest request);
 
+  /**
+   * The trigger method after the workflow streamed the initial copy ({@link
+   * dev.ferry.model.sync.SyncRequest#initialCopy()} {@code stream}): drops the captured changes
+   * each table's copy already holds (a change is kept only when the snapshot that table's rows
+   * were read at did not see its transaction), gives the target's planner statistics, and returns
+   * the setup. Reads which snapshot each table came from in the copy's bookkeeping ({@code
+   * copyKey}), which must still be there. Idempotent.
+   */
+  SyncSetup adoptCopy(SyncRequest request, String copyKey);
+
   /** How far behind the target is now. Reads only. */
   SyncLag measureLag(SyncRequest request);
 

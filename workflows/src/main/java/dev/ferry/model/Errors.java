@@ -34,6 +34,14 @@ public final class Errors {
   public static final String SNAPSHOT_FAILED = "SnapshotFailed";
   /** The snapshot's files are not on the host that should hold them; the workflow takes a new one. */
   public static final String SNAPSHOT_MISSING = "SnapshotMissing";
+  /**
+   * The source cannot export a snapshot, or refuses {@code SET TRANSACTION SNAPSHOT} (a
+   * connection pooler in between, a server without the feature): the streaming copy cannot run
+   * there; {@code snapshot.method: dump} can. Final.
+   */
+  public static final String SNAPSHOT_REFUSED = "SnapshotRefused";
+  /** The streaming copy's snapshot was lost more times than the run starts it again. Final. */
+  public static final String SNAPSHOT_LOST = "SnapshotLost";
   /** pg_restore stopped on an error (it runs with --exit-on-error). */
   public static final String RESTORE_FAILED = "RestoreFailed";
   /** Source and target differ after the restore. */
@@ -121,6 +129,8 @@ public final class Errors {
           TOOL_MISSING,
           SNAPSHOT_FAILED,
           SNAPSHOT_MISSING,
+          SNAPSHOT_REFUSED,
+          SNAPSHOT_LOST,
           RESTORE_FAILED,
           VERIFICATION_FAILED,
           EXTENSION_UNAVAILABLE,

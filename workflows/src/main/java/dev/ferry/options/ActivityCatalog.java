@@ -81,6 +81,55 @@ public final class ActivityCatalog {
         .build();
   }
 
+  // The streaming copy (snapshot.method: stream): the copiers on the shared queue, so copies spread
+  // over workers; the holder, a loop for the copy's duration, on the loop queue.
+
+  /** {@link #copySnapshot(String)} on the workflow's own queue (runs begun before stream-copy-holder-loop). */
+  public static ActivityOptions copySnapshot() {
+    return copySnapshot(null);
+  }
+
+  /**
+   * The snapshot's holder: runs for the copy's duration, heartbeating every second, on {@code
+   * loopQueue} ({@link #loopQueue}: it holds its slot as long as the copy lasts, so it must not
+   * take one the copiers need), or on the workflow's own queue when it is {@code null}. Never
+   * retried by Temporal: a lost snapshot cannot come back, so the workflow decides (a new
+   * snapshot). Its heartbeat timeout is how soon a dead worker's holder is noticed.
+   */
+  public static ActivityOptions copySnapshot(String loopQueue) {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(loopQueue)
+        .setStartToCloseTimeout(Duration.ofDays(7))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+        .build();
+  }
+
+  /**
+   * Planning, the copiers and the finish: long, heartbeated, retried after a crash (a copier's
+   * retry takes its own unfinished chunk back). A copier cancelled when its snapshot is lost stops
+   * at its next heartbeat.
+   */
+  public static ActivityOptions copyWork() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofHours(48))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(LONG_RETRIES)
+        .build();
+  }
+
+  /**
+   * Claiming the target, the copy's verification report, ending it (also as compensation, so it
+   * retries long enough to outlast a blip): quick, on any worker.
+   */
+  public static ActivityOptions copyControl() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(30))
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setRetryOptions(LONG_RETRIES)
+        .build();
+  }
+
   /** Deleting dump files: on the snapshot's host, best effort. */
   public static ActivityOptions discardSnapshot(String hostTaskQueue) {
     return ActivityOptions.newBuilder()

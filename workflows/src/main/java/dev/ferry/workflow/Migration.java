@@ -66,6 +66,11 @@ final class Migration {
   final GateKeeper gates;
   final Compensations compensations = new Compensations();
   final Instant startedAt;
+  /**
+   * Whether this run streams its copy ({@link StreamCopy}): the runbook's method, for runs begun
+   * after {@link StreamCopy#VERSION}; runs begun before keep pg_dump and pg_restore.
+   */
+  final boolean streamCopy;
 
   final PreflightActivities preflight;
   final SnapshotActivities snapshots;
@@ -98,7 +103,10 @@ final class Migration {
     this.tuning = tuning;
     this.databases = new DatabasePair(runbook.source().databaseUrl(), runbook.target().databaseUrl());
     this.jobs = runbook.snapshot() == null ? null : runbook.snapshot().jobs();
-    this.record = new RunRecord(Steps.of(runbook.strategy()));
+    // Asked before anything else runs, so the steps shown from the start are the ones the run takes.
+    this.streamCopy =
+        Workflow.getVersion(StreamCopy.VERSION, Workflow.DEFAULT_VERSION, 1) == 1 && StreamCopy.applies(runbook);
+    this.record = new RunRecord(Steps.of(runbook, streamCopy));
     this.gates = new GateKeeper(runbook, request.startedBy(), keys);
     this.startedAt = now();
     preflight = stub(PreflightActivities.class, ActivityCatalog.preflight());
@@ -304,7 +312,7 @@ final class Migration {
     List<String> evidence = new ArrayList<>();
     evidence.add(
         "plan: "
-            + String.join(" → ", Plans.of(runbook).stream().filter(p -> !p.skipped()).map(PlannedStep::name).toList()));
+            + String.join(" → ", Plans.of(runbook, streamCopy).stream().filter(p -> !p.skipped()).map(PlannedStep::name).toList()));
     evidence.add("source: " + describe(preflightReport.source()));
     evidence.add("target: " + describe(preflightReport.target()));
     evidence.add("pg_dump: " + preflightReport.dumpToolVersion());
@@ -339,7 +347,12 @@ final class Migration {
   }
 
   void verify(String stepName) {
-    verification = step(stepName, () -> verify.verifyDatabases(new VerifyRequest(databases, jobs)), VerificationReport::summary);
+    verify(stepName, () -> verify.verifyDatabases(new VerifyRequest(databases, jobs)));
+  }
+
+  /** A verification step whose report comes from {@code report}; any mismatch fails the run. */
+  void verify(String stepName, Supplier<VerificationReport> report) {
+    verification = step(stepName, report, VerificationReport::summary);
     if (verification.mismatches() > 0) {
       record.failed(stepName, now(), verification.summary());
       throw ApplicationFailure.newNonRetryableFailure(

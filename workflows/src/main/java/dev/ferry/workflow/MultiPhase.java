@@ -2,6 +2,9 @@ package dev.ferry.workflow;
 
 import dev.ferry.activity.SyncActivities;
 import dev.ferry.model.Errors;
+import dev.ferry.model.copy.CopyRequest;
+import dev.ferry.model.runbook.SnapshotSpec;
+import dev.ferry.model.sync.SyncSetup;
 import dev.ferry.model.database.PreflightReport;
 import dev.ferry.model.database.SourceAudit;
 import dev.ferry.model.runbook.Gates;
@@ -24,7 +27,8 @@ import java.util.List;
 
 /**
  * The multi-phase strategy (large database, near-zero downtime): preflight → gate {@code start}
- * → start the sync (schema, initial copy, change capture) → catch up until the lag is under the
+ * → start the sync (change capture, then the initial copy: streamed for the trigger method,
+ * {@link StreamCopy}, unless {@code snapshot.method: dump}) → catch up until the lag is under the
  * runbook's threshold → pre-verify (the target proven while the sync runs; {@link
  * Preverification}) → lower the DNS TTL → gate {@code cutover} → freeze the source (+ Heroku
  * maintenance) → config vars to SSM → drain → sync sequences → final verify → RDS restore point
@@ -48,7 +52,9 @@ final class MultiPhase {
     this.checksSync = Workflow.getVersion(SYNC_CHECK_AND_ROLE, Workflow.DEFAULT_VERSION, 1) == 1;
     SyncSpec spec = m.runbook.sync();
     this.sync =
-        new SyncRequest(Workflow.randomUUID().toString(), m.databases, spec.method(), m.jobs, checksSync ? replicationRole(spec) : null);
+        new SyncRequest(
+            Workflow.randomUUID().toString(), m.databases, spec.method(), m.jobs, checksSync ? replicationRole(spec) : null,
+            m.streamCopy ? SnapshotSpec.STREAM : null);
   }
 
   void run() {
@@ -76,7 +82,18 @@ final class MultiPhase {
           m.syncControl.stopSync(sync);
           return "sync torn down: no trigger, change table, publication, subscription or slot left";
         });
-    m.sync = m.step(Steps.START_SYNC, () -> m.syncSetup.startSync(sync), s -> s.tables() + " tables, " + s.rows() + " rows copied; " + s.detail());
+    if (m.streamCopy) {
+      // The capture first, committed; then the copy, from a snapshot taken after it.
+      m.sync = m.step(Steps.START_SYNC, () -> m.syncSetup.startSync(sync), SyncSetup::detail);
+      StreamCopy copy = new StreamCopy(m, CopyRequest.CAPTURED);
+      List<SyncSetup> adopted = new ArrayList<>();
+      // Within the copy's step: the capture keeps only what each table's copy did not see.
+      copy.copy(copied -> adopted.add(m.syncSetup.adoptCopy(sync, copy.key())));
+      m.sync = adopted.get(0);
+      copy.end();
+    } else {
+      m.sync = m.step(Steps.START_SYNC, () -> m.syncSetup.startSync(sync), s -> s.tables() + " tables, " + s.rows() + " rows copied; " + s.detail());
+    }
     // Added with the loop queue: runs begun before keep their loops on the workflow's queue.
     String loopQueue =
         Workflow.getVersion(LOOP_QUEUE, Workflow.DEFAULT_VERSION, 1) == 1

@@ -15,9 +15,18 @@ import java.util.List;
 public final class Plans {
   private Plans() {}
 
+  /** What a run of {@code runbook} started now would do. */
   public static List<PlannedStep> of(Runbook runbook) {
+    return of(runbook, StreamCopy.applies(runbook));
+  }
+
+  /**
+   * The plan of a run that streams its copy or not: a run begun before the streaming copy
+   * existed keeps showing the dump's steps when it replays.
+   */
+  static List<PlannedStep> of(Runbook runbook, boolean streamCopy) {
     List<PlannedStep> plan = new ArrayList<>();
-    for (String step : Steps.of(runbook.strategy())) {
+    for (String step : Steps.of(runbook, streamCopy)) {
       if (step.startsWith(Steps.gate(""))) {
         String gate = step.substring(Steps.gate("").length());
         GateSpec spec = runbook.gate(gate);
@@ -31,7 +40,7 @@ public final class Plans {
                 spec.approvers()));
       } else {
         String skip = Steps.skipReason(runbook, step);
-        plan.add(new PlannedStep(step, false, skip != null, skip != null ? skip : Steps.purpose(runbook, step), List.of()));
+        plan.add(new PlannedStep(step, false, skip != null, skip != null ? skip : Steps.purpose(runbook, streamCopy, step), List.of()));
       }
     }
     return plan;

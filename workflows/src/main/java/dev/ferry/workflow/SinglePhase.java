@@ -4,6 +4,7 @@ import dev.ferry.activity.RestoreActivities;
 import dev.ferry.activity.SnapshotActivities;
 import dev.ferry.model.ByteSize;
 import dev.ferry.model.Errors;
+import dev.ferry.model.copy.CopyRequest;
 import dev.ferry.model.database.RestoreRequest;
 import dev.ferry.model.database.RestoreResult;
 import dev.ferry.model.database.Snapshot;
@@ -16,11 +17,12 @@ import java.util.List;
 
 /**
  * The single-phase strategy (small database, downtime accepted): preflight → gate {@code start}
- * → lower the DNS TTL → freeze the source (+ Heroku maintenance) → config vars to SSM →
- * snapshot → restore → verify → sync sequences → discard the snapshot → RDS restore point →
- * shift traffic → maintenance off → gate {@code decommission} → decommission. Steps whose
- * provider the runbook does not configure are skipped. The source stays read-only to the end:
- * only a rollback makes it writable again.
+ * → lower the DNS TTL → freeze the source (+ Heroku maintenance) → config vars to SSM → copy
+ * (streamed, {@link StreamCopy}) and verify, or with {@code snapshot.method: dump} snapshot →
+ * restore → verify → discard the snapshot; then sync sequences → RDS restore point → shift
+ * traffic → maintenance off → gate {@code decommission} → decommission. Steps whose provider the
+ * runbook does not configure are skipped. The source stays read-only to the end: only a
+ * rollback makes it writable again.
  */
 final class SinglePhase {
   /** Snapshots taken again when the host holding one stops serving its task queue. */
@@ -41,10 +43,18 @@ final class SinglePhase {
     m.freezeSource();
     edge.maintenanceOn();
     edge.copyConfigVars();
-    m.restoreResult = snapshotAndRestore();
-    m.verify(Steps.VERIFY);
-    m.syncSequences();
-    discardSnapshot();
+    if (m.streamCopy) {
+      StreamCopy copy = new StreamCopy(m, CopyRequest.FROZEN);
+      m.restoreResult = StreamCopy.asRestore(copy.copy(copied -> {}));
+      copy.verify();
+      copy.end();
+      m.syncSequences();
+    } else {
+      m.restoreResult = snapshotAndRestore();
+      m.verify(Steps.VERIFY);
+      m.syncSequences();
+      discardSnapshot();
+    }
     edge.restorePoint();
     edge.shiftTraffic();
     edge.maintenanceOff();

@@ -16,6 +16,8 @@ final class Steps {
   static final String COPY_CONFIG_VARS = "copy-config-vars";
   static final String SNAPSHOT = "snapshot";
   static final String RESTORE = "restore";
+  /** The streaming copy ({@code snapshot.method: stream}), in place of snapshot and restore. */
+  static final String COPY = "copy";
   static final String START_SYNC = "start-sync";
   static final String CATCH_UP = "catch-up";
   static final String PREVERIFY = "pre-verify";
@@ -74,8 +76,58 @@ final class Steps {
           GATE_DECOMMISSION,
           DECOMMISSION);
 
+  /** Single-phase with the streaming copy: no dump to take, restore or discard. */
+  static final List<String> SINGLE_PHASE_STREAM =
+      List.of(
+          PREFLIGHT,
+          GATE_START,
+          LOWER_DNS_TTL,
+          FREEZE_SOURCE,
+          MAINTENANCE_ON,
+          COPY_CONFIG_VARS,
+          COPY,
+          VERIFY,
+          SYNC_SEQUENCES,
+          RESTORE_POINT,
+          SHIFT_TRAFFIC,
+          MAINTENANCE_OFF,
+          GATE_DECOMMISSION,
+          DECOMMISSION);
+
+  /** Multi-phase, trigger method with the streaming copy: the capture is installed, then the copy runs. */
+  static final List<String> MULTI_PHASE_STREAM =
+      List.of(
+          PREFLIGHT,
+          GATE_START,
+          START_SYNC,
+          COPY,
+          CATCH_UP,
+          PREVERIFY,
+          LOWER_DNS_TTL,
+          GATE_CUTOVER,
+          FREEZE_SOURCE,
+          MAINTENANCE_ON,
+          COPY_CONFIG_VARS,
+          DRAIN,
+          SYNC_SEQUENCES,
+          VERIFY,
+          RESTORE_POINT,
+          SHIFT_TRAFFIC,
+          MAINTENANCE_OFF,
+          FALLBACK_WINDOW,
+          GATE_DECOMMISSION,
+          DECOMMISSION);
+
   static List<String> of(Strategy strategy) {
     return strategy == Strategy.MULTI_PHASE ? MULTI_PHASE : SINGLE_PHASE;
+  }
+
+  /** The steps of a run of {@code runbook}, which streams its copy or not ({@link StreamCopy#applies}). */
+  static List<String> of(Runbook runbook, boolean streamCopy) {
+    if (!streamCopy) {
+      return of(runbook.strategy());
+    }
+    return runbook.strategy() == Strategy.MULTI_PHASE ? MULTI_PHASE_STREAM : SINGLE_PHASE_STREAM;
   }
 
   /**
@@ -126,6 +178,16 @@ final class Steps {
   }
 
   /** What a step does, in a phrase, for plans. */
+  static String purpose(Runbook runbook, boolean streamed, String step) {
+    if (step.equals(START_SYNC) && streamed) {
+      return "installs change capture on the source, before the copy: every change the copy misses is captured";
+    }
+    if (step.equals(VERIFY) && streamed && runbook.strategy() == Strategy.SINGLE_PHASE) {
+      return "reports the copy's table-by-table checks, and compares sequences, large objects and the schema";
+    }
+    return purpose(runbook, step);
+  }
+
   static String purpose(String step) {
     return switch (step) {
       case PREFLIGHT -> "checks both databases, versions, extensions and the source's traps; changes nothing";
@@ -137,6 +199,10 @@ final class Steps {
       case COPY_CONFIG_VARS -> "copies the app's config vars to SSM and checks every key arrived";
       case SNAPSHOT -> "pg_dump -Fd -j N of the source onto a worker's disk";
       case RESTORE -> "pg_restore -j N --exit-on-error into the empty target";
+      case COPY ->
+          "streams every table from one exported snapshot of the source straight into the empty target (COPY, no files;"
+              + " big tables in key ranges; N copiers on any workers), builds each table's indexes as it lands and checks"
+              + " its rows against what was sent; constraints, sequences and large objects last";
       case START_SYNC -> "installs change capture, copies the schema and the data consistently with it";
       case CATCH_UP -> "applies changes until the target is less than sync.maxLag behind";
       case PREVERIFY ->

@@ -1,6 +1,10 @@
 package dev.ferry.testing;
 
+import dev.ferry.activity.CopyActivities;
 import dev.ferry.activity.FreezeActivities;
+import dev.ferry.model.copy.CopyPlan;
+import dev.ferry.model.copy.CopyRequest;
+import dev.ferry.model.copy.CopyResult;
 import dev.ferry.activity.LedgerActivities;
 import dev.ferry.model.RunEvent;
 import dev.ferry.activity.NotifyActivities;
@@ -46,7 +50,8 @@ import java.util.concurrent.TimeUnit;
  * fails where a test tells it to, and can hold the restore until a test releases it.
  */
 public class FakeDatabases
-    implements PreflightActivities,
+    implements CopyActivities,
+        PreflightActivities,
         SnapshotActivities,
         RestoreActivities,
         VerifyActivities,
@@ -396,6 +401,153 @@ public class FakeDatabases
   @Override
   public void dropPreverification(PreverifyRequest request) {
     called("dropPreverification");
+  }
+
+  @Override
+  public SyncSetup adoptCopy(SyncRequest request, String copyKey) {
+    called("adoptCopy");
+    if (adoptCopyFailure != null) {
+      throw adoptCopyFailure;
+    }
+    return new SyncSetup(5, 101_500, "triggers on 5 tables, changes in schema ferry_sync; 5 tables streamed from 1 snapshot(s)");
+  }
+
+  // ---- the streaming copy ----------------------------------------------------------------------
+
+  /** The first this many snapshots are lost once their copiers have started. */
+  public volatile int snapshotsLost;
+  /** Thrown by the holder at once (a source that refuses to export a snapshot). */
+  public volatile RuntimeException holdFailure;
+  public volatile RuntimeException planFailure;
+  /** Thrown by copier 1 (a chunk that keeps differing); the others work until the copy ends. */
+  public volatile RuntimeException copyFailure;
+  public volatile RuntimeException finishFailure;
+  public volatile RuntimeException adoptCopyFailure;
+  /** Copiers work until the copy ends (or the test server's cancellation reaches them). */
+  public volatile boolean holdCopiers;
+  /** The epoch whose holder runs now: copiers of earlier epochs give up. */
+  private volatile int holderEpoch;
+  private volatile boolean copyEnded;
+  private final java.util.Set<Integer> copiersStarted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<Integer> published = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<Integer> planned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * Holds "the snapshot" until cancelled (heartbeating, which is how a cancellation arrives) or
+   * until the copy ends; a lost one fails once its copiers have started.
+   */
+  @Override
+  public void holdSnapshot(CopyRequest request) {
+    called("holdSnapshot " + request.epoch());
+    if (request.epoch() == 1) {
+      copyEnded = false;
+    }
+    holderEpoch = request.epoch();
+    if (holdFailure != null) {
+      throw holdFailure;
+    }
+    published.add(request.epoch());
+    io.temporal.activity.ActivityExecutionContext context = io.temporal.activity.Activity.getExecutionContext();
+    try {
+      while (!copyEnded) {
+        if (request.epoch() <= snapshotsLost && copiersStarted.contains(request.epoch())) {
+          throw io.temporal.failure.ApplicationFailure.newFailure(
+              "the session holding the copy's snapshot ended", dev.ferry.model.Errors.DATABASE_UNREACHABLE);
+        }
+        context.heartbeat(request.epoch());
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Waits, as the real one does, for the epoch's holder to publish its snapshot. */
+  @Override
+  public CopyPlan planCopy(CopyRequest request) {
+    called("planCopy " + request.epoch());
+    if (planFailure != null) {
+      throw planFailure;
+    }
+    io.temporal.activity.ActivityExecutionContext context = io.temporal.activity.Activity.getExecutionContext();
+    try {
+      while (!published.contains(request.epoch())) {
+        if (copyEnded) {
+          throw io.temporal.failure.ApplicationFailure.newFailure("the copy ended", dev.ferry.model.Errors.STEP_FAILED);
+        }
+        context.heartbeat(null);
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    planned.add(request.epoch());
+    return new CopyPlan(2, 3, 1_000_000, 2, request.epoch() > 1 ? 1 : 0, request.epoch() > 1 ? 1 : 0);
+  }
+
+  /**
+   * Waits for its epoch's plan, as the real one does; then returns at once, or for a lost
+   * snapshot's epoch works until its holder is replaced.
+   */
+  @Override
+  public void copyTables(CopyRequest request) {
+    called("copyTables " + request.epoch() + "/" + request.copier());
+    io.temporal.activity.ActivityExecutionContext waiting = io.temporal.activity.Activity.getExecutionContext();
+    try {
+      while (!planned.contains(request.epoch())) {
+        if (copyEnded || holderEpoch > request.epoch()) {
+          throw io.temporal.failure.ApplicationFailure.newFailure("no plan", dev.ferry.model.Errors.STEP_FAILED);
+        }
+        waiting.heartbeat(null);
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    copiersStarted.add(request.epoch());
+    if (copyFailure != null && request.copier() == 1) {
+      throw copyFailure;
+    }
+    // The other copiers work on until the run ends the copy: cancelling an activity the test
+    // server has just completed wedges it, so they must not finish at the same moment.
+    if (request.epoch() > snapshotsLost && !holdCopiers && copyFailure == null) {
+      return;
+    }
+    io.temporal.activity.ActivityExecutionContext context = io.temporal.activity.Activity.getExecutionContext();
+    try {
+      while (holderEpoch <= request.epoch() && !copyEnded) {
+        context.heartbeat(null);
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    throw io.temporal.failure.ApplicationFailure.newFailure("the copy's snapshot is gone", dev.ferry.model.Errors.DATABASE_UNREACHABLE);
+  }
+
+  @Override
+  public CopyResult finishCopy(CopyRequest request) {
+    called("finishCopy " + request.epoch());
+    if (finishFailure != null) {
+      throw finishFailure;
+    }
+    return new CopyResult(2, 25_000, 1_000_000, 3, 0, 2, request.epoch(), request.epoch() == 1 ? "from one snapshot" : "snapshot lost");
+  }
+
+  @Override
+  public VerificationReport verifyCopy(CopyRequest request) {
+    called("verifyCopy");
+    targetRefs.add(request.databases().targetUrlRef());
+    if (verifyFailure != null) {
+      throw verifyFailure;
+    }
+    return verification;
+  }
+
+  @Override
+  public void endCopy(CopyRequest request) {
+    called("endCopy");
+    copyEnded = true;
   }
 
   @Override

@@ -94,8 +94,19 @@ public final class Runbooks {
     return RunbookParser.parse(SHOP_YAML + EDGE_YAML);
   }
 
+  /** The shop, copied with the streaming copy (the default method). */
   public static Runbook shop() {
     return RunbookParser.parse(SHOP_YAML);
+  }
+
+  /** The shop copied with pg_dump and pg_restore ({@code snapshot.method: dump}). */
+  public static Runbook shopWithDump() {
+    return RunbookParser.parse(SHOP_YAML.replace("  jobs: 2\n", "  jobs: 2\n  method: dump\n"));
+  }
+
+  /** The multi-phase shop whose trigger sync copies with pg_dump and pg_restore. */
+  public static Runbook shopMultiPhaseWithDump() {
+    return RunbookParser.parse(SHOP_MULTI_PHASE_YAML + "snapshot:\n  method: dump\n");
   }
 
   /** The shop runbook with the start gate's settings replaced. */

@@ -21,38 +21,52 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A failure injected at every step of both strategies, in turn: the run fails with that step's
- * error, and exactly the steps that had changed the world are undone, newest first.
+ * A failure injected at every step of both strategies, with either copy method, in turn: the run
+ * fails with that step's error, and exactly the steps that had changed the world are undone,
+ * newest first. (The streaming copy's forward {@code endCopy}, which drops its bookkeeping once
+ * it is verified, is listed where the run got that far.)
  */
 class CompensationTest extends WorkflowTestBase {
-  private static final Set<String> UNDOING = Set.of("unfreezeSource", "dropPreverification", "stopSync");
+  private static final Set<String> UNDOING = Set.of("unfreezeSource", "dropPreverification", "stopSync", "endCopy");
 
-  /** After the freeze, a multi-phase run undoes the freeze, its pre-verification and its sync, newest first. */
-  private static final List<String> UNDO_FROZEN = List.of("unfreezeSource", "dropPreverification", "stopSync");
+  /**
+   * After the freeze, a multi-phase run (its initial copy streamed, and ended on the way forward)
+   * undoes the freeze, its pre-verification and its sync, newest first.
+   */
+  private static final List<String> UNDO_FROZEN = List.of("endCopy", "unfreezeSource", "dropPreverification", "stopSync");
   private static final List<String> UNDONE_FROZEN = List.of("freeze-source", "pre-verify", "start-sync");
 
   static Stream<Arguments> failures() {
     return Stream.of(
         single("preflight", d -> d.preflightFailure = boom(), List.of(), List.of()),
         single("freeze-source", d -> d.freezeFailure = boom(), List.of("unfreezeSource"), List.of("freeze-source")),
-        single("snapshot", d -> d.snapshotFailure = boom(), List.of("unfreezeSource"), List.of("snapshot", "freeze-source")),
-        single(
+        single("copy", d -> d.planFailure = boom(), List.of("endCopy", "unfreezeSource"), List.of("copy", "freeze-source")),
+        single("copy", d -> d.copyFailure = boom(), List.of("endCopy", "unfreezeSource"), List.of("copy", "freeze-source")),
+        single("copy", d -> d.finishFailure = boom(), List.of("endCopy", "unfreezeSource"), List.of("copy", "freeze-source")),
+        single("verify", d -> d.verifyFailure = boom(), List.of("endCopy", "unfreezeSource"), List.of("copy", "freeze-source")),
+        // The copy was verified and its bookkeeping dropped on the way forward: nothing of it to undo.
+        single("sync-sequences", d -> d.sequenceFailure = boom(), List.of("endCopy", "unfreezeSource"), List.of("freeze-source")),
+        dump("snapshot", d -> d.snapshotFailure = boom(), List.of("unfreezeSource"), List.of("snapshot", "freeze-source")),
+        dump(
             "restore",
             d -> d.restoreFailure = boom(),
             List.of("discardSnapshot", "unfreezeSource"),
             List.of("snapshot", "freeze-source")),
-        single(
+        dump(
             "verify",
             d -> d.verifyFailure = boom(),
             List.of("discardSnapshot", "unfreezeSource"),
             List.of("snapshot", "freeze-source")),
-        single(
+        dump(
             "sync-sequences",
             d -> d.sequenceFailure = boom(),
             List.of("discardSnapshot", "unfreezeSource"),
             List.of("snapshot", "freeze-source")),
         multi("preflight", d -> d.preflightFailure = boom(), List.of(), List.of()),
         multi("start-sync", d -> d.startSyncFailure = boom(), List.of("stopSync"), List.of("start-sync")),
+        multiDump("start-sync", d -> d.startSyncFailure = boom(), List.of("stopSync"), List.of("start-sync")),
+        multi("copy", d -> d.copyFailure = boom(), List.of("endCopy", "stopSync"), List.of("copy", "start-sync")),
+        multi("copy", d -> d.adoptCopyFailure = boom(), List.of("endCopy", "stopSync"), List.of("copy", "start-sync")),
         // The first measurement finds a lag, so the run waits (a timer) before the failing one:
         // the background apply's completion is in history by then. Failing at once raced it,
         // and the test server wedges on a cancel of an activity it has just completed.
@@ -64,7 +78,7 @@ class CompensationTest extends WorkflowTestBase {
               d.measureLagSucceeds = 1;
               d.measureLagFailure = boom();
             },
-            List.of("dropPreverification", "stopSync"),
+            List.of("endCopy", "dropPreverification", "stopSync"),
             List.of("pre-verify", "start-sync")),
         multi("freeze-source", d -> d.freezeFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN),
         multi("drain", d -> d.drainFailure = boom(), UNDO_FROZEN, UNDONE_FROZEN),
@@ -79,9 +93,15 @@ class CompensationTest extends WorkflowTestBase {
   void failureAtAStep_undoesExactlyWhatRanNewestFirst(
       String strategy, String failingStep, Consumer<FakeDatabases> inject, List<String> undoCalls, List<String> undoneSteps) {
     inject.accept(databases);
-    Runbook runbook = strategy.equals("single-phase") ? Runbooks.shop() : Runbooks.shopMultiPhase();
+    Runbook runbook =
+        switch (strategy) {
+          case "single-phase" -> Runbooks.shop();
+          case "single-phase, dump" -> Runbooks.shopWithDump();
+          case "multi-phase, dump" -> Runbooks.shopMultiPhaseWithDump();
+          default -> Runbooks.shopMultiPhase();
+        };
     MigrationWorkflow run = failingStep.equals("preflight") ? start(runbook) : startApproved(runbook);
-    if (strategy.equals("multi-phase") && List.of("freeze-source", "drain", "verify").contains(failingStep)) {
+    if (strategy.startsWith("multi-phase") && List.of("freeze-source", "drain", "verify").contains(failingStep)) {
       awaitGate(run, "cutover");
       run.decide(approve("cutover", APPROVER));
     }
@@ -106,6 +126,14 @@ class CompensationTest extends WorkflowTestBase {
 
   private static Arguments single(String step, Consumer<FakeDatabases> inject, List<String> calls, List<String> undone) {
     return Arguments.of("single-phase", step, inject, calls, undone);
+  }
+
+  private static Arguments dump(String step, Consumer<FakeDatabases> inject, List<String> calls, List<String> undone) {
+    return Arguments.of("single-phase, dump", step, inject, calls, undone);
+  }
+
+  private static Arguments multiDump(String step, Consumer<FakeDatabases> inject, List<String> calls, List<String> undone) {
+    return Arguments.of("multi-phase, dump", step, inject, calls, undone);
   }
 
   private static Arguments multi(String step, Consumer<FakeDatabases> inject, List<String> calls, List<String> undone) {

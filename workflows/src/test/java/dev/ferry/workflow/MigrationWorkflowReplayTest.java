@@ -51,8 +51,12 @@ class MigrationWorkflowReplayTest {
     }
     assertThat(files).as("golden histories in " + HISTORIES).hasSizeGreaterThanOrEqualTo(17);
     for (Path file : files) {
-      WorkflowReplayer.replayWorkflowExecution(
-          WorkflowExecutionHistory.fromJson(Files.readString(file)), MigrationWorkflowImpl.class);
+      try {
+        WorkflowReplayer.replayWorkflowExecution(
+            WorkflowExecutionHistory.fromJson(Files.readString(file)), MigrationWorkflowImpl.class);
+      } catch (Exception | AssertionError e) {
+        throw new AssertionError(file.getFileName() + " does not replay", e);
+      }
     }
   }
 
@@ -122,6 +126,45 @@ class MigrationWorkflowReplayTest {
         multi,
         (d, e) -> d.drainFailure = ApplicationFailure.newNonRetryableFailure("changes keep arriving", Errors.STEP_FAILED),
         gates(approve("start"), approve("cutover")));
+    // The streaming copy (StreamCopy.VERSION): the default method of runs begun after it.
+    record("stream-copy-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-single-phase-snapshot-lost",
+        single,
+        (d, e) -> d.snapshotsLost = 1,
+        gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-single-phase-chunk-differs-compensated",
+        single,
+        (d, e) ->
+            d.copyFailure =
+                ApplicationFailure.newNonRetryableFailure(
+                    "public.orders: rows differ on the target after 3 copies: id > 10000 and id <= 20000",
+                    Errors.VERIFICATION_FAILED),
+        gates(approve("start")));
+    record(
+        "stream-copy-single-phase-dump-method",
+        Runbooks.shopWithDump(),
+        (d, e) -> {},
+        gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-multi-phase-approved",
+        multi,
+        (d, e) -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
+        gates(approve("start"), approve("cutover"), approve("decommission")));
+    // The snapshot's holder on the loop queue (StreamCopy.HOLDER_LOOP).
+    record(
+        "stream-copy-holder-loop-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-holder-loop-single-phase-snapshot-lost",
+        single,
+        (d, e) -> d.snapshotsLost = 1,
+        gates(approve("start"), approve("decommission")));
+    record(
+        "stream-copy-holder-loop-multi-phase-approved",
+        multi,
+        (d, e) -> d.lags.addAll(List.of(120_000L, 45_000L, 5_000L)),
+        gates(approve("start"), approve("cutover"), approve("decommission")));
     // Since the write fence (Migration.WRITE_FENCE): the freeze's undo lifts the fence even where
     // the source was read-only before the run.
     record("write-fence-single-phase-approved", single, (d, e) -> {}, gates(approve("start"), approve("decommission")));

@@ -47,6 +47,13 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
             "oldest proof: 2026-12-01T10:00:00Z (300 s before 2026-12-01T10:05:00Z); a proof stands until a row of its chunk"
                 + " changes, and changed rows are re-checked one by one");
     assertThat(step(atCutover, "pre-verify").detail()).startsWith("7 of 7 chunks proven");
+    // The trigger method's initial copy streams: capture first, the copy from a snapshot after it,
+    // the capture trimmed to what the copy lacks, and only then the apply.
+    assertThat(databases.calls())
+        .filteredOn(c -> List.of("startSync", "holdSnapshot", "planCopy", "finishCopy", "adoptCopy", "endCopy",
+            "applyChanges").contains(c.split(" ")[0]))
+        .containsSubsequence("startSync", "planCopy 1", "finishCopy 1", "adoptCopy", "endCopy", "applyChanges")
+        .contains("holdSnapshot 1");
     run.decide(approve("cutover", APPROVER));
 
     RunStatus atDecommission = awaitGateSkippingTime(run, "decommission");
@@ -61,6 +68,7 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
             org.assertj.core.groups.Tuple.tuple("preflight", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("gate:start", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("start-sync", StepState.DONE),
+            org.assertj.core.groups.Tuple.tuple("copy", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("catch-up", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("pre-verify", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("lower-dns-ttl", StepState.SKIPPED),
@@ -78,8 +86,11 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
             org.assertj.core.groups.Tuple.tuple("gate:decommission", StepState.DONE),
             org.assertj.core.groups.Tuple.tuple("decommission", StepState.DONE));
     assertThat(result.compensations()).isEmpty();
+    // The copy's calls are checked above.
+    List<String> copy = List.of("holdSnapshot", "planCopy", "copyTables", "finishCopy", "adoptCopy", "endCopy");
     assertThat(databases.calls())
-        .filteredOn(c -> !c.equals("measureLag") && !c.equals("applyChanges") && !c.equals("preverifyWhileSyncing"))
+        .filteredOn(c -> !c.equals("measureLag") && !c.equals("applyChanges") && !c.equals("preverifyWhileSyncing")
+            && !copy.contains(c.split(" ")[0]))
         .containsExactly(
             "auditDatabases",
             "checkSync",
@@ -387,6 +398,11 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
     awaitGate(first, "cutover");
     awaitGate(second, "cutover");
 
+    // Each run's streamed initial copy held a loop slot for its snapshot's holder, freed once
+    // the holder's cancellation lands (with its next heartbeat): a loop may start just after.
+    Eventually.get("both runs' apply loops and pre-verifications to run", databases::calls,
+        calls -> calls.stream().filter("applyChanges"::equals).count() == 2
+            && calls.stream().filter("preverifyWhileSyncing"::equals).count() == 2);
     assertThat(databases.calls()).filteredOn("applyChanges"::equals).hasSize(2);
     assertThat(databases.calls()).filteredOn("preverifyWhileSyncing"::equals).hasSize(2);
     assertThat(scheduledOn(first))
@@ -396,19 +412,6 @@ class MultiPhaseWorkflowTest extends WorkflowTestBase {
         .containsEntry("MeasureLag", "ferry");
     WorkflowStub.fromTyped(first).cancel();
     WorkflowStub.fromTyped(second).cancel();
-  }
-
-  /** Each activity type the run scheduled, with the task queue it went to. */
-  private java.util.Map<String, String> scheduledOn(MigrationWorkflow run) {
-    java.util.Map<String, String> queues = new java.util.HashMap<>();
-    String id = WorkflowStub.fromTyped(run).getExecution().getWorkflowId();
-    for (var event : client.fetchHistory(id).getEvents()) {
-      if (event.hasActivityTaskScheduledEventAttributes()) {
-        var scheduled = event.getActivityTaskScheduledEventAttributes();
-        queues.put(scheduled.getActivityType().getName(), scheduled.getTaskQueue().getName());
-      }
-    }
-    return queues;
   }
 
   @Test

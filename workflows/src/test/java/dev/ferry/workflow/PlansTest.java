@@ -11,7 +11,7 @@ class PlansTest {
   void singlePhasePlan_isTheStepsTheWorkflowRuns_withTheGatesApprovers() {
     List<PlannedStep> plan = Plans.of(Runbooks.shop());
 
-    assertThat(plan).extracting(PlannedStep::name).containsExactlyElementsOf(Steps.SINGLE_PHASE);
+    assertThat(plan).extracting(PlannedStep::name).containsExactlyElementsOf(Steps.SINGLE_PHASE_STREAM);
     assertThat(plan).filteredOn(PlannedStep::gate).extracting(PlannedStep::name)
         .containsExactly("gate:start", "gate:decommission");
     assertThat(plan.get(1).approvers()).isEqualTo(Runbooks.shop().gate("start").approvers());
@@ -29,13 +29,31 @@ class PlansTest {
   void multiPhasePlan_hasTheSyncStepsAndTheCutoverGate() {
     List<PlannedStep> plan = Plans.of(Runbooks.shopMultiPhase());
 
-    assertThat(plan).extracting(PlannedStep::name).containsExactlyElementsOf(Steps.MULTI_PHASE);
+    assertThat(plan).extracting(PlannedStep::name).containsExactlyElementsOf(Steps.MULTI_PHASE_STREAM);
     assertThat(plan).filteredOn(PlannedStep::gate).extracting(PlannedStep::name)
         .containsExactly("gate:start", "gate:cutover", "gate:decommission");
     assertThat(plan).filteredOn(s -> s.name().equals("gate:cutover")).singleElement()
         .satisfies(g -> assertThat(g.reason()).contains("4h", "reminder after 1h"));
     assertThat(plan).filteredOn(PlannedStep::skipped).extracting(PlannedStep::name)
         .containsExactly("lower-dns-ttl", "maintenance-on", "copy-config-vars", "restore-point", "shift-traffic", "maintenance-off");
+  }
+
+  @Test
+  void streamingCopy_isTheDefault_andTheDumpMethodKeepsSnapshotRestoreAndDiscard() {
+    assertThat(Plans.of(Runbooks.shop())).filteredOn(s -> s.name().equals("copy")).singleElement()
+        .satisfies(s -> assertThat(s.reason()).contains("exported snapshot", "no files", "checks its rows"));
+    assertThat(Plans.of(Runbooks.shop())).extracting(PlannedStep::name).doesNotContain("snapshot", "restore", "discard-snapshot");
+    assertThat(Plans.of(Runbooks.shopWithDump())).extracting(PlannedStep::name).containsExactlyElementsOf(Steps.SINGLE_PHASE);
+    assertThat(Plans.of(Runbooks.shopMultiPhaseWithDump())).extracting(PlannedStep::name).containsExactlyElementsOf(Steps.MULTI_PHASE);
+    assertThat(Plans.of(Runbooks.shopMultiPhase())).filteredOn(s -> s.name().equals("start-sync")).singleElement()
+        .satisfies(s -> assertThat(s.reason()).startsWith("installs change capture on the source, before the copy"));
+  }
+
+  @Test
+  void logicalSync_copiesWithItsSubscription_andHasNoCopyStep() {
+    String logical = Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical");
+    assertThat(Plans.of(dev.ferry.model.runbook.RunbookParser.parse(logical))).extracting(PlannedStep::name)
+        .containsExactlyElementsOf(Steps.MULTI_PHASE);
   }
 
   @Test

@@ -74,8 +74,9 @@ class RunSearchAttributesTest {
 
   @Test
   void singlePhase_publishesAppKindStrategy_andEachPhase_asTheStatusNamesIt() throws Exception {
+    // The dump method, whose restore the fake can hold (the streamed copy's phases: below).
     databases.holdRestore();
-    MigrationWorkflow run = start("migration-shop-1", Runbooks.shop());
+    MigrationWorkflow run = start("migration-shop-1", Runbooks.shopWithDump());
 
     RunStatus atStart = WorkflowTestBase.awaitGate(run, "start");
     assertThat(attributes("migration-shop-1"))
@@ -122,14 +123,14 @@ class RunSearchAttributesTest {
     WorkflowStub.fromTyped(run).getResult(RunStatus.class);
     assertThat(publishedPhases("migration-shop-2"))
         .containsExactly(
-            "preflight", "awaiting approval: start", "start-sync", "catch-up", "pre-verify", "awaiting approval: cutover",
+            "preflight", "awaiting approval: start", "start-sync", "copy", "catch-up", "pre-verify", "awaiting approval: cutover",
             "compensating: pre-verify", "compensating: start-sync", "rejected");
   }
 
   @Test
   void aFailedRestore_showsEachCompensation_thenFailed() {
     databases.restoreFailure = ApplicationFailure.newNonRetryableFailure("pg_restore stopped", Errors.RESTORE_FAILED);
-    MigrationWorkflow run = start("migration-shop-3", Runbooks.shop());
+    MigrationWorkflow run = start("migration-shop-3", Runbooks.shopWithDump());
     WorkflowTestBase.awaitGate(run, "start");
     run.decide(approve("start", APPROVER));
 
@@ -140,6 +141,21 @@ class RunSearchAttributesTest {
             "preflight", "awaiting approval: start", "freeze-source", "snapshot", "restore", "compensating: snapshot",
             "compensating: freeze-source", "failed");
     assertThat(attributes("migration-shop-3")).containsEntry("FerryPhase", "failed");
+  }
+
+  @Test
+  void singlePhase_streamed_publishesTheCopyPhase() {
+    MigrationWorkflow run = start("migration-shop-5", Runbooks.shop());
+    WorkflowTestBase.awaitGate(run, "start");
+    run.decide(approve("start", APPROVER));
+    WorkflowTestBase.awaitGate(run, "decommission");
+    run.decide(approve("decommission", APPROVER));
+    WorkflowStub.fromTyped(run).getResult(RunStatus.class);
+
+    assertThat(publishedPhases("migration-shop-5"))
+        .containsExactly(
+            "preflight", "awaiting approval: start", "freeze-source", "copy", "verify", "sync-sequences",
+            "awaiting approval: decommission", "succeeded");
   }
 
   @Test

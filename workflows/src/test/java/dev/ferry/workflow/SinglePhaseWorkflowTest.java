@@ -39,11 +39,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The single-phase migration under Temporal's time-skipping test server, with fake databases. */
+/**
+ * The single-phase migration under Temporal's time-skipping test server, with fake databases,
+ * copied with pg_dump and pg_restore ({@code snapshot.method: dump}); {@link StreamCopyWorkflowTest}
+ * covers the streaming copy.
+ */
 class SinglePhaseWorkflowTest extends WorkflowTestBase {
   @Test
   void approvedStartGate_runsEveryStepInOrderAndSucceeds() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
     awaitGate(run, "start");
 
     Decision decision = run.decide(approve("start", APPROVER));
@@ -113,7 +117,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
   @Test
   void pendingGate_showsItsDeadlineAndApproversAndTouchesNothing() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
 
     RunStatus status = awaitGate(run, "start");
 
@@ -134,7 +138,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
   @Test
   void rejectedStartGate_endsRejectedWithoutTouchingData() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
     awaitGate(run, "start");
 
     run.decide(new GateDecision("start", Verdict.REJECT, APPROVER, "not during the sale"));
@@ -173,7 +177,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
   @Test
   void approverNotListedInRunbook_refused() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
     awaitGate(run, "start");
 
     assertRefused(() -> run.decide(approve("start", "mallory")), GateDecisionRefused.Reason.NOT_AN_APPROVER);
@@ -181,7 +185,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
   @Test
   void decisionForAGateThatIsNotPending_refused() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
     awaitGate(run, "start");
 
     assertRefused(() -> run.decide(approve("cutover", APPROVER)), GateDecisionRefused.Reason.NOT_PENDING);
@@ -189,7 +193,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
   @Test
   void rejectionWithoutComment_refused() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
     awaitGate(run, "start");
 
     assertRefused(
@@ -199,7 +203,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
   @Test
   void decisionWithoutApprover_refused() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
     awaitGate(run, "start");
 
     assertRefused(
@@ -229,7 +233,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
   @Test
   void signalFromTheStarter_isRefusedAndRecorded_signalFromAnApprover_opensTheGate() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
     awaitGate(run, "start");
     WorkflowStub stub = WorkflowStub.fromTyped(run);
 
@@ -273,7 +277,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
         ApplicationFailure.newNonRetryableFailure(
             "source (env:SHOP_SOURCE_URL → ferry@127.0.0.1:1/shop): connection refused",
             Errors.DATABASE_UNREACHABLE);
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
 
     assertThatThrownBy(() -> resultOf(run))
         .isInstanceOf(WorkflowFailedException.class)
@@ -298,7 +302,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
         ApplicationFailure.newFailure(
             "target (env:SHOP_TARGET_URL → ferry@10.0.0.9:5432/shop): cannot connect: Connection refused",
             Errors.DATABASE_UNREACHABLE);
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
 
     assertThatThrownBy(() -> resultOf(run)).isInstanceOf(WorkflowFailedException.class);
 
@@ -436,7 +440,7 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
 
   @Test
   void cancellationDuringTheGate_endsCancelledAndRunsNothing() {
-    MigrationWorkflow run = start(Runbooks.shop());
+    MigrationWorkflow run = start(Runbooks.shopWithDump());
     awaitGate(run, "start");
 
     WorkflowStub.fromTyped(run).cancel();
@@ -529,6 +533,6 @@ class SinglePhaseWorkflowTest extends WorkflowTestBase {
   }
 
   private MigrationWorkflow startApproved() {
-    return startApproved(Runbooks.shop());
+    return startApproved(Runbooks.shopWithDump());
   }
 }

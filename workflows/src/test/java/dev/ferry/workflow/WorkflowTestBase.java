@@ -69,7 +69,12 @@ abstract class WorkflowTestBase {
   /** Replaces the environment with one whose workflows use {@code tuning}, each queue running {@code slots} activities at once. */
   void restartWith(Tuning tuning, int slots) {
     env.close();
-    startWith(tuning, ApprovalKeys.none(), WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(slots).build());
+    // Heartbeats (and so cancellations) every second at most, as the worker: a cancelled loop
+    // frees its slot within a second, not the SDK's default 80 % of the heartbeat timeout.
+    startWith(
+        tuning,
+        ApprovalKeys.none(),
+        WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(slots).setMaxHeartbeatThrottleInterval(Duration.ofSeconds(1)).build());
   }
 
   private void startWith(Tuning tuning, ApprovalKeys keys) {
@@ -89,6 +94,19 @@ abstract class WorkflowTestBase {
     env.newWorker(ActivityCatalog.loopQueue(QUEUE), options).registerActivitiesImplementations(databases);
     env.start();
     client = env.getWorkflowClient();
+  }
+
+  /** Each activity type the run scheduled, with the task queue it went to. */
+  java.util.Map<String, String> scheduledOn(MigrationWorkflow run) {
+    java.util.Map<String, String> queues = new java.util.HashMap<>();
+    String id = WorkflowStub.fromTyped(run).getExecution().getWorkflowId();
+    for (var event : client.fetchHistory(id).getEvents()) {
+      if (event.hasActivityTaskScheduledEventAttributes()) {
+        var scheduled = event.getActivityTaskScheduledEventAttributes();
+        queues.put(scheduled.getActivityType().getName(), scheduled.getTaskQueue().getName());
+      }
+    }
+    return queues;
   }
 
   @AfterEach

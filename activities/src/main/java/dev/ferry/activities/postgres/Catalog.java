@@ -43,6 +43,8 @@ public final class Catalog {
           + " AND n.nspname <> '" + WriteFence.SCHEMA + "'"
           // A pre-verification's proofs and key capture (PreverifyActivitiesImpl).
           + " AND n.nspname NOT LIKE 'ferry\\_verify\\_%'"
+          // The streaming copy's bookkeeping on the target.
+          + " AND n.nspname NOT LIKE 'ferry\\_copy\\_%'"
           // Tables that belong to an extension are the extension's business, not the app's.
           + " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
           + "   AND d.objid = c.oid AND d.deptype = 'e')";

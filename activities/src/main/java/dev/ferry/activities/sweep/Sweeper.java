@@ -1,5 +1,6 @@
 package dev.ferry.activities.sweep;
 
+import dev.ferry.activities.copy.CopyLeftovers;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
@@ -238,6 +239,7 @@ public final class Sweeper {
     }
     for (Reached r : reached) {
       sweepPreverifications(report, owners, r.endpoint());
+      sweepCopies(report, owners, r.endpoint());
     }
     sweepScratchDatabases(report, owners, endpoints.values(), runbookDatabases);
   }
@@ -264,6 +266,36 @@ public final class Sweeper {
       } else if (owner.verdict() == RunVerdicts.Verdict.ENDED) {
         try (Connection c = databases.connectPastFence(endpoint, "ferry-sweep", l.run())) {
           PreverifyLeftovers.remove(c, l);
+          removed(report, what, where, owner.why());
+        } catch (SQLException | RuntimeException e) {
+          left(report, what, where, owner.why() + ", but removing it failed (next sweep tries again): " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  /** The streaming copies' bookkeeping of ended runs ({@link CopyLeftovers}) in one database. */
+  private void sweepCopies(SweepReport report, RunVerdicts owners, Endpoint endpoint) {
+    String where = endpoint.url().toString();
+    List<CopyLeftovers.Leftover> found;
+    try (Connection c = databases.connect(endpoint, "ferry-sweep")) {
+      found = CopyLeftovers.find(c);
+    } catch (SQLException | RuntimeException e) {
+      log.info("sweep: could not look for streaming copies in {}: {}", where, e.getMessage());
+      return;
+    }
+    for (CopyLeftovers.Leftover l : found) {
+      String what = "streaming copy " + l.schema();
+      if (l.run() == null) {
+        left(report, what, where, "cannot tell which run made it (no comment naming a run)");
+        continue;
+      }
+      RunVerdicts.Owner owner = owners.of(l.run());
+      if (owner.verdict() == RunVerdicts.Verdict.UNKNOWN) {
+        left(report, what, where, owner.why());
+      } else if (owner.verdict() == RunVerdicts.Verdict.ENDED) {
+        try (Connection c = databases.connect(endpoint, "ferry-sweep")) {
+          CopyLeftovers.remove(c, l);
           removed(report, what, where, owner.why());
         } catch (SQLException | RuntimeException e) {
           left(report, what, where, owner.why() + ", but removing it failed (next sweep tries again): " + e.getMessage());

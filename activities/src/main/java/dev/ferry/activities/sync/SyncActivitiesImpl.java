@@ -43,6 +43,11 @@ public class SyncActivitiesImpl implements SyncActivities {
   }
 
   @Override
+  public SyncSetup adoptCopy(SyncRequest request, String copyKey) {
+    return method(request).adoptCopy(session(request), copyKey);
+  }
+
+  @Override
   public void applyChanges(SyncRequest request) {
     method(request).apply(session(request));
   }

@@ -20,6 +20,16 @@ interface SyncMethod {
   /** Installs capture, copies schema and data consistently with it. Heartbeats progress. */
   SyncSetup start(SyncSession session);
 
+  /**
+   * After a streamed initial copy ({@code copyKey}): keeps only the captured changes the copy
+   * lacks. The trigger method's; no other method leaves the copy to the workflow.
+   */
+  default SyncSetup adoptCopy(SyncSession session, String copyKey) {
+    throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+        "sync.method " + session.request().method() + " copies its own data; it has no streamed copy to adopt",
+        dev.ferry.model.Errors.SYNC_REFUSED);
+  }
+
   /** Applies changes until the activity is cancelled; heartbeats the lag. */
   void apply(SyncSession session);
 

@@ -3,6 +3,7 @@ package dev.ferry.activities.sync;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.activities.Pause;
+import dev.ferry.activities.copy.CopyBook;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.model.Errors;
@@ -49,6 +50,8 @@ final class TriggerSync implements SyncMethod {
   private static final Logger log = LoggerFactory.getLogger(TriggerSync.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   static final int BATCH = 5_000;
+  /** State key: the capture is installed and the workflow streams the copy (see {@link #adoptCopy}). */
+  private static final String CAPTURE_ONLY = "capture";
   private static final Duration IDLE = Duration.ofMillis(500);
   private static final Duration CHECK_EVERY = Duration.ofSeconds(2);
   /** The longest one statement of Ferry's DDL waits for a table lock. */
@@ -130,6 +133,11 @@ final class TriggerSync implements SyncMethod {
           log.info("the sync of {} was set up by an earlier attempt", s.workflowId());
           return JSON.readValue(done.get(), SyncSetup.class);
         }
+        var captured = TriggerCapture.state(c, s, CAPTURE_ONLY);
+        if (captured.isPresent() && s.request().streamsInitialCopy()) {
+          // Installed by an earlier attempt, maybe with changes captured since: keep them.
+          return JSON.readValue(captured.get(), SyncSetup.class);
+        }
       }
       List<String> refused = refusals(s, c);
       if (!refused.isEmpty()) {
@@ -142,6 +150,15 @@ final class TriggerSync implements SyncMethod {
       onLockTimeout(source, (lockWait, beat) -> TriggerCapture.install(c, s, tables.values(), lockWait, beat));
       List<String> schema = SchemaWatch.describe(c);
       TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
+      if (s.request().streamsInitialCopy()) {
+        // The workflow streams the copy from a snapshot taken after this commit; adoptCopy finishes.
+        SyncSetup captured =
+            new SyncSetup(
+                tables.size(), 0,
+                "trigger capture on " + tables.size() + " tables into " + s.schema() + " on the source; the copy follows");
+        TriggerCapture.putState(c, s, CAPTURE_ONLY, JSON.writeValueAsString(captured));
+        return captured;
+      }
       long copiedTables = copyAtSnapshot(s, c, schema);
       long rows = analyzeTarget(s);
       createAppliedRecord(s);
@@ -215,6 +232,66 @@ final class TriggerSync implements SyncMethod {
       return tables;
     } finally {
       copy.discard(dump);
+    }
+  }
+
+  /**
+   * After the workflow streamed the copy: each table's captured changes that the snapshot its
+   * rows were read at already saw are dropped, table by table (a table a lost snapshot's copy had
+   * finished keeps that snapshot). What remains captured is exactly what the copy lacks.
+   */
+  @Override
+  public SyncSetup adoptCopy(SyncSession s, String copyKey) {
+    Endpoint source = s.source();
+    try (Connection c = databases.connect(source, s.applicationName("ferry-sync-setup"))) {
+      var done = TriggerCapture.state(c, s, "setup");
+      if (done.isPresent()) {
+        return JSON.readValue(done.get(), SyncSetup.class);
+      }
+      if (TriggerCapture.state(c, s, CAPTURE_ONLY).isEmpty()) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            source.describe() + ": no capture of this sync to adopt a copy into (" + s.schema() + ")", Errors.SYNC_REFUSED);
+      }
+      // A schema change between the capture and the copy would have copied a table the capture does not match.
+      List<String> schema = List.of(TriggerCapture.state(c, s, "schema").orElse("").split("\n"));
+      SchemaWatch.check(source, schema, SchemaWatch.describe(c));
+      Map<Long, String> copied;
+      try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"))) {
+        if (!CopyBook.allChecked(t, copyKey)) {
+          throw ApplicationFailure.newFailure(
+              s.target().describe() + ": the copy is not finished; its tables are not all checked", Errors.STEP_FAILED);
+        }
+        copied = CopyBook.copiedTables(t, copyKey);
+      }
+      Map<String, List<Long>> bySnapshot = new java.util.TreeMap<>();
+      copied.forEach((oid, snapshot) -> bySnapshot.computeIfAbsent(snapshot, k -> new java.util.ArrayList<>()).add(oid));
+      int seen = 0;
+      try (var ps =
+          c.prepareStatement(
+              "DELETE FROM " + s.schema() + ".changes WHERE rel = ANY(?::oid[])"
+                  + " AND pg_visible_in_snapshot(xid, ?::pg_snapshot)")) {
+        for (Map.Entry<String, List<Long>> e : bySnapshot.entrySet()) {
+          ps.setArray(1, c.createArrayOf("bigint", e.getValue().toArray()));
+          ps.setString(2, e.getKey());
+          seen += ps.executeUpdate();
+        }
+      }
+      log.info("{} changes captured before the copy's snapshot(s) were in the copy", seen);
+      long rows = analyzeTarget(s);
+      // As after a dumped copy: the applier records what it applies there (the pre-verification reads it).
+      createAppliedRecord(s);
+      SyncSetup setup =
+          new SyncSetup(
+              copied.size(),
+              rows,
+              "trigger capture into " + s.schema() + " on the source; " + copied.size() + " tables streamed from "
+                  + bySnapshot.size() + " snapshot(s); rows as ANALYZE counts them");
+      TriggerCapture.putState(c, s, "setup", JSON.writeValueAsString(setup));
+      return setup;
+    } catch (SQLException e) {
+      throw Databases.failure(source, e);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
     }
   }
 

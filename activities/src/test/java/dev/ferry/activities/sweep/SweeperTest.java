@@ -2,6 +2,7 @@ package dev.ferry.activities.sweep;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.activities.copy.CopyActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.activities.ledger.TemporalRuns;
 import dev.ferry.activities.postgres.Databases;
@@ -93,8 +94,9 @@ class SweeperTest {
         TestWorkflowEnvironment.newInstance(
             io.temporal.testing.TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
     Worker worker = temporal.newWorker(QUEUE);
-    worker.registerWorkflowImplementationTypes(LeftoverMaker.Impl.class);
+    worker.registerWorkflowImplementationTypes(LeftoverMaker.Impl.class, CopyLeftoverMaker.Impl.class);
     worker.registerActivitiesImplementations(
+        new CopyActivitiesImpl(databases, PgTools.locate(System.getenv()), workDir.resolve("copy")),
         new SyncActivitiesImpl(databases, new InitialCopy(databases, PgTools.locate(System.getenv()), workDir.resolve("sync"))),
         new RehearsalActivitiesImpl(databases),
         new PreverifyActivitiesImpl(databases, new SyncChangeFeeds(), PreverifyActivitiesImpl.Settings.DEFAULT));
@@ -251,6 +253,39 @@ class SweeperTest {
   }
 
   @Test
+  void aStreamingCopysBookkeeping_goesWithItsEndedRun_andStaysWithARunningOne() throws Exception {
+    String running = "migration-sweep-" + hex(4);
+    String ended = "migration-sweep-" + hex(4);
+    prepare(running);
+    prepare(ended);
+    startTemporal();
+    WorkflowStub runningRun = makeCopy(running, true);
+    makeCopy(ended, false).getResult(Void.class);
+    record(running, "RUNNING", null);
+    record(ended, "FAILED", Instant.now());
+    String endedCopy = copySchemas(target(ended)).get(0);
+    assertThat(copySchemas(target(running))).hasSize(1);
+
+    SweepReport report = sweeper.sweep();
+
+    assertThat(copySchemas(target(running))).hasSize(1);
+    assertThat(copySchemas(target(ended))).isEmpty();
+    // The rows and tables it copied are the target's (claimed by the run, as a restore's): kept.
+    assertThat(TestCluster.TARGET.queryLong(target(ended), "SELECT count(*) FROM pg_tables WHERE tablename = 'items'")).isOne();
+    assertThat(report.removed())
+        .filteredOn(e -> e.why().equals("run " + ended + " ended (FAILED in the ledger)"))
+        .extracting(SweepReport.Entry::what)
+        .containsExactly("streaming copy " + endedCopy);
+    assertThat(report.removed()).noneMatch(e -> e.why().contains(running));
+
+    runningRun.signal("finish");
+    runningRun.getResult(Void.class);
+    record(running, "SUCCEEDED", Instant.now());
+    sweeper.sweep();
+    assertThat(copySchemas(target(running))).isEmpty();
+  }
+
+  @Test
   void aRunTemporalCannotBeAskedAbout_keepsWhatItOwns() throws Exception {
     String run = "migration-sweep-" + hex(4);
     prepare(run);
@@ -310,6 +345,27 @@ class SweeperTest {
     WorkflowClient.start(maker::make, method, "env:SWEEP_" + label + "_SOURCE_URL", "env:SWEEP_" + label + "_TARGET_URL", stayRunning);
     Eventually.get("run " + runId + " to install its objects", maker::stage, "made"::equals, Duration.ofSeconds(120));
     return WorkflowStub.fromTyped(maker);
+  }
+
+  /** Starts a run whose streaming copy is planned and never ended, and waits until it is. */
+  private WorkflowStub makeCopy(String runId, boolean stayRunning) {
+    String label = runId.substring(runId.lastIndexOf('-') + 1).toUpperCase();
+    CopyLeftoverMaker maker =
+        client.newWorkflowStub(CopyLeftoverMaker.class, WorkflowOptions.newBuilder().setWorkflowId(runId).setTaskQueue(QUEUE).build());
+    WorkflowClient.start(maker::make, "env:SWEEP_" + label + "_SOURCE_URL", "env:SWEEP_" + label + "_TARGET_URL", stayRunning);
+    Eventually.get("run " + runId + " to plan its copy", maker::stage, "made"::equals, Duration.ofSeconds(120));
+    return WorkflowStub.fromTyped(maker);
+  }
+
+  private static List<String> copySchemas(String database) throws SQLException {
+    List<String> names = new ArrayList<>();
+    try (Connection c = TestCluster.TARGET.connect(database);
+        ResultSet rs = c.createStatement().executeQuery("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ferry\\_copy\\_%'")) {
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+    }
+    return names;
   }
 
   private final Map<String, String[]> pairs = new HashMap<>();

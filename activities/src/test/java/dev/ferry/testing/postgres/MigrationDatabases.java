@@ -46,6 +46,15 @@ public final class MigrationDatabases implements AutoCloseable {
     return dbs;
   }
 
+  /** Creates both databases empty: the test fills the source. */
+  public static MigrationDatabases empty(String prefix) throws Exception {
+    MigrationDatabases dbs =
+        new MigrationDatabases(TestCluster.uniqueDatabaseName(prefix), TestCluster.uniqueDatabaseName(prefix));
+    TestCluster.SOURCE.createDatabase(dbs.source);
+    TestCluster.TARGET.createDatabase(dbs.target);
+    return dbs;
+  }
+
   /**
    * Creates both databases, the source a schema-per-tenant app ({@link TenantSchemas}); with
    * {@code targetToo}, the target holds the same (as after a faithful copy), else it is empty.

@@ -1,5 +1,6 @@
 package dev.ferry.testing.temporal;
 
+import dev.ferry.activities.copy.CopyActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerActivitiesImpl;
 import dev.ferry.activities.ledger.LedgerDatabase;
 import dev.ferry.activities.ledger.LedgerVerificationDetails;
@@ -109,8 +110,11 @@ public final class RealMigration implements AutoCloseable {
         sync,
         preverify,
         events);
+    // The streaming copy as the worker: the copiers here, the snapshot's holder on the loop queue.
+    CopyActivitiesImpl copy = new CopyActivitiesImpl(databases, tools, workDir.resolve("copy"), details);
+    shared.registerActivitiesImplementations(copy);
     // The loops that last until the cutover (apply, pre-verification) on their own queue, as the worker.
-    factory.newWorker(ActivityCatalog.loopQueue(queue), options).registerActivitiesImplementations(sync, preverify);
+    factory.newWorker(ActivityCatalog.loopQueue(queue), options).registerActivitiesImplementations(sync, preverify, copy);
     Worker host = factory.newWorker(hostQueue, options);
     host.registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
     factory.start();

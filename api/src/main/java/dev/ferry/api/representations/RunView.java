@@ -221,6 +221,7 @@ public record RunView(
   }
 
   /**
+   * @param summary one line with the counts
    * @param problems every mismatch the report names, in a sentence: table and chunk, sequence,
    *     schema object (then how many more, and where they are)
    * @param counts what was compared in all
@@ -230,6 +231,7 @@ public record RunView(
   public record Verification(
       boolean passed,
       int mismatches,
+      String summary,
       List<String> problems,
       Counts counts,
       List<Table> tables,
@@ -241,6 +243,7 @@ public record RunView(
           : new Verification(
               r.mismatches() == 0,
               r.mismatches(),
+              r.summary(),
               r.problems(),
               Counts.from(r),
               r.tables().stream().map(Table::from).toList(),

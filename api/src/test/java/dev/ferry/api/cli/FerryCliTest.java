@@ -50,7 +50,7 @@ class FerryCliTest {
 
     Cli watcher = cli("ferry-dev-viewer");
     assertThat(watcher.run("watch", runId)).isZero();
-    assertThat(watcher.out()).contains("verify", runId + " SUCCEEDED", "run               [##############################] 16/16 steps");
+    assertThat(watcher.out()).contains("verify", runId + " SUCCEEDED", "run               [##############################] 14/14 steps");
 
     Cli status = cli("ferry-dev-viewer");
     assertThat(status.run("status", runId)).isZero();
@@ -65,7 +65,7 @@ class FerryCliTest {
     assertThat(viewer.run("plan", runbook.toString())).isZero();
 
     assertThat(viewer.out())
-        .contains("plan for planned (single-phase):", " 1. preflight", " 2. gate:start", "decided by arjun or beatriz", "11. discard-snapshot");
+        .contains("plan for planned (single-phase):", " 1. preflight", " 2. gate:start", "decided by arjun or beatriz", " 7. copy              streams every table");
     Cli runs = cli("ferry-dev-viewer");
     assertThat(runs.run("runs", "--app", "planned")).isZero();
     assertThat(runs.out()).contains("(no runs)");

@@ -100,7 +100,7 @@ class RunsResourceTest {
     assertThat(status.path("pendingGate").path("gate").asText()).isEqualTo("start");
     assertThat(status.path("pendingGate").path("approvers")).hasSize(2);
     assertThat(status.path("pendingGate").path("deadline").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
-    assertThat(status.path("steps")).hasSize(16);
+    assertThat(status.path("steps")).hasSize(14);
     assertThat(status.path("pendingGate").path("evidence").get(0).asText()).startsWith("plan: preflight → gate:start");
     assertThat(status.path("steps").get(0).path("name").asText()).isEqualTo("preflight");
     assertThat(status.path("steps").get(0).path("state").asText()).isEqualTo("DONE");

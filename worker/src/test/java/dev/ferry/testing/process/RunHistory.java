@@ -116,6 +116,7 @@ public final class RunHistory implements AutoCloseable {
    *
    * @param state SCHEDULED (waiting for a worker or for its retry), STARTED, CANCEL_REQUESTED
    * @param lastWorkerIdentity the worker that took its latest attempt
+   * @param activityId the same for every attempt ({@link #input} finds its argument by it)
    */
   public record Pending(
       String activityType,
@@ -125,7 +126,8 @@ public final class RunHistory implements AutoCloseable {
       Instant lastStartedAt,
       Instant lastHeartbeatAt,
       Payloads heartbeat,
-      String lastFailure) {
+      String lastFailure,
+      String activityId) {
 
     /** Started by {@code worker} and heartbeating there, after {@code since}. */
     public boolean runningOn(FerryProcess worker, Instant since) {
@@ -156,7 +158,8 @@ public final class RunHistory implements AutoCloseable {
               p.hasLastStartedTime() ? instant(p.getLastStartedTime()) : null,
               p.hasLastHeartbeatTime() ? instant(p.getLastHeartbeatTime()) : null,
               p.hasHeartbeatDetails() ? p.getHeartbeatDetails() : null,
-              p.hasLastFailure() ? describe(p.getLastFailure()) : null));
+              p.hasLastFailure() ? describe(p.getLastFailure()) : null,
+              p.getActivityId()));
     }
     return all;
   }
@@ -175,6 +178,17 @@ public final class RunHistory implements AutoCloseable {
     } catch (RuntimeException e) {
       return Optional.empty(); // it heartbeats something else
     }
+  }
+
+  /** The (first) argument an activity of the run was scheduled with, decoded as {@code type}. */
+  public <T> Optional<T> input(String runId, String activityId, Class<T> type) {
+    for (HistoryEvent e : client.fetchHistory(runId).getEvents()) {
+      if (e.hasActivityTaskScheduledEventAttributes() && e.getActivityTaskScheduledEventAttributes().getActivityId().equals(activityId)) {
+        var input = e.getActivityTaskScheduledEventAttributes().getInput();
+        return Optional.ofNullable(converter.fromPayloads(0, Optional.of(input), type, type));
+      }
+    }
+    return Optional.empty();
   }
 
   /** {@code timeout: HEARTBEAT} for a timeout, else the failure's (decrypted) message. */

@@ -56,6 +56,11 @@ public record TestApp(String name, String source, String target) implements Auto
         + targetRef() + "}\nsnapshot: {jobs: 2}\n";
   }
 
+  /** {@link #runbookHead(String)} with {@code snapshot.method} set ({@code stream}, the default, or {@code dump}). */
+  public String runbookHead(String strategy, String snapshotMethod) {
+    return runbookHead(strategy).replace("snapshot: {jobs: 2}", "snapshot: {jobs: 2, method: " + snapshotMethod + "}");
+  }
+
   @Override
   public void close() throws SQLException {
     TestCluster.SOURCE.dropDatabase(source);

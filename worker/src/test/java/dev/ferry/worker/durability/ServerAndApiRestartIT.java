@@ -82,7 +82,7 @@ class ServerAndApiRestartIT {
 
     // A run whose snapshot copies when the server dies.
     String copying =
-        runs.start(copied.runbookHead("single-phase") + "gates: {start: {approvers: [arjun]}, decommission: {approvers: [arjun]}}\n");
+        runs.start(copied.runbookHead("single-phase", "dump") + "gates: {start: {approvers: [arjun]}, decommission: {approvers: [arjun]}}\n");
     runs.awaitGate(copying, "start", Duration.ofMinutes(2));
     runs.approve(copying, "start", "restart test: go");
     String dump = DatabaseState.applicationName("ferry-dump", copying);

@@ -90,7 +90,7 @@ class WorkerKillIT {
     RunApi runs = stack.runs();
     RunHistory history = stack.history();
     String runId =
-        runs.start(tricky.runbookHead("single-phase") + "gates: {start: {approvers: [arjun]}, decommission: {approvers: [arjun]}}\n");
+        runs.start(tricky.runbookHead("single-phase", "dump") + "gates: {start: {approvers: [arjun]}, decommission: {approvers: [arjun]}}\n");
     runs.awaitGate(runId, "start", Duration.ofMinutes(2));
     runs.approve(runId, "start", "kill test: go");
 
@@ -173,7 +173,7 @@ class WorkerKillIT {
       writer.awaitMore(10);
       runId =
           runs.start(
-              bigShop.runbookHead("multi-phase")
+              bigShop.runbookHead("multi-phase", "dump")
                   + "sync: {method: trigger, maxLag: 2m}\nfallbackWindow: 1s\n"
                   + "gates: {start: {approvers: [arjun]}, cutover: {approvers: [arjun]}, decommission: {approvers: [arjun]}}\n");
       runs.awaitGate(runId, "start", Duration.ofMinutes(2));

@@ -125,6 +125,7 @@ public final class RunbookParser {
       SnapshotSpec snapshot = snapshot(root);
       Map<String, GateSpec> gates = gates(root, strategy);
       SyncSpec sync = sync(root, strategy);
+      snapshotMethodApplies(snapshot, sync);
       Duration fallbackWindow = fallbackWindow(root, strategy);
       NotificationSpec notifications = notifications(root);
       CutoverEdge edge = new CutoverEdge(this, root, source);
@@ -292,9 +293,26 @@ public final class RunbookParser {
       if (node == null) {
         return SnapshotSpec.DEFAULT;
       }
-      onlyKnownFields(node, "snapshot.", Set.of("jobs"));
+      onlyKnownFields(node, "snapshot.", Set.of("jobs", "method"));
       Integer jobs = integer(node, "snapshot.jobs", 1, MAX_JOBS);
-      return new SnapshotSpec(jobs);
+      String method = text(node, "snapshot.method", false);
+      if (method != null && !method.equals(SnapshotSpec.STREAM) && !method.equals(SnapshotSpec.DUMP)) {
+        error(
+            "snapshot.method",
+            "must be stream (the default: COPY from one exported snapshot straight into the target) or dump"
+                + " (pg_dump -Fd to a worker's disk, then pg_restore)");
+        method = null;
+      }
+      return new SnapshotSpec(jobs, method);
+    }
+
+    /** The copy method has nothing to say where the data is not copied by Ferry. */
+    private void snapshotMethodApplies(SnapshotSpec snapshot, SyncSpec sync) {
+      if (snapshot.method() != null && sync != null && SyncSpec.LOGICAL.equals(sync.method())) {
+        error(
+            "snapshot.method",
+            "does not apply to sync.method logical: the subscription copies the data; remove it");
+      }
     }
 
     private Map<String, GateSpec> gates(JsonNode root, Strategy strategy) {

@@ -120,6 +120,36 @@ class RunbookParserTest {
   }
 
   @Test
+  void snapshotMethod_defaultsToStream_acceptsDump_andRefusesAnythingElseByName() {
+    assertThat(Runbooks.shop().snapshot().method()).isNull();
+    assertThat(Runbooks.shop().snapshot().methodOrDefault()).isEqualTo(SnapshotSpec.STREAM);
+    assertThat(RunbookParser.parse(Runbooks.SHOP_YAML.replace("  jobs: 2\n", "  jobs: 2\n  method: dump\n")).snapshot())
+        .isEqualTo(new SnapshotSpec(2, SnapshotSpec.DUMP));
+    assertThat(RunbookParser.parse(Runbooks.SHOP_YAML.replace("  jobs: 2\n", "  method: stream\n")).snapshot())
+        .isEqualTo(new SnapshotSpec(null, SnapshotSpec.STREAM));
+
+    RunbookInvalidException e = refused(Runbooks.SHOP_YAML.replace("  jobs: 2\n", "  jobs: 2\n  method: pgcopydb\n"));
+    assertThat(e.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("snapshot.method");
+      assertThat(err.message()).contains("stream", "dump");
+    });
+  }
+
+  @Test
+  void snapshotMethod_onTheLogicalSyncMethod_isRefused_itsSubscriptionCopies() {
+    String logical = Runbooks.SHOP_MULTI_PHASE_YAML.replace("method: trigger", "method: logical");
+    assertThat(RunbookParser.parse(logical).snapshot().method()).isNull();
+    assertThat(RunbookParser.parse(Runbooks.SHOP_MULTI_PHASE_YAML + "snapshot:\n  method: dump\n").snapshot().method())
+        .isEqualTo(SnapshotSpec.DUMP);
+
+    RunbookInvalidException e = refused(logical + "snapshot:\n  method: stream\n");
+    assertThat(e.errors()).singleElement().satisfies(err -> {
+      assertThat(err.field()).isEqualTo("snapshot.method");
+      assertThat(err.message()).contains("sync.method logical", "subscription");
+    });
+  }
+
+  @Test
   void ferrysOwnSettings_areRefusedInEveryReferenceField_byField_withoutAValue() {
     String runbook =
         Runbooks.SHOP_YAML

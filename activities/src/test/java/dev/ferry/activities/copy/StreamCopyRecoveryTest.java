@@ -1,0 +1,378 @@
+package dev.ferry.activities.copy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.activities.postgres.VerifyActivitiesImpl;
+import dev.ferry.activity.CopyActivities;
+import dev.ferry.activity.VerifyActivities;
+import dev.ferry.model.Errors;
+import dev.ferry.model.copy.CopyPlan;
+import dev.ferry.model.copy.CopyRequest;
+import dev.ferry.model.copy.CopyResult;
+import dev.ferry.model.database.VerificationReport;
+import dev.ferry.model.database.VerifyRequest;
+import dev.ferry.testing.ActivityFailures;
+import dev.ferry.testing.Eventually;
+import dev.ferry.testing.postgres.MigrationDatabases;
+import dev.ferry.testing.postgres.TestCluster;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestActivityEnvironment;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The streaming copy when things go wrong, against the real clusters: a copier stopped or killed
+ * in the middle of a table, the snapshot's holder lost, a chunk the target keeps changing. A
+ * table's copy is held in the middle deterministically: a trigger on the target table waits, at
+ * one row, for an advisory lock the test holds.
+ */
+class StreamCopyRecoveryTest {
+  /** The row of public.page_views at which the copy waits for the test (in its last key range). */
+  static final long HELD_AT_ROW = 180_000;
+  /** page_views, cut to 200,000 rows (11 MB), copies as six key ranges. */
+  static final CopyTuning CHUNKS = new CopyTuning(1L << 20, 2L << 20, 64, Duration.ofMillis(50), 2);
+  static final int LOCK = 4242;
+
+  @TempDir Path workDir;
+  MigrationDatabases tricky;
+  CopyHarness copy;
+  Connection lockHolder;
+
+  @BeforeEach
+  void cloneTheFixture() throws Exception {
+    tricky = MigrationDatabases.tricky();
+    // A fifth of the million rows does here, and copies in a fifth of the time.
+    TestCluster.SOURCE.execute(tricky.source, "DELETE FROM public.page_views WHERE id > 200000", "VACUUM public.page_views");
+  }
+
+  @AfterEach
+  void dropDatabases() throws Exception {
+    if (lockHolder != null) {
+      lockHolder.close();
+    }
+    if (copy != null) {
+      copy.close();
+    }
+    tricky.close();
+  }
+
+  @Test
+  void copierStoppedMidTable_itsRetryTakesTheTableBack_andTablesAlreadyCheckedAreNotCopiedAgain() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    CopyActivities control = copy.worker();
+    CopyHarness.Running holder = copy.startHolder(1);
+    control.planCopy(copy.request(1));
+    holdPageViewsAt(HELD_AT_ROW);
+    Map<Integer, CopyHarness.Running> copiers = Map.of(1, copy.startCopier(1, 1), 2, copy.startCopier(1, 2));
+    int heldCopier = awaitHeldMidTable();
+    awaitEverythingElseDone();
+    CopyHarness.Running first = copiers.get(heldCopier);
+    CopyHarness.Running second = copiers.get(3 - heldCopier);
+    String countries = CopyHarness.writers(TestCluster.TARGET, tricky.target, "public.countries");
+    String lines = CopyHarness.writers(TestCluster.TARGET, tricky.target, "\"Billing\".\"Invoice Lines\"");
+    long chunksCopied = copy.bookLong("SELECT count(*) FROM $book.chunks c JOIN $book.tables t ON t.id = c.table_id"
+        + " WHERE t.relname = 'page_views' AND c.state = 'copied'");
+
+    Instant cancelled = Instant.now();
+    first.cancel();
+    Throwable stopped = first.awaitFailure();
+    assertThat(stopped).as("the cancelled copier fails").isNotNull();
+    assertThat(Duration.between(cancelled, Instant.now())).isLessThan(Duration.ofSeconds(10));
+    releasePageViews();
+    // The held chunk rolled back with its bookkeeping row: nothing of it is on the target.
+    assertThat(copy.bookLong("SELECT count(*) FROM $book.chunks c JOIN $book.tables t ON t.id = c.table_id"
+        + " WHERE t.relname = 'page_views' AND c.state = 'copied'")).isEqualTo(chunksCopied);
+
+    // Temporal retries the same copier: it takes its own chunk back.
+    CopyHarness.Running retry = copy.startCopier(1, heldCopier);
+    retry.done().get(5, TimeUnit.MINUTES);
+    second.done().get(5, TimeUnit.MINUTES);
+    CopyResult result = control.finishCopy(copy.request(1));
+    holder.cancel();
+    holder.awaitFailure();
+
+    assertThat(CopyHarness.writers(TestCluster.TARGET, tricky.target, "public.countries")).isEqualTo(countries);
+    assertThat(CopyHarness.writers(TestCluster.TARGET, tricky.target, "\"Billing\".\"Invoice Lines\"")).isEqualTo(lines);
+    assertThat(result.recopied()).isZero();
+    assertExact();
+  }
+
+  @Test
+  void copierWhoseWorkerDied_isRetried_andFinishesWhatItHeld() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    CopyActivities control = copy.worker();
+    CopyHarness.Running holder = copy.startHolder(1);
+    control.planCopy(copy.request(1));
+    holdPageViewsAt(HELD_AT_ROW);
+    CopyHarness.Running first = copy.startCopier(1, 1);
+    awaitHeldMidTable();
+
+    // What a dead worker leaves: its sessions gone, its transaction with them.
+    String tag = CopyBook.tagOf(copy.key);
+    TestCluster.TARGET.execute(
+        tricky.target,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ferry-copy-" + tag + "-copier-1'");
+    ApplicationFailure died = ActivityFailures.failureOf(() -> join(first));
+    assertThat(died.isNonRetryable()).as(died.getOriginalMessage()).isFalse();
+    releasePageViews();
+
+    copy.startCopier(1, 1).done().get(5, TimeUnit.MINUTES);
+    control.finishCopy(copy.request(1));
+    holder.cancel();
+    holder.awaitFailure();
+    assertExact();
+  }
+
+  @Test
+  void snapshotHolderLost_isNoticedAtOnce_andTheCopyGoesOnFromANewSnapshot_keepingTablesCopiedWhole() throws Exception {
+    // The trigger method's copy: tables wholly copied at the lost snapshot stand.
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.CAPTURED, Map.of());
+    CopyActivities control = copy.worker();
+    CopyHarness.Running holder = copy.startHolder(1);
+    control.planCopy(copy.request(1));
+    holdPageViewsAt(HELD_AT_ROW);
+    CopyHarness.Running first = copy.startCopier(1, 1);
+    CopyHarness.Running second = copy.startCopier(1, 2);
+    awaitHeldMidTable();
+    awaitEverythingElseDone();
+    String countries = CopyHarness.writers(TestCluster.TARGET, tricky.target, "public.countries");
+
+    String tag = CopyBook.tagOf(copy.key);
+    Instant lost = Instant.now();
+    TestCluster.SOURCE.execute(
+        tricky.source,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ferry-copy-" + tag + "-holder'");
+    ApplicationFailure holderFailure = ActivityFailures.failureOf(() -> join(holder));
+    assertThat(Duration.between(lost, Instant.now())).as("noticed by the holder's own probe").isLessThan(Duration.ofSeconds(10));
+    assertThat(holderFailure.getOriginalMessage()).contains("the session holding the copy's snapshot");
+
+    // The workflow cancels the epoch's copiers and starts a new one.
+    first.cancel();
+    second.cancel();
+    first.awaitFailure();
+    second.awaitFailure();
+    releasePageViews();
+    // A transaction commits on the source's server between the two snapshots, so that they
+    // differ (on a quiet cluster nothing else would: two snapshots with nothing committed
+    // between them are the same and carry the same visibility).
+    TestCluster.SOURCE.execute(tricky.source, "SELECT pg_current_xact_id()");
+    CopyHarness.Running holder2 = copy.startHolder(2);
+    CopyPlan plan = control.planCopy(copy.request(2));
+    assertThat(plan.kept()).isEqualTo(plan.tables() - 1);
+    assertThat(plan.restarted()).isEqualTo(1); // page_views, copied in part
+    copy.runCopiers(2, 2);
+    CopyResult result = control.finishCopy(copy.request(2));
+    holder2.cancel();
+    holder2.awaitFailure();
+
+    assertThat(result.snapshots()).isEqualTo(2);
+    assertThat(CopyHarness.writers(TestCluster.TARGET, tricky.target, "public.countries")).isEqualTo(countries);
+    // Each kept table carries the snapshot its rows came from, for the capture's trim.
+    assertThat(copy.bookLong("SELECT count(DISTINCT snapshot) FROM $book.tables")).isEqualTo(2);
+    assertExact();
+  }
+
+  @Test
+  void snapshotHolderLost_inTheSinglePhaseCopy_keepsRowsOnlyIfNothingCommittedSince() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    CopyActivities control = copy.worker();
+    CopyHarness.Running holder = copy.startHolder(1);
+    control.planCopy(copy.request(1));
+    holdPageViewsAt(HELD_AT_ROW);
+    CopyHarness.Running first = copy.startCopier(1, 1);
+    awaitHeldMidTable();
+    String tag = CopyBook.tagOf(copy.key);
+    TestCluster.SOURCE.execute(
+        tricky.source,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ferry-copy-" + tag + "-holder'");
+    holder.awaitFailure();
+    first.cancel();
+    first.awaitFailure();
+    releasePageViews();
+    // A transaction commits on the source's server between the two snapshots.
+    TestCluster.SOURCE.execute(tricky.source, "CREATE TEMP TABLE committed_between (x int)");
+    TestCluster.SOURCE.execute(tricky.source, "SELECT pg_current_xact_id()");
+
+    CopyHarness.Running holder2 = copy.startHolder(2);
+    CopyPlan plan = control.planCopy(copy.request(2));
+    assertThat(plan.kept()).isZero();
+    assertThat(plan.restarted()).isPositive();
+    copy.runCopiers(2, 2);
+    control.finishCopy(copy.request(2));
+    holder2.cancel();
+    holder2.awaitFailure();
+    assertExact();
+  }
+
+  @Test
+  void unchanged_holdsOnlyWhenNoTransactionCommittedBetweenTwoSnapshots() throws Exception {
+    try (Connection c = TestCluster.SOURCE.connect(tricky.source);
+        Statement s = c.createStatement()) {
+      String first = snapshotNow(s);
+      assertThat(CopyPlanner.unchanged(c, first, first)).isTrue();
+      s.execute("CREATE TABLE public.written_between (x int)");
+      String second = snapshotNow(s);
+      assertThat(CopyPlanner.unchanged(c, first, second)).isFalse();
+    }
+  }
+
+  @Test
+  void chunkTheTargetKeepsChanging_failsTheCopy_namingTableAndKeyRange() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    CopyActivities control = copy.worker();
+    CopyHarness.Running holder = copy.startHolder(1);
+    control.planCopy(copy.request(1));
+    TestCluster.TARGET.execute(
+        tricky.target,
+        "CREATE FUNCTION public.meddle() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+            + " IF NEW.id = 150000 THEN NEW.path := '/p/meddled'; END IF; RETURN NEW; END $f$",
+        "CREATE TRIGGER meddle BEFORE INSERT ON public.page_views FOR EACH ROW EXECUTE FUNCTION public.meddle()");
+    CopyHarness.Running copier = copy.startCopier(1, 1);
+
+    ApplicationFailure failure = ActivityFailures.failureOf(() -> join(copier));
+    holder.cancel();
+    holder.awaitFailure();
+
+    assertThat(failure.getType()).isEqualTo(Errors.VERIFICATION_FAILED);
+    assertThat(failure.isNonRetryable()).isTrue();
+    long lower = copy.bookLong("SELECT coalesce(lower, 0) FROM $book.chunks c JOIN $book.tables t ON t.id = c.table_id"
+        + " WHERE t.relname = 'page_views' AND (c.lower IS NULL OR c.lower < 150000) AND (c.upper IS NULL OR c.upper >= 150000)");
+    assertThat(failure.getOriginalMessage())
+        .startsWith("public.page_views: rows differ on the target after 3 copies: id > " + lower + " and id <= ")
+        .contains("by primary key: id > 100000 and id <= 150000 (source 50000 rows, target 50000)");
+    assertThat(copy.bookLong("SELECT recopies FROM $book.tables WHERE relname = 'page_views'")).isEqualTo(2);
+  }
+
+  @Test
+  void sourceThatRefusesToExportASnapshot_failsForGood_suggestingTheDumpMethod() throws Exception {
+    String role = "ferry_copy_refused_" + CopyBook.tagOf(java.util.UUID.randomUUID().toString());
+    TestCluster.SOURCE.execute(tricky.source, "CREATE ROLE " + role + " LOGIN PASSWORD 'refused-local-only'",
+        "REVOKE EXECUTE ON FUNCTION pg_export_snapshot() FROM PUBLIC");
+    try {
+      Map<String, String> environment =
+          Map.of("SHOP_SOURCE_URL", "postgres://" + role + ":refused-local-only@127.0.0.1:" + TestCluster.SOURCE.port() + "/" + tricky.source);
+      copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, environment);
+      CopyActivities holder = copy.worker();
+
+      ApplicationFailure refused =
+          ActivityFailures.failure(() -> holder.holdSnapshot(copy.request(1)), Errors.SNAPSHOT_REFUSED, true);
+      assertThat(refused.getOriginalMessage()).contains("pg_export_snapshot").contains("snapshot.method: dump");
+    } finally {
+      TestCluster.SOURCE.execute("postgres", "DROP ROLE IF EXISTS " + role + "");
+    }
+  }
+
+  @Test
+  void sourceThatRefusesToImportTheSnapshot_whileItsHolderLives_failsForGood_suggestingTheDumpMethod() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    CopyActivities control = copy.worker();
+    CopyHarness.Running holder = copy.startHolder(1);
+    // The holder claims the target and creates the bookkeeping first.
+    Eventually.get(
+        "the snapshot published",
+        () -> query("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relname = 'state' AND n.nspname = '" + copy.schema() + "'")
+            > 0 && query("SELECT count(*) FROM " + copy.schema() + ".state WHERE k = 'epoch.1.snapshot'") == 1,
+        published -> published);
+    // What a pooler between Ferry and the server does: the import lands on another session.
+    TestCluster.TARGET.execute(
+        tricky.target, "UPDATE " + copy.schema() + ".state SET v = '00000003-00000099-1' WHERE k = 'epoch.1.snapshot'");
+
+    ApplicationFailure refused =
+        ActivityFailures.failure(() -> control.planCopy(copy.request(1)), Errors.SNAPSHOT_REFUSED, true);
+    holder.cancel();
+    holder.awaitFailure();
+    assertThat(refused.getOriginalMessage()).contains("SET TRANSACTION SNAPSHOT").contains("snapshot.method: dump");
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  /** One number from the target; for probes, which may not throw. */
+  private long query(String sql) {
+    try {
+      return TestCluster.TARGET.queryLong(tricky.target, sql.replace("$book", copy.schema()));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Every table but page_views checked, every chunk but the held one copied. */
+  private void awaitEverythingElseDone() {
+    Eventually.get(
+        "every other table checked and every other chunk copied",
+        () -> query("SELECT count(*) FROM $book.tables WHERE state <> 'checked'") * 1000
+            + query("SELECT count(*) FROM $book.chunks WHERE state <> 'copied'"),
+        n -> n == 1001);
+  }
+
+  private static String snapshotNow(Statement s) throws Exception {
+    try (var rs = s.executeQuery("SELECT pg_current_snapshot()::text")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static void join(CopyHarness.Running running) {
+    try {
+      running.done().get(2, TimeUnit.MINUTES);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Makes the copy of public.page_views wait at one row until {@link #releasePageViews()}. */
+  private void holdPageViewsAt(long id) throws Exception {
+    lockHolder = TestCluster.TARGET.connect(tricky.target);
+    try (Statement s = lockHolder.createStatement()) {
+      s.execute("SELECT pg_advisory_lock(" + LOCK + ")");
+      s.execute(
+          "CREATE FUNCTION public.hold_here() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+              + " IF NEW.id = " + id + " THEN PERFORM pg_advisory_xact_lock(" + LOCK + "); END IF; RETURN NEW; END $f$");
+      s.execute("CREATE TRIGGER hold_here BEFORE INSERT ON public.page_views FOR EACH ROW EXECUTE FUNCTION public.hold_here()");
+    }
+  }
+
+  /** A copier's session waits for the test's lock: it is inside page_views' copy. Returns which copier. */
+  private int awaitHeldMidTable() {
+    long copier =
+        Eventually.get(
+            "a copier held in the middle of public.page_views",
+            () -> query(
+                "SELECT coalesce(max(substring(a.application_name from '-copier-([0-9]+)$')::int), 0) FROM pg_locks l"
+                    + " JOIN pg_stat_activity a ON a.pid = l.pid"
+                    + " WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objid = " + LOCK),
+            n -> n > 0);
+    return (int) copier;
+  }
+
+  private void releasePageViews() throws Exception {
+    try (Statement s = lockHolder.createStatement()) {
+      s.execute("DROP TRIGGER hold_here ON public.page_views");
+      s.execute("DROP FUNCTION public.hold_here()");
+      s.execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+    }
+  }
+
+  private void assertExact() {
+    TestActivityEnvironment env = TestActivityEnvironment.newInstance();
+    try {
+      env.registerActivitiesImplementations(new VerifyActivitiesImpl(copy.databases));
+      VerificationReport report =
+          env.newActivityStub(VerifyActivities.class).verifyDatabases(new VerifyRequest(tricky.references(), 2));
+      assertThat(report.problems()).isEmpty();
+    } finally {
+      env.close();
+    }
+  }
+}
