@@ -108,10 +108,13 @@ public final class ActivityCatalog {
   /**
    * Planning, the copiers and the finish: long, heartbeated, retried after a crash (a copier's
    * retry takes its own unfinished chunk back). A copier cancelled when its snapshot is lost stops
-   * at its next heartbeat.
+   * at its next heartbeat. Never started eagerly: the copiers go through the queue to whichever
+   * workers poll it, so that they spread, rather than to the worker whose workflow task scheduled
+   * them (which saves nothing worth having on a copy of minutes).
    */
   public static ActivityOptions copyWork() {
     return ActivityOptions.newBuilder()
+        .setDisableEagerExecution(true)
         .setStartToCloseTimeout(Duration.ofHours(48))
         .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
         .setRetryOptions(LONG_RETRIES)
