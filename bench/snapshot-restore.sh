@@ -273,9 +273,9 @@ run_workflow() { # METHOD TARGET_DB
     warm_target="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$warm_target"
   fi
   t0=$(now)
-  FERRY_BENCH_WARM_SOURCE_URL=$warm_source FERRY_BENCH_WARM_TARGET_URL=$warm_target \
-  FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
-  FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$2" \
+  BENCH_WARM_SOURCE_URL=$warm_source BENCH_WARM_TARGET_URL=$warm_target \
+  BENCH_COPY_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
+  BENCH_COPY_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$2" \
   FERRY_PG_BIN=$PG_BIN \
     java -cp "$CLASSPATH_BENCH" dev.ferry.bench.SinglePhaseCopyBench --method "$1" --jobs "$JOBS" \
     --temporal "127.0.0.1:$TEMPORAL_PORT" --work-dir "$WORK/ferry-$1" >"$WORK/ferry-$1.log" 2>&1 \

@@ -48,7 +48,7 @@ import java.util.function.Predicate;
  * never by surefire (its name matches no test pattern).
  *
  * <p>Arguments: {@code --method stream|dump --jobs N --temporal HOST:PORT --work-dir DIR}. The
- * databases are {@code env:FERRY_BENCH_SOURCE_URL} and {@code env:FERRY_BENCH_TARGET_URL} from
+ * databases are {@code env:BENCH_COPY_SOURCE_URL} and {@code env:BENCH_COPY_TARGET_URL} from
  * this process's environment. Prints {@code ferry.<method>.<step>.seconds} lines for each step
  * the run took, {@code ferry.<method>.copied.seconds} (freeze → verified) and, for the dump,
  * {@code ferry.dump.dumprestore.seconds} (snapshot + restore, what plain pg_dump + pg_restore
@@ -123,15 +123,15 @@ public final class SinglePhaseCopyBench {
     factory.newWorker(hostQueue, options).registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
     factory.start();
     try {
-      String warmSource = System.getenv("FERRY_BENCH_WARM_SOURCE_URL");
+      String warmSource = System.getenv("BENCH_WARM_SOURCE_URL");
       if (warmSource != null && !warmSource.isEmpty()) {
         // A worker that has copied before (a rehearsal, an earlier run): the same migration of
         // a small database first, untimed, so the JIT has compiled the copy's code paths.
-        migrate(client, queue, method, jobs, "FERRY_BENCH_WARM_SOURCE_URL", "FERRY_BENCH_WARM_TARGET_URL");
+        migrate(client, queue, method, jobs, "BENCH_WARM_SOURCE_URL", "BENCH_WARM_TARGET_URL");
         System.out.println("ferry." + method + ".warm-up done");
       }
       long[] cpu = new long[1];
-      RunStatus done = migrate(client, queue, method, jobs, "FERRY_BENCH_SOURCE_URL", "FERRY_BENCH_TARGET_URL", cpu);
+      RunStatus done = migrate(client, queue, method, jobs, "BENCH_COPY_SOURCE_URL", "BENCH_COPY_TARGET_URL", cpu);
       long cpuOfCopy = cpu[0];
       Instant frozen = step(done, "freeze-source").startedAt();
       for (StepStatus s : done.steps()) {
