@@ -143,7 +143,9 @@ if [[ ,$TOOL_LIST, == *,ferry-dump,* || ,$TOOL_LIST, == *,ferry-stream,* ]]; the
   free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
   TEMPORAL_PORT=$(free_port)
   "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$(free_port)" --http-port "$(free_port)" \
-    --metrics-port "$(free_port)" --headless --db-filename "$WORK/temporal.db" --log-level warn >"$WORK/temporal.log" 2>&1 &
+    --metrics-port "$(free_port)" --headless --db-filename "$WORK/temporal.db" --log-level warn \
+    --search-attribute FerryApp=Keyword --search-attribute FerryKind=Keyword \
+    --search-attribute FerryStrategy=Keyword --search-attribute FerryPhase=Keyword >"$WORK/temporal.log" 2>&1 &
   TEMPORAL_PID=$!
   for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$TEMPORAL_PORT") 2>/dev/null && break
