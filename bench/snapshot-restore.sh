@@ -275,6 +275,7 @@ run_workflow() { # METHOD TARGET_DB
     warm_target="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$warm_target"
   fi
   t0=$(now)
+  FERRY_SECRET_REFS='env:BENCH_*' \
   BENCH_WARM_SOURCE_URL=$warm_source BENCH_WARM_TARGET_URL=$warm_target \
   BENCH_COPY_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
   BENCH_COPY_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$2" \

@@ -190,7 +190,10 @@ public final class SinglePhaseCopyBench {
             MigrationWorkflow.class,
             WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId("migration-bench-" + UUID.randomUUID()).build());
     WorkflowClient.start(run::run, new MigrationRequest(RunbookParser.parse(runbook), "bench-operator"));
-    await(run, s -> gateOpen(s, "start"));
+    RunStatus atStart = await(run, s -> gateOpen(s, "start") || s.failure() != null);
+    if (atStart.failure() != null) {
+      throw new IllegalStateException("the run failed before its start gate: " + atStart.failure());
+    }
     long cpuAtStart = processCpuNanos();
     run.decide(new GateDecision("start", Verdict.APPROVE, "bench-approver", "bench"));
     RunStatus atEnd = await(run, s -> gateOpen(s, "decommission") || s.failure() != null);
