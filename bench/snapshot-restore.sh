@@ -285,14 +285,18 @@ run_workflow() { # METHOD TARGET_DB
     || { cat "$WORK/ferry-$1.log" >&2; exit 1; }
   t1=$(now)
   # The run froze the source (as a single-phase run leaves it): make it writable for the others.
-  q "$SOURCE_PORT" postgres "ALTER DATABASE $SOURCE_DB RESET default_transaction_read_only" >/dev/null
+  unfreeze "$SOURCE_DB"
   if [ "$WARM" = yes ]; then
-    q "$SOURCE_PORT" postgres "ALTER DATABASE $WARM_SOURCE_DB RESET default_transaction_read_only" >/dev/null
+    unfreeze "$WARM_SOURCE_DB"
     drop_db "$TARGET_PORT" "bench_warm_tgt_$TAG"
   fi
   awk -v m="$1" '$1 ~ "^ferry\\." m "\\..*\\.seconds$" { sub(/\.seconds$/, "", $1); sub("^ferry\\." m "\\.", "ferry-" m ".", $1); print $1, $2 }' "$WORK/ferry-$1.log"
   grep -E "^ferry\.$1\.(verification|copy) " "$WORK/ferry-$1.log" | sed 's/^/  /' >&2
   echo "ferry-$1.jvm $(elapsed "$t0" "$t1")"
+}
+unfreeze() { # DB: what a single-phase run's freeze leaves on its source (read-only default, write fence)
+  q "$SOURCE_PORT" postgres "ALTER DATABASE $1 RESET default_transaction_read_only" >/dev/null
+  q "$SOURCE_PORT" "$1" "DROP EVENT TRIGGER IF EXISTS ferry_write_fence_ddl; DROP SCHEMA IF EXISTS ferry_fence CASCADE" >/dev/null
 }
 run_ferry-dump() { run_workflow dump "$1"; }
 run_ferry-stream() { run_workflow stream "$1"; }
