@@ -30,6 +30,7 @@
 #   --cpu        also print the CPU seconds each copy used, per kind of process (bench/cpu-sample.py)
 #   --warm-up    ferry-dump/ferry-stream: the bench JVM first migrates a small database (30 MB) the
 #                same way, untimed, as a worker that has copied before would have compiled its code
+#   --warm-up-mb M  the same with a warm-up database of M MB (a worker that has copied more)
 #
 # Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
 # 127.0.0.1:5434, superuser ferry. The password comes from FERRY_PG_PASSWORD (default the
@@ -47,6 +48,7 @@ TOOL_LIST=plain,ferry-dump,ferry-stream,pgcopydb
 GIVEN_SOURCE=
 CPU=no
 WARM=no
+WARM_MB=30
 while [ $# -gt 0 ]; do
   case $1 in
     --size-mb) SIZE_MB=$2; shift 2 ;;
@@ -58,7 +60,8 @@ while [ $# -gt 0 ]; do
     --source-db) GIVEN_SOURCE=$2; shift 2 ;;
     --cpu) CPU=yes; shift ;;
     --warm-up) WARM=yes; shift ;;
-    -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --warm-up-mb) WARM=yes; WARM_MB=$2; shift 2 ;;
+    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
 done
@@ -328,7 +331,7 @@ urlencode() {
 say "work dir $WORK; $(nproc) cores; $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo); load $(cut -d' ' -f1-3 /proc/loadavg)"
 WARM_SOURCE_DB=bench_warm_src_$TAG
 if [ "$WARM" = yes ]; then
-  generate_source "$WARM_SOURCE_DB" 30 2>/dev/null
+  generate_source "$WARM_SOURCE_DB" "$WARM_MB" 2>/dev/null
 fi
 if [ -z "$GIVEN_SOURCE" ]; then
   generate_source

@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.UUID;
+import java.lang.management.ManagementFactory;
 import java.util.function.Predicate;
 
 /**
@@ -130,7 +131,7 @@ public final class SinglePhaseCopyBench {
         migrate(client, queue, method, jobs, "BENCH_WARM_SOURCE_URL", "BENCH_WARM_TARGET_URL");
         System.out.println("ferry." + method + ".warm-up done");
       }
-      long[] cpu = new long[1];
+      long[] cpu = new long[2];
       RunStatus done = migrate(client, queue, method, jobs, "BENCH_COPY_SOURCE_URL", "BENCH_COPY_TARGET_URL", cpu);
       long cpuOfCopy = cpu[0];
       Instant frozen = step(done, "freeze-source").startedAt();
@@ -145,6 +146,8 @@ public final class SinglePhaseCopyBench {
       // This JVM's CPU from the start gate's approval to the decommission gate (the worker's
       // share of the copy: its streaming and hashing, and its Temporal and JDBC work).
       System.out.printf(Locale.ROOT, "ferry.%s.jvm-cpu.seconds %.3f%n", method, cpuOfCopy / 1e9);
+      // Of it, the JIT compilers' time (a worker that has run long has compiled before any run).
+      System.out.printf(Locale.ROOT, "ferry.%s.jit.seconds %.3f%n", method, cpu[1] / 1e3);
       if (method.equals("dump")) {
         System.out.printf(
             Locale.ROOT, "ferry.dump.dumprestore.seconds %.3f%n",
@@ -160,10 +163,13 @@ public final class SinglePhaseCopyBench {
 
   private static RunStatus migrate(WorkflowClient client, String queue, String method, int jobs, String source, String target)
       throws InterruptedException {
-    return migrate(client, queue, method, jobs, source, target, new long[1]);
+    return migrate(client, queue, method, jobs, source, target, new long[2]);
   }
 
-  /** One single-phase run, both gates approved as they open; {@code cpu[0]}: this JVM's CPU between them. */
+  /**
+   * One single-phase run, both gates approved as they open; {@code cpu[0]}: this JVM's CPU between
+   * them (ns), {@code cpu[1]}: its JIT compilers' time between them (ms).
+   */
   private static RunStatus migrate(
       WorkflowClient client, String queue, String method, int jobs, String source, String target, long[] cpu)
       throws InterruptedException {
@@ -195,9 +201,11 @@ public final class SinglePhaseCopyBench {
       throw new IllegalStateException("the run failed before its start gate: " + atStart.failure());
     }
     long cpuAtStart = processCpuNanos();
+    long jitAtStart = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     run.decide(new GateDecision("start", Verdict.APPROVE, "bench-approver", "bench"));
     RunStatus atEnd = await(run, s -> gateOpen(s, "decommission") || s.failure() != null);
     cpu[0] = processCpuNanos() - cpuAtStart;
+    cpu[1] = ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jitAtStart;
     if (atEnd.failure() != null) {
       throw new IllegalStateException("the run failed: " + atEnd.failure());
     }
