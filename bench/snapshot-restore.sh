@@ -30,6 +30,7 @@
 #   --cpu        also print the CPU seconds each copy used, per kind of process (bench/cpu-sample.py)
 #   --warm-up    ferry-dump/ferry-stream: the bench JVM first migrates a small database (30 MB) the
 #                same way, untimed, as a worker that has copied before would have compiled its code
+#   --warm-up-mb M  the same with a warm-up database of M MB (a worker that has copied more)
 #
 # Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
 # 127.0.0.1:5434, superuser ferry. The password comes from FERRY_PG_PASSWORD (default the
@@ -47,6 +48,7 @@ TOOL_LIST=plain,ferry-dump,ferry-stream,pgcopydb
 GIVEN_SOURCE=
 CPU=no
 WARM=no
+WARM_MB=30
 while [ $# -gt 0 ]; do
   case $1 in
     --size-mb) SIZE_MB=$2; shift 2 ;;
@@ -58,7 +60,8 @@ while [ $# -gt 0 ]; do
     --source-db) GIVEN_SOURCE=$2; shift 2 ;;
     --cpu) CPU=yes; shift ;;
     --warm-up) WARM=yes; shift ;;
-    -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --warm-up-mb) WARM=yes; WARM_MB=$2; shift 2 ;;
+    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
 done
@@ -143,7 +146,9 @@ if [[ ,$TOOL_LIST, == *,ferry-dump,* || ,$TOOL_LIST, == *,ferry-stream,* ]]; the
   free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
   TEMPORAL_PORT=$(free_port)
   "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$(free_port)" --http-port "$(free_port)" \
-    --metrics-port "$(free_port)" --headless --db-filename "$WORK/temporal.db" --log-level warn >"$WORK/temporal.log" 2>&1 &
+    --metrics-port "$(free_port)" --headless --db-filename "$WORK/temporal.db" --log-level warn \
+    --search-attribute FerryApp=Keyword --search-attribute FerryKind=Keyword \
+    --search-attribute FerryStrategy=Keyword --search-attribute FerryPhase=Keyword >"$WORK/temporal.log" 2>&1 &
   TEMPORAL_PID=$!
   for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$TEMPORAL_PORT") 2>/dev/null && break
@@ -273,23 +278,28 @@ run_workflow() { # METHOD TARGET_DB
     warm_target="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$warm_target"
   fi
   t0=$(now)
-  FERRY_BENCH_WARM_SOURCE_URL=$warm_source FERRY_BENCH_WARM_TARGET_URL=$warm_target \
-  FERRY_BENCH_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
-  FERRY_BENCH_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$2" \
+  FERRY_SECRET_REFS='env:BENCH_*' \
+  BENCH_WARM_SOURCE_URL=$warm_source BENCH_WARM_TARGET_URL=$warm_target \
+  BENCH_COPY_SOURCE_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$SOURCE_PORT/$SOURCE_DB" \
+  BENCH_COPY_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$2" \
   FERRY_PG_BIN=$PG_BIN \
     java -cp "$CLASSPATH_BENCH" dev.ferry.bench.SinglePhaseCopyBench --method "$1" --jobs "$JOBS" \
     --temporal "127.0.0.1:$TEMPORAL_PORT" --work-dir "$WORK/ferry-$1" >"$WORK/ferry-$1.log" 2>&1 \
     || { cat "$WORK/ferry-$1.log" >&2; exit 1; }
   t1=$(now)
   # The run froze the source (as a single-phase run leaves it): make it writable for the others.
-  q "$SOURCE_PORT" postgres "ALTER DATABASE $SOURCE_DB RESET default_transaction_read_only" >/dev/null
+  unfreeze "$SOURCE_DB"
   if [ "$WARM" = yes ]; then
-    q "$SOURCE_PORT" postgres "ALTER DATABASE $WARM_SOURCE_DB RESET default_transaction_read_only" >/dev/null
+    unfreeze "$WARM_SOURCE_DB"
     drop_db "$TARGET_PORT" "bench_warm_tgt_$TAG"
   fi
   awk -v m="$1" '$1 ~ "^ferry\\." m "\\..*\\.seconds$" { sub(/\.seconds$/, "", $1); sub("^ferry\\." m "\\.", "ferry-" m ".", $1); print $1, $2 }' "$WORK/ferry-$1.log"
   grep -E "^ferry\.$1\.(verification|copy) " "$WORK/ferry-$1.log" | sed 's/^/  /' >&2
   echo "ferry-$1.jvm $(elapsed "$t0" "$t1")"
+}
+unfreeze() { # DB: what a single-phase run's freeze leaves on its source (read-only default, write fence)
+  q "$SOURCE_PORT" postgres "ALTER DATABASE $1 RESET default_transaction_read_only" >/dev/null
+  q "$SOURCE_PORT" "$1" "DROP EVENT TRIGGER IF EXISTS ferry_write_fence_ddl; DROP SCHEMA IF EXISTS ferry_fence CASCADE" >/dev/null
 }
 run_ferry-dump() { run_workflow dump "$1"; }
 run_ferry-stream() { run_workflow stream "$1"; }
@@ -321,7 +331,7 @@ urlencode() {
 say "work dir $WORK; $(nproc) cores; $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo); load $(cut -d' ' -f1-3 /proc/loadavg)"
 WARM_SOURCE_DB=bench_warm_src_$TAG
 if [ "$WARM" = yes ]; then
-  generate_source "$WARM_SOURCE_DB" 30 2>/dev/null
+  generate_source "$WARM_SOURCE_DB" "$WARM_MB" 2>/dev/null
 fi
 if [ -z "$GIVEN_SOURCE" ]; then
   generate_source

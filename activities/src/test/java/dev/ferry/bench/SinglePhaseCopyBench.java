@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.UUID;
+import java.lang.management.ManagementFactory;
 import java.util.function.Predicate;
 
 /**
@@ -48,7 +49,7 @@ import java.util.function.Predicate;
  * never by surefire (its name matches no test pattern).
  *
  * <p>Arguments: {@code --method stream|dump --jobs N --temporal HOST:PORT --work-dir DIR}. The
- * databases are {@code env:FERRY_BENCH_SOURCE_URL} and {@code env:FERRY_BENCH_TARGET_URL} from
+ * databases are {@code env:BENCH_COPY_SOURCE_URL} and {@code env:BENCH_COPY_TARGET_URL} from
  * this process's environment. Prints {@code ferry.<method>.<step>.seconds} lines for each step
  * the run took, {@code ferry.<method>.copied.seconds} (freeze → verified) and, for the dump,
  * {@code ferry.dump.dumprestore.seconds} (snapshot + restore, what plain pg_dump + pg_restore
@@ -126,15 +127,15 @@ public final class SinglePhaseCopyBench {
     factory.newWorker(hostQueue, options).registerActivitiesImplementations(new RestoreActivitiesImpl(databases, tools, store), snapshots);
     factory.start();
     try {
-      String warmSource = System.getenv("FERRY_BENCH_WARM_SOURCE_URL");
+      String warmSource = System.getenv("BENCH_WARM_SOURCE_URL");
       if (warmSource != null && !warmSource.isEmpty()) {
         // A worker that has copied before (a rehearsal, an earlier run): the same migration of
         // a small database first, untimed, so the JIT has compiled the copy's code paths.
-        migrate(client, queue, method, jobs, "FERRY_BENCH_WARM_SOURCE_URL", "FERRY_BENCH_WARM_TARGET_URL");
+        migrate(client, queue, method, jobs, "BENCH_WARM_SOURCE_URL", "BENCH_WARM_TARGET_URL");
         System.out.println("ferry." + method + ".warm-up done");
       }
-      long[] cpu = new long[1];
-      RunStatus done = migrate(client, queue, method, jobs, "FERRY_BENCH_SOURCE_URL", "FERRY_BENCH_TARGET_URL", cpu);
+      long[] cpu = new long[2];
+      RunStatus done = migrate(client, queue, method, jobs, "BENCH_COPY_SOURCE_URL", "BENCH_COPY_TARGET_URL", cpu);
       long cpuOfCopy = cpu[0];
       Instant frozen = step(done, "freeze-source").startedAt();
       for (StepStatus s : done.steps()) {
@@ -148,6 +149,8 @@ public final class SinglePhaseCopyBench {
       // This JVM's CPU from the start gate's approval to the decommission gate (the worker's
       // share of the copy: its streaming and hashing, and its Temporal and JDBC work).
       System.out.printf(Locale.ROOT, "ferry.%s.jvm-cpu.seconds %.3f%n", method, cpuOfCopy / 1e9);
+      // Of it, the JIT compilers' time (a worker that has run long has compiled before any run).
+      System.out.printf(Locale.ROOT, "ferry.%s.jit.seconds %.3f%n", method, cpu[1] / 1e3);
       if (method.equals("dump")) {
         System.out.printf(
             Locale.ROOT, "ferry.dump.dumprestore.seconds %.3f%n",
@@ -163,10 +166,13 @@ public final class SinglePhaseCopyBench {
 
   private static RunStatus migrate(WorkflowClient client, String queue, String method, int jobs, String source, String target)
       throws InterruptedException {
-    return migrate(client, queue, method, jobs, source, target, new long[1]);
+    return migrate(client, queue, method, jobs, source, target, new long[2]);
   }
 
-  /** One single-phase run, both gates approved as they open; {@code cpu[0]}: this JVM's CPU between them. */
+  /**
+   * One single-phase run, both gates approved as they open; {@code cpu[0]}: this JVM's CPU between
+   * them (ns), {@code cpu[1]}: its JIT compilers' time between them (ms).
+   */
   private static RunStatus migrate(
       WorkflowClient client, String queue, String method, int jobs, String source, String target, long[] cpu)
       throws InterruptedException {
@@ -193,11 +199,16 @@ public final class SinglePhaseCopyBench {
             MigrationWorkflow.class,
             WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId("migration-bench-" + UUID.randomUUID()).build());
     WorkflowClient.start(run::run, new MigrationRequest(RunbookParser.parse(runbook), "bench-operator"));
-    await(run, s -> gateOpen(s, "start"));
+    RunStatus atStart = await(run, s -> gateOpen(s, "start") || s.failure() != null);
+    if (atStart.failure() != null) {
+      throw new IllegalStateException("the run failed before its start gate: " + atStart.failure());
+    }
     long cpuAtStart = processCpuNanos();
+    long jitAtStart = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     run.decide(new GateDecision("start", Verdict.APPROVE, "bench-approver", "bench"));
     RunStatus atEnd = await(run, s -> gateOpen(s, "decommission") || s.failure() != null);
     cpu[0] = processCpuNanos() - cpuAtStart;
+    cpu[1] = ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jitAtStart;
     if (atEnd.failure() != null) {
       throw new IllegalStateException("the run failed: " + atEnd.failure());
     }

@@ -1,5 +1,9 @@
 package dev.ferry.activities.copy;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * PostgreSQL's {@code hash_bytes_extended} (src/common/hashfn.c: Bob Jenkins' lookup3, 64 bits),
  * which {@code hashtextextended(text, 0)} computes over a text's bytes: the worker hashes the
@@ -7,6 +11,8 @@ package dev.ferry.activities.copy;
  * sums meet. Checked against the server in the tests.
  */
 final class TextHash {
+  private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
   private TextHash() {}
 
   /** {@code hashtextextended} of {@code length} bytes of {@code k} from {@code offset}, seed 0. */
@@ -75,7 +81,8 @@ final class TextHash {
     return ((long) b << 32) | (c & 0xffffffffL);
   }
 
+  /** Four bytes as a little-endian word, as the server reads them on the machines it runs on. */
   private static int word(byte[] k, int i) {
-    return (k[i] & 0xff) | (k[i + 1] & 0xff) << 8 | (k[i + 2] & 0xff) << 16 | (k[i + 3] & 0xff) << 24;
+    return (int) INT.get(k, i);
   }
 }

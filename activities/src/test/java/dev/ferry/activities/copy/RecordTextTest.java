@@ -37,6 +37,16 @@ class RecordTextTest {
         // Quoted from a plain special byte on, with escapes and quotes after it; a backspace alone.
         + " (5, E'a b\\bc\\\\d\"e\\tf', ARRAY['x y', '\"'], '{\"a b\": \"c\\\"d\"}', ROW(' ', 1), true, ' \"',"
         + "   E'back\\bspace', 2.5, E',\\\\')",
+    // Every byte that matters at every place of an eight-byte word, and runs long and short
+    // around it: the word-wide scans must find each, and find nothing where there is nothing.
+    "CREATE TABLE public.boundaries (id int PRIMARY KEY, a text, b text, c text)",
+    "INSERT INTO public.boundaries SELECT i,"
+        + " repeat('x', i % 19) || (ARRAY[' ', '\"', '(', ')', ',', E'\\\\', E'\\t', E'\\n', E'\\r', E'\\f', E'\\013',"
+        + "   E'\\b', chr(1), 'y', 'é'])[1 + i % 15] || repeat('z', i % 23),"
+        + " repeat('w', i % 17),"
+        + " CASE WHEN i % 5 = 0 THEN NULL WHEN i % 7 = 0 THEN '' WHEN i % 11 = 0 THEN '\\N'"
+        + "   ELSE repeat('v', i % 13) || E'\\\\' || repeat('u', i % 9) || ' \"' || repeat('t', i % 10) END"
+        + " FROM generate_series(1, 3000) i",
   };
 
   @BeforeAll
