@@ -102,6 +102,18 @@ public final class RunHistory implements AutoCloseable {
     return attempts;
   }
 
+  /**
+   * How many activities of this type the run scheduled (each once, whatever its attempts). An
+   * activity the workflow cancelled without waiting may have no end in a history that closed
+   * before its worker answered; it was still scheduled.
+   */
+  public long scheduled(String runId, String activityType) {
+    return client.fetchHistory(runId).getEvents().stream()
+        .filter(HistoryEvent::hasActivityTaskScheduledEventAttributes)
+        .filter(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals(activityType))
+        .count();
+  }
+
   /** The one ended activity of this type; fails the test when there is none or more than one. */
   public Attempt endedOnce(String runId, String activityType) {
     List<Attempt> all = ended(runId, activityType);

@@ -129,8 +129,10 @@ class StreamCopyKillIT {
           assertThat(a.retriedAfterHeartbeatTimeout()).as(a.toString()).isTrue();
           assertThat(mid.worker().isIdentity(a.identity())).as(a.toString()).isFalse();
         });
-    // One snapshot: the holder lived, nothing was started again from a new one.
-    assertThat(history.ended(runId, "HoldSnapshot")).hasSize(1);
+    // One snapshot: the holder lived, nothing was started again from a new one. (Counted as
+    // scheduled: the copy cancels its holder without waiting, and with steps starting eagerly
+    // the run may close before the holder's worker answers the cancel.)
+    assertThat(history.scheduled(runId, "HoldSnapshot")).isEqualTo(1);
     assertThat(done.path("notes").toString()).doesNotContain("snapshot 1 was lost");
     // Tables checked before the kill are as they were: not copied again.
     assertThat(fingerprints(mid.checked())).isEqualTo(before);

@@ -218,11 +218,11 @@ class WorkerKillIT {
       kills.killWhile(
           runId,
           "drain",
-          "Drain",
-          "step drain RUNNING (status), Drain started (describe), changes still pending in the capture table",
+          "DrainWithSequences",
+          "step drain RUNNING (status), DrainWithSequences started (describe), changes still pending in the capture table",
           () -> {
-            var pending = history.pending(runId, "Drain").orElse(null);
-            if (pending == null && !history.ended(runId, "Drain").isEmpty()) {
+            var pending = history.pending(runId, "DrainWithSequences").orElse(null);
+            if (pending == null && !history.ended(runId, "DrainWithSequences").isEmpty()) {
               throw new AssertionError(
                   "the drain ended before the kill: the apply loop caught up with the bulk update before the freeze"
                       + " (a faster machine?); give the drain a bigger backlog");
