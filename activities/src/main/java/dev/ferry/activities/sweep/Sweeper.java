@@ -246,46 +246,51 @@ public final class Sweeper {
 
   /** The pre-verifications' bookkeeping of ended runs ({@link PreverifyLeftovers}) in one database. */
   private void sweepPreverifications(SweepReport report, RunVerdicts owners, Endpoint endpoint) {
-    String where = endpoint.url().toString();
-    List<PreverifyLeftovers.Leftover> found;
-    try (Connection c = databases.connect(endpoint, "ferry-sweep")) {
-      found = PreverifyLeftovers.find(c);
-    } catch (SQLException | RuntimeException e) {
-      log.info("sweep: could not look for pre-verifications in {}: {}", where, e.getMessage());
-      return;
-    }
-    for (PreverifyLeftovers.Leftover l : found) {
-      String what = "pre-verification " + l.schema();
-      if (l.run() == null) {
-        left(report, what, where, "cannot tell which run made it (no comment naming a run)");
-        continue;
-      }
-      RunVerdicts.Owner owner = owners.of(l.run());
-      if (owner.verdict() == RunVerdicts.Verdict.UNKNOWN) {
-        left(report, what, where, owner.why());
-      } else if (owner.verdict() == RunVerdicts.Verdict.ENDED) {
-        try (Connection c = databases.connectPastFence(endpoint, "ferry-sweep", l.run())) {
-          PreverifyLeftovers.remove(c, l);
-          removed(report, what, where, owner.why());
-        } catch (SQLException | RuntimeException e) {
-          left(report, what, where, owner.why() + ", but removing it failed (next sweep tries again): " + e.getMessage());
-        }
-      }
-    }
+    // Its target triggers may sit on a frozen source: removing them passes the run's fence.
+    sweepSchemas(
+        report, owners, endpoint, "pre-verification",
+        c -> PreverifyLeftovers.find(c).stream().map(l -> new Found(l.schema(), l.run(), r -> PreverifyLeftovers.remove(r, l))).toList(),
+        true);
   }
 
   /** The streaming copies' bookkeeping of ended runs ({@link CopyLeftovers}) in one database. */
   private void sweepCopies(SweepReport report, RunVerdicts owners, Endpoint endpoint) {
+    sweepSchemas(
+        report, owners, endpoint, "streaming copy",
+        c -> CopyLeftovers.find(c).stream().map(l -> new Found(l.schema(), l.run(), r -> CopyLeftovers.remove(r, l))).toList(),
+        false);
+  }
+
+  /** Work on a session that may fail with the server's error. */
+  @FunctionalInterface
+  private interface OnSession<T> {
+    T on(Connection c) throws SQLException;
+  }
+
+  /** A bookkeeping schema a run left, named after the run in its comment ({@code run} null when not). */
+  private record Found(String schema, String run, RemoveOn remove) {}
+
+  @FunctionalInterface
+  private interface RemoveOn {
+    void on(Connection c) throws SQLException;
+  }
+
+  /**
+   * One kind of a run's bookkeeping schema in one database: removed when its run has ended, left
+   * (and said why) when the run is unknown or its owner cannot be told; a running run's is kept.
+   */
+  private void sweepSchemas(
+      SweepReport report, RunVerdicts owners, Endpoint endpoint, String kind, OnSession<List<Found>> find, boolean pastFence) {
     String where = endpoint.url().toString();
-    List<CopyLeftovers.Leftover> found;
+    List<Found> found;
     try (Connection c = databases.connect(endpoint, "ferry-sweep")) {
-      found = CopyLeftovers.find(c);
+      found = find.on(c);
     } catch (SQLException | RuntimeException e) {
-      log.info("sweep: could not look for streaming copies in {}: {}", where, e.getMessage());
+      log.info("sweep: could not look for {} schemas in {}: {}", kind, where, e.getMessage());
       return;
     }
-    for (CopyLeftovers.Leftover l : found) {
-      String what = "streaming copy " + l.schema();
+    for (Found l : found) {
+      String what = kind + " " + l.schema();
       if (l.run() == null) {
         left(report, what, where, "cannot tell which run made it (no comment naming a run)");
         continue;
@@ -294,8 +299,9 @@ public final class Sweeper {
       if (owner.verdict() == RunVerdicts.Verdict.UNKNOWN) {
         left(report, what, where, owner.why());
       } else if (owner.verdict() == RunVerdicts.Verdict.ENDED) {
-        try (Connection c = databases.connect(endpoint, "ferry-sweep")) {
-          CopyLeftovers.remove(c, l);
+        try (Connection c =
+            pastFence ? databases.connectPastFence(endpoint, "ferry-sweep", l.run()) : databases.connect(endpoint, "ferry-sweep")) {
+          l.remove().on(c);
           removed(report, what, where, owner.why());
         } catch (SQLException | RuntimeException e) {
           left(report, what, where, owner.why() + ", but removing it failed (next sweep tries again): " + e.getMessage());
