@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * Where a pre-verification learns which source rows changed, and how it knows the target has
  * caught up with a source snapshot. The sync method provides it (the trigger method's own change
- * capture; for the logical method a key capture beside the subscription); a source nothing
+ * capture; for the logical method the keys read from the source's WAL beside the subscription); a source nothing
  * writes to has {@link #FROZEN}.
  *
  * <p>Every change is reported with the id of the transaction that wrote it ({@code xid8}), so a
@@ -18,6 +18,9 @@ public interface ChangeFeed {
   /** A changed key: schema and table, the key's values as text ({@code []}: every row, a truncate), its transaction. */
   record ChangedKey(String schema, String table, List<String> key, String xid) {}
 
+  /** What one {@link #take} handed over; {@code more}: there may be more to take now. */
+  record Batch(List<ChangedKey> keys, boolean more) {}
+
   /** Makes a feed for a run's sync, its bookkeeping in the pre-verification's schema on the source. */
   @FunctionalInterface
   interface Factory {
@@ -25,8 +28,8 @@ public interface ChangeFeed {
   }
 
   /**
-   * Installs what the feed needs before the first proof (the logical method's key capture on the
-   * source), or checks it is there. Idempotent.
+   * Installs what the feed needs before the first proof (the logical method's replication slot and
+   * publication on the source), or checks it is there. Idempotent.
    */
   void install(Connection source, Connection target) throws SQLException;
 
@@ -44,11 +47,12 @@ public interface ChangeFeed {
   boolean targetIncludes(Connection source, String snapshot, String marker) throws SQLException;
 
   /**
-   * Up to {@code limit} changed keys captured so far, from wherever the method keeps them; with
-   * {@code consume}, deleted in the connections' transactions (the caller commits the target's,
-   * where it records them, first). Without, every one, read only (a frozen source).
+   * About {@code limit} changed keys captured so far (whole transactions may make it more), from
+   * wherever the method keeps them; with {@code consume}, given up in the connections'
+   * transactions (the caller commits the target's, where it records them, first). Without, every
+   * one, read only (a frozen source).
    */
-  List<ChangedKey> take(Connection source, Connection target, boolean consume, int limit) throws SQLException;
+  Batch take(Connection source, Connection target, boolean consume, int limit) throws SQLException;
 
   /**
    * Changes captured but not yet handed over by {@link #take} that the snapshot does not hold
@@ -80,8 +84,8 @@ public interface ChangeFeed {
         }
 
         @Override
-        public List<ChangedKey> take(Connection source, Connection target, boolean consume, int limit) {
-          return List.of();
+        public Batch take(Connection source, Connection target, boolean consume, int limit) {
+          return new Batch(List.of(), false);
         }
 
         @Override

@@ -98,7 +98,7 @@ final class FinalRecheck implements AutoCloseable {
           totals.set(ledger.totals(target));
         });
     // Everything captured up to the freeze, read, not consumed: the source stays untouched.
-    changed.addAll(feed.take(source, target, false, Integer.MAX_VALUE));
+    changed.addAll(feed.take(source, target, false, Integer.MAX_VALUE).keys());
     long read = System.nanoTime();
     ledger.addPending(target, changed);
     if (ledger.withdrawProofsOfWholeTableChanges(target) > 0) {

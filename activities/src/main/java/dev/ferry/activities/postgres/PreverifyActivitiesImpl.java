@@ -290,7 +290,7 @@ public class PreverifyActivitiesImpl implements PreverifyActivities {
       }
     }
     // At decommission the source is frozen (read-only, and its write fence refuses DDL where
-    // Ferry's credential is a superuser): dropping the key capture's triggers needs the run's key.
+    // Ferry's credential is a superuser): dropping the key capture's publication needs the run's key.
     try (Connection s = databases.connectPastFence(run.source, APPLICATION_NAME, run.context.getInfo().getWorkflowId())) {
       run.feed.remove(s);
     } catch (SQLException e) {

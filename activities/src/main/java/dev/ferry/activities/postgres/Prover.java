@@ -215,10 +215,10 @@ final class Prover implements AutoCloseable {
       while (true) {
         sourceControl.setAutoCommit(false);
         targetControl.setAutoCommit(false);
-        List<ChangedKey> batch;
+        ChangeFeed.Batch batch;
         try {
           batch = feed.take(sourceControl, targetControl, true, FOLD_BATCH);
-          ledger.addPending(targetControl, batch);
+          ledger.addPending(targetControl, batch.keys());
           // The ledger's copy first: a crash between the two takes the batch twice, never not at all.
           targetControl.commit();
           sourceControl.commit();
@@ -230,7 +230,7 @@ final class Prover implements AutoCloseable {
           targetControl.setAutoCommit(true);
           sourceControl.setAutoCommit(true);
         }
-        if (batch.size() < FOLD_BATCH) {
+        if (!batch.more()) {
           break;
         }
         tick.run();

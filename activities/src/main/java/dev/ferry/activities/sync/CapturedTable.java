@@ -37,15 +37,7 @@ record CapturedTable(long oid, Catalog.Table table, List<String> keyColumns, Lis
 
   /** Every table that holds rows and has a primary key, by oid. */
   static Map<Long, CapturedTable> read(Connection c) throws SQLException {
-    Map<Long, CapturedTable> tables = new LinkedHashMap<>();
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(KEYS)) {
-      while (rs.next()) {
-        long oid = rs.getLong(1);
-        List<String> keys = Arrays.asList((String[]) rs.getArray(4).getArray());
-        List<String> types = Arrays.asList((String[]) rs.getArray(5).getArray());
-        tables.put(oid, new CapturedTable(oid, new Catalog.Table(rs.getString(2), rs.getString(3)), keys, types, List.of()));
-      }
-    }
+    Map<Long, CapturedTable> tables = readKeys(c);
     try (var ps = c.prepareStatement(COLUMNS)) {
       for (Map.Entry<Long, CapturedTable> e : tables.entrySet()) {
         ps.setLong(1, e.getKey());
@@ -57,6 +49,20 @@ record CapturedTable(long oid, Catalog.Table table, List<String> keyColumns, Lis
         }
         CapturedTable t = e.getValue();
         e.setValue(new CapturedTable(t.oid, t.table, t.keyColumns, t.keyTypes, columns));
+      }
+    }
+    return tables;
+  }
+
+  /** As {@link #read}, without the columns (one query, whatever the number of tables). */
+  static Map<Long, CapturedTable> readKeys(Connection c) throws SQLException {
+    Map<Long, CapturedTable> tables = new LinkedHashMap<>();
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(KEYS)) {
+      while (rs.next()) {
+        long oid = rs.getLong(1);
+        List<String> keys = Arrays.asList((String[]) rs.getArray(4).getArray());
+        List<String> types = Arrays.asList((String[]) rs.getArray(5).getArray());
+        tables.put(oid, new CapturedTable(oid, new Catalog.Table(rs.getString(2), rs.getString(3)), keys, types, List.of()));
       }
     }
     return tables;

@@ -245,7 +245,7 @@ final class LogicalSync implements SyncMethod {
         return new SyncLag(-1, 0, 0, Instant.now());
       }
       LogicalStall stall = new LogicalStall(timing.failuresWithoutProgress());
-      // A pre-verified run's key capture records every write to the app's tables with its
+      // A pre-verified run's key capture reads every write to the app's tables, with its
       // transaction, and the final verify re-checks each such row: a write the statistics would
       // show late cannot pass unseen, so the drain waits for no quiet period, only for the slot
       // and for writing sessions, and looks often (this is the write downtime).

@@ -8,7 +8,7 @@ import io.temporal.failure.ApplicationFailure;
 
 /**
  * The change feed of a run's sync, for its pre-verification: the trigger method's own capture,
- * or a key capture beside the logical method's subscription.
+ * or the keys the logical method's source writes to its WAL, read beside the subscription.
  */
 public final class SyncChangeFeeds implements ChangeFeed.Factory {
   @Override
@@ -20,7 +20,7 @@ public final class SyncChangeFeeds implements ChangeFeed.Factory {
     SyncSession names = new SyncSession(sync, null, null, "");
     return switch (sync.method()) {
       case SyncSpec.TRIGGER -> new TriggerChangeFeed(names.schema());
-      case SyncSpec.LOGICAL -> new LogicalChangeFeed(LogicalChangeFeed.schemaFor(names), names.slot());
+      case SyncSpec.LOGICAL -> new LogicalChangeFeed(LogicalChangeFeed.schemaFor(names), names.slot(), verifySchema);
       default ->
           throw ApplicationFailure.newNonRetryableFailure(
               "sync.method " + sync.method() + " is not trigger or logical", Errors.SYNC_REFUSED);

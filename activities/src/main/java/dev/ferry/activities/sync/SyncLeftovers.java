@@ -38,7 +38,8 @@ public final class SyncLeftovers {
     SLOT("replication slot", "ferry_slot_"),
     /**
      * {@code ferry_sync_<tag>_keys} on the source (logical, pre-verified): the pre-verification's
-     * key capture ({@link LogicalChangeFeed}), its triggers on the app's tables named after it.
+     * key capture ({@link LogicalChangeFeed}): a replication slot and a publication of that name
+     * (the triggers on the app's tables of an older Ferry's capture), the schema removed last.
      */
     KEY_CAPTURE("key capture", "ferry_sync_", "_keys"),
     /**
@@ -174,7 +175,7 @@ public final class SyncLeftovers {
         }
         case KEY_CAPTURE -> side.call(
             c -> {
-              new LogicalChangeFeed(leftover.name(), session.slot()).remove(c);
+              new LogicalChangeFeed(leftover.name(), session.slot(), null).remove(c);
               return null;
             });
         case ROLE -> removeRole(databases, List.of(endpoint), leftover, run);

@@ -67,13 +67,14 @@ final class TriggerChangeFeed implements ChangeFeed {
   }
 
   @Override
-  public List<ChangedKey> take(Connection source, Connection target, boolean consume, int limit) throws SQLException {
+  public Batch take(Connection source, Connection target, boolean consume, int limit) throws SQLException {
     String rows =
         consume
             ? "(DELETE FROM " + schema + ".applied WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + schema + ".applied LIMIT "
                 + limit + ")) RETURNING nspname, relname, key, xid)"
             : "(SELECT nspname, relname, key, xid FROM " + schema + ".applied)";
-    return changedKeys(target, "WITH d AS " + rows + " SELECT nspname, relname, key, xid::text FROM d");
+    List<ChangedKey> keys = changedKeys(target, "WITH d AS " + rows + " SELECT nspname, relname, key, xid::text FROM d");
+    return new Batch(keys, consume && keys.size() >= limit);
   }
 
   @Override

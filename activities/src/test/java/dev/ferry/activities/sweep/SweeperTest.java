@@ -196,6 +196,8 @@ class SweeperTest {
     // The ended run's logical sync, role, scratch database and old dump are gone.
     assertThat(TestCluster.SOURCE.queryLong(source(ended), "SELECT count(*) FROM pg_publication")).isZero();
     assertThat(TestCluster.SOURCE.queryLong("postgres", "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ferry_slot_" + endedTag + "'")).isZero();
+    assertThat(TestCluster.SOURCE.queryLong("postgres", "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'ferry_sync_" + endedTag + "_keys'"))
+        .as("the key capture's slot, which holds the source's WAL").isZero();
     assertThat(TestCluster.TARGET.queryLong("postgres", "SELECT count(*) FROM pg_subscription WHERE subname = 'ferry_sub_" + endedTag + "'")).isZero();
     assertThat(captureSchemas(target(ended))).isEmpty();
     // Its pre-verification: the key capture on the source, the proofs and write capture on the target.

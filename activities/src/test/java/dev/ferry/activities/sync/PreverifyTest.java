@@ -287,6 +287,10 @@ class PreverifyTest {
           .as("verification schemas on " + cluster.name()).isZero();
       assertThat(cluster.queryLong(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ferry\\_verify\\_%' OR tgname LIKE '%\\_keys%'"))
           .as("verification triggers on " + cluster.name()).isZero();
+      assertThat(cluster.queryLong(db, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '%\\_keys'"))
+          .as("the key capture's slot on " + cluster.name()).isZero();
+      assertThat(cluster.queryLong(db, "SELECT count(*) FROM pg_publication WHERE pubname LIKE '%\\_keys'"))
+          .as("the key capture's publication on " + cluster.name()).isZero();
     }
   }
 

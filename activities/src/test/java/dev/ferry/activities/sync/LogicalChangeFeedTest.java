@@ -1,0 +1,237 @@
+package dev.ferry.activities.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.activities.postgres.ChangeFeed;
+import dev.ferry.activities.postgres.ChangeFeed.ChangedKey;
+import dev.ferry.testing.postgres.TestCluster;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The logical method's key capture, read from the source's WAL against the real clusters: every
+ * kind of write told with its key in the key's order and its transaction, a batch given up only
+ * once the target recorded it, the frozen point read without consuming, and what cannot be told
+ * exactly told as the whole table.
+ */
+@Timeout(120)
+class LogicalChangeFeedTest {
+  private static final String LEDGER = "ferry_verify_feedtest";
+
+  private String source;
+  private String target;
+  private String name;
+  private Connection s;
+  private Connection t;
+  private LogicalChangeFeed feed;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    source = TestCluster.uniqueDatabaseName("keys_src");
+    target = TestCluster.uniqueDatabaseName("keys_tgt");
+    TestCluster.SOURCE.createDatabase(source);
+    TestCluster.TARGET.createDatabase(target);
+    TestCluster.SOURCE.execute(
+        source,
+        "CREATE TABLE plain (id bigint PRIMARY KEY, v text)",
+        // The key's order is not the columns' order.
+        "CREATE TABLE pair (b text, a int, v text, PRIMARY KEY (a, b))",
+        "CREATE TABLE whole (v text)",
+        "ALTER TABLE whole REPLICA IDENTITY FULL",
+        "CREATE TABLE coded (id int PRIMARY KEY, code text NOT NULL, v text)",
+        "CREATE UNIQUE INDEX coded_code ON coded (code)",
+        "ALTER TABLE coded REPLICA IDENTITY USING INDEX coded_code");
+    TestCluster.TARGET.execute(target, "CREATE SCHEMA " + LEDGER);
+    name = "ferry_sync_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12) + "_keys";
+    s = TestCluster.SOURCE.connect(source);
+    t = TestCluster.TARGET.connect(target);
+    feed = new LogicalChangeFeed(name, "ferry_slot_unused", LEDGER);
+    feed.install(s, t);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    try {
+      if (s != null) {
+        feed.remove(s);
+        assertThat(TestCluster.SOURCE.queryLong(source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "'"))
+            .as("the slot, once removed").isZero();
+        s.close();
+      }
+      if (t != null) {
+        t.close();
+      }
+    } finally {
+      TestCluster.SOURCE.dropDatabase(source);
+      TestCluster.TARGET.dropDatabase(target);
+    }
+  }
+
+  @Test
+  void everyWrite_isToldWithItsKeyInTheKeysOrderAndItsTransaction_andWhatCannotBeToldExactly_asTheWholeTable() throws Exception {
+    String first = write(
+        "INSERT INTO plain VALUES (1, 'a'), (2, 'b')",
+        "UPDATE plain SET v = 'c' WHERE id = 1",
+        "UPDATE plain SET id = 3 WHERE id = 2",
+        "DELETE FROM plain WHERE id = 1");
+    String second = write(
+        "INSERT INTO pair VALUES ('x', 5, 'v')",
+        "SAVEPOINT inner_one",
+        "UPDATE pair SET b = 'y' WHERE a = 5",
+        "RELEASE inner_one",
+        "INSERT INTO whole VALUES ('w')",
+        "UPDATE whole SET v = 'w2'",
+        "INSERT INTO coded VALUES (7, 'seven', 'v')",
+        // The replica identity is not the primary key: an update cannot tell an old key.
+        "UPDATE coded SET id = 8 WHERE id = 7");
+    String third = write("TRUNCATE plain");
+
+    ChangeFeed.Batch batch = feed.take(s, t, true, 10_000);
+
+    assertThat(batch.more()).isFalse();
+    assertThat(described(batch.keys()))
+        .containsExactlyInAnyOrder(
+            "plain [1] " + first, "plain [2] " + first, "plain [3] " + first,
+            "pair [5, x] " + second, "pair [5, y] " + second,
+            "whole [] " + second,
+            "coded [7] " + second, "coded [] " + second,
+            "plain [] " + third);
+  }
+
+  @Test
+  void aBatch_isGivenUpOnlyOnceTheTargetCommittedIt() throws Exception {
+    String created = slotPosition();
+    String first = write("INSERT INTO plain VALUES (1, 'a')");
+    t.setAutoCommit(false);
+
+    assertThat(described(feed.take(s, t, true, 10_000).keys())).containsExactly("plain [1] " + first);
+    t.rollback(); // a worker that died before the ledger's copy committed
+    assertThat(described(feed.take(s, t, true, 10_000).keys())).as("taken again").containsExactly("plain [1] " + first);
+    t.commit();
+    String second = write("INSERT INTO plain VALUES (2, 'b')");
+    assertThat(described(feed.take(s, t, true, 10_000).keys())).containsExactly("plain [2] " + second);
+    t.commit();
+    assertThat(feed.take(s, t, true, 10_000).keys()).isEmpty();
+    t.commit();
+    assertThat(TestCluster.SOURCE.queryLong(
+            source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "' AND confirmed_flush_lsn > '" + created + "'"))
+        .as("the slot moved up to what the target recorded").isOne();
+  }
+
+  @Test
+  void atTheFrozenPoint_everythingNotYetRecordedIsRead_andNothingIsGivenUp() throws Exception {
+    write("INSERT INTO plain VALUES (1, 'a')");
+    feed.take(s, t, true, 10_000);
+    String later = write("UPDATE plain SET v = 'b' WHERE id = 1", "INSERT INTO plain VALUES (2, 'c')");
+    String slotBefore = slotPosition();
+
+    List<String> frozen = described(feed.take(s, t, false, Integer.MAX_VALUE).keys());
+
+    assertThat(frozen).containsExactlyInAnyOrder("plain [1] " + later, "plain [2] " + later);
+    assertThat(described(feed.take(s, t, false, Integer.MAX_VALUE).keys())).as("read again").isEqualTo(frozen);
+    assertThat(slotPosition()).isEqualTo(slotBefore);
+  }
+
+  @Test
+  void aTakeUpToItsLimit_saysThereIsMore_andTheRestFollows() throws Exception {
+    for (int i = 1; i <= 30; i++) {
+      write("INSERT INTO plain VALUES (" + i + ", 'v')");
+    }
+    List<ChangedKey> all = new ArrayList<>();
+    int takes = 0;
+    ChangeFeed.Batch batch;
+    do {
+      batch = feed.take(s, t, true, 20);
+      all.addAll(batch.keys());
+      takes++;
+    } while (batch.more());
+
+    assertThat(takes).isGreaterThan(1);
+    assertThat(all.stream().map(k -> k.key().get(0)).distinct()).hasSize(30);
+  }
+
+  @Test
+  void aSlotDroppedByHand_failsTheTakeNamingIt() throws Exception {
+    TestCluster.SOURCE.execute(source, "SELECT pg_drop_replication_slot('" + name + "')");
+
+    assertThatThrownBy(() -> feed.take(s, t, true, 10_000)).hasMessageContaining(name).hasMessageContaining("gone");
+  }
+
+  @Test
+  void aRunOfAnOlderFerry_stillReadsTheKeysItsTriggersCaptured() throws Exception {
+    feed.remove(s);
+    TestCluster.SOURCE.execute(
+        source,
+        "CREATE SCHEMA " + name,
+        "CREATE TABLE " + name + ".touched (rel oid NOT NULL, key text[], xid xid8 NOT NULL DEFAULT pg_current_xact_id())",
+        "INSERT INTO " + name + ".touched (rel, key) VALUES ('plain'::regclass, '{4}')");
+
+    assertThat(feed.take(s, t, true, 10_000).keys()).singleElement().satisfies(k -> assertThat(k.key()).containsExactly("4"));
+    assertThat(feed.take(s, t, true, 10_000).keys()).as("consumed").isEmpty();
+  }
+
+  @Test
+  void aTableTheWalCannotTell_failsTheInstallNamingIt_beforeAnythingIsMade() throws Exception {
+    feed.remove(s);
+    TestCluster.SOURCE.execute(source, "CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY)", "CREATE TABLE loose (v text)");
+
+    assertThatThrownBy(() -> feed.install(s, t)).hasMessageContaining("public.scratch").hasMessageContaining("public.loose");
+    assertThat(TestCluster.SOURCE.queryLong(
+            source,
+            "SELECT (SELECT count(*) FROM pg_publication WHERE pubname = '" + name + "')"
+                + " + (SELECT count(*) FROM pg_namespace WHERE nspname = '" + name + "')"
+                + " + (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "')"))
+        .isZero();
+  }
+
+  @Test
+  void a32BitTransactionId_takesTheEpochOfTheLatestSuchIdBeforeTheNextOne() {
+    assertThat(LogicalChangeFeed.fullXid(100, (3L << 32) + 200)).isEqualTo((3L << 32) + 100);
+    // Decoded before the epoch turned over.
+    assertThat(LogicalChangeFeed.fullXid(0xFFFF_FFF0L, (3L << 32) + 5)).isEqualTo((2L << 32) + 0xFFFF_FFF0L);
+  }
+
+  /**
+   * Runs the statements in one transaction, committed to disk (the test clusters commit
+   * asynchronously: decoding reads flushed WAL only); its id as {@code xid8} text.
+   */
+  private String write(String... statements) throws Exception {
+    try (Connection c = TestCluster.SOURCE.connect(source)) {
+      c.setAutoCommit(false);
+      String xid;
+      try (Statement st = c.createStatement()) {
+        st.execute("SET LOCAL synchronous_commit = on");
+        for (String sql : statements) {
+          st.execute(sql);
+        }
+        try (ResultSet rs = st.executeQuery("SELECT pg_current_xact_id()::text")) {
+          rs.next();
+          xid = rs.getString(1);
+        }
+      }
+      c.commit();
+      return xid;
+    }
+  }
+
+  private String slotPosition() throws Exception {
+    try (Statement st = s.createStatement();
+        ResultSet rs = st.executeQuery("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + name + "'")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static List<String> described(List<ChangedKey> keys) {
+    return keys.stream().map(k -> k.table() + " " + k.key() + " " + k.xid()).toList();
+  }
+}
