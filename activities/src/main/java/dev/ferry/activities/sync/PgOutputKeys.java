@@ -18,7 +18,8 @@ import java.util.Set;
  * known exactly, the change is every row of its table ({@code []}), as a truncate is: a table
  * without a primary key; a key value PostgreSQL left out (an unchanged TOASTed value); an update
  * of a table whose replica identity is an index other than its primary key (the old primary key
- * is not logged, so a key that changed would go unseen).
+ * is not logged, so a key that changed would go unseen); and more than {@link #KEYS_PER_TABLE}
+ * keys of one table in one transaction, which would otherwise all be held at once.
  */
 final class PgOutputKeys {
   /** A changed key without its transaction: schema, table, key values ({@code []}: every row). */
@@ -29,11 +30,15 @@ final class PgOutputKeys {
 
   private record Relation(int oid, String schema, String table, char identity, List<String> columns, Set<String> identityColumns) {}
 
+  /** Keys of one table in one transaction past which the table counts as changed whole. */
+  static final int KEYS_PER_TABLE = 100_000;
+
   private final Map<Integer, List<String>> primaryKeys;
   private final Map<Integer, Relation> relations = new HashMap<>();
   private final List<Transaction> transactions = new ArrayList<>();
   private long xid = -1;
   private Set<Touched> open;
+  private Map<Integer, Integer> openCounts;
 
   /**
    * @param primaryKeys each table's primary key columns in the key's order, by the table's oid;
@@ -58,6 +63,7 @@ final class PgOutputKeys {
         b.getLong(); // its time
         xid = Integer.toUnsignedLong(b.getInt());
         open = new LinkedHashSet<>();
+        openCounts = new HashMap<>();
       }
       case 'C' -> {
         b.get(); // flags
@@ -135,7 +141,18 @@ final class PgOutputKeys {
   }
 
   private void touch(Relation r, List<String> key) {
-    inTransaction().open.add(new Touched(r.schema, r.table, key));
+    Set<Touched> touched = inTransaction().open;
+    Touched whole = new Touched(r.schema, r.table, List.of());
+    if (touched.contains(whole)) {
+      return;
+    }
+    int n = openCounts.merge(r.oid, 1, Integer::sum);
+    if (key.isEmpty() || n > KEYS_PER_TABLE) {
+      touched.removeIf(t -> t.schema().equals(r.schema) && t.table().equals(r.table));
+      touched.add(whole);
+    } else {
+      touched.add(new Touched(r.schema, r.table, key));
+    }
   }
 
   private PgOutputKeys inTransaction() {

@@ -90,10 +90,11 @@ class LogicalChangeFeedTest {
         "RELEASE inner_one",
         "INSERT INTO whole VALUES ('w')",
         "UPDATE whole SET v = 'w2'",
-        "INSERT INTO coded VALUES (7, 'seven', 'v')",
+        "INSERT INTO coded VALUES (7, 'seven', 'v')");
+    String third = write(
         // The replica identity is not the primary key: an update cannot tell an old key.
-        "UPDATE coded SET id = 8 WHERE id = 7");
-    String third = write("TRUNCATE plain");
+        "UPDATE coded SET id = 8 WHERE id = 7",
+        "TRUNCATE plain");
 
     ChangeFeed.Batch batch = feed.take(s, t, true, 10_000);
 
@@ -103,8 +104,17 @@ class LogicalChangeFeedTest {
             "plain [1] " + first, "plain [2] " + first, "plain [3] " + first,
             "pair [5, x] " + second, "pair [5, y] " + second,
             "whole [] " + second,
-            "coded [7] " + second, "coded [] " + second,
+            "coded [7] " + second, "coded [] " + third,
             "plain [] " + third);
+  }
+
+  @Test
+  void aTransactionWritingMoreKeysOfATableThanAreHeldAtOnce_countsAsTheWholeTable() throws Exception {
+    String big = write(
+        "INSERT INTO plain SELECT g, 'v' FROM generate_series(1, " + (PgOutputKeys.KEYS_PER_TABLE + 1) + ") g",
+        "INSERT INTO pair VALUES ('x', 1, 'v')");
+
+    assertThat(described(feed.take(s, t, true, 10_000).keys())).containsExactlyInAnyOrder("plain [] " + big, "pair [1, x] " + big);
   }
 
   @Test
