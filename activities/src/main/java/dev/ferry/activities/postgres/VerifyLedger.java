@@ -35,6 +35,9 @@ import java.util.Optional;
  *   <li>{@code state}: what was done once (the plan).
  * </ul>
  *
+ * The logical method's change feed keeps {@code key_feed} here too: how far it read the source's
+ * WAL, written in the transaction that adds the keys it read to {@code pending}.
+ *
  * A chunk with a proof and no pending key is equal on both sides as long as nothing else writes
  * it; a pending key is compared again on its own. Reusable by anything that proves a target
  * chunk by chunk (a copy that checks each table as soon as it is built can record its chunks
