@@ -256,9 +256,9 @@ final class LogicalChangeFeed implements ChangeFeed {
 
   @Override
   public List<ChangedKey> unappliedAfter(Connection source, String snapshot) {
-    // Every committed change is in the WAL, told once flushed; a change a snapshot holds but not
-    // yet flushed is not on the target either (the subscription reads flushed WAL), so no proof
-    // taken in the snapshot can have counted it as in flight.
+    // A change the snapshot does not hold that the target may already have applied: the
+    // subscription reads flushed WAL only, so it was flushed before the target's snapshot, and
+    // the take that follows that snapshot (which reads up to the flushed end) has it already.
     return List.of();
   }
 
