@@ -8,8 +8,8 @@ import java.util.List;
 /**
  * Where a pre-verification learns which source rows changed, and how it knows the target has
  * caught up with a source snapshot. The sync method provides it (the trigger method's own change
- * capture; for the logical method the keys read from the source's WAL beside the subscription); a source nothing
- * writes to has {@link #FROZEN}.
+ * capture; for the logical method the keys read from the source's WAL beside the subscription);
+ * a source nothing writes to has {@link #FROZEN}.
  *
  * <p>Every change is reported with the id of the transaction that wrote it ({@code xid8}), so a
  * proof taken in a source snapshot can tell the changes it saw from those it did not.
