@@ -16,6 +16,11 @@ public final class Errors {
   public static final String SECRET_REFUSED = "SecretRefused";
   /** The secret store (SSM) failed or throttled. Retryable. */
   public static final String SECRET_STORE_UNAVAILABLE = "SecretStoreUnavailable";
+  /**
+   * The source keeps a step waiting on something of its own that passes (a transaction open for
+   * long, a replication slot another session still reads, WAL not yet flushed). Retryable.
+   */
+  public static final String SOURCE_BUSY = "SourceBusy";
   /** A database refuses the connection or times out. Retried a few times, then final. */
   public static final String DATABASE_UNREACHABLE = "DatabaseUnreachable";
   /** Wrong user or password. Final: retrying cannot fix it. */

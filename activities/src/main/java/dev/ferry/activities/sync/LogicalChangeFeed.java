@@ -45,13 +45,14 @@ final class LogicalChangeFeed implements ChangeFeed {
   private static final int TABLES_PER_STATEMENT = 100;
   private static final int SLOT_BUSY_TRIES = 50;
   private static final Duration SLOT_BUSY_PAUSE = Duration.ofMillis(200);
-  /** How long the slot's creation waits for the source's open transactions. */
-  private static final Duration SLOT_CREATION_WAIT = Duration.ofSeconds(20);
+  /** How long the slot's creation waits for the source's open transactions (within the activity's heartbeat timeout). */
+  static final Duration SLOT_CREATION_WAIT = Duration.ofSeconds(20);
   private static final Duration FLUSH_WAIT = Duration.ofSeconds(30);
 
   private final String schema;
   private final String slot;
   private final String position;
+  private final Duration slotCreationWait;
   private Map<Integer, List<String>> primaryKeys;
 
   /**
@@ -61,9 +62,14 @@ final class LogicalChangeFeed implements ChangeFeed {
    *     it read (null: only removing)
    */
   LogicalChangeFeed(String schema, String slot, String verifySchema) {
+    this(schema, slot, verifySchema, SLOT_CREATION_WAIT);
+  }
+
+  LogicalChangeFeed(String schema, String slot, String verifySchema, Duration slotCreationWait) {
     this.schema = schema;
     this.slot = slot;
     this.position = verifySchema == null ? null : verifySchema + ".key_feed";
+    this.slotCreationWait = slotCreationWait;
   }
 
   /** The capture's name on the source (schema, slot, publication): named after the sync, so that its drain finds it. */
@@ -161,21 +167,21 @@ final class LogicalChangeFeed implements ChangeFeed {
     if (exists(source, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL", schema)) {
       // Still being made by an attempt that lost its worker: not to be read before it is complete.
       throw ApplicationFailure.newFailure(
-          "the key capture's replication slot " + schema + " is in use by another session: tried again", Errors.VERIFICATION_FAILED);
+          "the key capture's replication slot " + schema + " is in use by another session: tried again", Errors.SOURCE_BUSY);
     }
     if (slotExists(source)) {
       return;
     }
     try (Statement st = source.createStatement()) {
-      st.execute("SET statement_timeout = " + SLOT_CREATION_WAIT.toMillis());
+      st.execute("SET statement_timeout = " + slotCreationWait.toMillis());
       try {
         st.execute("SELECT pg_create_logical_replication_slot('" + schema + "', 'pgoutput')");
       } catch (SQLException e) {
         if ("57014".equals(e.getSQLState())) {
           throw ApplicationFailure.newFailure(
-              "the key capture's replication slot waited " + SLOT_CREATION_WAIT.toSeconds()
-                  + " s for the transactions open on the source to end (see pg_stat_activity's xact_start): tried again",
-              Errors.VERIFICATION_FAILED);
+              "the key capture's replication slot waited " + slotCreationWait.toMillis()
+                  + " ms for the transactions open on the source to end (see pg_stat_activity's xact_start): tried again",
+              Errors.SOURCE_BUSY);
         }
         throw e;
       } finally {
@@ -379,8 +385,8 @@ final class LogicalChangeFeed implements ChangeFeed {
         }
         if (System.nanoTime() > deadline) {
           throw ApplicationFailure.newFailure(
-              "the source had not flushed its WAL up to " + written + " after " + FLUSH_WAIT.toSeconds() + " s",
-              Errors.VERIFICATION_FAILED);
+              "the source had not flushed its WAL up to " + written + " after " + FLUSH_WAIT.toSeconds() + " s: tried again",
+              Errors.SOURCE_BUSY);
         }
         Pause.SLEEP.pause(Duration.ofMillis(5));
       }

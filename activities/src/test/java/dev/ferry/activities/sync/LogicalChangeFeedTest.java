@@ -204,6 +204,30 @@ class LogicalChangeFeedTest {
   }
 
   @Test
+  void aTransactionLongOpenOnTheSource_failsTheSlotsCreationForAnotherAttempt_andOnceItEndsTheSlotIsMade() throws Exception {
+    feed.remove(s);
+    LogicalChangeFeed waiting = new LogicalChangeFeed(name, "ferry_slot_unused", LEDGER, java.time.Duration.ofMillis(500));
+    try (Connection app = TestCluster.SOURCE.connect(source)) {
+      app.setAutoCommit(false);
+      try (Statement st = app.createStatement()) {
+        st.execute("INSERT INTO plain VALUES (1, 'open')");
+      }
+
+      assertThatThrownBy(() -> waiting.install(s, t))
+          .isInstanceOf(io.temporal.failure.ApplicationFailure.class)
+          .hasMessageContaining("transactions open on the source")
+          .satisfies(e -> assertThat(((io.temporal.failure.ApplicationFailure) e).getType())
+              .isEqualTo(dev.ferry.model.Errors.SOURCE_BUSY)
+              .isNotIn(dev.ferry.model.Errors.NON_RETRYABLE));
+      app.commit();
+    }
+    // Another attempt (the usual wait: other tests' transactions on the cluster count too).
+    feed.install(s, t);
+
+    assertThat(TestCluster.SOURCE.queryLong(source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "'")).isOne();
+  }
+
+  @Test
   void a32BitTransactionId_takesTheEpochOfTheLatestSuchIdBeforeTheNextOne() {
     assertThat(LogicalChangeFeed.fullXid(100, (3L << 32) + 200)).isEqualTo((3L << 32) + 100);
     // Decoded before the epoch turned over.
