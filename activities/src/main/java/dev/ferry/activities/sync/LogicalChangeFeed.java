@@ -237,7 +237,7 @@ final class LogicalChangeFeed implements ChangeFeed {
     int rows = peek(source, consume ? limit : 0, keys);
     List<ChangedKey> changed = new ArrayList<>();
     long last = recorded;
-    long nextXid = nextXid(source);
+    long nextXid = keys.transactions().isEmpty() ? 0 : nextXid(source);
     for (PgOutputKeys.Transaction t : keys.transactions()) {
       if (Long.compareUnsigned(t.endLsn(), recorded) <= 0) {
         continue; // recorded already: the slot had not moved up to it yet

@@ -69,7 +69,7 @@ final class PgOutputKeys {
         b.get(); // flags
         b.getLong(); // the commit record's start
         long end = b.getLong();
-        transactions.add(new Transaction(inTransaction().xid, end, List.copyOf(open)));
+        transactions.add(new Transaction(xid, end, List.copyOf(openTransaction())));
         open = null;
         xid = -1;
       }
@@ -141,7 +141,7 @@ final class PgOutputKeys {
   }
 
   private void touch(Relation r, List<String> key) {
-    Set<Touched> touched = inTransaction().open;
+    Set<Touched> touched = openTransaction();
     Touched whole = new Touched(r.schema, r.table, List.of());
     if (touched.contains(whole)) {
       return;
@@ -155,11 +155,11 @@ final class PgOutputKeys {
     }
   }
 
-  private PgOutputKeys inTransaction() {
+  private Set<Touched> openTransaction() {
     if (open == null) {
       throw new IllegalStateException("pgoutput: a change outside a transaction");
     }
-    return this;
+    return open;
   }
 
   private Relation relation(int oid) {
