@@ -293,6 +293,8 @@ class SweeperTest {
     prepare(run);
     startTemporal();
     make(run, SyncSpec.TRIGGER, true);
+    // Kept by the sweep, and the run never ends here: the tear-down drops it.
+    scratchByHand.add(scratchName(run));
     record(run, "RUNNING", null);
     String tag = tagOf(run);
     Sweeper blind =
