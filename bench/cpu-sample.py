@@ -4,9 +4,11 @@
 Usage: cpu-sample.py STOPFILE OUTFILE SOURCE_DB TARGET_DB
 Runs until STOPFILE exists, then writes "group seconds" lines to OUTFILE: the bench JVM
 (ferry-jvm), pgcopydb and the PostgreSQL tools it starts, the backends of the two databases
-(pg-source, pg-target; also the parallel workers and autovacuum working for them are not told
-apart from other databases' and are left out), and the wall time sampled. A process that exits
-between two samples loses at most 0.2 s of its count.
+(pg-source, pg-target), the rest of each of those two clusters (pg-source-cluster,
+pg-target-cluster: parallel workers, autovacuum, WAL writer, checkpointer, other databases'
+sessions; counted from the first sample, not over the process's life), the Temporal server
+(temporal), every process of the machine (machine, from /proc/stat), and the wall time sampled.
+A process that exits between two samples loses at most 0.2 s of its count.
 """
 import os
 import re
@@ -16,6 +18,8 @@ import time
 stop, out, source_db, target_db = sys.argv[1:5]
 hz = os.sysconf("SC_CLK_TCK")
 seen = {}
+first = {}  # (pid, start) -> ticks at the first sample: long-lived processes count from there
+clusters = {}  # "postgres: 15/NAME:" prefix -> "pg-source" or "pg-target"
 threads = {}  # the JVM's threads: (tid, start) -> (name, ticks)
 
 
@@ -29,12 +33,26 @@ def group(pid, cmd):
         if ours(pid, cmd):
             return "tool-" + tool
         return None
-    m = re.match(r"postgres: \S+: \S+ (\S+) ", cmd)
-    if m and m.group(1) == source_db:
-        return "pg-source"
-    if m and m.group(1) == target_db:
-        return "pg-target"
+    m = re.match(r"(postgres: \S+:) \S+ (\S+) ", cmd)
+    if m and m.group(2) in (source_db, target_db):
+        side = "pg-source" if m.group(2) == source_db else "pg-target"
+        clusters[m.group(1)] = side
+        return side
+    m = re.match(r"(postgres: \S+:) (\S+)", cmd)
+    if m and m.group(1) in clusters:
+        # By kind: "parallel" (workers), "autovacuum", "walwriter", "checkpointer", ...; a
+        # session of another database (the bench's warm-up, a bookkeeping database) by its user.
+        return clusters[m.group(1)] + "-cluster:" + m.group(2)
+    if tool == "temporal" and "server" in cmd:
+        return "temporal"
     return None
+
+
+def machine_ticks():
+    with open("/proc/stat") as f:
+        cpu = f.readline().split()[1:]
+    # user nice system idle iowait irq softirq steal: all but idle and iowait
+    return sum(int(x) for i, x in enumerate(cpu[:8]) if i not in (3, 4))
 
 
 def ours(pid, cmd):
@@ -49,6 +67,7 @@ def ours(pid, cmd):
 
 
 t0 = time.time()
+machine0 = machine_ticks()
 while not os.path.exists(stop):
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -62,7 +81,11 @@ while not os.path.exists(stop):
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             # utime + stime, keyed by pid and start time (pids are reused)
-            seen[(pid, fields[19])] = (g, int(fields[11]) + int(fields[12]))
+            ticks = int(fields[11]) + int(fields[12])
+            key = (pid, fields[19])
+            if "-cluster" in g or g == "temporal":
+                first.setdefault(key, ticks)
+            seen[key] = (g, ticks)
             if g == "ferry-jvm":
                 for tid in os.listdir(f"/proc/{pid}/task"):
                     with open(f"/proc/{pid}/task/{tid}/stat") as f:
@@ -72,12 +95,14 @@ while not os.path.exists(stop):
         except (OSError, IndexError, ValueError):
             pass
     time.sleep(0.2)
-totals = {}
-for g, ticks in seen.values():
-    totals[g] = totals.get(g, 0.0) + ticks / hz
+machine = machine_ticks() - machine0
+totals = {"machine": machine / hz}
+for key, (g, ticks) in seen.items():
+    totals[g] = totals.get(g, 0.0) + (ticks - first.get(key, 0)) / hz
 with open(out, "w") as f:
     for g in sorted(totals):
-        f.write(f"{g} {totals[g]:.2f}\n")
+        if totals[g] >= 0.005:
+            f.write(f"{g} {totals[g]:.2f}\n")
     f.write(f"wall {time.time() - t0:.2f}\n")
 if threads:
     by_name = {}

@@ -240,9 +240,10 @@ public final class SinglePhaseCopyBench {
       if (s != null && done.test(s)) {
         return s;
       }
-      // The observer's queries load the same two cores: a few a second is enough (the figures are
-      // the run's own step times, not when this loop saw them).
-      Thread.sleep(250);
+      // The observer's queries load the same two cores as the run (each is a workflow query the
+      // worker answers): one a second is enough, the figures are the run's own step times, not
+      // when this loop saw them.
+      Thread.sleep(1000);
     }
   }
 
