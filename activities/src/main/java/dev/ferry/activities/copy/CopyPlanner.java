@@ -378,7 +378,7 @@ final class CopyPlanner {
         }
       }
     }
-    boolean nullsNotDistinct = serverVersion(source) >= 150000;
+    boolean nullsNotDistinct = Catalog.serverVersion(source) >= 150000;
     Map<Long, String[]> constraints = new HashMap<>();
     try (Statement s = source.createStatement()) {
       // Fully qualified definitions, as pg_dump writes them.
@@ -449,14 +449,6 @@ final class CopyPlanner {
       }
     }
     return true;
-  }
-
-  private static int serverVersion(Connection c) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
-      rs.next();
-      return rs.getInt(1);
-    }
   }
 
   /** Writes the plan into the bookkeeping, in the caller's transaction. */

@@ -202,6 +202,14 @@ public final class Catalog {
     }
   }
 
+  /** The server's version as a number ({@code 150004} for 15.4). */
+  public static int serverVersion(Connection c) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
   public static String quote(String identifier) {
     return "\"" + identifier.replace("\"", "\"\"") + "\"";
   }

@@ -43,16 +43,26 @@ import java.util.Map;
  */
 final class LogicalChangeFeed implements ChangeFeed {
   private static final int TABLES_PER_STATEMENT = 100;
-  private static final int SLOT_BUSY_TRIES = 50;
+  /** Tries to end the session holding the slot at its removal (each waits up to 5 s for it to go). */
+  private static final int SLOT_DROP_TRIES = 10;
   private static final Duration SLOT_BUSY_PAUSE = Duration.ofMillis(200);
-  /** How long the slot's creation waits for the source's open transactions (within the activity's heartbeat timeout). */
-  static final Duration SLOT_CREATION_WAIT = Duration.ofSeconds(20);
   private static final Duration FLUSH_WAIT = Duration.ofSeconds(30);
+
+  /**
+   * How long the feed waits on the source before it fails the attempt as {@link Errors#SOURCE_BUSY}
+   * (the activity retries), each within the activity's heartbeat timeout.
+   *
+   * @param slotCreation the slot's creation, for the transactions open on the source to end
+   * @param slotInUse a read of the slot, for another session still reading it to stop
+   */
+  record Waits(Duration slotCreation, Duration slotInUse) {
+    static final Waits DEFAULT = new Waits(Duration.ofSeconds(20), Duration.ofSeconds(10));
+  }
 
   private final String schema;
   private final String slot;
   private final String position;
-  private final Duration slotCreationWait;
+  private final Waits waits;
   private Map<Integer, List<String>> primaryKeys;
 
   /**
@@ -62,14 +72,14 @@ final class LogicalChangeFeed implements ChangeFeed {
    *     it read (null: only removing)
    */
   LogicalChangeFeed(String schema, String slot, String verifySchema) {
-    this(schema, slot, verifySchema, SLOT_CREATION_WAIT);
+    this(schema, slot, verifySchema, Waits.DEFAULT);
   }
 
-  LogicalChangeFeed(String schema, String slot, String verifySchema, Duration slotCreationWait) {
+  LogicalChangeFeed(String schema, String slot, String verifySchema, Waits waits) {
     this.schema = schema;
     this.slot = slot;
     this.position = verifySchema == null ? null : verifySchema + ".key_feed";
-    this.slotCreationWait = slotCreationWait;
+    this.waits = waits;
   }
 
   /** The capture's name on the source (schema, slot, publication): named after the sync, so that its drain finds it. */
@@ -124,7 +134,7 @@ final class LogicalChangeFeed implements ChangeFeed {
   private List<String> publicationEntries(Connection source) throws SQLException {
     List<String> unpublishable = new ArrayList<>();
     List<String> entries = new ArrayList<>();
-    boolean columnLists = serverVersion(source) >= 150000;
+    boolean columnLists = Catalog.serverVersion(source) >= 150000;
     try (Statement st = source.createStatement();
         ResultSet rs =
             st.executeQuery(
@@ -173,13 +183,13 @@ final class LogicalChangeFeed implements ChangeFeed {
       return;
     }
     try (Statement st = source.createStatement()) {
-      st.execute("SET statement_timeout = " + slotCreationWait.toMillis());
+      st.execute("SET statement_timeout = " + waits.slotCreation().toMillis());
       try {
         st.execute("SELECT pg_create_logical_replication_slot('" + schema + "', 'pgoutput')");
       } catch (SQLException e) {
         if ("57014".equals(e.getSQLState())) {
           throw ApplicationFailure.newFailure(
-              "the key capture's replication slot waited " + slotCreationWait.toMillis()
+              "the key capture's replication slot waited " + waits.slotCreation().toMillis()
                   + " ms for the transactions open on the source to end (see pg_stat_activity's xact_start): tried again",
               Errors.SOURCE_BUSY);
         }
@@ -274,22 +284,11 @@ final class LogicalChangeFeed implements ChangeFeed {
    */
   @Override
   public void remove(Connection source) throws SQLException {
-    for (int tries = 0; slotExists(source); tries++) {
-      try (PreparedStatement ps =
-          source.prepareStatement(
-              "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL")) {
-        ps.setString(1, schema);
-        ps.execute();
-      }
-      try (PreparedStatement ps = source.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
-        ps.setString(1, schema);
-        ps.execute();
-      } catch (SQLException e) {
-        if (!busy(e) || tries >= SLOT_BUSY_TRIES) {
-          throw e;
-        }
-        Pause.SLEEP.pause(SLOT_BUSY_PAUSE);
-      }
+    if (!LogicalSource.dropSlot(source, schema, () -> Pause.SLEEP.pause(SLOT_BUSY_PAUSE), SLOT_DROP_TRIES)) {
+      throw ApplicationFailure.newFailure(
+          "the key capture's replication slot " + schema + " is still held by another session after "
+              + SLOT_DROP_TRIES + " tries to end it: tried again",
+          Errors.SOURCE_BUSY);
     }
     try (Statement st = source.createStatement()) {
       st.execute("DROP PUBLICATION IF EXISTS " + schema);
@@ -393,19 +392,29 @@ final class LogicalChangeFeed implements ChangeFeed {
     }
   }
 
-  /** Another session reads the slot (a pre-verification's last attempt still stopping): waits for it. */
-  private static void whileBusy(Connection source, SqlStep step) throws SQLException {
-    for (int tries = 0; ; tries++) {
+  /**
+   * Another session reads the slot (a pre-verification's last attempt still stopping): waits for
+   * it, then fails the attempt as {@link Errors#SOURCE_BUSY}, naming the slot.
+   */
+  private void whileBusy(Connection source, SqlStep step) throws SQLException {
+    long deadline = System.nanoTime() + waits.slotInUse().toNanos();
+    while (true) {
       try {
         step.run();
         return;
       } catch (SQLException e) {
-        if (!busy(e) || tries >= SLOT_BUSY_TRIES) {
+        if (!busy(e)) {
           throw e;
         }
         if (!source.getAutoCommit()) {
           // The refusal ended the transaction, which held only the feed's reads.
           source.rollback();
+        }
+        if (System.nanoTime() > deadline) {
+          throw ApplicationFailure.newFailure(
+              "the key capture's replication slot " + schema + " is still read by another session (pid in"
+                  + " pg_replication_slots.active_pid) after " + waits.slotInUse().toMillis() + " ms: tried again",
+              Errors.SOURCE_BUSY);
         }
         Pause.SLEEP.pause(SLOT_BUSY_PAUSE);
       }
@@ -463,13 +472,6 @@ final class LogicalChangeFeed implements ChangeFeed {
 
   private static String lsn(long lsn) {
     return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xFFFF_FFFFL).toUpperCase();
-  }
-
-  private static int serverVersion(Connection c) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT current_setting('server_version_num')::int")) {
-      rs.next();
-      return rs.getInt(1);
-    }
   }
 
   private static boolean exists(Connection c, String sql, String parameter) throws SQLException {

@@ -4,6 +4,10 @@ import dev.ferry.activities.postgres.Catalog;
 import dev.ferry.activities.postgres.Catalog.Table;
 import dev.ferry.model.Errors;
 import io.temporal.failure.ApplicationFailure;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -191,24 +195,52 @@ final class LogicalSource {
    * reconnecting); a slot already gone counts as dropped.
    */
   static boolean dropSlot(LogicalSide source, String slot, Runnable tick, int tries) {
+    return source.call(c -> dropSlot(c, slot, tick, tries));
+  }
+
+  /**
+   * {@link #dropSlot(LogicalSide, String, Runnable, int)} on a bare connection (the key capture's
+   * removal gets one): ends the session holding the slot, drops it, and tries again after a
+   * {@code tick} while another session still holds it; whether it is gone.
+   */
+  static boolean dropSlot(Connection source, String slot, Runnable tick, int tries) throws SQLException {
     // From PostgreSQL 14 on, waiting (up to 5 s) until the WAL sender has gone and let go of the
     // slot: at the drain this is write downtime, and a tick of waiting would add to it.
-    boolean waits = source.queryOne("SELECT current_setting('server_version_num')::int >= 140000", rs -> rs.getBoolean(1)).orElse(false);
+    boolean waits = Catalog.serverVersion(source) >= 140000;
     for (int i = 0; i < tries; i++) {
-      source.execute(
-          "SELECT pg_terminate_backend(active_pid" + (waits ? ", 5000" : "") + ")"
-              + " FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL",
-          slot);
-      boolean dropped =
-          source
-              .queryOne(
-                  "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                      + " WHERE slot_name = ? AND NOT active",
-                  rs -> true,
-                  slot)
-              .isPresent();
-      if (dropped || !slotExists(source, slot)) {
+      try (PreparedStatement ps =
+          source.prepareStatement(
+              "SELECT pg_terminate_backend(active_pid" + (waits ? ", 5000" : "") + ")"
+                  + " FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL")) {
+        ps.setString(1, slot);
+        ps.execute();
+      }
+      boolean dropped;
+      try (PreparedStatement ps =
+          source.prepareStatement(
+              "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ? AND NOT active")) {
+        ps.setString(1, slot);
+        try (ResultSet rs = ps.executeQuery()) {
+          dropped = rs.next();
+        }
+      } catch (SQLException e) {
+        // Taken again between the two statements (a subscriber reconnecting): as held.
+        if (!"55006".equals(e.getSQLState()) || !source.getAutoCommit()) {
+          throw e;
+        }
+        dropped = false;
+      }
+      if (dropped) {
         return true;
+      }
+      try (PreparedStatement ps =
+          source.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ? AND database = current_database()")) {
+        ps.setString(1, slot);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return true;
+          }
+        }
       }
       tick.run();
     }

@@ -5,17 +5,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.activities.postgres.ChangeFeed;
 import dev.ferry.activities.postgres.ChangeFeed.ChangedKey;
+import dev.ferry.model.Errors;
+import dev.ferry.testing.Eventually;
 import dev.ferry.testing.postgres.TestCluster;
+import io.temporal.failure.ApplicationFailure;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postgresql.PGConnection;
+import org.postgresql.PGProperty;
 
 /**
  * The logical method's key capture, read from the source's WAL against the real clusters: every
@@ -206,7 +214,9 @@ class LogicalChangeFeedTest {
   @Test
   void aTransactionLongOpenOnTheSource_failsTheSlotsCreationForAnotherAttempt_andOnceItEndsTheSlotIsMade() throws Exception {
     feed.remove(s);
-    LogicalChangeFeed waiting = new LogicalChangeFeed(name, "ferry_slot_unused", LEDGER, java.time.Duration.ofMillis(500));
+    LogicalChangeFeed waiting =
+        new LogicalChangeFeed(
+            name, "ferry_slot_unused", LEDGER, new LogicalChangeFeed.Waits(Duration.ofMillis(500), LogicalChangeFeed.Waits.DEFAULT.slotInUse()));
     try (Connection app = TestCluster.SOURCE.connect(source)) {
       app.setAutoCommit(false);
       try (Statement st = app.createStatement()) {
@@ -225,6 +235,63 @@ class LogicalChangeFeedTest {
     feed.install(s, t);
 
     assertThat(TestCluster.SOURCE.queryLong(source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "'")).isOne();
+  }
+
+  @Test
+  void aSessionStillReadingTheKeySlot_makesATakeWaitThenFailAsSourceBusy_andOnceItStopsNoKeyIsLost() throws Exception {
+    String first = write("INSERT INTO plain VALUES (1, 'a')");
+    LogicalChangeFeed impatient =
+        new LogicalChangeFeed(
+            name, "ferry_slot_unused", LEDGER, new LogicalChangeFeed.Waits(LogicalChangeFeed.Waits.DEFAULT.slotCreation(), Duration.ofMillis(600)));
+    // In the fold's own transaction on the source, as the pre-verification takes.
+    s.setAutoCommit(false);
+    try (Connection lost = streamTheSlot()) {
+      assertThatThrownBy(() -> impatient.take(s, t, true, 10_000))
+          .isInstanceOf(ApplicationFailure.class)
+          .hasMessageContaining(name)
+          .hasMessageContaining("another session")
+          .satisfies(e -> assertThat(((ApplicationFailure) e).getType()).isEqualTo(Errors.SOURCE_BUSY).isNotIn(Errors.NON_RETRYABLE));
+    }
+    awaitSlotFree();
+
+    // The same connection serves the next attempt: the refused transaction was rolled back.
+    assertThat(described(impatient.take(s, t, true, 10_000).keys())).containsExactly("plain [1] " + first);
+    s.commit();
+    s.setAutoCommit(true);
+  }
+
+  @Test
+  void aSlotAnotherSessionStillReads_failsTheInstallAsSourceBusy_andOnceItStopsTheInstallSucceeds() throws Exception {
+    try (Connection lost = streamTheSlot()) {
+      assertThatThrownBy(() -> feed.install(s, t))
+          .isInstanceOf(ApplicationFailure.class)
+          .hasMessageContaining(name)
+          .hasMessageContaining("in use by another session")
+          .satisfies(e -> assertThat(((ApplicationFailure) e).getType()).isEqualTo(Errors.SOURCE_BUSY).isNotIn(Errors.NON_RETRYABLE));
+    }
+    awaitSlotFree();
+
+    feed.install(s, t);
+    String later = write("INSERT INTO plain VALUES (2, 'b')");
+    assertThat(described(feed.take(s, t, true, 10_000).keys())).containsExactly("plain [2] " + later);
+  }
+
+  @Test
+  void removal_endsTheSessionStillReadingTheSlot_andLeavesNothing() throws Exception {
+    try (Connection lost = streamTheSlot()) {
+      long reader =
+          TestCluster.SOURCE.queryLong(source, "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '" + name + "'");
+      feed.remove(s);
+
+      assertThat(TestCluster.SOURCE.queryLong(
+              source,
+              "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "')"
+                  + " + (SELECT count(*) FROM pg_publication WHERE pubname = '" + name + "')"
+                  + " + (SELECT count(*) FROM pg_namespace WHERE nspname = '" + name + "')"))
+          .isZero();
+      assertThat(TestCluster.SOURCE.queryLong(source, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + reader))
+          .as("the reading session was ended").isZero();
+    }
   }
 
   @Test
@@ -254,6 +321,43 @@ class LogicalChangeFeedTest {
       }
       c.commit();
       return xid;
+    }
+  }
+
+  /**
+   * A session streaming the key capture's slot over a replication connection, as a lost attempt's
+   * walsender would: the slot is active until the connection closes.
+   */
+  private Connection streamTheSlot() throws Exception {
+    Properties p = new Properties();
+    PGProperty.USER.set(p, TestCluster.USER);
+    PGProperty.PASSWORD.set(p, TestCluster.PASSWORD);
+    PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
+    PGProperty.REPLICATION.set(p, "database");
+    PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+    Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + TestCluster.SOURCE.port() + "/" + source, p);
+    c.unwrap(PGConnection.class)
+        .getReplicationAPI()
+        .replicationStream()
+        .logical()
+        .withSlotName(name)
+        .withSlotOption("proto_version", "1")
+        .withSlotOption("publication_names", name)
+        .start();
+    Eventually.get("the slot to be read by the other session", () -> activeSessions(), n -> n == 1);
+    return c;
+  }
+
+  private void awaitSlotFree() {
+    Eventually.get("the other session to let the slot go", () -> activeSessions(), n -> n == 0);
+  }
+
+  private long activeSessions() {
+    try {
+      return TestCluster.SOURCE.queryLong(
+          source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "' AND active_pid IS NOT NULL");
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
     }
   }
 
