@@ -203,12 +203,7 @@ class LogicalChangeFeedTest {
     TestCluster.SOURCE.execute(source, "CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY)", "CREATE TABLE loose (v text)");
 
     assertThatThrownBy(() -> feed.install(s, t)).hasMessageContaining("public.scratch").hasMessageContaining("public.loose");
-    assertThat(TestCluster.SOURCE.queryLong(
-            source,
-            "SELECT (SELECT count(*) FROM pg_publication WHERE pubname = '" + name + "')"
-                + " + (SELECT count(*) FROM pg_namespace WHERE nspname = '" + name + "')"
-                + " + (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "')"))
-        .isZero();
+    assertThat(captureObjectsLeft()).isZero();
   }
 
   @Test
@@ -283,12 +278,7 @@ class LogicalChangeFeedTest {
           TestCluster.SOURCE.queryLong(source, "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '" + name + "'");
       feed.remove(s);
 
-      assertThat(TestCluster.SOURCE.queryLong(
-              source,
-              "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "')"
-                  + " + (SELECT count(*) FROM pg_publication WHERE pubname = '" + name + "')"
-                  + " + (SELECT count(*) FROM pg_namespace WHERE nspname = '" + name + "')"))
-          .isZero();
+      assertThat(captureObjectsLeft()).isZero();
       assertThat(TestCluster.SOURCE.queryLong(source, "SELECT count(*) FROM pg_stat_activity WHERE pid = " + reader))
           .as("the reading session was ended").isZero();
     }
@@ -359,6 +349,15 @@ class LogicalChangeFeedTest {
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The key capture's slot, publication and schema still on the source. */
+  private long captureObjectsLeft() throws Exception {
+    return TestCluster.SOURCE.queryLong(
+        source,
+        "SELECT (SELECT count(*) FROM pg_publication WHERE pubname = '" + name + "')"
+            + " + (SELECT count(*) FROM pg_namespace WHERE nspname = '" + name + "')"
+            + " + (SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "')");
   }
 
   private String slotPosition() throws Exception {
