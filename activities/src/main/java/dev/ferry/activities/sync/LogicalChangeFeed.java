@@ -431,7 +431,7 @@ final class LogicalChangeFeed implements ChangeFeed {
   }
 
   private boolean slotExists(Connection source) throws SQLException {
-    return exists(source, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ? AND database = current_database()", schema);
+    return LogicalSource.slotExists(source, schema);
   }
 
   /** Where the target's record says the feed read up to (0: nowhere yet). */

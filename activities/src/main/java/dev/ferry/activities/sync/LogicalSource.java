@@ -168,9 +168,18 @@ final class LogicalSource {
 
   /** Whether a replication slot of this name exists in this database. */
   static boolean slotExists(LogicalSide source, String slot) {
-    return source
-        .queryOne("SELECT 1 FROM pg_replication_slots WHERE slot_name = ? AND database = current_database()", rs -> true, slot)
-        .isPresent();
+    return source.call(c -> slotExists(c, slot));
+  }
+
+  /** Whether {@code slot} is a slot of the connection's database. */
+  static boolean slotExists(Connection source, String slot) throws SQLException {
+    try (PreparedStatement ps =
+        source.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ? AND database = current_database()")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
   }
 
   /**
@@ -230,17 +239,8 @@ final class LogicalSource {
         }
         dropped = false;
       }
-      if (dropped) {
+      if (dropped || !slotExists(source, slot)) {
         return true;
-      }
-      try (PreparedStatement ps =
-          source.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ? AND database = current_database()")) {
-        ps.setString(1, slot);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return true;
-          }
-        }
       }
       tick.run();
     }
