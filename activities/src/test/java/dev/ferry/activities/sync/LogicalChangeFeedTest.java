@@ -219,11 +219,11 @@ class LogicalChangeFeedTest {
       }
 
       assertThatThrownBy(() -> waiting.install(s, t))
-          .isInstanceOf(io.temporal.failure.ApplicationFailure.class)
+          .isInstanceOf(ApplicationFailure.class)
           .hasMessageContaining("transactions open on the source")
-          .satisfies(e -> assertThat(((io.temporal.failure.ApplicationFailure) e).getType())
-              .isEqualTo(dev.ferry.model.Errors.SOURCE_BUSY)
-              .isNotIn(dev.ferry.model.Errors.NON_RETRYABLE));
+          .satisfies(e -> assertThat(((ApplicationFailure) e).getType())
+              .isEqualTo(Errors.SOURCE_BUSY)
+              .isNotIn(Errors.NON_RETRYABLE));
       app.commit();
     }
     // Another attempt (the usual wait: other tests' transactions on the cluster count too).
