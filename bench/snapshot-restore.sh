@@ -356,7 +356,13 @@ for (( round = 1; round <= ROUNDS; round++ )); do
   for tool in "${order[@]}"; do
     target=bench_${tool//-/_}_r${round}_$TAG
     create_db "$TARGET_PORT" "$target"
+    # Each copy starts with nothing left to write: both clusters' dirty buffers written out, and
+    # (fsync is off here, so a checkpoint leaves them in the page cache) the kernel's dirty pages
+    # flushed. Else a copy pays for the writeback of what ran before it: the source's generation
+    # and freeze vacuum slowed every round 1's first copy by ~2 s.
+    q "$SOURCE_PORT" postgres "CHECKPOINT" >/dev/null
     q "$TARGET_PORT" postgres "CHECKPOINT" >/dev/null
+    sync
     say "round $round: $tool -> $target (load $(cut -d' ' -f1-3 /proc/loadavg))"
     if [ "$CPU" = yes ]; then
       rm -f "$WORK/cpu.stop"
