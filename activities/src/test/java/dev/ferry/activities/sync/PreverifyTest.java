@@ -71,7 +71,7 @@ class PreverifyTest {
    * took over 5 s on this machine (the workflow's timeout is a minute).
    */
   private static final ActivityOptions HEARTBEATING_SLOWLY =
-      ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(10)).setHeartbeatTimeout(Duration.ofSeconds(30)).build();
+      ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(10)).setHeartbeatTimeout(Duration.ofSeconds(15)).build();
   /** Rows changed after the pre-verification stopped: what the final verify must re-check, and only that. */
   private static final long LAST_CHANGES = 25;
 
@@ -140,7 +140,9 @@ class PreverifyTest {
       writer.awaitMore(100);
     }
     // How many of the app's changes are left at the freeze depends on how fast this machine
-    // writes: wait until the pre-verification has re-checked them all, then change a known few.
+    // writes: wait until the pre-verification has taken in and re-checked them all, then change
+    // a known few.
+    awaitEveryChangeTakenIntoTheLedger(method);
     Eventually.get(
         "every change the app made re-checked", this::coverage, c -> c.chunksProven() == c.chunks() && c.changedRows() == 0,
         Duration.ofSeconds(120));
@@ -315,6 +317,45 @@ class PreverifyTest {
           .as("the key capture's slot on " + cluster.name()).isZero();
       assertThat(cluster.queryLong(db, "SELECT count(*) FROM pg_publication WHERE pubname LIKE '%\\_keys'"))
           .as("the key capture's publication on " + cluster.name()).isZero();
+    }
+  }
+
+  /**
+   * Once the app stopped writing, waits until the pre-verification's ledger holds every change it
+   * made: only then does a ledger with no changed row left mean none is left anywhere.
+   */
+  private void awaitEveryChangeTakenIntoTheLedger(String method) throws Exception {
+    String schema = new SyncSession(sync, null, null, "").schema();
+    Duration wait = Duration.ofSeconds(120);
+    if (method.equals("trigger")) {
+      // Applied (gone from the source's log), then taken (gone from the target's record of it).
+      Eventually.get("the app's changes applied", () -> sourceLong("SELECT count(*) FROM " + schema + ".changes"), n -> n == 0, wait);
+      Eventually.get("the applied changes taken", () -> targetLong("SELECT count(*) FROM " + schema + ".applied"), n -> n == 0, wait);
+    } else {
+      // The key feed reads the WAL in order: once it has read a change made after the app's
+      // last, it has read them all. That change is one more row to re-check.
+      long after = sourceLong("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint");
+      TestCluster.SOURCE.execute(shop.source, "UPDATE products SET stock = stock WHERE id = 500");
+      String verifySchema;
+      try (java.sql.Connection c = TestCluster.TARGET.connect(shop.target);
+          java.sql.ResultSet rs =
+              c.createStatement().executeQuery("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ferry\\_verify\\_%'")) {
+        assertThat(rs.next()).as("the pre-verification's schema on the target").isTrue();
+        verifySchema = rs.getString(1);
+      }
+      Eventually.get(
+          "the key feed past the app's last change",
+          () -> targetLong("SELECT count(*) FROM " + verifySchema + ".key_feed WHERE (lsn - '0/0'::pg_lsn)::bigint > " + after),
+          n -> n == 1,
+          wait);
+    }
+  }
+
+  private long sourceLong(String sql) {
+    try {
+      return TestCluster.SOURCE.queryLong(shop.source, sql);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 
