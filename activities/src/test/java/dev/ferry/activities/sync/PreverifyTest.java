@@ -10,6 +10,7 @@ import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.PreverifyActivitiesImpl;
 import dev.ferry.activities.postgres.SequenceActivitiesImpl;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
+import dev.ferry.activities.postgres.VerifyLedger;
 import dev.ferry.activity.FreezeActivities;
 import dev.ferry.activity.PreverifyActivities;
 import dev.ferry.activity.SequenceActivities;
@@ -63,15 +64,13 @@ class PreverifyTest {
    * for good where the workflow's server would retry it. Longer would slow every cancel: one is
    * seen at the next heartbeat sent, at most every 0.8 of the timeout.
    */
-  private static final ActivityOptions HEARTBEATING =
-      ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(10)).setHeartbeatTimeout(Duration.ofSeconds(5)).build();
+  private static final ActivityOptions HEARTBEATING = heartbeating(Duration.ofSeconds(5));
   /**
    * For a pre-verification that must live until it has re-checked a busy app's every change: with
    * the logical method, reading the key capture's slot after thousands of the app's transactions
    * took over 5 s on this machine (the workflow's timeout is a minute).
    */
-  private static final ActivityOptions HEARTBEATING_SLOWLY =
-      ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(10)).setHeartbeatTimeout(Duration.ofSeconds(15)).build();
+  private static final ActivityOptions HEARTBEATING_SLOWLY = heartbeating(Duration.ofSeconds(15));
   /** Rows changed after the pre-verification stopped: what the final verify must re-check, and only that. */
   private static final long LAST_CHANGES = 25;
 
@@ -336,13 +335,7 @@ class PreverifyTest {
       // last, it has read them all. That change is one more row to re-check.
       long after = sourceLong("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint");
       TestCluster.SOURCE.execute(shop.source, "UPDATE products SET stock = stock WHERE id = 500");
-      String verifySchema;
-      try (java.sql.Connection c = TestCluster.TARGET.connect(shop.target);
-          java.sql.ResultSet rs =
-              c.createStatement().executeQuery("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ferry\\_verify\\_%'")) {
-        assertThat(rs.next()).as("the pre-verification's schema on the target").isTrue();
-        verifySchema = rs.getString(1);
-      }
+      String verifySchema = VerifyLedger.of(request.idempotencyKey()).schema();
       Eventually.get(
           "the key feed past the app's last change",
           () -> targetLong("SELECT count(*) FROM " + verifySchema + ".key_feed WHERE (lsn - '0/0'::pg_lsn)::bigint > " + after),
@@ -365,6 +358,10 @@ class PreverifyTest {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static ActivityOptions heartbeating(Duration timeout) {
+    return ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(10)).setHeartbeatTimeout(timeout).build();
   }
 
   private static SyncActivities sync(TestActivityEnvironment e) {
