@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * hold nothing of its own, as for a restore) and creates the bookkeeping, both idempotent; then
  * publishes the snapshot in the bookkeeping,
  * heartbeats and probes its session every second until the workflow cancels it. Its session
- * ending (terminated, the network gone) fails it at the next probe; its worker dying stops the
- * heartbeats, and Temporal fails it at the heartbeat timeout.
+ * ending (terminated, the network gone) fails it at the next probe, unless the copy is over (the
+ * end step ends it, and may come before the cancel); its worker dying stops the heartbeats, and
+ * Temporal fails it at the heartbeat timeout.
  */
 final class SnapshotHolder {
   private static final Logger log = LoggerFactory.getLogger(SnapshotHolder.class);
@@ -89,6 +90,13 @@ final class SnapshotHolder {
           try (ResultSet rs = probe.executeQuery("SELECT 1")) {
             rs.next();
           } catch (SQLException e) {
+            if (copyIsOver(job)) {
+              // The copy's end step ended this session before the workflow's cancel reached the
+              // holder (it comes with the answer to a heartbeat): its snapshot is no longer
+              // needed. Not a failure to log on a run that succeeded.
+              log.info("copy {}: finished, its snapshot {} no longer held", job.tag(), id);
+              return;
+            }
             throw ApplicationFailure.newFailure(
                 job.source().describe() + ": the session holding the copy's snapshot " + id + " ended: "
                     + e.getMessage(),
@@ -99,6 +107,20 @@ final class SnapshotHolder {
       }
     } catch (SQLException e) {
       throw Databases.failure(job.source(), e);
+    }
+  }
+
+  /**
+   * Whether the copy no longer needs its snapshot: it finished (its result is recorded), or its
+   * bookkeeping is gone (the copy ended). Asked on a new session: the end step ends the holder's
+   * own on both sides. {@code false} when the target cannot tell.
+   */
+  private boolean copyIsOver(CopyJob job) {
+    try (Connection book = databases.connect(job.target(), "ferry-janitor")) {
+      return !CopyBook.exists(book, job.schema()) || CopyBook.state(book, job.schema(), "finished").isPresent();
+    } catch (SQLException | RuntimeException e) {
+      log.warn("copy {}: could not tell whether the copy is over: {}", job.tag(), e.getMessage());
+      return false;
     }
   }
 

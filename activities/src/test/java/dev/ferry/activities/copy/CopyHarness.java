@@ -112,18 +112,26 @@ final class CopyHarness implements AutoCloseable {
 
   /** The whole copy of one epoch, as the workflow runs it, with {@code copiers} copiers. */
   CopyResult copyAll(int copiers) throws Exception {
-    CopyActivities control = worker();
-    Running holder = startHolder(1);
-    CopyPlan plan = control.planCopy(request(1));
-    runCopiers(1, copiers);
-    CopyResult result = control.finishCopy(request(1));
-    holder.cancel();
-    holder.awaitFailure();
-    lastPlan = plan;
+    CopyResult result = copyAllLeavingTheHolder(copiers);
+    lastHolder.cancel();
+    lastHolder.awaitFailure();
     return result;
   }
 
+  /**
+   * The same, its snapshot's holder left running ({@link #lastHolder}), as when the workflow's
+   * cancel has not reached it yet.
+   */
+  CopyResult copyAllLeavingTheHolder(int copiers) throws Exception {
+    CopyActivities control = worker();
+    lastHolder = startHolder(1);
+    lastPlan = control.planCopy(request(1));
+    runCopiers(1, copiers);
+    return control.finishCopy(request(1));
+  }
+
   CopyPlan lastPlan;
+  Running lastHolder;
 
   void runCopiers(int epoch, int copiers) throws Exception {
     List<Running> running = new ArrayList<>();
