@@ -347,6 +347,13 @@ SCAN[source.count]=$(time_scan "$SOURCE_PORT" "$SOURCE_DB" count "$WORK/source.c
 SCAN[source.hash]=$(time_scan "$SOURCE_PORT" "$SOURCE_DB" hash "$WORK/source.hash")
 say "source scans: count(*) ${SCAN[source.count]} s, hashtext ${SCAN[source.hash]} s"
 
+warm_source() { # reads every table of the source once (sequential scans fill the page cache)
+  local t
+  for t in $(q "$SOURCE_PORT" "$SOURCE_DB" "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables"); do
+    q "$SOURCE_PORT" "$SOURCE_DB" "SELECT count(*) FROM $t" >/dev/null
+  done
+}
+
 for (( round = 1; round <= ROUNDS; round++ )); do
   order=("${TOOLS[@]}")
   if (( round % 2 == 0 )); then
@@ -363,6 +370,11 @@ for (( round = 1; round <= ROUNDS; round++ )); do
     q "$SOURCE_PORT" postgres "CHECKPOINT" >/dev/null
     q "$TARGET_PORT" postgres "CHECKPOINT" >/dev/null
     sync
+    # And each copy starts with the source's tables in the page cache. This machine pages out
+    # memory left idle for about a minute (DAMON, see ENVIRONMENT.md): without this, a copy that
+    # starts later after the source was last read (Ferry's, after its JVM's start and warm-up)
+    # would read part of it from disk.
+    warm_source
     say "round $round: $tool -> $target (load $(cut -d' ' -f1-3 /proc/loadavg))"
     if [ "$CPU" = yes ]; then
       rm -f "$WORK/cpu.stop"
