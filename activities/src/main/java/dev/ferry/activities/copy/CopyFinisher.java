@@ -7,6 +7,7 @@ import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.PgRestore;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.RestoreClaim;
+import dev.ferry.activities.postgres.TargetStatistics;
 import dev.ferry.activities.postgres.WriteFence;
 import dev.ferry.model.Errors;
 import dev.ferry.model.copy.CopyResult;
@@ -150,6 +151,12 @@ final class CopyFinisher {
         CopyBook.putState(book, schema, "post-data", "done");
       }
       log.debug("copy {}: post-data restored at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
+      if (CopyBook.state(book, schema, "analyzed").isEmpty()) {
+        // With every index built (an expression index's statistics too), before the traffic comes.
+        new TargetStatistics(tools).analyze(job.target(), job.applicationName("analyze"), job.jobs(), () -> context.heartbeat(null));
+        CopyBook.putState(book, schema, "analyzed", "done");
+      }
+      log.debug("copy {}: analyzed at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       try (Connection source = databases.connect(job.source(), app)) {
         source.setReadOnly(true);
         int sequences = DatabaseChecks.copySequences(source, book);

@@ -41,6 +41,8 @@ public class PreflightActivitiesImpl implements PreflightActivities {
 
     String dumpVersion = tools.version("pg_dump");
     tools.version("pg_restore");
+    // The copy ends by analyzing the target with it: missing, the run would fail after the copy.
+    tools.version("vacuumdb");
     int sourceMajor = sourceFacts.serverVersionNum() / 10000;
     int targetMajor = targetFacts.serverVersionNum() / 10000;
     int dumpMajor = PgTools.major(dumpVersion);

@@ -20,10 +20,12 @@ public class RestoreActivitiesImpl implements RestoreActivities {
   private final Databases databases;
   private final PgRestore restore;
   private final SnapshotStore store;
+  private final TargetStatistics statistics;
 
   public RestoreActivitiesImpl(Databases databases, PgTools tools, SnapshotStore store) {
     this.databases = databases;
     this.restore = new PgRestore(databases, tools);
+    this.statistics = new TargetStatistics(tools);
     this.store = store;
   }
 
@@ -40,11 +42,12 @@ public class RestoreActivitiesImpl implements RestoreActivities {
     Endpoint target = databases.resolve(Databases.TARGET, request.targetUrlRef());
     String workflowId = context.getInfo().getWorkflowId();
     int jobs = request.jobs() == null ? Runtime.getRuntime().availableProcessors() : request.jobs();
+    String applicationName = SnapshotActivitiesImpl.applicationName("ferry-restore", workflowId);
     restore.restore(
         new PgRestore.Job(
             target,
             workflowId,
-            SnapshotActivitiesImpl.applicationName("ferry-restore", workflowId),
+            applicationName,
             directory,
             jobs,
             List.of(),
@@ -52,6 +55,8 @@ public class RestoreActivitiesImpl implements RestoreActivities {
             true,
             // A dump of the frozen source holds the write fence's triggers: the target gets none.
             WriteFence::isFenceEntry));
+    // Under the restore's name: a retry's start ends what a dead attempt left running of it too.
+    statistics.analyze(target, applicationName, jobs, () -> context.heartbeat(null));
     log.info("restored {} tables from {}", snapshot.tables(), directory);
     return new RestoreResult(snapshot.tables(), snapshot.bytes());
   }

@@ -90,7 +90,7 @@ class StreamCopyTest {
 
   @Test
   @Order(1)
-  void trickyFixture_copiesExactly_bothByItsOwnChecksAndByTheVerification() {
+  void trickyFixture_copiesExactly_bothByItsOwnChecksAndByTheVerification_andIsAnalyzed() throws Exception {
     CopyActivities control = copy.worker();
     VerificationReport report = control.verifyCopy(copy.request(1));
     assertThat(report.problems()).isEmpty();
@@ -99,6 +99,9 @@ class StreamCopyTest {
     assertThat(report.tables()).hasSize(result.tables() + 1);
     assertThat(report.totals().tables()).isEqualTo(result.tables() + 1);
     assertThat(report.totals().detail()).contains("the source's taken as its rows streamed");
+    // Analyzed once landed, as a restore is: the planner has statistics before any traffic comes.
+    assertThat(TestCluster.TARGET.tablesAnalyzed(tricky.target, true)).isGreaterThanOrEqualTo(result.tables());
+    assertThat(TestCluster.TARGET.tablesAnalyzed(tricky.target, false)).isZero();
 
     TestActivityEnvironment env = TestActivityEnvironment.newInstance();
     try {

@@ -11,10 +11,12 @@ import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Preflight against the two real local clusters, and against what is wrong with them. */
 class PreflightActivitiesTest extends ShopDatabaseTest {
@@ -131,6 +133,31 @@ class PreflightActivitiesTest extends ShopDatabaseTest {
               f -> {
                 assertThat(f.getType()).isEqualTo(Errors.TOOL_MISSING);
                 assertThat(f.getOriginalMessage()).contains("pg_dump is not installed");
+              });
+    } finally {
+      env.close();
+    }
+  }
+
+  @Test
+  void workerWithoutVacuumdb_isFinal_beforeAnythingIsCopied(@TempDir Path bin) throws Exception {
+    // pg_dump and pg_restore, not vacuumdb, which ends every copy by analyzing the target.
+    Path real = Path.of(PgTools.locate(System.getenv()).command("pg_dump")).toRealPath().getParent();
+    for (String tool : new String[] {"pg_dump", "pg_restore"}) {
+      Files.createSymbolicLink(bin.resolve(tool), real.resolve(tool));
+    }
+    TestActivityEnvironment env = TestActivityEnvironment.newInstance();
+    try {
+      env.registerActivitiesImplementations(new PreflightActivitiesImpl(shop.databases(Map.of()), new PgTools(bin)));
+      PreflightActivities activities = env.newActivityStub(PreflightActivities.class);
+
+      assertThatThrownBy(() -> activities.auditDatabases(shop.references()))
+          .rootCause()
+          .isInstanceOfSatisfying(
+              ApplicationFailure.class,
+              f -> {
+                assertThat(f.getType()).isEqualTo(Errors.TOOL_MISSING);
+                assertThat(f.getOriginalMessage()).contains("vacuumdb is not installed");
               });
     } finally {
       env.close();

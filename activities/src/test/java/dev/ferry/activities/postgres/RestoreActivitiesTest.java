@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** pg_restore into the real target cluster, and what makes it refuse or fail. */
 class RestoreActivitiesTest extends ShopDatabaseTest {
   @Test
-  void restore_copiesEveryTableRowSequenceAndView_andLeavesNoClaimBehind() throws Exception {
+  void restore_copiesEveryTableRowSequenceAndView_analyzesTheTarget_andLeavesNoClaimBehind() throws Exception {
     RestoreResult restored = harness.restore(harness.dump());
 
     assertThat(restored.tables()).isEqualTo(5);
@@ -32,6 +32,9 @@ class RestoreActivitiesTest extends ShopDatabaseTest {
     assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM billing.revenue_by_country"))
         .isEqualTo(7);
     assertThat(claimSchemas()).isZero();
+    // The planner has statistics before any traffic comes: every table analyzed (not by autovacuum).
+    assertThat(TestCluster.TARGET.tablesAnalyzed(shop.target, true)).isGreaterThanOrEqualTo(5);
+    assertThat(TestCluster.TARGET.tablesAnalyzed(shop.target, false)).isZero();
   }
 
   @Test

@@ -83,6 +83,17 @@ public record TestCluster(String name, int port) {
   }
 
   /**
+   * The database's ordinary tables analyzed by hand (an ANALYZE, not autovacuum's), or, with
+   * {@code analyzed} false, not.
+   */
+  public long tablesAnalyzed(String database, boolean analyzed) throws SQLException {
+    return queryLong(
+        database,
+        "SELECT count(*) FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE c.relkind = 'r'"
+            + " AND s.last_analyze IS " + (analyzed ? "NOT NULL" : "NULL"));
+  }
+
+  /**
    * Creates a database as a copy of a fixture script (a test resource). The script runs once per
    * cluster and content, into a template database named after its hash; every later call copies
    * the template, which takes a fraction of a second where loading takes seconds.
