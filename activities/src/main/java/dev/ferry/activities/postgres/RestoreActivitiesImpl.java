@@ -9,6 +9,8 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,11 +54,18 @@ public class RestoreActivitiesImpl implements RestoreActivities {
             jobs,
             List.of(),
             true,
-            true,
+            // Released below, after the analysis: an attempt that fails in it is retried from the
+            // start, and the target must still be this run's to restore into again.
+            false,
             // A dump of the frozen source holds the write fence's triggers: the target gets none.
             WriteFence::isFenceEntry));
     // Under the restore's name: a retry's start ends what a dead attempt left running of it too.
     statistics.analyze(target, applicationName, jobs, () -> context.heartbeat(null));
+    try (Connection c = databases.connect(target, "ferry-restore-claim")) {
+      RestoreClaim.release(c);
+    } catch (SQLException e) {
+      throw Databases.failure(target, e);
+    }
     log.info("restored {} tables from {}", snapshot.tables(), directory);
     return new RestoreResult(snapshot.tables(), snapshot.bytes());
   }

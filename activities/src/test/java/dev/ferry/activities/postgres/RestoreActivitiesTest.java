@@ -3,12 +3,16 @@ package dev.ferry.activities.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.activity.RestoreActivities;
 import dev.ferry.model.Errors;
+import dev.ferry.model.database.RestoreRequest;
 import dev.ferry.model.database.RestoreResult;
 import dev.ferry.model.database.Snapshot;
+import dev.ferry.testing.ActivityFailures;
 import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestActivityEnvironment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -34,6 +38,40 @@ class RestoreActivitiesTest extends ShopDatabaseTest {
     assertThat(claimSchemas()).isZero();
     // The planner has statistics before any traffic comes: every table analyzed (not by autovacuum).
     assertThat(TestCluster.TARGET.tablesAnalyzed(shop.target, true)).isGreaterThanOrEqualTo(5);
+    assertThat(TestCluster.TARGET.tablesAnalyzed(shop.target, false)).isZero();
+  }
+
+  @Test
+  void restoreWhoseAnalysisFailed_keepsItsClaim_andItsRetryEndsCorrect() throws Exception {
+    Snapshot snapshot = harness.dump();
+    // A worker whose vacuumdb cannot reach the target: pg_restore has done its work by then.
+    Path bin = Files.createDirectories(workDir.resolve("bin"));
+    Path real = Path.of(PgTools.locate(System.getenv()).command("pg_restore")).toRealPath().getParent();
+    Files.createSymbolicLink(bin.resolve("pg_restore"), real.resolve("pg_restore"));
+    Path vacuumdb = bin.resolve("vacuumdb");
+    Files.writeString(
+        vacuumdb,
+        "#!/bin/sh\necho 'vacuumdb: error: connection to server at \"127.0.0.1\", port 5434 failed: Connection refused'\nexit 1\n");
+    vacuumdb.toFile().setExecutable(true);
+    TestActivityEnvironment env = TestActivityEnvironment.newInstance();
+    try {
+      env.registerActivitiesImplementations(new RestoreActivitiesImpl(shop.databases(Map.of()), new PgTools(bin), harness.store));
+      RestoreActivities broken = env.newActivityStub(RestoreActivities.class);
+      ApplicationFailure failure =
+          ActivityFailures.failureOf(
+              () -> broken.restoreDatabase(
+                  new RestoreRequest("restore-" + harness.snapshotKey, snapshot, MigrationDatabases.TARGET_REF, 2)));
+      assertThat(failure.getType()).isEqualTo(Errors.DATABASE_UNREACHABLE);
+      assertThat(failure.isNonRetryable()).isFalse();
+    } finally {
+      env.close();
+    }
+    assertThat(claimSchemas()).as("the target is still the run's, for the retry to restore into").isOne();
+
+    harness.restore(snapshot);
+
+    assertThat(harness.verify(shop).mismatches()).isZero();
+    assertThat(claimSchemas()).isZero();
     assertThat(TestCluster.TARGET.tablesAnalyzed(shop.target, false)).isZero();
   }
 
