@@ -151,12 +151,6 @@ final class CopyFinisher {
         CopyBook.putState(book, schema, "post-data", "done");
       }
       log.debug("copy {}: post-data restored at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
-      if (CopyBook.state(book, schema, "analyzed").isEmpty()) {
-        // With every index built (an expression index's statistics too), before the traffic comes.
-        new TargetStatistics(tools).analyze(job.target(), job.applicationName("analyze"), job.jobs(), () -> context.heartbeat(null));
-        CopyBook.putState(book, schema, "analyzed", "done");
-      }
-      log.debug("copy {}: analyzed at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       try (Connection source = databases.connect(job.source(), app)) {
         source.setReadOnly(true);
         int sequences = DatabaseChecks.copySequences(source, book);
@@ -168,6 +162,13 @@ final class CopyFinisher {
         refreshMaterializedViews(source, book, job);
       }
       log.debug("copy {}: sequences, large objects, views at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
+      if (CopyBook.state(book, schema, "analyzed").isEmpty()) {
+        // Every index built (an expression index's statistics too) and the materialized views
+        // filled; before the traffic comes.
+        new TargetStatistics(tools).analyze(job.target(), job.applicationName("analyze"), job.jobs(), () -> context.heartbeat(null));
+        CopyBook.putState(book, schema, "analyzed", "done");
+      }
+      log.debug("copy {}: analyzed at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       CopyResult result = result(book, job);
       // What the verify step shows: computed now, beside the copy, where it costs no round trip.
       VerificationReport verified = report.report(job);

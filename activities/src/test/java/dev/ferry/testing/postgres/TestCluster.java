@@ -83,13 +83,13 @@ public record TestCluster(String name, int port) {
   }
 
   /**
-   * The database's ordinary tables analyzed by hand (an ANALYZE, not autovacuum's), or, with
-   * {@code analyzed} false, not.
+   * The database's ordinary tables and materialized views analyzed by hand (an ANALYZE, not
+   * autovacuum's), or, with {@code analyzed} false, not.
    */
   public long tablesAnalyzed(String database, boolean analyzed) throws SQLException {
     return queryLong(
         database,
-        "SELECT count(*) FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE c.relkind = 'r'"
+        "SELECT count(*) FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE c.relkind IN ('r', 'm')"
             + " AND s.last_analyze IS " + (analyzed ? "NOT NULL" : "NULL"));
   }
 
