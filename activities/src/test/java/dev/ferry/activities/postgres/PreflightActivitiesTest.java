@@ -11,7 +11,6 @@ import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -120,35 +119,20 @@ class PreflightActivitiesTest extends ShopDatabaseTest {
 
   @Test
   void workerWithoutTheTools_isFinal() {
-    TestActivityEnvironment env = TestActivityEnvironment.newInstance();
-    try {
-      env.registerActivitiesImplementations(
-          new PreflightActivitiesImpl(shop.databases(Map.of()), new PgTools(Path.of("/nonexistent/bin"))));
-      PreflightActivities activities = env.newActivityStub(PreflightActivities.class);
-
-      assertThatThrownBy(() -> activities.auditDatabases(shop.references()))
-          .rootCause()
-          .isInstanceOfSatisfying(
-              ApplicationFailure.class,
-              f -> {
-                assertThat(f.getType()).isEqualTo(Errors.TOOL_MISSING);
-                assertThat(f.getOriginalMessage()).contains("pg_dump is not installed");
-              });
-    } finally {
-      env.close();
-    }
+    assertToolMissing(new PgTools(Path.of("/nonexistent/bin")), "pg_dump is not installed");
   }
 
   @Test
   void workerWithoutVacuumdb_isFinal_beforeAnythingIsCopied(@TempDir Path bin) throws Exception {
     // pg_dump and pg_restore, not vacuumdb, which ends every copy by analyzing the target.
-    Path real = Path.of(PgTools.locate(System.getenv()).command("pg_dump")).toRealPath().getParent();
-    for (String tool : new String[] {"pg_dump", "pg_restore"}) {
-      Files.createSymbolicLink(bin.resolve(tool), real.resolve(tool));
-    }
+    assertToolMissing(new PgTools(ToolDirs.withOnly(bin, "pg_dump", "pg_restore")), "vacuumdb is not installed");
+  }
+
+  /** Preflight on a worker with these tools fails for good, as {@code ToolMissing}, saying {@code message}. */
+  private void assertToolMissing(PgTools tools, String message) {
     TestActivityEnvironment env = TestActivityEnvironment.newInstance();
     try {
-      env.registerActivitiesImplementations(new PreflightActivitiesImpl(shop.databases(Map.of()), new PgTools(bin)));
+      env.registerActivitiesImplementations(new PreflightActivitiesImpl(shop.databases(Map.of()), tools));
       PreflightActivities activities = env.newActivityStub(PreflightActivities.class);
 
       assertThatThrownBy(() -> activities.auditDatabases(shop.references()))
@@ -157,7 +141,7 @@ class PreflightActivitiesTest extends ShopDatabaseTest {
               ApplicationFailure.class,
               f -> {
                 assertThat(f.getType()).isEqualTo(Errors.TOOL_MISSING);
-                assertThat(f.getOriginalMessage()).contains("vacuumdb is not installed");
+                assertThat(f.getOriginalMessage()).contains(message);
               });
     } finally {
       env.close();

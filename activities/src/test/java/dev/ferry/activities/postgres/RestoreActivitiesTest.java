@@ -45,9 +45,7 @@ class RestoreActivitiesTest extends ShopDatabaseTest {
   void restoreWhoseAnalysisFailed_keepsItsClaim_andItsRetryEndsCorrect() throws Exception {
     Snapshot snapshot = harness.dump();
     // A worker whose vacuumdb cannot reach the target: pg_restore has done its work by then.
-    Path bin = Files.createDirectories(workDir.resolve("bin"));
-    Path real = Path.of(PgTools.locate(System.getenv()).command("pg_restore")).toRealPath().getParent();
-    Files.createSymbolicLink(bin.resolve("pg_restore"), real.resolve("pg_restore"));
+    Path bin = ToolDirs.withOnly(workDir.resolve("bin"), "pg_restore");
     Path vacuumdb = bin.resolve("vacuumdb");
     Files.writeString(
         vacuumdb,
