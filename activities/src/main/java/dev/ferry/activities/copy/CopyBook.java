@@ -144,6 +144,24 @@ public final class CopyBook {
     }
   }
 
+  /**
+   * Publishes an epoch's snapshot: its id and its visibility in one statement. Readers wait for the
+   * id and then read the visibility; written apart, a reader between the two found the id and no
+   * visibility.
+   */
+  static void publishSnapshot(Connection c, String schema, int epoch, String id, String visibility)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO " + schema + ".state (k, v) VALUES (?, ?), (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v")) {
+      ps.setString(1, visibilityKey(epoch));
+      ps.setString(2, visibility);
+      ps.setString(3, snapshotKey(epoch));
+      ps.setString(4, id);
+      ps.executeUpdate();
+    }
+  }
+
   /** The key under which an epoch's exported snapshot id is published. */
   static String snapshotKey(int epoch) {
     return "epoch." + epoch + ".snapshot";

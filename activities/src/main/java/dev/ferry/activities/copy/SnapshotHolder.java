@@ -77,8 +77,7 @@ final class SnapshotHolder {
         throw refusedOrFailed(job, e);
       }
       try {
-        CopyBook.putState(book, job.schema(), CopyBook.snapshotKey(job.epoch()), id);
-        CopyBook.putState(book, job.schema(), CopyBook.visibilityKey(job.epoch()), visibility);
+        CopyBook.publishSnapshot(book, job.schema(), job.epoch(), id, visibility);
       } catch (SQLException e) {
         throw Databases.failure(job.target(), e);
       }
