@@ -118,6 +118,11 @@ public final class CopyBook {
     }
   }
 
+  /** Whether the copy's finish has recorded its result (the claim on the target released with it). */
+  static boolean finished(Connection c, String schema) throws SQLException {
+    return exists(c, schema) && state(c, schema, "finished").isPresent();
+  }
+
   /** Drops the schema; dropping what is gone succeeds. */
   static void drop(Connection c, String schema) throws SQLException {
     try (Statement s = c.createStatement()) {

@@ -147,6 +147,11 @@ final class CopyFinisher {
       log.debug("copy {}: constraints added at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
       context.heartbeat(null);
       if (CopyBook.state(book, schema, "post-data").isEmpty()) {
+        if (CopyBook.state(book, schema, "post-data-begun").isPresent()) {
+          undoPartitionedIndexes(book, job);
+        } else {
+          CopyBook.putState(book, schema, "post-data-begun", "yes");
+        }
         restorePostData(book, job);
         CopyBook.putState(book, schema, "post-data", "done");
       }
@@ -249,6 +254,62 @@ final class CopyFinisher {
    * capture triggers): foreign keys, other constraints, triggers, rules, policies, partition
    * index attachments, indexes of partitioned tables. One pg_restore, {@code -j jobs}.
    */
+  /**
+   * Before the post-data is restored again over an attempt that began it (and died, or failed,
+   * before noting it done). pg_restore's {@code --clean} cannot take back a partitioned table's
+   * index: it drops the partitions' constraints first, which PostgreSQL refuses while they are
+   * attached ("cannot drop inherited constraint"), and every retry would fail the same way. So
+   * each partitioned index is dropped here, from the top, its partitions' indexes with it (on this
+   * claimed target only the post-data makes partitioned indexes, and the foreign keys that the
+   * cascade takes are post-data too); then the partitions' indexes the copiers had built are built
+   * again, for the restore to attach.
+   */
+  private static void undoPartitionedIndexes(Connection book, CopyJob job) throws SQLException {
+    List<String> drops = new ArrayList<>();
+    try (Statement s = book.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT CASE WHEN k.oid IS NULL THEN format('DROP INDEX IF EXISTS %I.%I CASCADE', n.nspname, i.relname)"
+                    + " ELSE format('ALTER TABLE %I.%I DROP CONSTRAINT IF EXISTS %I CASCADE', n.nspname, t.relname, k.conname) END"
+                    + " FROM pg_catalog.pg_index x"
+                    + " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
+                    + " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
+                    + " JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace"
+                    + " LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.oid AND k.conrelid = t.oid"
+                    + " WHERE i.relkind = 'I' AND NOT i.relispartition")) {
+      while (rs.next()) {
+        drops.add(rs.getString(1));
+      }
+    }
+    if (drops.isEmpty()) {
+      return;
+    }
+    log.info("copy {}: the post-data is restored again; {} partitioned index(es) dropped first", job.tag(), drops.size());
+    try (Statement s = book.createStatement()) {
+      for (String drop : drops) {
+        s.execute(drop);
+      }
+    }
+    List<String> rebuilds = new ArrayList<>();
+    try (Statement s = book.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT i.create_sql FROM " + job.schema() + ".indexes i JOIN " + job.schema() + ".tables t ON t.id = i.table_id"
+                    + " WHERE i.state = 'built' AND to_regclass(quote_ident(t.nspname) || '.' || i.name) IS NULL ORDER BY i.id")) {
+      while (rs.next()) {
+        rebuilds.add(rs.getString(1));
+      }
+    }
+    try (Statement s = book.createStatement()) {
+      s.execute("SELECT pg_catalog.set_config('search_path', '', false)");
+      for (String create : rebuilds) {
+        s.execute(create);
+      }
+      s.execute("RESET search_path");
+    }
+    log.info("copy {}: {} partition index(es) built again", job.tag(), rebuilds.size());
+  }
+
   private void restorePostData(Connection book, CopyJob job) throws SQLException {
     Set<Integer> built = new HashSet<>();
     try (Statement s = book.createStatement();

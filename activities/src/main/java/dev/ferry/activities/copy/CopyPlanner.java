@@ -563,23 +563,32 @@ final class CopyPlanner {
           epochsOfChunks.put(rs.getInt(1), rs.getInt(1));
         }
       }
+      // Every table copied and checked: the copy reads no more rows at any snapshot, and what
+      // follows (the finish: constraints, foreign keys, sequences) needs none. Losing the holder
+      // now is what ending it does after the last copier; nothing is emptied (a finish already
+      // under way may have added the foreign keys that a TRUNCATE would trip on).
+      boolean allChecked = allChecked(book, schema);
       List<Integer> standingEpochs = new ArrayList<>();
-      for (int e : epochsOfChunks.keySet()) {
-        if (job.captured()) {
-          standingEpochs.add(e);
-        } else {
-          String then = CopyBook.state(book, schema, CopyBook.visibilityKey(e)).orElse(null);
-          if (then != null && unchanged(source, then, visibility)) {
+      if (!allChecked) {
+        for (int e : epochsOfChunks.keySet()) {
+          if (job.captured()) {
             standingEpochs.add(e);
           } else {
-            log.info("copy {}: the source changed since epoch {}'s snapshot; its rows are copied again", job.tag(), e);
+            String then = CopyBook.state(book, schema, CopyBook.visibilityKey(e)).orElse(null);
+            if (then != null && unchanged(source, then, visibility)) {
+              standingEpochs.add(e);
+            } else {
+              log.info("copy {}: the source changed since epoch {}'s snapshot; its rows are copied again", job.tag(), e);
+            }
           }
         }
       }
       // Tables to empty: frozen, rows from an epoch that does not stand; captured, see resetsBetweenSnapshots.
       List<Integer> reset = new ArrayList<>();
       List<String> names = new ArrayList<>();
-      if (job.captured()) {
+      if (allChecked) {
+        log.info("copy {}: every table was checked before snapshot {} was lost; all are kept", job.tag(), job.epoch() - 1);
+      } else if (job.captured()) {
         resetsBetweenSnapshots(book, source, schema).forEach((id, name) -> {
           reset.add(id);
           names.add(name);
@@ -745,6 +754,14 @@ final class CopyPlanner {
         rs.next();
         return rs.getLong(1) == 0;
       }
+    }
+  }
+
+  private static boolean allChecked(Connection book, String schema) throws SQLException {
+    try (Statement s = book.createStatement();
+        ResultSet rs = s.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + schema + ".tables WHERE state <> 'checked')")) {
+      rs.next();
+      return rs.getBoolean(1);
     }
   }
 

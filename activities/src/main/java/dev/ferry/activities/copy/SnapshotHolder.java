@@ -56,7 +56,12 @@ final class SnapshotHolder {
       try {
         // The target is the run's (empty before it, as for a restore), then the bookkeeping.
         // Creates no table: a later epoch's holder must not drop the earlier copy's partitioned tables.
-        RestoreClaim.claim(book, job.target(), job.runKey(), false);
+        // A finished copy released its claim, and needs no snapshot: this holder was started
+        // because the last one ended while a copier ran the finish. It publishes one all the same
+        // (the plan waits for it) and leaves the target as the finish left it.
+        if (!CopyBook.finished(book, job.schema())) {
+          RestoreClaim.claim(book, job.target(), job.runKey(), false);
+        }
         log.debug("copy {}: target claimed at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
         CopyBook.create(book, job.schema(), job.runKey());
         log.debug("copy {}: bookkeeping created at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
@@ -116,7 +121,7 @@ final class SnapshotHolder {
    */
   private boolean copyIsOver(CopyJob job) {
     try (Connection book = databases.connect(job.target(), "ferry-janitor")) {
-      return !CopyBook.exists(book, job.schema()) || CopyBook.state(book, job.schema(), "finished").isPresent();
+      return !CopyBook.exists(book, job.schema()) || CopyBook.finished(book, job.schema());
     } catch (SQLException | RuntimeException e) {
       log.warn("copy {}: could not tell whether the copy is over: {}", job.tag(), e.getMessage());
       return false;

@@ -37,7 +37,7 @@ final class CopyHarness implements AutoCloseable {
 
   final MigrationDatabases dbs;
   final Databases databases;
-  final PgTools tools = PgTools.locate(System.getenv());
+  final PgTools tools;
   final Path workDir;
   final CopyTuning tuning;
   final String key = UUID.randomUUID().toString();
@@ -46,6 +46,13 @@ final class CopyHarness implements AutoCloseable {
   private final ExecutorService threads = Executors.newCachedThreadPool();
 
   CopyHarness(MigrationDatabases dbs, Path workDir, CopyTuning tuning, String mode, Map<String, String> environment) {
+    this(dbs, workDir, tuning, mode, environment, PgTools.locate(System.getenv()));
+  }
+
+  /** The same on workers whose client tools are {@code tools} (a bin dir with a failing one, say). */
+  CopyHarness(
+      MigrationDatabases dbs, Path workDir, CopyTuning tuning, String mode, Map<String, String> environment, PgTools tools) {
+    this.tools = tools;
     this.dbs = dbs;
     this.databases = dbs.databases(environment);
     this.workDir = workDir;

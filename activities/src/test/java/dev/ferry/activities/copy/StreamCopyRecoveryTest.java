@@ -2,6 +2,8 @@ package dev.ferry.activities.copy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.activities.postgres.PgTools;
+import dev.ferry.activities.postgres.ToolDirs;
 import dev.ferry.activities.postgres.VerifyActivitiesImpl;
 import dev.ferry.activity.CopyActivities;
 import dev.ferry.activity.VerifyActivities;
@@ -17,6 +19,7 @@ import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -210,6 +213,96 @@ class StreamCopyRecoveryTest {
     control.finishCopy(copy.request(2));
     holder2.cancel();
     holder2.awaitFailure();
+    assertExact();
+  }
+
+  @Test
+  void snapshotHolderLost_whileTheFinishRuns_keepsEveryTable_andTheFinishCompletesFromTheNewEpoch() throws Exception {
+    // Workers whose vacuumdb fails: the finish (run by the last copier) stops at the analysis,
+    // after the foreign keys, as it would stop when the holder's loss cancels that copier.
+    Path bin = ToolDirs.withOnly(workDir.resolve("bin"), "pg_dump", "pg_restore");
+    Path vacuumdb = bin.resolve("vacuumdb");
+    Files.writeString(vacuumdb, "#!/bin/sh\necho 'vacuumdb: error: could not connect to server'\nexit 1\n");
+    vacuumdb.toFile().setExecutable(true);
+    // A plain index of a partitioned table: the copiers build its partitions' indexes, the
+    // post-data creates it and attaches them.
+    TestCluster.SOURCE.execute(tricky.source, "CREATE INDEX measurements_value ON public.measurements (value)");
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of(), new PgTools(bin));
+    CopyActivities control = copy.worker();
+    CopyHarness.Running holder = copy.startHolder(1);
+    CopyPlan first = control.planCopy(copy.request(1));
+    CopyHarness.Running one = copy.startCopier(1, 1);
+    CopyHarness.Running two = copy.startCopier(1, 2);
+    Throwable failed = one.awaitFailure();
+    Throwable failed2 = two.awaitFailure();
+    assertThat(failed == null ? failed2 : failed).as("the copier that ran the finish").hasStackTraceContaining("vacuumdb");
+    assertThat(copy.bookLong("SELECT count(*) FROM $book.tables WHERE state <> 'checked'")).isZero();
+    assertThat(TestCluster.TARGET.queryLong(tricky.target, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"))
+        .as("the premise: the finish added the foreign keys")
+        .isPositive();
+
+    String tag = CopyBook.tagOf(copy.key);
+    TestCluster.SOURCE.execute(
+        tricky.source,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ferry-copy-" + tag + "-holder'");
+    holder.awaitFailure();
+    // A transaction commits between the two snapshots: before every table was checked, that
+    // would empty them all (snapshotHolderLost_inTheSinglePhaseCopy_…).
+    TestCluster.SOURCE.execute(tricky.source, "SELECT pg_current_xact_id()");
+    Files.delete(vacuumdb);
+    ToolDirs.withOnly(bin, "vacuumdb");
+    // And as if the worker had died between pg_restore's end and the finish's note of it: the
+    // post-data is restored again over itself.
+    TestCluster.TARGET.execute(tricky.target, "DELETE FROM " + copy.schema() + ".state WHERE k = 'post-data'");
+    String countries = CopyHarness.writers(TestCluster.TARGET, tricky.target, "public.countries");
+
+    CopyHarness.Running holder2 = copy.startHolder(2);
+    CopyPlan plan = control.planCopy(copy.request(2));
+    assertThat(plan.kept()).isEqualTo(first.tables());
+    assertThat(plan.restarted()).isZero();
+    copy.runCopiers(2, 2);
+    CopyResult result = control.finishCopy(copy.request(2));
+    holder2.cancel();
+    holder2.awaitFailure();
+
+    assertThat(result.tables()).isEqualTo(first.tables());
+    assertThat(CopyHarness.writers(TestCluster.TARGET, tricky.target, "public.countries")).isEqualTo(countries);
+    assertThat(TestCluster.TARGET.tablesAnalyzed(tricky.target, false)).isZero();
+    assertThat(TestCluster.TARGET.queryLong(
+            tricky.target, "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent WHERE c.relname = 'measurements_value'"))
+        .as("the partitions' indexes attached to it")
+        .isEqualTo(2);
+    assertExact();
+  }
+
+  @Test
+  void snapshotHolderLost_asTheFinishCommitted_theNextEpochLeavesTheFinishedCopyAsItIs() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    CopyActivities control = copy.worker();
+    // The finish committed (its claim on the target released with it), but the holder's end
+    // reached the workflow before the copier's: it starts another epoch.
+    CopyResult finished = copy.copyAll(2);
+    TestCluster.SOURCE.execute(tricky.source, "SELECT pg_current_xact_id()");
+    String countries = CopyHarness.writers(TestCluster.TARGET, tricky.target, "public.countries");
+
+    CopyHarness.Running holder2 = copy.startHolder(2);
+    Eventually.get(
+        "the new snapshot published, or its holder ended",
+        () -> holder2.done().isDone() ? -1L : query("SELECT count(*) FROM $book.state WHERE k = 'epoch.2.snapshot'"),
+        n -> n != 0);
+    assertThat(holder2.done()).as("the new holder, on a target whose claim the finish released").isNotDone();
+    CopyPlan plan = control.planCopy(copy.request(2));
+    assertThat(plan.restarted()).isZero();
+    copy.runCopiers(2, 2);
+    CopyResult result = control.finishCopy(copy.request(2));
+    holder2.cancel();
+    holder2.awaitFailure();
+
+    assertThat(result).isEqualTo(finished);
+    assertThat(CopyHarness.writers(TestCluster.TARGET, tricky.target, "public.countries")).isEqualTo(countries);
+    assertThat(TestCluster.TARGET.queryLong(tricky.target, "SELECT count(*) FROM pg_namespace WHERE nspname = 'ferry_restore_claim'"))
+        .as("no claim taken again on the finished target")
+        .isZero();
     assertExact();
   }
 
