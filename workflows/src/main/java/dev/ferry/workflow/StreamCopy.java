@@ -51,8 +51,6 @@ final class StreamCopy {
    */
   static final String HOLDER_LOOP = "stream-copy-holder-loop";
   static final int MAX_SNAPSHOTS = 3;
-  /** Copiers when the runbook sets no {@code snapshot.jobs}: the workflow cannot count a worker's cores. */
-  static final int DEFAULT_COPIERS = 4;
 
   private final Migration m;
   private final CopyRequest request;
@@ -65,7 +63,7 @@ final class StreamCopy {
   StreamCopy(Migration m, String mode) {
     this.m = m;
     this.request = new CopyRequest(Workflow.randomUUID().toString(), m.databases, m.jobs, mode, 1, 0);
-    this.copiers = m.jobs == null ? DEFAULT_COPIERS : m.jobs;
+    this.copiers = request.copiers();
     this.control = m.stub(CopyActivities.class, ActivityCatalog.copyControl());
     String loopQueue =
         Workflow.getVersion(HOLDER_LOOP, Workflow.DEFAULT_VERSION, 1) == 1

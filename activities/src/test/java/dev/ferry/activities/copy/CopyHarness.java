@@ -32,8 +32,8 @@ import java.util.concurrent.TimeUnit;
  * its own. Activities run once (no retries): a test retries by calling again, as Temporal would.
  */
 final class CopyHarness implements AutoCloseable {
-  /** Splits tables of a few megabytes, so the fixtures' big tables copy as several key ranges. */
-  static final CopyTuning SMALL_CHUNKS = new CopyTuning(4L << 20, 8L << 20, 64, Duration.ofMillis(50), 2);
+  /** Splits every table of a few megabytes (whatever the others weigh), so the fixtures' big tables copy as several key ranges. */
+  static final CopyTuning SMALL_CHUNKS = new CopyTuning(4L << 20, 8L << 20, 0, 64, Duration.ofMillis(50), 2);
 
   final MigrationDatabases dbs;
   final Databases databases;

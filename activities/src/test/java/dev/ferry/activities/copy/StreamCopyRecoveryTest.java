@@ -42,7 +42,7 @@ class StreamCopyRecoveryTest {
   /** The row of public.page_views at which the copy waits for the test (in its last key range). */
   static final long HELD_AT_ROW = 180_000;
   /** page_views, cut to 200,000 rows (11 MB), copies as six key ranges. */
-  static final CopyTuning CHUNKS = new CopyTuning(1L << 20, 2L << 20, 64, Duration.ofMillis(50), 2);
+  static final CopyTuning CHUNKS = new CopyTuning(1L << 20, 2L << 20, 0, 64, Duration.ofMillis(50), 2);
   static final int LOCK = 4242;
 
   @TempDir Path workDir;

@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StreamedInitialCopyTest {
   /** Splits order_items (its first key column is an integer) into small key ranges. */
-  static final CopyTuning CHUNKS = new CopyTuning(256L << 10, 512L << 10, 64, Duration.ofMillis(50), 2);
+  static final CopyTuning CHUNKS = new CopyTuning(256L << 10, 512L << 10, 0, 64, Duration.ofMillis(50), 2);
   static final int LOCK = 4343;
 
   @TempDir Path workDir;

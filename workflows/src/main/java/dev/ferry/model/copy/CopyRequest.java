@@ -12,7 +12,7 @@ import dev.ferry.model.database.DatabasePair;
  *     retry on any worker finds its own work
  * @param databases the two sides, as references
  * @param jobs copiers working at once (tables copied and indexes built in parallel), or {@code
- *     null} for as many as the worker has cores
+ *     null} for {@link #DEFAULT_COPIERS} copiers, each tool's jobs as many as the worker has cores
  * @param mode {@link #FROZEN} (single-phase: the source takes no writes) or {@link #CAPTURED}
  *     (the trigger method's initial copy: the source takes writes, which the capture records)
  * @param epoch which snapshot of the source the copy works from: 1 for the first, one more each
@@ -23,6 +23,13 @@ public record CopyRequest(
     String idempotencyKey, DatabasePair databases, Integer jobs, String mode, int epoch, int copier) {
   public static final String FROZEN = "frozen";
   public static final String CAPTURED = "captured";
+  /** Copiers when the runbook sets no {@code snapshot.jobs}: the workflow cannot count a worker's cores. */
+  public static final int DEFAULT_COPIERS = 4;
+
+  /** How many copiers the workflow starts. */
+  public int copiers() {
+    return jobs == null ? DEFAULT_COPIERS : jobs;
+  }
 
   public CopyRequest atEpoch(int next) {
     return new CopyRequest(idempotencyKey, databases, jobs, mode, next, 0);
