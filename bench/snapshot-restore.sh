@@ -105,7 +105,8 @@ cleanup() {
   for entry in "${CREATED[@]}"; do
     psql -X -q -p "${entry%%:*}" -d postgres -c "DROP DATABASE IF EXISTS ${entry#*:} WITH (FORCE)" >/dev/null 2>&1
   done
-  [ -z "$TEMPORAL_PID" ] || kill "$TEMPORAL_PID" 2>/dev/null
+  # Waited for: a server still shutting down writes into the work dir as it is being removed.
+  if [ -n "$TEMPORAL_PID" ]; then kill "$TEMPORAL_PID" 2>/dev/null; wait "$TEMPORAL_PID" 2>/dev/null; fi
   rm -rf "$WORK"
   exit $status
 }

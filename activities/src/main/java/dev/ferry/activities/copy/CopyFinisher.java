@@ -250,11 +250,6 @@ final class CopyFinisher {
   }
 
   /**
-   * Everything in the schema's post-data but what the copiers built (and the trigger sync's
-   * capture triggers): foreign keys, other constraints, triggers, rules, policies, partition
-   * index attachments, indexes of partitioned tables. One pg_restore, {@code -j jobs}.
-   */
-  /**
    * Before the post-data is restored again over an attempt that began it (and died, or failed,
    * before noting it done). pg_restore's {@code --clean} cannot take back a partitioned table's
    * index: it drops the partitions' constraints first, which PostgreSQL refuses while they are
@@ -310,6 +305,11 @@ final class CopyFinisher {
     log.info("copy {}: {} partition index(es) built again", job.tag(), rebuilds.size());
   }
 
+  /**
+   * Everything in the schema's post-data but what the copiers built (and the trigger sync's
+   * capture triggers): foreign keys, other constraints, triggers, rules, policies, partition
+   * index attachments, indexes of partitioned tables. One pg_restore, {@code -j jobs}.
+   */
   private void restorePostData(Connection book, CopyJob job) throws SQLException {
     Set<Integer> built = new HashSet<>();
     try (Statement s = book.createStatement();
