@@ -2,6 +2,7 @@ package dev.ferry.activities.copy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.activities.postgres.Catalog;
 import dev.ferry.activities.postgres.DatabaseChecks;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.PgRestore;
@@ -260,22 +261,17 @@ final class CopyFinisher {
    * again, for the restore to attach.
    */
   private static void undoPartitionedIndexes(Connection book, CopyJob job) throws SQLException {
-    List<String> drops = new ArrayList<>();
-    try (Statement s = book.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT CASE WHEN k.oid IS NULL THEN format('DROP INDEX IF EXISTS %I.%I CASCADE', n.nspname, i.relname)"
-                    + " ELSE format('ALTER TABLE %I.%I DROP CONSTRAINT IF EXISTS %I CASCADE', n.nspname, t.relname, k.conname) END"
-                    + " FROM pg_catalog.pg_index x"
-                    + " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
-                    + " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
-                    + " JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace"
-                    + " LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.oid AND k.conrelid = t.oid"
-                    + " WHERE i.relkind = 'I' AND NOT i.relispartition")) {
-      while (rs.next()) {
-        drops.add(rs.getString(1));
-      }
-    }
+    List<String> drops =
+        Catalog.strings(
+            book,
+            "SELECT CASE WHEN k.oid IS NULL THEN format('DROP INDEX IF EXISTS %I.%I CASCADE', n.nspname, i.relname)"
+                + " ELSE format('ALTER TABLE %I.%I DROP CONSTRAINT IF EXISTS %I CASCADE', n.nspname, t.relname, k.conname) END"
+                + " FROM pg_catalog.pg_index x"
+                + " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
+                + " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
+                + " JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace"
+                + " LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.oid AND k.conrelid = t.oid"
+                + " WHERE i.relkind = 'I' AND NOT i.relispartition");
     if (drops.isEmpty()) {
       return;
     }
@@ -285,16 +281,11 @@ final class CopyFinisher {
         s.execute(drop);
       }
     }
-    List<String> rebuilds = new ArrayList<>();
-    try (Statement s = book.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT i.create_sql FROM " + job.schema() + ".indexes i JOIN " + job.schema() + ".tables t ON t.id = i.table_id"
-                    + " WHERE i.state = 'built' AND to_regclass(quote_ident(t.nspname) || '.' || i.name) IS NULL ORDER BY i.id")) {
-      while (rs.next()) {
-        rebuilds.add(rs.getString(1));
-      }
-    }
+    List<String> rebuilds =
+        Catalog.strings(
+            book,
+            "SELECT i.create_sql FROM " + job.schema() + ".indexes i JOIN " + job.schema() + ".tables t ON t.id = i.table_id"
+                + " WHERE i.state = 'built' AND to_regclass(quote_ident(t.nspname) || '.' || i.name) IS NULL ORDER BY i.id");
     try (Statement s = book.createStatement()) {
       s.execute("SELECT pg_catalog.set_config('search_path', '', false)");
       for (String create : rebuilds) {
@@ -418,17 +409,12 @@ final class CopyFinisher {
    * for it: each round refreshes those whose inputs are ready.
    */
   private static void refreshMaterializedViews(Connection source, Connection book, CopyJob job) throws SQLException {
-    List<String> views = new ArrayList<>();
-    try (Statement s = source.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
-                    + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' AND c.relispopulated AND"
-                    + dev.ferry.activities.postgres.Catalog.USER_RELATION_FILTER + " ORDER BY c.oid")) {
-      while (rs.next()) {
-        views.add(rs.getString(1));
-      }
-    }
+    List<String> views =
+        Catalog.strings(
+            source,
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' AND c.relispopulated AND"
+                + Catalog.USER_RELATION_FILTER + " ORDER BY c.oid");
     List<String> left = new ArrayList<>(views);
     while (!left.isEmpty()) {
       List<String> waiting = new ArrayList<>();

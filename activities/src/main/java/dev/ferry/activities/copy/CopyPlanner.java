@@ -590,37 +590,15 @@ final class CopyPlanner {
         CopySessions.endSessions(
             databases, side.equals(Databases.SOURCE) ? job.source() : job.target(), job.applicationPrefix() + "copier-", null);
       }
-      Map<Integer, Integer> epochsOfChunks = new LinkedHashMap<>();
-      try (Statement s = book.createStatement();
-          ResultSet rs = s.executeQuery("SELECT DISTINCT epoch FROM " + schema + ".chunks WHERE state = 'copied'")) {
-        while (rs.next()) {
-          epochsOfChunks.put(rs.getInt(1), rs.getInt(1));
-        }
-      }
       // Every table copied and checked: the copy reads no more rows at any snapshot, and what
       // follows (the finish: constraints, foreign keys, sequences) needs none. Losing the holder
       // now is what ending it does after the last copier; nothing is emptied (a finish already
       // under way may have added the foreign keys that a TRUNCATE would trip on).
-      boolean allChecked = allChecked(book, schema);
-      List<Integer> standingEpochs = new ArrayList<>();
-      if (!allChecked) {
-        for (int e : epochsOfChunks.keySet()) {
-          if (job.captured()) {
-            standingEpochs.add(e);
-          } else {
-            String then = CopyBook.state(book, schema, CopyBook.visibilityKey(e)).orElse(null);
-            if (then != null && unchanged(source, then, visibility)) {
-              standingEpochs.add(e);
-            } else {
-              log.info("copy {}: the source changed since epoch {}'s snapshot; its rows are copied again", job.tag(), e);
-            }
-          }
-        }
-      }
-      // Tables to empty: frozen, rows from an epoch that does not stand; captured, see resetsBetweenSnapshots.
+      // Else the tables to empty: frozen, rows from an epoch that does not stand; captured, see
+      // resetsBetweenSnapshots.
       List<Integer> reset = new ArrayList<>();
       List<String> names = new ArrayList<>();
-      if (allChecked) {
+      if (allChecked(book, schema)) {
         log.info("copy {}: every table was checked before snapshot {} was lost; all are kept", job.tag(), job.epoch() - 1);
       } else if (job.captured()) {
         resetsBetweenSnapshots(book, source, schema).forEach((id, name) -> {
@@ -628,6 +606,7 @@ final class CopyPlanner {
           names.add(name);
         });
       } else {
+        List<Integer> standingEpochs = standingEpochs(job, book, source, visibility);
         String standing =
             standingEpochs.isEmpty() ? "-1" : standingEpochs.stream().map(String::valueOf).reduce((a, b) -> a + ", " + b).get();
         try (Statement s = book.createStatement();
@@ -789,6 +768,22 @@ final class CopyPlanner {
         return rs.getLong(1) == 0;
       }
     }
+  }
+
+  /** The single-phase copy's epochs whose rows stand: no transaction committed on the source since. */
+  private static List<Integer> standingEpochs(CopyJob job, Connection book, Connection source, String visibility)
+      throws SQLException {
+    List<Integer> standing = new ArrayList<>();
+    for (String copied : Catalog.strings(book, "SELECT DISTINCT epoch FROM " + job.schema() + ".chunks WHERE state = 'copied'")) {
+      int e = Integer.parseInt(copied);
+      String then = CopyBook.state(book, job.schema(), CopyBook.visibilityKey(e)).orElse(null);
+      if (then != null && unchanged(source, then, visibility)) {
+        standing.add(e);
+      } else {
+        log.info("copy {}: the source changed since epoch {}'s snapshot; its rows are copied again", job.tag(), e);
+      }
+    }
+    return standing;
   }
 
   private static boolean allChecked(Connection book, String schema) throws SQLException {

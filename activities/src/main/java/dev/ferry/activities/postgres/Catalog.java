@@ -202,6 +202,18 @@ public final class Catalog {
     }
   }
 
+  /** The first column of every row a query returns, as text, in its order. */
+  public static List<String> strings(Connection c, String sql) throws SQLException {
+    List<String> values = new ArrayList<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        values.add(rs.getString(1));
+      }
+    }
+    return values;
+  }
+
   /** The server's version as a number ({@code 150004} for 15.4). */
   public static int serverVersion(Connection c) throws SQLException {
     try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int")) {

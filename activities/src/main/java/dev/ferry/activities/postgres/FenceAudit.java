@@ -30,7 +30,7 @@ record FenceAudit(List<String> refusals, List<String> warnings) {
               + " and write to a table it created; the drain and the final verify name such a table and fail the run,"
               + " DDL after the final verify goes unseen. The owner's DDL can also drop the fence's triggers");
     }
-    List<String> superusers = names(c,
+    List<String> superusers = Catalog.strings(c,
         "SELECT rolname || CASE WHEN rolname = current_user THEN ' (this credential)' ELSE '' END FROM pg_roles"
             + " WHERE rolsuper AND rolcanlogin ORDER BY 1");
     if (!superusers.isEmpty()) {
@@ -39,7 +39,7 @@ record FenceAudit(List<String> refusals, List<String> warnings) {
               + " write fence and write while the source is frozen: Ferry cannot stop it");
     }
     if (!ready.superuser()) {
-      List<String> owners = names(c,
+      List<String> owners = Catalog.strings(c,
           "SELECT DISTINCT r.rolname FROM pg_roles r, (SELECT DISTINCT c.relowner" + APP_TABLES + ") o"
               + " WHERE r.rolcanlogin AND NOT r.rolsuper AND r.rolname <> current_user"
               + " AND pg_has_role(r.oid, o.relowner, 'USAGE') ORDER BY 1");
@@ -72,16 +72,5 @@ record FenceAudit(List<String> refusals, List<String> warnings) {
               + " (lo_create, lowrite); the final verify compares them and fails the run when they differ");
     }
     return new FenceAudit(ready.refusals(runId), warnings);
-  }
-
-  private static List<String> names(Connection c, String sql) throws SQLException {
-    List<String> names = new ArrayList<>();
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        names.add(rs.getString(1));
-      }
-    }
-    return names;
   }
 }
