@@ -91,6 +91,9 @@ ensure_cluster() {
     "fsync = off" \
     "synchronous_commit = off" \
     "full_page_writes = off" \
+    "# A subscriber starts its next apply or table-sync worker at most this often (5s by default):" \
+    "# tests that subscribe one after another would otherwise wait out the default each time." \
+    "wal_retrieve_retry_interval = '200ms'" \
     "$extra")
   local changed=no
   if [ "$(as_root cat "$conf" 2>/dev/null || true)" != "$wanted" ]; then
