@@ -304,12 +304,21 @@ final class Prover implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Ends both read-only snapshots. Committed, not rolled back: alike for what they read, but only
+   * a commit has the WAL its reads wrote (pages pruned) flushed soon, and until it is, a logical
+   * subscription is not sent what lies past it (see the feed's markers).
+   */
   private void endSnapshots() {
     for (Connection c : List.of(sourceSnap, targetSnap)) {
       try {
-        c.rollback();
-      } catch (SQLException ignored) {
-        // A broken connection ends its transaction with it; the next query says so.
+        c.commit();
+      } catch (SQLException failed) {
+        try {
+          c.rollback();
+        } catch (SQLException ignored) {
+          // A broken connection ends its transaction with it; the next query says so.
+        }
       }
     }
   }

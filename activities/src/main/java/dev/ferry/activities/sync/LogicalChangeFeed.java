@@ -46,7 +46,6 @@ final class LogicalChangeFeed implements ChangeFeed {
   /** Tries to end the session holding the slot at its removal (each waits up to 5 s for it to go). */
   private static final int SLOT_DROP_TRIES = 10;
   private static final Duration SLOT_BUSY_PAUSE = Duration.ofMillis(200);
-  private static final Duration FLUSH_WAIT = Duration.ofSeconds(30);
 
   /**
    * How long the feed waits on the source before it fails the attempt as {@link Errors#SOURCE_BUSY}
@@ -54,9 +53,10 @@ final class LogicalChangeFeed implements ChangeFeed {
    *
    * @param slotCreation the slot's creation, for the transactions open on the source to end
    * @param slotInUse a read of the slot, for another session still reading it to stop
+   * @param flush the frozen point's read, for the source to flush its WAL up to the point
    */
-  record Waits(Duration slotCreation, Duration slotInUse) {
-    static final Waits DEFAULT = new Waits(Duration.ofSeconds(20), Duration.ofSeconds(10));
+  record Waits(Duration slotCreation, Duration slotInUse, Duration flush) {
+    static final Waits DEFAULT = new Waits(Duration.ofSeconds(20), Duration.ofSeconds(10), Duration.ofSeconds(30));
   }
 
   private final String schema;
@@ -64,6 +64,8 @@ final class LogicalChangeFeed implements ChangeFeed {
   private final String position;
   private final Waits waits;
   private Map<Integer, List<String>> primaryKeys;
+  /** The last marker {@link #targetIncludes} asked the source to flush through. */
+  private String flushAsked;
 
   /**
    * @param schema the capture's name on the source: its schema, slot and publication
@@ -214,15 +216,22 @@ final class LogicalChangeFeed implements ChangeFeed {
 
   @Override
   public boolean targetIncludes(Connection source, String snapshot, String marker) throws SQLException {
+    boolean included;
     try (PreparedStatement ps =
         source.prepareStatement(
             "SELECT confirmed_flush_lsn >= ?::pg_lsn FROM pg_replication_slots WHERE slot_name = ? AND database = current_database()")) {
       ps.setString(1, marker);
       ps.setString(2, slot);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && rs.getBoolean(1);
+        included = rs.next() && rs.getBoolean(1);
       }
     }
+    // The subscription is sent only what the source has flushed: once per marker, see that it will be.
+    if (!included && !marker.equals(flushAsked)) {
+      flushAsked = marker;
+      askToFlush(source, marker);
+    }
+    return included;
   }
 
   @Override
@@ -367,14 +376,15 @@ final class LogicalChangeFeed implements ChangeFeed {
   }
 
   /** Waits until the source has flushed the WAL it wrote up to now (at once but for asynchronous commits). */
-  private static void awaitFlushed(Connection source) throws SQLException {
-    long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
+  private void awaitFlushed(Connection source) throws SQLException {
+    long deadline = System.nanoTime() + waits.flush().toNanos();
     try (Statement st = source.createStatement()) {
       String written;
       try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
         rs.next();
         written = rs.getString(1);
       }
+      askToFlush(source, written);
       while (true) {
         try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn() >= '" + written + "'::pg_lsn")) {
           rs.next();
@@ -384,11 +394,39 @@ final class LogicalChangeFeed implements ChangeFeed {
         }
         if (System.nanoTime() > deadline) {
           throw ApplicationFailure.newFailure(
-              "the source had not flushed its WAL up to " + written + " after " + FLUSH_WAIT.toSeconds() + " s: tried again",
+              "the source had not flushed its WAL up to " + written + " after " + waits.flush().toSeconds() + " s: tried again",
               Errors.SOURCE_BUSY);
         }
         Pause.SLEEP.pause(Duration.ofMillis(5));
       }
+    }
+  }
+
+  /**
+   * Has the source flush its WAL through {@code lsn} soon, if it has not. A transaction's end
+   * flushes what it wrote (or, asynchronous, has the WAL writer flush it within {@code
+   * wal_writer_delay}), but not a rollback: what a transaction that rolled back wrote (a page a
+   * read pruned) waits for the next commit, or for the background writer's next standby
+   * snapshot, on a quiet source up to 15 s. Decoding, the subscription's and this feed's, reads
+   * only flushed WAL. A transaction that takes an id and commits writes no row, only its commit
+   * record, and has the WAL writer flush through it. Only on a connection in autocommit: in a transaction, the commit would come after
+   * the wait for it.
+   */
+  private static void askToFlush(Connection source, String lsn) throws SQLException {
+    if (!source.getAutoCommit()) {
+      return;
+    }
+    try (PreparedStatement ps = source.prepareStatement("SELECT pg_current_wal_flush_lsn() >= ?::pg_lsn")) {
+      ps.setString(1, lsn);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getBoolean(1)) {
+          return;
+        }
+      }
+    }
+    try (Statement st = source.createStatement()) {
+      st.execute("SELECT pg_current_xact_id()");
     }
   }
 

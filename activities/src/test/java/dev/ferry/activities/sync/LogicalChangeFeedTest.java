@@ -159,6 +159,56 @@ class LogicalChangeFeedTest {
     assertThat(slotPosition()).isEqualTo(slotBefore);
   }
 
+  /**
+   * A quiet source flushes what a rolled-back transaction wrote only at its next commit or its
+   * background writer's next standby snapshot (every 15 s), and decoding reads only flushed WAL.
+   * Each round leaves such a record past the last commit; three in a row cannot all be rescued by
+   * the background writer within the wait.
+   */
+  @Test
+  void atTheFrozenPoint_walWrittenAfterTheLastCommit_isFlushedWithoutWaitingForTheNextCommit() throws Exception {
+    LogicalChangeFeed patient =
+        new LogicalChangeFeed(
+            name, "ferry_slot_unused", LEDGER,
+            new LogicalChangeFeed.Waits(LogicalChangeFeed.Waits.DEFAULT.slotCreation(), LogicalChangeFeed.Waits.DEFAULT.slotInUse(), Duration.ofSeconds(4)));
+    for (int round = 1; round <= 3; round++) {
+      String wrote = write("INSERT INTO plain VALUES (" + round + ", 'v')");
+      String unflushed = writeAfterTheLastCommit();
+
+      assertThat(described(patient.take(s, t, false, Integer.MAX_VALUE).keys())).as("round " + round).contains("plain [" + round + "] " + wrote);
+      assertThat(TestCluster.SOURCE.queryLong(source, "SELECT (pg_current_wal_flush_lsn() >= '" + unflushed + "'::pg_lsn)::int"))
+          .as("flushed through the record past the last commit").isOne();
+    }
+  }
+
+  /** The subscription is sent only what the source flushed: the feed sees that its marker will be. */
+  @Test
+  void aMarkerPastTheLastCommit_isReachedByTheSubscriptionWithoutWaitingForTheNextCommit() throws Exception {
+    String subscription = "ferry_slot_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    TestCluster.SOURCE.execute(source, "SELECT pg_create_logical_replication_slot('" + subscription + "', 'test_decoding')");
+    try {
+      LogicalChangeFeed subscribed = new LogicalChangeFeed(name, subscription, LEDGER);
+      for (int round = 1; round <= 3; round++) {
+        write("INSERT INTO plain VALUES (" + round + ", 'v')");
+        writeAfterTheLastCommit();
+        String marker = queryString("SELECT pg_current_wal_insert_lsn()::text");
+
+        // A subscriber that confirms everything it is sent: decoding stops at what is flushed. The
+        // source's WAL writer takes up to wal_writer_delay (200 ms); its background writer, 15 s.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        boolean included = false;
+        while (!included && System.nanoTime() < deadline) {
+          TestCluster.SOURCE.execute(source, "SELECT pg_replication_slot_advance('" + subscription + "', pg_current_wal_insert_lsn())");
+          included = subscribed.targetIncludes(s, null, marker);
+          Thread.sleep(20);
+        }
+        assertThat(included).as("round " + round + ": the subscription past the marker within 5 s").isTrue();
+      }
+    } finally {
+      TestCluster.SOURCE.execute(source, "SELECT pg_drop_replication_slot('" + subscription + "')");
+    }
+  }
+
   @Test
   void aTakeUpToItsLimit_saysThereIsMore_andTheRestFollows() throws Exception {
     for (int i = 1; i <= 30; i++) {
@@ -211,7 +261,7 @@ class LogicalChangeFeedTest {
     feed.remove(s);
     LogicalChangeFeed waiting =
         new LogicalChangeFeed(
-            name, "ferry_slot_unused", LEDGER, new LogicalChangeFeed.Waits(Duration.ofMillis(500), LogicalChangeFeed.Waits.DEFAULT.slotInUse()));
+            name, "ferry_slot_unused", LEDGER, new LogicalChangeFeed.Waits(Duration.ofMillis(500), LogicalChangeFeed.Waits.DEFAULT.slotInUse(), LogicalChangeFeed.Waits.DEFAULT.flush()));
     try (Connection app = TestCluster.SOURCE.connect(source)) {
       app.setAutoCommit(false);
       try (Statement st = app.createStatement()) {
@@ -237,7 +287,7 @@ class LogicalChangeFeedTest {
     String first = write("INSERT INTO plain VALUES (1, 'a')");
     LogicalChangeFeed impatient =
         new LogicalChangeFeed(
-            name, "ferry_slot_unused", LEDGER, new LogicalChangeFeed.Waits(LogicalChangeFeed.Waits.DEFAULT.slotCreation(), Duration.ofMillis(600)));
+            name, "ferry_slot_unused", LEDGER, new LogicalChangeFeed.Waits(LogicalChangeFeed.Waits.DEFAULT.slotCreation(), Duration.ofMillis(600), LogicalChangeFeed.Waits.DEFAULT.flush()));
     // In the fold's own transaction on the source, as the pre-verification takes.
     s.setAutoCommit(false);
     try (Connection lost = streamTheSlot()) {
@@ -336,6 +386,33 @@ class LogicalChangeFeedTest {
         .start();
     Eventually.get("the slot to be read by the other session", () -> activeSessions(), n -> n == 1);
     return c;
+  }
+
+  private String queryString(String sql) throws Exception {
+    try (Statement st = s.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /**
+   * A WAL record that nothing flushes: written in a transaction that then rolls back, as a read's
+   * page pruning in a read-only transaction ended by a rollback (a commit, even of one that took
+   * no id, has the WAL writer flush what it wrote). Its end.
+   */
+  private String writeAfterTheLastCommit() throws Exception {
+    String end;
+    try (Connection c = TestCluster.SOURCE.connect(source); Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      try (ResultSet rs = st.executeQuery("SELECT pg_logical_emit_message(false, 'ferry-test', 'unflushed')::text")) {
+        rs.next();
+        end = rs.getString(1);
+      }
+      c.rollback();
+    }
+    assertThat(TestCluster.SOURCE.queryLong(source, "SELECT (pg_current_wal_flush_lsn() < '" + end + "'::pg_lsn)::int"))
+        .as("a record not yet flushed").isOne();
+    return end;
   }
 
   private void awaitSlotFree() {
