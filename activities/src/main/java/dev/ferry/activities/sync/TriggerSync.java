@@ -369,6 +369,16 @@ final class TriggerSync implements SyncMethod {
     }
   }
 
+  /** Changes written after the drain began: the source is not frozen (final). */
+  private static void failUnlessFrozen(SyncSession s, long lateChanges) {
+    if (lateChanges > 0) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          s.source().describe() + ": " + lateChanges + " changes were written after the drain began; the source is not"
+              + " frozen (a session that turned default_transaction_read_only off?)",
+          Errors.SOURCE_NOT_FROZEN);
+    }
+  }
+
   @Override
   public SyncLag drain(SyncSession s, AtTheDrain atTheEnd) {
     ActivityExecutionContext context = Activity.getExecutionContext();
@@ -391,15 +401,18 @@ final class TriggerSync implements SyncMethod {
               if (batch.changes() == 0) {
                 return;
               }
-              if (batch.newest() != null && batch.newest().isAfter(began)) {
-                late[0] += batch.changes();
-              }
               drained[0] += batch.changes();
+              if (batch.newest() != null && batch.newest().isAfter(began)) {
+                // Not frozen: draining on would chase the app's writes, for ever if it outpaces it.
+                late[0] += batch.changes();
+                return;
+              }
               context.heartbeat(drained[0]);
             }
           };
       long setUp = System.nanoTime();
       drainAll.run();
+      failUnlessFrozen(s, late[0]);
       long firstPass = System.nanoTime();
       // A transaction that wrote before the freeze and commits after the last empty batch
       // (a session the freeze could not end) would be lost: wait until every transaction that
@@ -413,13 +426,7 @@ final class TriggerSync implements SyncMethod {
               + " last pass and schema check {} ms",
           drained[0], ms(System.nanoTime() - t0), ms(connected - t0), ms(setUp - connected), ms(firstPass - setUp),
           ms(writers - firstPass), ms(System.nanoTime() - writers));
-      long lateChanges = late[0];
-      if (lateChanges > 0) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            s.source().describe() + ": " + lateChanges + " changes were written after the drain began; the source is not"
-                + " frozen (a session that turned default_transaction_read_only off?)",
-            Errors.SOURCE_NOT_FROZEN);
-      }
+      failUnlessFrozen(s, late[0]);
       // The initial copy's dump carried them; what changed since, only this pass does.
       LargeObjects.Carried largeObjects = LargeObjects.carryOn(s, source, target, () -> context.heartbeat(drained[0]));
       log.info("trigger sync of {} drained: {} change(s); {}", s.workflowId(), drained[0], largeObjects);
