@@ -160,7 +160,7 @@ final class TriggerSync implements SyncMethod {
         return captured;
       }
       long copiedTables = copyAtSnapshot(s, c, schema);
-      long rows = analyzeTarget(s);
+      long rows = analyzedRows(s, true);
       createAppliedRecord(s);
       SyncSetup setup =
           new SyncSetup(
@@ -277,7 +277,8 @@ final class TriggerSync implements SyncMethod {
         }
       }
       log.info("{} changes captured before the copy's snapshot(s) were in the copy", seen);
-      long rows = analyzeTarget(s);
+      // The copy's finish analyzed the target: ANALYZE again would only repeat it.
+      long rows = analyzedRows(s, false);
       // As after a dumped copy: the applier records what it applies there (the pre-verification reads it).
       createAppliedRecord(s);
       SyncSetup setup =
@@ -296,13 +297,15 @@ final class TriggerSync implements SyncMethod {
   }
 
   /**
-   * Gives the target's planner statistics (pg_restore does not) and counts the rows as they
-   * show: exact for small tables, an estimate for big ones.
+   * Counts the target's rows as its statistics show them: exact for small tables, an estimate
+   * for big ones; with {@code analyze}, gives it those statistics first (pg_restore does not).
    */
-  private long analyzeTarget(SyncSession s) {
+  private long analyzedRows(SyncSession s, boolean analyze) {
     try (Connection t = databases.connect(s.target(), s.applicationName("ferry-sync-setup"));
         Statement st = t.createStatement()) {
-      st.execute("ANALYZE");
+      if (analyze) {
+        st.execute("ANALYZE");
+      }
       try (ResultSet rs =
           st.executeQuery(
               "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_class c"

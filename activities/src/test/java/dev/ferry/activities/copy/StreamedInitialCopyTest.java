@@ -111,6 +111,8 @@ class StreamedInitialCopyTest {
       copy.copyAll(2);
       writer.awaitMore(20);
       adopted = sync.adoptCopy(request, copy.key);
+      assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT max(analyze_count) FROM pg_stat_user_tables WHERE schemaname = 'public'"))
+          .as("the app's tables analyzed once, by the copy's finish, not again by the adoption").isOne();
       copy.worker().endCopy(copy.request(1));
       applying = CompletableFuture.runAsync(() -> applyEnv.newActivityStub(SyncActivities.class).applyChanges(request));
       writer.awaitMore(100);
