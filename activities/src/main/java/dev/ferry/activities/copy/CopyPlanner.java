@@ -5,7 +5,6 @@ import dev.ferry.activities.postgres.Catalog;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.PgRestore;
 import dev.ferry.activities.postgres.PgTools;
-import dev.ferry.activities.postgres.ToolErrors;
 import dev.ferry.activities.postgres.ToolRun;
 import dev.ferry.activities.postgres.WriteFence;
 import dev.ferry.model.Errors;
@@ -234,19 +233,18 @@ final class CopyPlanner {
               // The frozen source's write fence is not the app's (its triggers are left out at
               // restore, see WriteFence.isFenceEntry).
               "--exclude-schema=" + WriteFence.SCHEMA);
-      ToolRun.Outcome outcome =
-          ToolRun.run(command, job.source().url().libpqEnvironment(app), line -> {}, () -> context.heartbeat(null));
-      if (!outcome.succeeded()) {
+      try {
+        ToolRun.runOrFail(
+            "pg_dump", job.source(), Errors.SNAPSHOT_FAILED, command, job.source().url().libpqEnvironment(app), line -> {},
+            () -> context.heartbeat(null));
+      } catch (RuntimeException e) {
         Files.deleteIfExists(file);
-        throw ToolErrors.classify("pg_dump", job.source(), outcome, Errors.SNAPSHOT_FAILED);
+        throw e;
       }
       return file;
     } catch (IOException e) {
       throw ApplicationFailure.newNonRetryableFailure(
           "writing the copy's schema dump into " + workDir + " failed: " + e.getMessage(), Errors.SNAPSHOT_FAILED);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Activity.wrap(e);
     }
   }
 

@@ -4,8 +4,6 @@ import dev.ferry.model.Errors;
 import dev.ferry.model.Progress;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
-import io.temporal.failure.ApplicationFailure;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -89,20 +87,10 @@ public final class PgRestore {
     command.add(job.directory().toString());
     TableProgress progress = new TableProgress(job.directory());
     try {
-      ToolRun.Outcome outcome =
-          ToolRun.run(
-              command,
-              target.url().libpqEnvironment(job.applicationName()),
-              progress::accept,
-              () -> context.heartbeat(Progress.of(progress.done(), list.tablesWithData(), progress.bytes(), progress.current())));
-      if (!outcome.succeeded()) {
-        throw ToolErrors.classify("pg_restore", target, outcome, Errors.RESTORE_FAILED);
-      }
-    } catch (IOException e) {
-      throw ApplicationFailure.newNonRetryableFailure("pg_restore could not start: " + e.getMessage(), Errors.TOOL_MISSING);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Activity.wrap(e);
+      ToolRun.runOrFail(
+          "pg_restore", target, Errors.RESTORE_FAILED, command, target.url().libpqEnvironment(job.applicationName()),
+          progress::accept,
+          () -> context.heartbeat(Progress.of(progress.done(), list.tablesWithData(), progress.bytes(), progress.current())));
     } catch (RuntimeException e) {
       // Failed, cancelled or timed out while pg_restore ran: it is killed; end its sessions too.
       databases.terminateSessionsQuietly(target, job.applicationName());

@@ -108,17 +108,10 @@ public class SnapshotActivitiesImpl implements SnapshotActivities {
     TableProgress progress = new TableProgress();
     try {
       Files.createDirectories(directory.getParent());
-      ToolRun.Outcome outcome =
-          ToolRun.run(
-              command,
-              source.url().libpqEnvironment(applicationName),
-              progress::accept,
-              () ->
-                  context.heartbeat(
-                      Progress.of(progress.done(), tablesTotal, SnapshotStore.sizeOf(directory), progress.current())));
-      if (!outcome.succeeded()) {
-        throw ToolErrors.classify("pg_dump", source, outcome, Errors.SNAPSHOT_FAILED);
-      }
+      ToolRun.runOrFail(
+          "pg_dump", source, Errors.SNAPSHOT_FAILED, command, source.url().libpqEnvironment(applicationName),
+          progress::accept,
+          () -> context.heartbeat(Progress.of(progress.done(), tablesTotal, SnapshotStore.sizeOf(directory), progress.current())));
       int tables = countTableData(directory);
       Snapshot snapshot =
           new Snapshot(hostTaskQueue, directory.toString(), SnapshotStore.sizeOf(directory), tables);

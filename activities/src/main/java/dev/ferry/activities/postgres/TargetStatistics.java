@@ -1,9 +1,6 @@
 package dev.ferry.activities.postgres;
 
 import dev.ferry.model.Errors;
-import io.temporal.activity.Activity;
-import io.temporal.failure.ApplicationFailure;
-import java.io.IOException;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,17 +35,9 @@ public final class TargetStatistics {
             "--jobs=" + Math.max(1, jobs),
             "--dbname=" + target.url().database(),
             "--no-password");
-    try {
-      ToolRun.Outcome outcome = ToolRun.run(command, target.url().libpqEnvironment(applicationName), line -> {}, tick);
-      if (!outcome.succeeded()) {
-        throw ToolErrors.classify("vacuumdb --analyze-only", target, outcome, Errors.RESTORE_FAILED);
-      }
-    } catch (IOException e) {
-      throw ApplicationFailure.newNonRetryableFailure("vacuumdb could not start: " + e.getMessage(), Errors.TOOL_MISSING);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw Activity.wrap(e);
-    }
+    ToolRun.runOrFail(
+        "vacuumdb --analyze-only", target, Errors.RESTORE_FAILED, command, target.url().libpqEnvironment(applicationName),
+        line -> {}, tick);
     log.info("analyzed {} in {} ms", target.describe(), (System.nanoTime() - t0) / 1_000_000);
   }
 }

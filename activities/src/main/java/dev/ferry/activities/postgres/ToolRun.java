@@ -1,5 +1,8 @@
 package dev.ferry.activities.postgres;
 
+import dev.ferry.model.Errors;
+import io.temporal.activity.Activity;
+import io.temporal.failure.ApplicationFailure;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -35,6 +38,31 @@ public final class ToolRun {
   }
 
   private ToolRun() {}
+
+  /**
+   * Runs a tool against a database and fails the activity as the tool failed: what it printed
+   * read by {@link ToolErrors#classify} (retryable or {@code finalType}), a tool that would not
+   * start as {@link Errors#TOOL_MISSING}, an interrupt as the SDK's cancellation.
+   *
+   * @param tool how the failure names it ({@code pg_dump}, {@code vacuumdb --analyze-only})
+   */
+  public static void runOrFail(
+      String tool, Endpoint endpoint, String finalType, List<String> command, Map<String, String> environment,
+      Consumer<String> onLine, Runnable tick) {
+    Outcome outcome;
+    try {
+      outcome = run(command, environment, onLine, tick);
+    } catch (IOException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          tool.split(" ")[0] + " could not start: " + e.getMessage(), Errors.TOOL_MISSING);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Activity.wrap(e);
+    }
+    if (!outcome.succeeded()) {
+      throw ToolErrors.classify(tool, endpoint, outcome, finalType);
+    }
+  }
 
   public static Outcome run(
       List<String> command, Map<String, String> environment, Consumer<String> onLine, Runnable tick)

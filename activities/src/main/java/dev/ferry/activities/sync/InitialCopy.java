@@ -6,7 +6,6 @@ import dev.ferry.activities.postgres.PgRestore;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.SnapshotStore;
 import dev.ferry.activities.postgres.TableProgress;
-import dev.ferry.activities.postgres.ToolErrors;
 import dev.ferry.activities.postgres.ToolRun;
 import dev.ferry.activities.postgres.WriteFence;
 import dev.ferry.model.Errors;
@@ -89,24 +88,15 @@ public final class InitialCopy {
     TableProgress progress = new TableProgress();
     try {
       Files.createDirectories(workDir);
-      ToolRun.Outcome outcome =
-          ToolRun.run(
-              command,
-              source.url().libpqEnvironment(applicationName),
-              progress::accept,
-              () -> context.heartbeat(Progress.of(progress.done(), -1, SnapshotStore.sizeOf(directory), "copying " + progress.current())));
-      if (!outcome.succeeded()) {
-        throw ToolErrors.classify("pg_dump", source, outcome, Errors.SNAPSHOT_FAILED);
-      }
+      ToolRun.runOrFail(
+          "pg_dump", source, Errors.SNAPSHOT_FAILED, command, source.url().libpqEnvironment(applicationName),
+          progress::accept,
+          () -> context.heartbeat(Progress.of(progress.done(), -1, SnapshotStore.sizeOf(directory), "copying " + progress.current())));
       return directory;
     } catch (IOException e) {
       discard(directory);
       throw ApplicationFailure.newNonRetryableFailure(
           "writing the sync's dump into " + directory + " failed: " + e.getMessage(), Errors.SNAPSHOT_FAILED);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      discard(directory);
-      throw Activity.wrap(e);
     } catch (RuntimeException e) {
       // Leave no copy of production data behind, and no session on the source.
       discard(directory);
