@@ -375,7 +375,7 @@ final class LogicalChangeFeed implements ChangeFeed {
     return rows[0];
   }
 
-  /** Waits until the source has flushed the WAL it wrote up to now (at once but for asynchronous commits). */
+  /** Waits until the source has flushed the WAL written up to now, having asked it to ({@link #askToFlush}). */
   private void awaitFlushed(Connection source) throws SQLException {
     long deadline = System.nanoTime() + waits.flush().toNanos();
     try (Statement st = source.createStatement()) {
@@ -409,8 +409,8 @@ final class LogicalChangeFeed implements ChangeFeed {
    * read pruned) waits for the next commit, or for the background writer's next standby
    * snapshot, on a quiet source up to 15 s. Decoding, the subscription's and this feed's, reads
    * only flushed WAL. A transaction that takes an id and commits writes no row, only its commit
-   * record, and has the WAL writer flush through it. Only on a connection in autocommit: in a transaction, the commit would come after
-   * the wait for it.
+   * record, and has the WAL writer flush through it. Only on a connection in autocommit: in a
+   * transaction, the commit would come after the wait for it.
    */
   private static void askToFlush(Connection source, String lsn) throws SQLException {
     if (!source.getAutoCommit()) {
