@@ -3,6 +3,7 @@ package dev.ferry.activities.copy;
 import dev.ferry.activities.Pause;
 import dev.ferry.activities.postgres.Catalog;
 import dev.ferry.activities.postgres.Databases;
+import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.activities.postgres.PgRestore;
 import dev.ferry.activities.postgres.PgTools;
 import dev.ferry.activities.postgres.ToolRun;
@@ -43,6 +44,9 @@ final class CopyPlanner {
   private static final Logger log = LoggerFactory.getLogger(CopyPlanner.class);
   /** How long the plan waits for the epoch's holder to publish its snapshot. */
   private static final Duration SNAPSHOT_WAIT = Duration.ofMinutes(10);
+  /** The first key of the plan's advisory lock (the second: the hash of the copy's schema). */
+  private static final int PLAN_LOCK = 0x46525950;
+  private static final Duration PLAN_LOCK_WAIT = Duration.ofSeconds(30);
   /** The xid gap past which two snapshots are taken to differ without looking at each transaction. */
   private static final long MAX_XIDS_COMPARED = 1_000_000;
 
@@ -73,8 +77,19 @@ final class CopyPlanner {
   CopyPlan plan(CopyJob job) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     String app = job.applicationName("plan");
+    // An earlier attempt may still run: its worker stalled past its heartbeat timeout, or the
+    // workflow gave its epoch up. Left alone, it could record its plan over this one's, or its
+    // pre-data restore (--clean) drop tables this one's copiers filled. Its sessions end here
+    // (its restore's too), and with them its hold on the plan; it fails at its next statement.
+    for (Endpoint side : List.of(job.source(), job.target())) {
+      int ended = CopySessions.endSessions(databases, side, app, null);
+      if (ended > 0) {
+        log.warn("copy {}: ended {} session(s) of an earlier plan attempt on the {}", job.tag(), ended, side.side());
+      }
+    }
     try (Connection book = databases.connect(job.target(), app)) {
       String snapshot = awaitSnapshot(book, job, context);
+      holdThePlan(book, job, context);
       String visibility = CopyBook.state(book, job.schema(), CopyBook.visibilityKey(job.epoch())).orElseThrow();
       boolean planned = CopyBook.state(book, job.schema(), "planned").isPresent();
       int epoch = CopyBook.state(book, job.schema(), "epoch").map(Integer::parseInt).orElse(0);
@@ -95,6 +110,45 @@ final class CopyPlanner {
       }
     } catch (SQLException e) {
       throw Databases.failure(job.target(), e);
+    }
+  }
+
+  /**
+   * Takes the copy's plan lock for the session (released when the plan's book connection
+   * closes): one plan attempt at a time restores, restarts and records, and each reads the
+   * bookkeeping only once it holds the lock. An earlier attempt's session was ended just before,
+   * so the wait is for its server to notice.
+   */
+  private void holdThePlan(Connection book, CopyJob job, ActivityExecutionContext context) throws SQLException {
+    Instant deadline = Instant.now().plus(PLAN_LOCK_WAIT);
+    try (PreparedStatement ps = book.prepareStatement("SELECT pg_try_advisory_lock(" + PLAN_LOCK + ", hashtext(?))")) {
+      ps.setString(1, job.schema());
+      while (true) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getBoolean(1)) {
+            return;
+          }
+        }
+        if (Instant.now().isAfter(deadline)) {
+          throw ApplicationFailure.newFailure(
+              "another session holds the plan lock of copy " + job.tag() + " on " + job.target().describe() + " after "
+                  + PLAN_LOCK_WAIT.toSeconds() + " s (pg_locks, locktype advisory, classid " + PLAN_LOCK + "): tried again",
+              Errors.STEP_FAILED);
+        }
+        context.heartbeat(null);
+        pause.pause(Duration.ofMillis(50));
+      }
+    }
+  }
+
+  /**
+   * Fails unless the plan's book session is still connected: a newer attempt ends an earlier
+   * one's sessions, and nothing that changes the target may run once it has.
+   */
+  private static void stillTheAttempt(Connection book) throws SQLException {
+    try (Statement s = book.createStatement()) {
+      s.execute("SELECT 1");
     }
   }
 
@@ -162,10 +216,12 @@ final class CopyPlanner {
     log.debug("copy {}: schema dumped in {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);
     try {
       // Pre-data: schemas, types, tables without their indexes and constraints, sequences.
+      // Named as the plan's sessions are, so that a newer attempt ends this restore too.
+      stillTheAttempt(book);
       new PgRestore(databases, tools)
           .restore(
               new PgRestore.Job(
-                  job.target(), job.runKey(), job.applicationName("restore"), dump, job.jobs(),
+                  job.target(), job.runKey(), job.applicationName("plan-restore"), dump, job.jobs(),
                   List.of("pre-data"), true, false, WriteFence::isFenceEntry));
       context.heartbeat(null);
       log.debug("copy {}: pre-data restored at {} ms", job.tag(), (System.nanoTime() - t0) / 1_000_000);

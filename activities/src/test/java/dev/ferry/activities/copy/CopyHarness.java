@@ -111,6 +111,12 @@ final class CopyHarness implements AutoCloseable {
     return new Running(CompletableFuture.runAsync(() -> holder.holdSnapshot(request(epoch)), threads), env);
   }
 
+  Running startPlan(int epoch) {
+    CopyActivities planner = worker();
+    TestActivityEnvironment env = lastEnvironment();
+    return new Running(CompletableFuture.runAsync(() -> planner.planCopy(request(epoch)), threads), env);
+  }
+
   Running startCopier(int epoch, int copier) {
     CopyActivities c = worker();
     TestActivityEnvironment env = lastEnvironment();

@@ -184,6 +184,90 @@ class StreamCopyRecoveryTest {
     assertExact();
   }
 
+  /**
+   * A plan attempt that stalls part way (its worker past its heartbeat timeout, or its epoch given
+   * up) and would go on after the next epoch's plan: here held after its pre-data restore, reading
+   * a table the test locks on the source. The next epoch's plan ends it before it plans, so the
+   * stalled one can neither record its plan over the new one nor restore (--clean) over tables
+   * the new copiers fill.
+   */
+  @Test
+  void aPlanAttemptStalledPartWay_isEndedByTheNextEpochsPlan_beforeThatOnePlans() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    String tag = CopyBook.tagOf(copy.key);
+    CopyHarness.Running holder = copy.startHolder(1);
+    // Once the holder has claimed the target and published its snapshot, a table may be there.
+    Eventually.get(
+        "epoch 1's snapshot published",
+        () -> uncheckedBool(() -> copy.bookExists() && copy.bookLong("SELECT count(*) FROM $book.state WHERE k = '" + CopyBook.snapshotKey(1) + "'") == 1),
+        published -> published);
+    TestCluster.TARGET.execute(tricky.target, "CREATE TABLE public.countries (code text)");
+    CopyHarness.Running stalled;
+    try (Connection onTarget = TestCluster.TARGET.connect(tricky.target);
+        Statement t = onTarget.createStatement();
+        Connection onSource = TestCluster.SOURCE.connect(tricky.source);
+        Statement s = onSource.createStatement()) {
+      // Its restore first waits for a table held on the target (its dump of the schema is done
+      // then), while the test takes a table its plan reads next on the source.
+      onTarget.setAutoCommit(false);
+      t.execute("LOCK TABLE public.countries IN ACCESS SHARE MODE");
+      stalled = copy.startPlan(1);
+      awaitWaitingForALock(TestCluster.TARGET, tricky.target, "ferry-copy-" + tag + "-plan-restore");
+      onSource.setAutoCommit(false);
+      s.execute("SET TRANSACTION READ WRITE");
+      s.execute("LOCK TABLE public.page_views IN ACCESS EXCLUSIVE MODE");
+      onTarget.rollback();
+      awaitWaitingForALock(TestCluster.SOURCE, tricky.source, "ferry-copy-" + tag + "-plan");
+
+      // The workflow gives epoch 1 up and starts epoch 2.
+      holder.cancel();
+      holder.awaitFailure();
+      CopyHarness.Running holder2 = copy.startHolder(2);
+      CopyHarness.Running plan2 = copy.startPlan(2);
+      // Bounded: left alone, the stalled attempt would wait for the lock as long as it is held.
+      Throwable ended;
+      try {
+        stalled.done().get(60, TimeUnit.SECONDS);
+        ended = null;
+      } catch (java.util.concurrent.ExecutionException e) {
+        ended = e.getCause();
+      } catch (java.util.concurrent.TimeoutException stillWaiting) {
+        ended = null;
+      }
+      assertThat(ended).as("the stalled attempt, ended by the next epoch's plan").isNotNull();
+      onSource.rollback();
+      join(plan2);
+      copy.runCopiers(2, 2);
+      CopyResult result = copy.worker().finishCopy(copy.request(2));
+      holder2.cancel();
+      holder2.awaitFailure();
+      assertThat(result.detail()).as("every row from epoch 2's snapshot").endsWith("rows kept from 1 snapshot(s)");
+    }
+    assertThat(copy.bookLong("SELECT v::int FROM $book.state WHERE k = 'epoch'")).isEqualTo(2);
+    assertExact();
+  }
+
+  private static void awaitWaitingForALock(TestCluster cluster, String database, String applicationName) {
+    Eventually.get(
+        applicationName + " waiting for a lock",
+        () -> uncheckedBool(() -> cluster.queryLong(
+                database,
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "' AND wait_event_type = 'Lock'") > 0),
+        waiting -> waiting);
+  }
+
+  private interface BoolProbe {
+    boolean get() throws Exception;
+  }
+
+  private static boolean uncheckedBool(BoolProbe probe) {
+    try {
+      return probe.get();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @Test
   void snapshotHolderLost_inTheSinglePhaseCopy_keepsRowsOnlyIfNothingCommittedSince() throws Exception {
     copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
