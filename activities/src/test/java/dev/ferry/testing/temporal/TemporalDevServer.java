@@ -209,7 +209,9 @@ public final class TemporalDevServer implements AutoCloseable {
       while (System.nanoTime() < deadline) {
         if (!process.isAlive()) {
           String tail = tail();
-          if (tail.contains("address already in use")) {
+          // Looked for in all this attempt printed: the panic that follows a lost port (a stack
+          // trace of dozens of lines) pushes the bind error out of the tail.
+          if (thisAttempt().contains("address already in use")) {
             throw new PortTaken(tail);
           }
           throw new IllegalStateException("the Temporal server exited with " + process.exitValue() + "; its log: " + tail);
@@ -318,6 +320,17 @@ public final class TemporalDevServer implements AutoCloseable {
       process.waitFor(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** What the server printed since this launch began (the log holds every attempt). */
+  private String thisAttempt() {
+    try {
+      String all = Files.readString(log);
+      int start = all.lastIndexOf("--- starting ");
+      return start < 0 ? all : all.substring(start);
+    } catch (IOException e) {
+      return "";
     }
   }
 
