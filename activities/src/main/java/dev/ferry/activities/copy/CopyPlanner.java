@@ -6,6 +6,7 @@ import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
 import dev.ferry.activities.postgres.PgRestore;
 import dev.ferry.activities.postgres.PgTools;
+import dev.ferry.activities.postgres.SessionLock;
 import dev.ferry.activities.postgres.ToolRun;
 import dev.ferry.activities.postgres.WriteFence;
 import dev.ferry.model.Errors;
@@ -47,6 +48,7 @@ final class CopyPlanner {
   /** The first key of the plan's advisory lock (the second: the hash of the copy's schema). */
   private static final int PLAN_LOCK = 0x46525950;
   private static final Duration PLAN_LOCK_WAIT = Duration.ofSeconds(30);
+  private static final Duration PLAN_LOCK_POLL = Duration.ofMillis(50);
   /** The xid gap past which two snapshots are taken to differ without looking at each transaction. */
   private static final long MAX_XIDS_COMPARED = 1_000_000;
 
@@ -120,25 +122,12 @@ final class CopyPlanner {
    * so the wait is for its server to notice.
    */
   private void holdThePlan(Connection book, CopyJob job, ActivityExecutionContext context) throws SQLException {
-    Instant deadline = Instant.now().plus(PLAN_LOCK_WAIT);
-    try (PreparedStatement ps = book.prepareStatement("SELECT pg_try_advisory_lock(" + PLAN_LOCK + ", hashtext(?))")) {
-      ps.setString(1, job.schema());
-      while (true) {
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          if (rs.getBoolean(1)) {
-            return;
-          }
-        }
-        if (Instant.now().isAfter(deadline)) {
-          throw ApplicationFailure.newFailure(
-              "another session holds the plan lock of copy " + job.tag() + " on " + job.target().describe() + " after "
-                  + PLAN_LOCK_WAIT.toSeconds() + " s (pg_locks, locktype advisory, classid " + PLAN_LOCK + "): tried again",
-              Errors.STEP_FAILED);
-        }
-        context.heartbeat(null);
-        pause.pause(Duration.ofMillis(50));
-      }
+    SessionLock lock = new SessionLock(PLAN_LOCK + ", hashtext(?)", job.schema());
+    if (!lock.take(book, SessionLock.triesFor(PLAN_LOCK_WAIT, PLAN_LOCK_POLL), PLAN_LOCK_POLL, pause, () -> context.heartbeat(null))) {
+      throw ApplicationFailure.newFailure(
+          "another session holds the plan lock of copy " + job.tag() + " on " + job.target().describe() + " after "
+              + PLAN_LOCK_WAIT.toSeconds() + " s (pg_locks, locktype advisory, classid " + PLAN_LOCK + "): tried again",
+          Errors.STEP_FAILED);
     }
   }
 

@@ -6,6 +6,7 @@ import dev.ferry.activities.Pause;
 import dev.ferry.activities.copy.CopyBook;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.Endpoint;
+import dev.ferry.activities.postgres.SessionLock;
 import dev.ferry.model.Errors;
 import dev.ferry.model.sync.SyncCheck;
 import dev.ferry.model.sync.SyncLag;
@@ -487,19 +488,7 @@ final class TriggerSync implements SyncMethod {
    * closes. An attempt whose worker died still holds it until its connection drops.
    */
   private void lockApplier(SyncSession s, Connection target, Runnable heartbeat) throws SQLException {
-    try (var ps = target.prepareStatement("SELECT pg_try_advisory_lock(hashtext(?))")) {
-      ps.setString(1, s.schema());
-      while (true) {
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          if (rs.getBoolean(1)) {
-            return;
-          }
-        }
-        heartbeat.run();
-        pause.pause(IDLE);
-      }
-    }
+    new SessionLock("hashtext(?)", s.schema()).take(target, 0, IDLE, pause, heartbeat);
   }
 
   private static SyncLag measure(SyncSession s, Connection c) throws SQLException {
