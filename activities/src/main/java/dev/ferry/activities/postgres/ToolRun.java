@@ -54,7 +54,7 @@ public final class ToolRun {
       outcome = run(command, environment, onLine, tick);
     } catch (IOException e) {
       throw ApplicationFailure.newNonRetryableFailure(
-          tool.split(" ")[0] + " could not start: " + e.getMessage(), Errors.TOOL_MISSING);
+          program(command) + " could not start: " + e.getMessage(), Errors.TOOL_MISSING);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
@@ -62,6 +62,12 @@ public final class ToolRun {
     if (!outcome.succeeded()) {
       throw ToolErrors.classify(tool, endpoint, outcome, finalType);
     }
+  }
+
+  /** The program a command runs, by its file name ({@code vacuumdb} for {@code /usr/…/bin/vacuumdb}). */
+  static String program(List<String> command) {
+    String first = command.get(0);
+    return first.substring(first.lastIndexOf('/') + 1);
   }
 
   public static Outcome run(

@@ -34,13 +34,14 @@ class ToolRunTest {
   void aToolThatWillNotStart_failsAsMissing_namingIt() {
     assertThatThrownBy(
             () -> ToolRun.runOrFail(
-                "vacuumdb --analyze-only", TARGET, Errors.RESTORE_FAILED, List.of("/nonexistent/bin/vacuumdb"), Map.of(), l -> {}, () -> {}))
+                "vacuumdb --analyze-only", TARGET, Errors.RESTORE_FAILED, List.of("/nonexistent/bin/vacuumdb-15"), Map.of(), l -> {}, () -> {}))
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {
               assertThat(f.getType()).isEqualTo(Errors.TOOL_MISSING);
               assertThat(f.isNonRetryable()).isTrue();
-              assertThat(f.getOriginalMessage()).startsWith("vacuumdb could not start: ").contains("/nonexistent/bin/vacuumdb");
+              // Named by the program it tried, not by the description.
+              assertThat(f.getOriginalMessage()).startsWith("vacuumdb-15 could not start: ").contains("/nonexistent/bin/vacuumdb-15");
             });
   }
 
