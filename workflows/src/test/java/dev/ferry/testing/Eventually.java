@@ -11,6 +11,26 @@ import java.util.function.Supplier;
 public final class Eventually {
   private Eventually() {}
 
+  /** A condition whose check may throw (a query): a throw fails the wait at once. */
+  @FunctionalInterface
+  public interface Condition {
+    boolean holds() throws Exception;
+  }
+
+  /** Waits until {@code condition} holds. */
+  public static void until(String what, Condition condition) {
+    get(
+        what,
+        () -> {
+          try {
+            return condition.holds();
+          } catch (Exception e) {
+            throw new IllegalStateException("checking whether " + what + " failed", e);
+          }
+        },
+        holds -> holds);
+  }
+
   public static <T> T get(String what, Supplier<T> probe, java.util.function.Predicate<T> done) {
     return get(what, probe, done, Duration.ofSeconds(60));
   }

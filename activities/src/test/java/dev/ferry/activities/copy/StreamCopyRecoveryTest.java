@@ -197,10 +197,9 @@ class StreamCopyRecoveryTest {
     String tag = CopyBook.tagOf(copy.key);
     CopyHarness.Running holder = copy.startHolder(1);
     // Once the holder has claimed the target and published its snapshot, a table may be there.
-    Eventually.get(
+    Eventually.until(
         "epoch 1's snapshot published",
-        () -> uncheckedBool(() -> copy.bookExists() && copy.bookLong("SELECT count(*) FROM $book.state WHERE k = '" + CopyBook.snapshotKey(1) + "'") == 1),
-        published -> published);
+        () -> copy.bookExists() && copy.bookLong("SELECT count(*) FROM $book.state WHERE k = '" + CopyBook.snapshotKey(1) + "'") == 1);
     TestCluster.TARGET.execute(tricky.target, "CREATE TABLE public.countries (code text)");
     CopyHarness.Running stalled;
     try (Connection onTarget = TestCluster.TARGET.connect(tricky.target);
@@ -248,24 +247,11 @@ class StreamCopyRecoveryTest {
   }
 
   private static void awaitWaitingForALock(TestCluster cluster, String database, String applicationName) {
-    Eventually.get(
+    Eventually.until(
         applicationName + " waiting for a lock",
-        () -> uncheckedBool(() -> cluster.queryLong(
+        () -> cluster.queryLong(
                 database,
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "' AND wait_event_type = 'Lock'") > 0),
-        waiting -> waiting);
-  }
-
-  private interface BoolProbe {
-    boolean get() throws Exception;
-  }
-
-  private static boolean uncheckedBool(BoolProbe probe) {
-    try {
-      return probe.get();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "' AND wait_event_type = 'Lock'") > 0);
   }
 
   @Test
