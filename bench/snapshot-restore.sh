@@ -31,6 +31,9 @@
 #   --warm-up    ferry-dump/ferry-stream: the bench JVM first migrates a small database (30 MB) the
 #                same way, untimed, as a worker that has copied before would have compiled its code
 #   --warm-up-mb M  the same with a warm-up database of M MB (a worker that has copied more)
+#   --settle     after the warm-up, wait until the JVM's JIT has compiled its backlog (its compile
+#                time still for 2 s, at most a minute): a worker idle since a rehearsal, not one
+#                still compiling what its warm-up made hot
 #
 # Needs the local clusters (./ferry postgres start): source 127.0.0.1:5433, target
 # 127.0.0.1:5434, superuser ferry. The password comes from FERRY_PG_PASSWORD (default the
@@ -49,6 +52,7 @@ GIVEN_SOURCE=
 CPU=no
 WARM=no
 WARM_MB=30
+SETTLE=false
 while [ $# -gt 0 ]; do
   case $1 in
     --size-mb) SIZE_MB=$2; shift 2 ;;
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
     --cpu) CPU=yes; shift ;;
     --warm-up) WARM=yes; shift ;;
     --warm-up-mb) WARM=yes; WARM_MB=$2; shift 2 ;;
+    --settle) SETTLE=true; shift ;;
     -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (--help)" >&2; exit 2 ;;
   esac
@@ -285,7 +290,7 @@ run_workflow() { # METHOD TARGET_DB
   BENCH_COPY_TARGET_URL="postgres://$PG_USER:$(urlencode "$PGPASSWORD")@$HOST:$TARGET_PORT/$2" \
   FERRY_PG_BIN=$PG_BIN \
     java -cp "$CLASSPATH_BENCH" dev.ferry.bench.SinglePhaseCopyBench --method "$1" --jobs "$JOBS" \
-    --temporal "127.0.0.1:$TEMPORAL_PORT" --work-dir "$WORK/ferry-$1" >"$WORK/ferry-$1.log" 2>&1 \
+    --temporal "127.0.0.1:$TEMPORAL_PORT" --work-dir "$WORK/ferry-$1" --settle "$SETTLE" >"$WORK/ferry-$1.log" 2>&1 \
     || { cat "$WORK/ferry-$1.log" >&2; exit 1; }
   t1=$(now)
   # The run froze the source (as a single-phase run leaves it): make it writable for the others.

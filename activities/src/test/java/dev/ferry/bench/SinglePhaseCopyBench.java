@@ -48,7 +48,7 @@ import java.util.function.Predicate;
  * env:} references), both gates approved by update as soon as they open. Started by the script;
  * never by surefire (its name matches no test pattern).
  *
- * <p>Arguments: {@code --method stream|dump --jobs N --temporal HOST:PORT --work-dir DIR}. The
+ * <p>Arguments: {@code --method stream|dump --jobs N --temporal HOST:PORT --work-dir DIR [--settle true]}. The
  * databases are {@code env:BENCH_COPY_SOURCE_URL} and {@code env:BENCH_COPY_TARGET_URL} from
  * this process's environment. Prints {@code ferry.<method>.<step>.seconds} lines for each step
  * the run took, {@code ferry.<method>.copied.seconds} (freeze → verified) and, for the dump,
@@ -73,6 +73,7 @@ public final class SinglePhaseCopyBench {
     String method = null;
     int jobs = 0;
     String temporal = null;
+    boolean settle = false;
     Path workDir = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
@@ -80,6 +81,7 @@ public final class SinglePhaseCopyBench {
         case "--jobs" -> jobs = Integer.parseInt(args[i + 1]);
         case "--temporal" -> temporal = args[i + 1];
         case "--work-dir" -> workDir = Path.of(args[i + 1]);
+        case "--settle" -> settle = Boolean.parseBoolean(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -133,6 +135,9 @@ public final class SinglePhaseCopyBench {
         // a small database first, untimed, so the JIT has compiled the copy's code paths.
         migrate(client, queue, method, jobs, "BENCH_WARM_SOURCE_URL", "BENCH_WARM_TARGET_URL");
         System.out.println("ferry." + method + ".warm-up done");
+        if (settle) {
+          System.out.printf(Locale.ROOT, "ferry.%s.settle.seconds %.3f%n", method, settleJit() / 1000.0);
+        }
       }
       long[] cpu = new long[2];
       RunStatus done = migrate(client, queue, method, jobs, "BENCH_COPY_SOURCE_URL", "BENCH_COPY_TARGET_URL", cpu);
@@ -218,6 +223,27 @@ public final class SinglePhaseCopyBench {
       throw new IllegalStateException("the run did not verify: " + done.verification());
     }
     return done;
+  }
+
+  /**
+   * Waits until the JIT has compiled what the warm-up made hot: its compile time unchanged for two
+   * seconds (at most a minute). A worker that has rehearsed before a cutover has been idle since;
+   * one that starts the timed copy right after a warm-up is still compiling its backlog in it.
+   * Returns the milliseconds waited.
+   */
+  private static long settleJit() throws InterruptedException {
+    long start = System.nanoTime();
+    long last = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+    long still = System.nanoTime();
+    while (System.nanoTime() - still < 2_000_000_000L && System.nanoTime() - start < 60_000_000_000L) {
+      Thread.sleep(100);
+      long now = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+      if (now != last) {
+        last = now;
+        still = System.nanoTime();
+      }
+    }
+    return (System.nanoTime() - start) / 1_000_000;
   }
 
   private static long processCpuNanos() {
