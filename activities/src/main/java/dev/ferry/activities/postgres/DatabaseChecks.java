@@ -39,7 +39,10 @@ public final class DatabaseChecks {
 
   /**
    * Sets every target sequence to the source's value (as {@code setval} does); returns how many
-   * it set. A sequence the target lacks is left to the verification to name.
+   * it set. A sequence the target lacks is left to the verification to name. For a copy's end,
+   * where the target's sequences are the schema restore's, untouched by any app: unlike {@link
+   * SequenceCopy} (a sync's end, where the target may have been used), it moves one back too (a
+   * source sequence restarted below its {@code START} value is behind the fresh target's).
    */
   public static int copySequences(Connection source, Connection target) throws SQLException {
     Map<String, Sequences.State> from = Sequences.read(source);
