@@ -400,6 +400,32 @@ class TriggerSyncTest {
   }
 
   @Test
+  void drainMeetingChangesWrittenAfterItBegan_stopsAtTheFirstSuchBatch_insteadOfChasingThem() throws Exception {
+    TestCluster.SOURCE.execute(shop.source, "CREATE TABLE late_rows (id int PRIMARY KEY)");
+    sync(env).startSync(request);
+    TestCluster.SOURCE.execute(shop.source, "INSERT INTO late_rows SELECT generate_series(1, 5)");
+    // Five changes, each as if written an hour after the drain began (an app still writing).
+    String schema = new SyncSession(request, null, null, "test-workflow-id").schema();
+    TestCluster.SOURCE.execute(shop.source, "UPDATE " + schema + ".changes SET at = clock_timestamp() + interval '1 hour'");
+
+    TestActivityEnvironment twoByTwo = environment(2);
+    try {
+      assertThatThrownBy(() -> sync(twoByTwo).drain(request))
+          .rootCause()
+          .isInstanceOfSatisfying(
+              ApplicationFailure.class,
+              f -> {
+                assertThat(f.getType()).isEqualTo(Errors.SOURCE_NOT_FROZEN);
+                // Its first batch of two, not all five: it stopped there.
+                assertThat(f.getOriginalMessage()).contains(": 2 changes were written after the drain began");
+              });
+    } finally {
+      twoByTwo.close();
+    }
+    assertThat(TestCluster.TARGET.queryLong(shop.target, "SELECT count(*) FROM late_rows")).isEqualTo(2);
+  }
+
+  @Test
   void tableWithoutPrimaryKey_isRefusedByName_andNothingIsInstalled() throws Exception {
     TestCluster.SOURCE.execute(shop.source, "CREATE TABLE audit_log (at timestamptz, line text)", "INSERT INTO audit_log VALUES (now(), 'x')");
 
