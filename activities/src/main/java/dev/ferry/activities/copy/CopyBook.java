@@ -80,6 +80,10 @@ public final class CopyBook {
               // differing key ranges reads them over the key's index.
               + " check_after_indexes boolean NOT NULL DEFAULT false,"
               + " rows bigint)");
+      // The target table's oid when it was checked: the report finds a table dropped and created
+      // again since (a stale plan attempt's restore, anything else), which no row count would.
+      // Added apart, for a book an earlier version of Ferry created.
+      s.execute("ALTER TABLE " + schema + ".tables ADD COLUMN IF NOT EXISTS checked_oid oid");
       s.execute(
           "CREATE TABLE IF NOT EXISTS " + schema + ".chunks ("
               + " table_id int NOT NULL,"
@@ -107,6 +111,11 @@ public final class CopyBook {
               + " owner text)");
     }
   }
+
+  /** The target's oid now of the table a {@code tables} row (alias {@code t}) names, or null. */
+  static final String CURRENT_OID =
+      "(SELECT k.oid FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace"
+          + " WHERE n.nspname = t.nspname AND k.relname = t.relname)";
 
   static boolean exists(Connection c, String schema) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(? || '.state') IS NOT NULL")) {

@@ -644,8 +644,8 @@ final class TableCopier {
         if (found.sameRowsAs(sent)) {
           try (PreparedStatement ps =
               book.prepareStatement(
-                  "UPDATE " + schema + ".tables SET state = 'checked', rows = ?, owner = NULL"
-                      + " WHERE id = ? AND owner = ? AND state = 'copied'")) {
+                  "UPDATE " + schema + ".tables t SET state = 'checked', rows = ?, owner = NULL, checked_oid = "
+                      + CopyBook.CURRENT_OID + " WHERE id = ? AND owner = ? AND state = 'copied'")) {
             ps.setLong(1, found.rows());
             ps.setInt(2, tableId);
             ps.setString(3, me);

@@ -246,6 +246,55 @@ class StreamCopyRecoveryTest {
     assertExact();
   }
 
+  /**
+   * What a stale plan attempt's pre-data restore ({@code --clean}) would do if it still ran once
+   * its check had passed: drop a table the copiers filled and checked, and create it again empty.
+   * No row count in the bookkeeping shows it; the table's oid does, and the copy's report fails.
+   */
+  @Test
+  void aCheckedTableDroppedAndCreatedAgainBeforeTheFinish_failsTheCopysReport_namingIt() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    CopyActivities control = copy.worker();
+    CopyHarness.Running holder = copy.startHolder(1);
+    control.planCopy(copy.request(1));
+    // The copy held in page_views, so that its report is not made yet when audit_log is replaced.
+    holdPageViewsAt(HELD_AT_ROW);
+    CopyHarness.Running first = copy.startCopier(1, 1);
+    CopyHarness.Running second = copy.startCopier(1, 2);
+    awaitHeldMidTable();
+    Eventually.until(
+        "public.audit_log checked", () -> copy.bookLong("SELECT count(*) FROM $book.tables WHERE relname = 'audit_log' AND state = 'checked'") == 1);
+    TestCluster.TARGET.execute(
+        tricky.target,
+        "CREATE TABLE public.audit_log_new (LIKE public.audit_log INCLUDING ALL)",
+        "DROP TABLE public.audit_log",
+        "ALTER TABLE public.audit_log_new RENAME TO audit_log");
+    // The held copier goes on first, then its hold goes (dropping it waits for that copier's commit).
+    try (Statement s = lockHolder.createStatement()) {
+      s.execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+      s.execute("DROP TRIGGER hold_here ON public.page_views");
+      s.execute("DROP FUNCTION public.hold_here()");
+    }
+    first.done().get(5, TimeUnit.MINUTES);
+    second.done().get(5, TimeUnit.MINUTES);
+
+    control.finishCopy(copy.request(1));
+    VerificationReport report = control.verifyCopy(copy.request(1));
+    holder.cancel();
+    holder.awaitFailure();
+
+    assertThat(report.mismatches()).isEqualTo(1);
+    assertThat(report.tables())
+        .filteredOn(t -> !t.matches())
+        .singleElement()
+        .satisfies(t -> {
+          assertThat(t.table()).isEqualTo("public.audit_log");
+          assertThat(t.method()).isEqualTo(CopyReport.REPLACED);
+          assertThat(t.sourceRows()).isEqualTo(3000);
+          assertThat(t.targetRows()).isZero();
+        });
+  }
+
   private static void awaitWaitingForALock(TestCluster cluster, String database, String applicationName) {
     Eventually.until(
         applicationName + " waiting for a lock",
