@@ -78,12 +78,17 @@ public class CopyActivitiesImpl implements CopyActivities {
   @Override
   public VerificationReport verifyCopy(CopyRequest request) {
     CopyJob job = job(request);
-    // The finish computed it; a copy finished before it did (or without a report) is compared now.
+    // The finish computed it; a copy finished before it did (or without a report) is compared now,
+    // and so is one with a table replaced since (dropped and created again after its check).
     try (Connection c = databases.connect(job.target(), job.applicationName("report"))) {
       if (CopyBook.exists(c, job.schema())) {
         var stored = CopyFinisher.report(c, job);
         if (stored.isPresent()) {
-          return stored.get();
+          int replaced = CopyReport.replacedSinceChecked(c, job);
+          if (replaced == 0) {
+            return stored.get();
+          }
+          log.error("copy {}: {} table(s) replaced on the target since the finish's report; comparing again", job.tag(), replaced);
         }
       }
     } catch (SQLException e) {

@@ -100,6 +100,18 @@ final class CopyReport {
     }
   }
 
+  /** How many checked tables are no longer the table that was checked (their oid changed). */
+  static int replacedSinceChecked(Connection book, CopyJob job) throws SQLException {
+    try (Statement s = book.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT count(*) FROM " + job.schema() + ".tables t WHERE t.state = '" + CopyBook.CHECKED + "'"
+                    + " AND t.checked_oid IS NOT NULL AND t.checked_oid IS DISTINCT FROM " + CopyBook.CURRENT_OID)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
   /**
    * Hands every comparison to {@link VerificationDetails}; returns where they are. A failure (the
    * ledger down) is logged and the report says the detail is incomplete, as the verification's does.

@@ -115,6 +115,33 @@ class StreamCopyTest {
     }
   }
 
+  /**
+   * A table dropped and created again once the finish had made its report (a stale plan attempt's
+   * restore that connected late, anything else): the verify step does not return the stored
+   * report but compares again, and names it.
+   */
+  @Test
+  @Order(8)
+  void aTableReplacedAfterTheFinishsReport_failsTheVerifyStep_namingIt() throws Exception {
+    TestCluster.TARGET.execute(
+        tricky.target,
+        "CREATE TABLE public.audit_log_new (LIKE public.audit_log INCLUDING ALL)",
+        "DROP TABLE public.audit_log",
+        "ALTER TABLE public.audit_log_new RENAME TO audit_log");
+
+    VerificationReport report = copy.worker().verifyCopy(copy.request(1));
+
+    assertThat(report.mismatches()).isEqualTo(1);
+    assertThat(report.tables())
+        .filteredOn(t -> !t.matches())
+        .singleElement()
+        .satisfies(t -> {
+          assertThat(t.table()).isEqualTo("public.audit_log");
+          assertThat(t.method()).isEqualTo(CopyReport.REPLACED);
+          assertThat(t.targetRows()).isZero();
+        });
+  }
+
   @Test
   @Order(9)
   void materializedViews_areFilled_andTheBookkeepingAndClaimAreGoneAfterTheEnd_theHolderEndingQuietly() throws Exception {
