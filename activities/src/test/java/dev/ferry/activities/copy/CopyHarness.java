@@ -1,5 +1,7 @@
 package dev.ferry.activities.copy;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.ferry.activities.Pause;
 import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.PgTools;
@@ -7,6 +9,7 @@ import dev.ferry.activity.CopyActivities;
 import dev.ferry.model.copy.CopyPlan;
 import dev.ferry.model.copy.CopyRequest;
 import dev.ferry.model.copy.CopyResult;
+import dev.ferry.model.database.VerificationReport;
 import dev.ferry.testing.postgres.MigrationDatabases;
 import dev.ferry.testing.postgres.TestCluster;
 import io.temporal.activity.ActivityOptions;
@@ -183,6 +186,31 @@ final class CopyHarness implements AutoCloseable {
       rs.next();
       return rs.getString(1);
     }
+  }
+
+  /**
+   * Drops {@code public.<name>} on the target and creates it again, empty, as a stale plan
+   * attempt's pre-data restore ({@code --clean}) would: the same definition, another table.
+   */
+  void replaceWithAnEmptyTable(String name) throws Exception {
+    TestCluster.TARGET.execute(
+        dbs.target,
+        "CREATE TABLE public." + name + "_new (LIKE public." + name + " INCLUDING ALL)",
+        "DROP TABLE public." + name,
+        "ALTER TABLE public." + name + "_new RENAME TO " + name);
+  }
+
+  /** The report's one mismatch: {@code public.<name>}, replaced since its check, now empty. */
+  static void assertOnlyReplaced(VerificationReport report, String name) {
+    assertThat(report.mismatches()).isEqualTo(1);
+    assertThat(report.tables())
+        .filteredOn(t -> !t.matches())
+        .singleElement()
+        .satisfies(t -> {
+          assertThat(t.table()).isEqualTo("public." + name);
+          assertThat(t.method()).isEqualTo(CopyReport.REPLACED);
+          assertThat(t.targetRows()).isZero();
+        });
   }
 
   @Override
