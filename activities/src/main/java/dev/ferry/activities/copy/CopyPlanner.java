@@ -185,14 +185,14 @@ final class CopyPlanner {
       boolean connectionLost = state.startsWith("08") || state.startsWith("57");
       if (holderAlive && !connectionLost) {
         throw ApplicationFailure.newNonRetryableFailure(
-            job.source().describe() + " refuses SET TRANSACTION SNAPSHOT (" + SnapshotHolder.firstLine(e.getMessage())
+            job.source().describe() + " refuses SET TRANSACTION SNAPSHOT (" + Databases.firstLine(e.getMessage())
                 + ") while the session that exported it is still open: a connection pooler between Ferry and the"
                 + " database? The streaming copy needs every session on the same server. Connect Ferry to the server"
                 + " itself, or migrate with snapshot.method: dump",
             Errors.SNAPSHOT_REFUSED);
       }
       throw ApplicationFailure.newFailure(
-          "the copy's snapshot " + snapshot + " is gone (its holder ended): " + SnapshotHolder.firstLine(e.getMessage()),
+          "the copy's snapshot " + snapshot + " is gone (its holder ended): " + Databases.firstLine(e.getMessage()),
           Errors.DATABASE_UNREACHABLE);
     }
   }

@@ -138,16 +138,8 @@ final class SnapshotHolder {
       return Databases.failure(job.source(), e);
     }
     return ApplicationFailure.newNonRetryableFailure(
-        job.source().describe() + " refuses to export a snapshot (pg_export_snapshot: " + firstLine(e.getMessage())
+        job.source().describe() + " refuses to export a snapshot (pg_export_snapshot: " + Databases.firstLine(e.getMessage())
             + "); the streaming copy needs one. Migrate with snapshot.method: dump",
         Errors.SNAPSHOT_REFUSED);
-  }
-
-  static String firstLine(String message) {
-    if (message == null) {
-      return "no reason given";
-    }
-    int nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
   }
 }

@@ -170,7 +170,8 @@ public class Databases {
     }
   }
 
-  private static String firstLine(String message) {
+  /** The first line of a server's message (its detail and hint follow on lines of their own). */
+  public static String firstLine(String message) {
     if (message == null) {
       return "no reason given";
     }

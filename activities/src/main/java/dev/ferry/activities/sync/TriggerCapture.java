@@ -137,6 +137,38 @@ final class TriggerCapture {
     }
   }
 
+  /**
+   * The sessions, other than {@code c}'s, that hold a lock on one of the app's tables: what keeps
+   * the capture's DDL waiting. Each by pid, application, user, state, how long its transaction
+   * has been open and which tables it holds (five sessions at most, the oldest transactions
+   * first). Never the query's text: it may hold the app's data. "none now" when the holders have
+   * let go since.
+   */
+  static String lockHolders(Connection c) throws SQLException {
+    List<String> holders = new ArrayList<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.state, ''),"
+                    + " coalesce(extract(epoch FROM clock_timestamp() - a.xact_start)::bigint, 0),"
+                    + " string_agg(DISTINCT l.relation::regclass::text, ', ')"
+                    + " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    + " JOIN pg_class r ON r.oid = l.relation JOIN pg_namespace n ON n.oid = r.relnamespace"
+                    + " WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()"
+                    + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    + " AND r.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+                    + " AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE 'ferry\\_%'"
+                    + " GROUP BY a.pid, a.application_name, a.usename, a.state, a.xact_start"
+                    + " ORDER BY a.xact_start NULLS LAST, a.pid LIMIT 5")) {
+      while (rs.next()) {
+        holders.add(
+            "pid " + rs.getInt(1) + " (application '" + rs.getString(2) + "', user " + rs.getString(3) + ", "
+                + rs.getString(4) + ", transaction open " + rs.getLong(5) + " s) on " + rs.getString(6));
+      }
+    }
+    return holders.isEmpty() ? "none now" : String.join("; ", holders);
+  }
+
   static Optional<String> state(Connection c, SyncSession s, String key) throws SQLException {
     try (var ps = c.prepareStatement("SELECT v FROM " + s.schema() + ".state WHERE k = ?")) {
       ps.setString(1, key);

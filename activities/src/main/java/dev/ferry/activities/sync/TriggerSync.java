@@ -64,6 +64,7 @@ final class TriggerSync implements SyncMethod {
   private final InitialCopy copy;
   private final Pause pause;
   private final int batch;
+  private final Duration lockBudget;
 
   TriggerSync(Databases databases, InitialCopy copy) {
     this(databases, copy, Pause.SLEEP);
@@ -75,10 +76,19 @@ final class TriggerSync implements SyncMethod {
 
   /** @param batch changes applied per batch (tests make batch edges fall where they want) */
   TriggerSync(Databases databases, InitialCopy copy, Pause pause, int batch) {
+    this(databases, copy, pause, batch, LOCK_WAIT_BUDGET);
+  }
+
+  /**
+   * @param lockBudget how long installing or dropping the capture keeps trying for its table
+   *     locks, counted as the lock waits and pauses it spent ({@link #onLockTimeout})
+   */
+  TriggerSync(Databases databases, InitialCopy copy, Pause pause, int batch, Duration lockBudget) {
     this.databases = databases;
     this.copy = copy;
     this.pause = pause;
     this.batch = batch;
+    this.lockBudget = lockBudget;
   }
 
   /**
@@ -147,8 +157,8 @@ final class TriggerSync implements SyncMethod {
       }
       Map<Long, CapturedTable> tables = CapturedTable.read(c);
       // An earlier attempt's capture is redone from scratch: its copy died with it.
-      onLockTimeout(source, (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
-      onLockTimeout(source, (lockWait, beat) -> TriggerCapture.install(c, s, tables.values(), lockWait, beat));
+      onLockTimeout(source, c, "removing an earlier attempt's change capture", (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
+      onLockTimeout(source, c, "installing the change capture", (lockWait, beat) -> TriggerCapture.install(c, s, tables.values(), lockWait, beat));
       List<String> schema = SchemaWatch.describe(c);
       TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
       if (s.request().streamsInitialCopy()) {
@@ -450,7 +460,7 @@ final class TriggerSync implements SyncMethod {
     // write fence's event trigger (a superuser's credential) refuses to any session but the run's.
     try (Connection c = databases.connectPastFence(s.source(), s.applicationName("ferry-sync-teardown"), s.workflowId())) {
       TriggerApply.prepareSource(c);
-      onLockTimeout(s.source(), (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
+      onLockTimeout(s.source(), c, "removing the change capture", (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
     }
@@ -586,29 +596,46 @@ final class TriggerSync implements SyncMethod {
    * Runs DDL that takes table locks (installing or dropping the capture) on a source whose app
    * may hold them in long transactions: each statement waits at most {@link #lockWait} for a
    * lock ({@code lock_timeout}), and on a timeout (or a deadlock) the work heartbeats, pauses and
-   * starts again, for {@link #LOCK_WAIT_BUDGET} in all. A statement waiting for a lock cannot
-   * heartbeat: one that waited longer than the activity's heartbeat timeout would have its
-   * attempt timed out by Temporal while it still waited, and retried beside itself. Short waits
-   * also keep the app's queries, queued behind Ferry's waiting DDL, from stalling for long.
+   * starts again. A statement waiting for a lock cannot heartbeat: one that waited longer than
+   * the activity's heartbeat timeout would have its attempt timed out by Temporal while it still
+   * waited, and retried beside itself. Short waits also keep the app's queries, queued behind
+   * Ferry's waiting DDL, from stalling for long.
+   *
+   * <p>It gives up when the lock waits and pauses it spent reach {@link #lockBudget} (60 s): the
+   * budget is counted, not read off the clock, so the number of tries does not depend on how fast
+   * the machine is, and a test's pause that returns at once spends it too. Giving up fails the
+   * attempt as {@link Errors#SOURCE_BUSY} (Temporal tries the step again later), naming the
+   * sessions that hold locks on the app's tables: what the SRE has to end or wait for.
    */
-  private void onLockTimeout(Endpoint source, SqlWork work) throws SQLException {
+  private void onLockTimeout(Endpoint source, Connection c, String doing, SqlWork work) throws SQLException {
     ActivityExecutionContext context = Activity.getExecutionContext();
     Duration lockWait = lockWait(context.getInfo().getHeartbeatTimeout());
     Runnable beat = () -> context.heartbeat(null);
-    long deadline = System.nanoTime() + LOCK_WAIT_BUDGET.toNanos();
+    Duration spent = Duration.ZERO;
     for (int attempt = 1; ; attempt++) {
       try {
         work.run(lockWait, beat);
         return;
       } catch (SQLException e) {
         boolean busy = "55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
-        if (!busy || System.nanoTime() > deadline) {
+        if (!busy) {
           throw e;
         }
-        log.warn("{}: waited too long for a table lock ({}), trying again", source.describe(), e.getMessage());
+        spent = spent.plus(lockWait);
+        if (spent.compareTo(lockBudget) >= 0) {
+          throw ApplicationFailure.newFailure(
+              source.describe() + ": " + doing + " waited " + spent.toSeconds() + " s in all (" + attempt
+                  + " tries) for table locks the app holds (" + Databases.firstLine(e.getMessage()) + "); sessions holding"
+                  + " locks on the app's tables: " + TriggerCapture.lockHolders(c)
+                  + ". End those transactions or let them finish: the step is tried again",
+              Errors.SOURCE_BUSY);
+        }
+        log.warn("{}: {}: waited too long for a table lock ({}), trying again", source.describe(), doing, e.getMessage());
         beat.run();
         Duration backOff = Duration.ofSeconds(Math.min(attempt, 5));
-        pause.pause(backOff.compareTo(lockWait) < 0 ? backOff : lockWait);
+        Duration wait = backOff.compareTo(lockWait) < 0 ? backOff : lockWait;
+        spent = spent.plus(wait);
+        pause.pause(wait);
       }
     }
   }
