@@ -46,7 +46,7 @@ final class CopyPlanner {
   /** How long the plan waits for the epoch's holder to publish its snapshot. */
   private static final Duration SNAPSHOT_WAIT = Duration.ofMinutes(10);
   /** The first key of the plan's advisory lock (the second: the hash of the copy's schema). */
-  private static final int PLAN_LOCK = 0x46525950;
+  static final int PLAN_LOCK = 0x46525950;
   private static final Duration PLAN_LOCK_WAIT = Duration.ofSeconds(30);
   private static final Duration PLAN_LOCK_POLL = Duration.ofMillis(50);
   /** The xid gap past which two snapshots are taken to differ without looking at each transaction. */

@@ -73,9 +73,14 @@ final class CopyHarness implements AutoCloseable {
 
   /** A fresh "worker": its own environment, so a cancellation reaches only its activity. */
   CopyActivities worker() {
+    return worker(Pause.SLEEP);
+  }
+
+  /** The same, pausing with {@code pause} (one that records and returns at once, say). */
+  CopyActivities worker(Pause pause) {
     TestActivityEnvironment env = TestActivityEnvironment.newInstance();
     environments.add(env);
-    env.registerActivitiesImplementations(new CopyActivitiesImpl(databases, tools, workDir, tuning, Pause.SLEEP));
+    env.registerActivitiesImplementations(new CopyActivitiesImpl(databases, tools, workDir, tuning, pause));
     return env.newActivityStub(
         CopyActivities.class,
         ActivityOptions.newBuilder()

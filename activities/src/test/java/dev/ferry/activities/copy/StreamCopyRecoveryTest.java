@@ -25,7 +25,9 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -244,6 +246,40 @@ class StreamCopyRecoveryTest {
     }
     assertThat(copy.bookLong("SELECT v::int FROM $book.state WHERE k = 'epoch'")).isEqualTo(2);
     assertExact();
+  }
+
+  /**
+   * A plan attempt that finds the plan lock held by a session that does not let go (not one of
+   * an earlier attempt's, which the plan ends first) gives up after its 30 s of tries, counted
+   * (here with pauses that return at once), retryably and before it changes anything; the retry
+   * once the lock is free plans.
+   */
+  @Test
+  void aPlanAttemptThatCannotTakeThePlanLock_failsRetryablyBeforeRestoringAnything_andItsRetryPlans() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    CopyHarness.Running holder = copy.startHolder(1);
+    Eventually.until(
+        "epoch 1's snapshot published",
+        () -> copy.bookExists() && copy.bookLong("SELECT count(*) FROM $book.state WHERE k = '" + CopyBook.snapshotKey(1) + "'") == 1);
+    List<Duration> pauses = new CopyOnWriteArrayList<>();
+    try (Connection other = TestCluster.TARGET.connect(tricky.target); Statement s = other.createStatement()) {
+      s.execute("SELECT pg_advisory_lock(" + CopyPlanner.PLAN_LOCK + ", hashtext('" + copy.schema() + "'))");
+      CopyActivities planner = copy.worker(pauses::add);
+
+      ApplicationFailure busy = ActivityFailures.failure(() -> planner.planCopy(copy.request(1)), Errors.STEP_FAILED, false);
+
+      assertThat(busy.getOriginalMessage()).contains("another session holds the plan lock of copy").contains("after 30 s");
+      assertThat(pauses).as("30 s of tries at 50 ms: 601 tries, 600 pauses").hasSize(600).containsOnly(Duration.ofMillis(50));
+      assertThat(copy.bookLong("SELECT count(*) FROM $book.state WHERE k = 'planned'")).isZero();
+      assertThat(TestCluster.TARGET.queryLong(tricky.target, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"))
+          .as("no table restored")
+          .isZero();
+    }
+
+    CopyPlan plan = copy.worker().planCopy(copy.request(1));
+    holder.cancel();
+    holder.awaitFailure();
+    assertThat(plan.tables()).isPositive();
   }
 
   /**
