@@ -30,6 +30,19 @@ public final class RestoreList {
   private static final Pattern EXTENSION_ENTRY =
       Pattern.compile("^\\d+; \\d+ \\d+ (?:EXTENSION - |COMMENT - EXTENSION )(\\S+)( |$)");
 
+  /**
+   * A table-of-contents line of one of Ferry's own publications (a logical sync's, the key
+   * capture's): the publication, its comment, a table or schema in it. {@code 3347; 6104 16400
+   * PUBLICATION - ferry_pub_1e14 ferry}, {@code 3350; 6106 16401 PUBLICATION TABLE public
+   * ferry_pub_1e14 orders ferry}, {@code PUBLICATION TABLES IN SCHEMA s2 ferry_keys_1e14 s2}.
+   * They are the source's replication plumbing for a run, in a dump only because the run made
+   * them before it (a retried setup dumps the schema again); restored, the target would publish
+   * the app's tables under Ferry's name, and nothing would remove them.
+   */
+  private static final Pattern FERRY_PUBLICATION_ENTRY =
+      Pattern.compile(
+          "^\\d+; \\d+ \\d+ (?:PUBLICATION - |COMMENT - PUBLICATION |PUBLICATION TABLE \\S+ |PUBLICATION TABLES IN SCHEMA \\S+ )ferry_\\S*( |$)");
+
   /** The list file and how many tables' data it restores. */
   public record Written(Path file, int tablesWithData) {}
 
@@ -41,7 +54,8 @@ public final class RestoreList {
    * @param installed the extensions the target had before this run's first restore: an
    *     extension an earlier, dead attempt created is this run's, and is dropped and restored
    *     with the rest
-   * @param leaveOut other entries to leave out (a whole table-of-contents line is tested)
+   * @param leaveOut other entries to leave out (a whole table-of-contents line is tested);
+   *     Ferry's own publications are always left out
    */
   public static Written write(PgTools tools, Path directory, Set<String> installed, Predicate<String> leaveOut) {
     List<String> lines = new ArrayList<>();
@@ -61,7 +75,7 @@ public final class RestoreList {
         if (skip) {
           log.info("the target already has extension {}: not restoring it", m.group(1));
         }
-        skip = skip || (!line.startsWith(";") && leaveOut.test(line));
+        skip = skip || (!line.startsWith(";") && (leaveOut.test(line) || isFerrysPublication(line)));
         if (!skip && !line.startsWith(";") && line.contains(" TABLE DATA ")) {
           tables++;
         }
@@ -77,6 +91,11 @@ public final class RestoreList {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     }
+  }
+
+  /** Whether a table-of-contents line is one of Ferry's own publications ({@link #FERRY_PUBLICATION_ENTRY}). */
+  static boolean isFerrysPublication(String tocLine) {
+    return FERRY_PUBLICATION_ENTRY.matcher(tocLine).find();
   }
 
   /** Deletes a list file; best effort. */
