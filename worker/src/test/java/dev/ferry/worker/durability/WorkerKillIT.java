@@ -52,6 +52,7 @@ class WorkerKillIT {
   @TempDir static Path workDir;
   static TestApp tricky;
   static TestApp bigShop;
+  static TestApp logicalShop;
   static TestApp shop;
   static ProcessStack stack;
 
@@ -61,8 +62,9 @@ class WorkerKillIT {
   static void startStack() throws Exception {
     tricky = TestApp.tricky("tricky");
     bigShop = TestApp.bigShop("bigshop");
+    logicalShop = TestApp.bigShop("logicalshop");
     shop = TestApp.shop("shop");
-    stack = ProcessStack.start("worker-kills", workDir, env -> shop.addTo(bigShop.addTo(tricky.addTo(env))));
+    stack = ProcessStack.start("worker-kills", workDir, env -> shop.addTo(logicalShop.addTo(bigShop.addTo(tricky.addTo(env)))));
     stack.startApiAndWorker();
   }
 
@@ -72,7 +74,7 @@ class WorkerKillIT {
       System.out.println(stack.logTails());
       stack.close();
     }
-    for (TestApp app : new TestApp[] {tricky, bigShop, shop}) {
+    for (TestApp app : new TestApp[] {tricky, bigShop, logicalShop, shop}) {
       if (app != null) {
         app.close();
       }
@@ -262,6 +264,118 @@ class WorkerKillIT {
   }
 
   /**
+   * Multi-phase with the logical sync, the shop with a million-row table and an app writing from
+   * before the start until the freeze: killed while the subscription's own initial copy (a
+   * table sync worker of the target's) copies the big table, which goes on without Ferry, so
+   * the retried setup finds its subscription and waits for the copy again; and in the drain
+   * while the subscription cannot apply the last changes (the test holds the big table on the
+   * target), so the slot has not confirmed the frozen position when the worker dies. The lock is
+   * let go once the worker is dead; the retried drain carries the changes.
+   */
+  @Test
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  void multiPhaseLogical_workerKilledInTheSubscriptionsCopyAndInTheDrain_succeeds_everyCommittedWriteOnceOnTheTarget_nothingLeft()
+      throws Exception {
+    RunApi runs = stack.runs();
+    RunHistory history = stack.history();
+    WorkerKills kills = new WorkerKills(stack);
+    long rolesBefore = replicationRoles();
+    String runId;
+    ShopWriter writer = new ShopWriter(logicalShop.source()).start();
+    try (Connection onTarget = TestCluster.TARGET.connect(logicalShop.target());
+        Statement holdOnTarget = onTarget.createStatement()) {
+      writer.awaitMore(10);
+      runId =
+          runs.start(
+              logicalShop.runbookHead("multi-phase")
+                  + "sync: {method: logical, maxLag: 2m}\nfallbackWindow: 1s\n"
+                  + "gates: {start: {approvers: [arjun]}, cutover: {approvers: [arjun]}, decommission: {approvers: [arjun]}}\n");
+      runs.awaitGate(runId, "start", Duration.ofMinutes(2));
+      runs.approve(runId, "start", "kill test: go");
+
+      kills.killWhile(
+          runId,
+          "start-sync",
+          "StartSync",
+          "the subscription's table sync COPYing " + KillFixtures.BIG_TABLE + " out of the source (pg_stat_progress_copy)",
+          () -> {
+            // The table sync's WAL sender on the source is named pg_<subscription>_sync_<table>_<system>.
+            String rows = rowsCopied(TestCluster.SOURCE, logicalShop.source(), "pg_");
+            return rows == null ? null : rows + "; the app at " + writer.committed() + " transactions";
+          });
+
+      runs.awaitGate(runId, "cutover", Duration.ofMinutes(4));
+      writer.awaitMore(20);
+      // Changes the subscription cannot apply until the test lets go of the table on the target.
+      onTarget.setAutoCommit(false);
+      holdOnTarget.execute("LOCK TABLE " + KillFixtures.BIG_TABLE + " IN SHARE MODE");
+      TestCluster.SOURCE.execute(
+          logicalShop.source(), "UPDATE " + KillFixtures.BIG_TABLE + " SET viewed_at = viewed_at + interval '1 ms' WHERE id <= 1000");
+      runs.approve(runId, "cutover", "kill test: cut over");
+      kills.killWhile(
+          runId,
+          "drain",
+          "DrainWithSequences",
+          "step drain RUNNING (status), DrainWithSequences started (describe), the subscription's apply waiting for the"
+              + " test's lock on the target",
+          () -> {
+            var pending = history.pending(runId, "DrainWithSequences").orElse(null);
+            if (pending == null || !"STARTED".equals(pending.state())) {
+              return null;
+            }
+            JsonNode status = runs.status(runId).orElse(null);
+            long applyWaiting = applyWaitingForALock(logicalShop.target());
+            if (status == null || !"RUNNING".equals(RunApi.stepState(status, "drain")) || applyWaiting == 0) {
+              return null;
+            }
+            return "the apply worker waiting for " + KillFixtures.BIG_TABLE + ", the slot behind the frozen source";
+          },
+          () -> {
+            try {
+              onTarget.rollback();
+            } catch (java.sql.SQLException e) {
+              throw new IllegalStateException(e);
+            }
+          });
+    } finally {
+      // The freeze ended the app's session before the drain: it has stopped writing.
+      writer.close();
+    }
+
+    runs.awaitGate(runId, "decommission", Duration.ofMinutes(4));
+    runs.approve(runId, "decommission", "kill test: verified");
+    JsonNode done = runs.awaitEnd(runId, Duration.ofMinutes(2));
+
+    assertThat(done.path("state").asText()).as(done.toString()).isEqualTo("SUCCEEDED");
+    kills.assertEveryKillLandedMidStep(runId);
+    System.out.println(kills.matrix("multi-phase logical, shop + page_views (" + runId + "), the app committed " + writer.committed()));
+    IndependentComparison comparison =
+        IndependentComparison.of(TestCluster.SOURCE, logicalShop.source(), TestCluster.TARGET, logicalShop.target());
+    assertThat(comparison.differences()).as(comparison.toString()).isEmpty();
+    assertThat(comparison.sourceRows(KillFixtures.BIG_TABLE)).isEqualTo(KillFixtures.BIG_TABLE_ROWS);
+    long onSource = TestCluster.SOURCE.queryLong(logicalShop.source(), "SELECT count(*) FROM customers WHERE email LIKE 'w%'");
+    assertThat(TestCluster.TARGET.queryLong(logicalShop.target(), "SELECT count(*) FROM customers WHERE email LIKE 'w%'"))
+        .isEqualTo(onSource)
+        .isGreaterThanOrEqualTo(writer.committed());
+    assertNothingLeft(logicalShop, kills, true);
+    assertThat(replicationRoles()).as("the sync's replication roles, none left behind").isEqualTo(rolesBefore);
+  }
+
+  /** Logical replication workers of the target's subscriptions waiting for a lock in {@code database}. */
+  static long applyWaitingForALock(String database) {
+    return DatabaseState.queryLong(
+        TestCluster.TARGET,
+        database,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            + " AND backend_type = 'logical replication worker' AND wait_event_type = 'Lock'");
+  }
+
+  /** The source cluster's roles made for a logical sync's subscription ({@code ferry_repl_*}). */
+  static long replicationRoles() {
+    return DatabaseState.queryLong(TestCluster.SOURCE, "postgres", "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'ferry\\_repl\\_%'");
+  }
+
+  /**
    * A compensation in the middle of a rollback: the cutover is rejected, and the sync's
    * teardown (the start-sync's compensation) is killed while it waits for a table lock an app's
    * long transaction holds; the transaction goes on for twice the heartbeat timeout after the
@@ -338,9 +452,9 @@ class WorkerKillIT {
     }
   }
 
-  /** "N rows of page_views copied" while a session of this name COPYs it, else null. */
-  static String rowsCopied(TestCluster cluster, String database, String applicationName) {
-    long rows = DatabaseState.copyProgress(cluster, database, applicationName, KillFixtures.BIG_TABLE);
+  /** "N rows of page_views copied" while a session whose name starts so COPYs it, else null. */
+  static String rowsCopied(TestCluster cluster, String database, String applicationPrefix) {
+    long rows = DatabaseState.copyProgress(cluster, database, applicationPrefix, KillFixtures.BIG_TABLE);
     return rows > 0 ? rows + " rows of " + KillFixtures.BIG_TABLE + " copied" : null;
   }
 
