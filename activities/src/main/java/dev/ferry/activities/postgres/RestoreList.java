@@ -31,17 +31,21 @@ public final class RestoreList {
       Pattern.compile("^\\d+; \\d+ \\d+ (?:EXTENSION - |COMMENT - EXTENSION )(\\S+)( |$)");
 
   /**
-   * A table-of-contents line of one of Ferry's own publications (a logical sync's, the key
-   * capture's): the publication, its comment, a table or schema in it. {@code 3347; 6104 16400
-   * PUBLICATION - ferry_pub_1e14 ferry}, {@code 3350; 6106 16401 PUBLICATION TABLE public
-   * ferry_pub_1e14 orders ferry}, {@code PUBLICATION TABLES IN SCHEMA s2 ferry_keys_1e14 s2}.
-   * They are the source's replication plumbing for a run, in a dump only because the run made
-   * them before it (a retried setup dumps the schema again); restored, the target would publish
-   * the app's tables under Ferry's name, and nothing would remove them.
+   * A table-of-contents line of one of Ferry's own publications: a logical sync's ({@code
+   * ferry_pub_<tag>}) or its key capture's ({@code ferry_sync_<tag>_keys}), the tag being 12 hex
+   * digits of the run's sync key; the publication, its comment, a table or schema in it. {@code
+   * 3347; 6104 16400 PUBLICATION - ferry_pub_1e146f2247fa ferry}, {@code 3350; 6106 16401
+   * PUBLICATION TABLE public ferry_pub_1e146f2247fa orders ferry}, {@code 3352; 6237 16402
+   * PUBLICATION TABLES IN SCHEMA s2 ferry_sync_1e146f2247fa_keys s2 ferry}. They are the source's
+   * replication plumbing for a run, in a dump only because the run made them before it (a
+   * retried setup dumps the schema again); restored, the target would publish the app's tables
+   * under Ferry's name, and nothing would remove them. An app's own publication whose name merely
+   * starts with {@code ferry_} is the app's, and restored.
    */
   private static final Pattern FERRY_PUBLICATION_ENTRY =
       Pattern.compile(
-          "^\\d+; \\d+ \\d+ (?:PUBLICATION - |COMMENT - PUBLICATION |PUBLICATION TABLE \\S+ |PUBLICATION TABLES IN SCHEMA \\S+ )ferry_\\S*( |$)");
+          "^\\d+; \\d+ \\d+ (?:PUBLICATION - |COMMENT - PUBLICATION |PUBLICATION TABLE \\S+ |PUBLICATION TABLES IN SCHEMA \\S+ )"
+              + "(?:ferry_pub_[0-9a-f]{12}|ferry_sync_[0-9a-f]{12}_keys)( |$)");
 
   /** The list file and how many tables' data it restores. */
   public record Written(Path file, int tablesWithData) {}

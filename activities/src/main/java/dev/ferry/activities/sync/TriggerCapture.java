@@ -1,6 +1,7 @@
 package dev.ferry.activities.sync;
 
 import dev.ferry.activities.postgres.Catalog;
+import dev.ferry.activities.postgres.Databases;
 import dev.ferry.activities.postgres.RunComment;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -138,13 +139,15 @@ final class TriggerCapture {
   }
 
   /**
-   * The sessions, other than {@code c}'s, that hold a lock on one of the app's tables: what keeps
-   * the capture's DDL waiting. Each by pid, application, user, state, how long its transaction
-   * has been open and which tables it holds (five sessions at most, the oldest transactions
-   * first). Never the query's text: it may hold the app's data. "none now" when the holders have
-   * let go since.
+   * The sessions, other than {@code c}'s, that hold a lock of any mode on one of the app's tables
+   * ({@link Catalog#USER_RELATION_FILTER}): among them, those that keep the capture's DDL waiting
+   * (a writer for creating a trigger, a reader too for dropping one). Each by pid, application,
+   * user, state, how long its transaction has been open and which tables it holds; five at most,
+   * the oldest transactions first. Never the query's text: it may hold the app's data, and this
+   * goes into the run's history. Best effort: what it could not read is said instead, so that it
+   * never hides the failure it explains.
    */
-  static String lockHolders(Connection c) throws SQLException {
+  static String lockHolders(Connection c) {
     List<String> holders = new ArrayList<>();
     try (Statement st = c.createStatement();
         ResultSet rs =
@@ -153,11 +156,10 @@ final class TriggerCapture {
                     + " coalesce(extract(epoch FROM clock_timestamp() - a.xact_start)::bigint, 0),"
                     + " string_agg(DISTINCT l.relation::regclass::text, ', ')"
                     + " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-                    + " JOIN pg_class r ON r.oid = l.relation JOIN pg_namespace n ON n.oid = r.relnamespace"
+                    + " JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace"
                     + " WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()"
                     + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                    + " AND r.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
-                    + " AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE 'ferry\\_%'"
+                    + " AND c.relkind IN ('r', 'p') AND" + Catalog.USER_RELATION_FILTER
                     + " GROUP BY a.pid, a.application_name, a.usename, a.state, a.xact_start"
                     + " ORDER BY a.xact_start NULLS LAST, a.pid LIMIT 5")) {
       while (rs.next()) {
@@ -165,6 +167,8 @@ final class TriggerCapture {
             "pid " + rs.getInt(1) + " (application '" + rs.getString(2) + "', user " + rs.getString(3) + ", "
                 + rs.getString(4) + ", transaction open " + rs.getLong(5) + " s) on " + rs.getString(6));
       }
+    } catch (SQLException e) {
+      return "not known (" + Databases.firstLine(e.getMessage()) + ")";
     }
     return holders.isEmpty() ? "none now" : String.join("; ", holders);
   }

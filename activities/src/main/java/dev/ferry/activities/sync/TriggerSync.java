@@ -601,11 +601,14 @@ final class TriggerSync implements SyncMethod {
    * waited, and retried beside itself. Short waits also keep the app's queries, queued behind
    * Ferry's waiting DDL, from stalling for long.
    *
-   * <p>It gives up when the lock waits and pauses it spent reach {@link #lockBudget} (60 s): the
-   * budget is counted, not read off the clock, so the number of tries does not depend on how fast
-   * the machine is, and a test's pause that returns at once spends it too. Giving up fails the
-   * attempt as {@link Errors#SOURCE_BUSY} (Temporal tries the step again later), naming the
-   * sessions that hold locks on the app's tables: what the SRE has to end or wait for.
+   * <p>The waits and pauses are counted, not read off the clock, so the number of tries does not
+   * depend on how fast the machine is, and a test's pause that returns at once spends the budget
+   * too. A failed try counts one full lock wait (the statement that timed out; the statements
+   * before it in the same try, which got their locks, are not counted, nor is a deadlock's
+   * shorter wait counted shorter). It gives up rather than pause and try again when that would
+   * pass {@link #lockBudget} (60 s: five tries of 10 s with their pauses): the attempt fails as
+   * {@link Errors#SOURCE_BUSY} (Temporal tries the step again later), naming the sessions that
+   * hold the app's tables: what the SRE has to end or wait for.
    */
   private void onLockTimeout(Endpoint source, Connection c, String doing, SqlWork work) throws SQLException {
     ActivityExecutionContext context = Activity.getExecutionContext();
@@ -622,22 +625,28 @@ final class TriggerSync implements SyncMethod {
           throw e;
         }
         spent = spent.plus(lockWait);
-        if (spent.compareTo(lockBudget) >= 0) {
+        Duration backOff = Duration.ofSeconds(Math.min(attempt, 5));
+        Duration pauseFor = backOff.compareTo(lockWait) < 0 ? backOff : lockWait;
+        String reason = Databases.firstLine(e.getMessage());
+        if (spent.plus(pauseFor).plus(lockWait).compareTo(lockBudget) > 0) {
           throw ApplicationFailure.newFailure(
-              source.describe() + ": " + doing + " waited " + spent.toSeconds() + " s in all (" + attempt
-                  + " tries) for table locks the app holds (" + Databases.firstLine(e.getMessage()) + "); sessions holding"
-                  + " locks on the app's tables: " + TriggerCapture.lockHolders(c)
-                  + ". End those transactions or let them finish: the step is tried again",
+              source.describe() + ": " + doing + " waited " + seconds(spent) + " s in all (" + attempt
+                  + " tries) for table locks the app holds (" + reason + "); sessions holding locks on the app's"
+                  + " tables: " + TriggerCapture.lockHolders(c) + ". End those transactions or let them finish:"
+                  + " the step is tried again",
               Errors.SOURCE_BUSY);
         }
-        log.warn("{}: {}: waited too long for a table lock ({}), trying again", source.describe(), doing, e.getMessage());
+        log.warn("{}: {}: waited too long for a table lock ({}), trying again", source.describe(), doing, reason);
         beat.run();
-        Duration backOff = Duration.ofSeconds(Math.min(attempt, 5));
-        Duration wait = backOff.compareTo(lockWait) < 0 ? backOff : lockWait;
-        spent = spent.plus(wait);
-        pause.pause(wait);
+        spent = spent.plus(pauseFor);
+        pause.pause(pauseFor);
       }
     }
+  }
+
+  /** A duration in seconds, to the tenth. */
+  private static String seconds(Duration d) {
+    return java.math.BigDecimal.valueOf(d.toMillis(), 3).setScale(1, java.math.RoundingMode.HALF_UP).toPlainString();
   }
 
   /**

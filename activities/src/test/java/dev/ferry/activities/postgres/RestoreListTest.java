@@ -31,9 +31,11 @@ class RestoreListTest {
         "CREATE SCHEMA tenant",
         "CREATE TABLE tenant.notes (id int PRIMARY KEY)",
         "CREATE PUBLICATION app_changes FOR TABLE public.orders",
+        // The app's, though its name starts as Ferry's do.
+        "CREATE PUBLICATION ferry_routes FOR TABLE tenant.notes",
         "CREATE PUBLICATION ferry_pub_1e146f2247fa FOR TABLE public.orders, tenant.notes",
         "COMMENT ON PUBLICATION ferry_pub_1e146f2247fa IS 'a run''s'",
-        "CREATE PUBLICATION ferry_keys_1e146f2247fa FOR TABLES IN SCHEMA tenant");
+        "CREATE PUBLICATION ferry_sync_1e146f2247fa_keys FOR TABLES IN SCHEMA tenant");
   }
 
   @AfterEach
@@ -62,15 +64,15 @@ class RestoreListTest {
       List<String> leftOut = lines.stream().filter(l -> l.startsWith(";") && l.contains("PUBLICATION")).toList();
 
       assertThat(restored)
-          .as("the app's publication and its table")
-          .hasSize(2)
-          .allSatisfy(l -> assertThat(l).contains(" app_changes "));
+          .as("the app's publications and their tables")
+          .hasSize(4)
+          .allSatisfy(l -> assertThat(l).containsAnyOf(" app_changes ", " ferry_routes "));
       assertThat(leftOut)
           .as("Ferry's: each publication, the comment, its tables and its schema")
           .hasSize(6)
-          .allSatisfy(l -> assertThat(l).containsAnyOf(" ferry_pub_1e146f2247fa ", " ferry_keys_1e146f2247fa "));
+          .allSatisfy(l -> assertThat(l).containsAnyOf(" ferry_pub_1e146f2247fa ", " ferry_sync_1e146f2247fa_keys "));
       assertThat(leftOut).anySatisfy(l -> assertThat(l).contains("COMMENT - PUBLICATION ferry_pub_1e146f2247fa"));
-      assertThat(leftOut).anySatisfy(l -> assertThat(l).contains("PUBLICATION TABLES IN SCHEMA tenant ferry_keys_1e146f2247fa"));
+      assertThat(leftOut).anySatisfy(l -> assertThat(l).contains("PUBLICATION TABLES IN SCHEMA tenant ferry_sync_1e146f2247fa_keys"));
     } finally {
       RestoreList.delete(list);
     }
@@ -78,12 +80,15 @@ class RestoreListTest {
 
   @Test
   void aTableOfContentsLine_isFerrysOnlyWhenThePublicationsNameIs() {
-    assertThat(RestoreList.isFerrysPublication("3347; 6104 492165 PUBLICATION - ferry_pub_abc ferry")).isTrue();
-    assertThat(RestoreList.isFerrysPublication("3350; 6106 492166 PUBLICATION TABLE public ferry_pub_abc t ferry")).isTrue();
+    assertThat(RestoreList.isFerrysPublication("3347; 6104 492165 PUBLICATION - ferry_pub_1e146f2247fa ferry")).isTrue();
+    assertThat(RestoreList.isFerrysPublication("3350; 6106 492166 PUBLICATION TABLE public ferry_pub_1e146f2247fa t ferry"))
+        .isTrue();
+    assertThat(RestoreList.isFerrysPublication("3348; 6104 492167 PUBLICATION - ferry_pub_archive ferry")).isFalse();
+    assertThat(RestoreList.isFerrysPublication("3349; 6104 492169 PUBLICATION - ferry_pub_1e146f2247fa_old ferry")).isFalse();
     // A table whose name starts so, in the app's publication, is the app's.
     assertThat(RestoreList.isFerrysPublication("3351; 6106 492168 PUBLICATION TABLE public apppub ferry_orders ferry")).isFalse();
     assertThat(RestoreList.isFerrysPublication("3352; 6237 492170 PUBLICATION TABLES IN SCHEMA ferry_x apppub ferry_x ferry"))
         .isFalse();
-    assertThat(RestoreList.isFerrysPublication("215; 1259 492154 TABLE public ferry_pub_abc ferry")).isFalse();
+    assertThat(RestoreList.isFerrysPublication("215; 1259 492154 TABLE public ferry_pub_1e146f2247fa ferry")).isFalse();
   }
 }

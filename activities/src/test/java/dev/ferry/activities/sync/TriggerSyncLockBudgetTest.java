@@ -40,14 +40,15 @@ import org.junit.jupiter.api.io.TempDir;
  * budget the attempt fails as {@link Errors#SOURCE_BUSY} naming the session that holds it, with
  * the app's transaction untouched and nothing half-installed. The budget is counted from the
  * tries, so the test's pause, which returns at once, spends it as the real one does: three tries
- * of a 500 ms lock wait with two pauses between them reach a 2 s budget on any machine.
+ * of a 500 ms lock wait with two pauses of 500 ms between them spend 2.5 s, and a fourth would
+ * pass the 2.5 s budget, on any machine.
  */
 @Timeout(120)
 class TriggerSyncLockBudgetTest {
   private static final String APP = "test-app-long-transaction";
   /** A lock wait of a third of it: 500 ms. */
   private static final Duration HEARTBEAT_TIMEOUT = Duration.ofMillis(1500);
-  private static final Duration BUDGET = Duration.ofSeconds(2);
+  private static final Duration BUDGET = Duration.ofMillis(2500);
 
   @TempDir Path workDir;
   private MigrationDatabases shop;
@@ -99,7 +100,7 @@ class TriggerSyncLockBudgetTest {
                 assertThat(f.getType()).isEqualTo(Errors.SOURCE_BUSY);
                 assertThat(f.isNonRetryable()).isFalse();
                 assertThat(f.getOriginalMessage())
-                    .contains("removing the change capture waited 2 s in all (3 tries)")
+                    .contains("removing the change capture waited 2.5 s in all (3 tries)")
                     .contains("pid " + pid + " (application '" + APP + "'")
                     .contains("idle in transaction")
                     .contains("on orders")
@@ -136,7 +137,7 @@ class TriggerSyncLockBudgetTest {
               f -> {
                 assertThat(f.getType()).isEqualTo(Errors.SOURCE_BUSY);
                 assertThat(f.getOriginalMessage())
-                    .contains("installing the change capture waited 2 s in all (3 tries)")
+                    .contains("installing the change capture waited 2.5 s in all (3 tries)")
                     .contains("pid " + pid + " (application '" + APP + "'")
                     .contains("on customers");
               });

@@ -300,7 +300,7 @@ class WorkerKillIT {
           "the subscription's table sync COPYing " + KillFixtures.BIG_TABLE + " out of the source (pg_stat_progress_copy)",
           () -> {
             // The table sync's WAL sender on the source is named pg_<subscription>_sync_<table>_<system>.
-            String rows = rowsCopied(TestCluster.SOURCE, logicalShop.source(), "pg_");
+            String rows = rowsCopied(TestCluster.SOURCE, logicalShop.source(), "pg\\_");
             return rows == null ? null : rows + "; the app at " + writer.committed() + " transactions";
           });
 
@@ -367,7 +367,8 @@ class WorkerKillIT {
         TestCluster.TARGET,
         database,
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            + " AND backend_type = 'logical replication worker' AND wait_event_type = 'Lock'");
+            // 'logical replication worker' up to PostgreSQL 16, '... apply worker' from 17.
+            + " AND backend_type LIKE 'logical replication%worker' AND wait_event_type = 'Lock'");
   }
 
   /** The source cluster's roles made for a logical sync's subscription ({@code ferry_repl_*}). */
