@@ -283,6 +283,52 @@ class StreamCopyRecoveryTest {
   }
 
   /**
+   * A plan attempt whose session was ended while it dumped the schema (as a newer attempt ends
+   * an earlier one's) stops at its liveness check, before its restore connects: nothing is
+   * restored on the target, and the attempt fails retryably.
+   */
+  @Test
+  void aPlanAttemptEndedWhileItDumpsTheSchema_restoresNothing() throws Exception {
+    copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
+    String tag = CopyBook.tagOf(copy.key);
+    CopyHarness.Running holder = copy.startHolder(1);
+    Throwable failed;
+    try (Connection onSource = TestCluster.SOURCE.connect(tricky.source);
+        Statement s = onSource.createStatement()) {
+      // The plan's pg_dump waits for a table the test holds on the source.
+      onSource.setAutoCommit(false);
+      s.execute("SET TRANSACTION READ WRITE");
+      s.execute("LOCK TABLE public.page_views IN ACCESS EXCLUSIVE MODE");
+      CopyHarness.Running plan = copy.startPlan(1);
+      awaitWaitingForALock(TestCluster.SOURCE, tricky.source, "ferry-copy-" + tag + "-dump");
+      assertThat(TestCluster.TARGET.queryLong(
+              tricky.target,
+              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'ferry-copy-" + tag + "-plan'"))
+          .as("the plan's session on the target, ended")
+          .isEqualTo(1);
+      onSource.rollback();
+      failed = plan.awaitFailure();
+    }
+    holder.cancel();
+    holder.awaitFailure();
+
+    assertThat(failed)
+        .as("the plan attempt")
+        .isNotNull()
+        .rootCause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(Errors.DATABASE_UNREACHABLE);
+              assertThat(f.isNonRetryable()).isFalse();
+            });
+    assertThat(TestCluster.TARGET.queryLong(tricky.target, "SELECT count(*) FROM pg_tables WHERE schemaname NOT LIKE 'ferry%'"
+            + " AND schemaname NOT IN ('pg_catalog', 'information_schema')"))
+        .as("no table of the app restored")
+        .isZero();
+  }
+
+  /**
    * What a stale plan attempt's pre-data restore ({@code --clean}) would do if it still ran once
    * its check had passed: drop a table the copiers filled and checked, and create it again empty.
    * No row count in the bookkeeping shows it; the table's oid does, and the copy's report fails.
