@@ -157,8 +157,12 @@ final class TriggerSync implements SyncMethod {
       }
       Map<Long, CapturedTable> tables = CapturedTable.read(c);
       // An earlier attempt's capture is redone from scratch: its copy died with it.
-      onLockTimeout(source, c, "removing an earlier attempt's change capture", (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
-      onLockTimeout(source, c, "installing the change capture", (lockWait, beat) -> TriggerCapture.install(c, s, tables.values(), lockWait, beat));
+      onLockTimeout(
+          source, c, "removing an earlier attempt's change capture",
+          (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
+      onLockTimeout(
+          source, c, "installing the change capture",
+          (lockWait, beat) -> TriggerCapture.install(c, s, tables.values(), lockWait, beat));
       List<String> schema = SchemaWatch.describe(c);
       TriggerCapture.putState(c, s, "schema", String.join("\n", schema));
       if (s.request().streamsInitialCopy()) {
@@ -460,7 +464,8 @@ final class TriggerSync implements SyncMethod {
     // write fence's event trigger (a superuser's credential) refuses to any session but the run's.
     try (Connection c = databases.connectPastFence(s.source(), s.applicationName("ferry-sync-teardown"), s.workflowId())) {
       TriggerApply.prepareSource(c);
-      onLockTimeout(s.source(), c, "removing the change capture", (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
+      onLockTimeout(
+          s.source(), c, "removing the change capture", (lockWait, beat) -> TriggerCapture.remove(c, s, lockWait, beat));
     } catch (SQLException e) {
       throw Databases.failure(s.source(), e);
     }
@@ -603,9 +608,9 @@ final class TriggerSync implements SyncMethod {
    *
    * <p>The waits and pauses are counted, not read off the clock, so the number of tries does not
    * depend on how fast the machine is, and a test's pause that returns at once spends the budget
-   * too. A failed try counts one full lock wait (the statement that timed out; the statements
-   * before it in the same try, which got their locks, are not counted, nor is a deadlock's
-   * shorter wait counted shorter). It gives up rather than pause and try again when that would
+   * too. A failed try counts one full lock wait: the statement that timed out (the statements
+   * before it in the same try, which got their locks, are not counted; a deadlock, which may end
+   * sooner, counts a full wait too). It gives up rather than pause and try again when that would
    * pass {@link #lockBudget} (60 s: five tries of 10 s with their pauses): the attempt fails as
    * {@link Errors#SOURCE_BUSY} (Temporal tries the step again later), naming the sessions that
    * hold the app's tables: what the SRE has to end or wait for.

@@ -36,12 +36,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Installing and dropping the trigger capture on a source whose app holds a table in a long
- * transaction (dropping a trigger waits even for a reader, creating one for a writer): the DDL waits for the lock in short tries, and when the tries have spent the
- * budget the attempt fails as {@link Errors#SOURCE_BUSY} naming the session that holds it, with
- * the app's transaction untouched and nothing half-installed. The budget is counted from the
- * tries, so the test's pause, which returns at once, spends it as the real one does: three tries
- * of a 500 ms lock wait with two pauses of 500 ms between them spend 2.5 s, and a fourth would
- * pass the 2.5 s budget, on any machine.
+ * transaction (dropping a trigger waits even for a reader, creating one for a writer): the DDL
+ * waits for the lock in short tries, and when the tries have spent the budget the attempt fails
+ * as {@link Errors#SOURCE_BUSY} naming the session that holds it, with the app's transaction
+ * untouched and nothing half-installed. The budget is counted from the tries, so the test's
+ * pause, which returns at once, spends it as the real one does: three tries of a 500 ms lock
+ * wait with two pauses of 500 ms between them spend 2.5 s, and a fourth would pass the 2.5 s
+ * budget, on any machine.
  */
 @Timeout(120)
 class TriggerSyncLockBudgetTest {
