@@ -199,9 +199,7 @@ class StreamCopyRecoveryTest {
     String tag = CopyBook.tagOf(copy.key);
     CopyHarness.Running holder = copy.startHolder(1);
     // Once the holder has claimed the target and published its snapshot, a table may be there.
-    Eventually.until(
-        "epoch 1's snapshot published",
-        () -> copy.bookExists() && copy.bookLong("SELECT count(*) FROM $book.state WHERE k = '" + CopyBook.snapshotKey(1) + "'") == 1);
+    awaitSnapshotPublished(1);
     TestCluster.TARGET.execute(tricky.target, "CREATE TABLE public.countries (code text)");
     CopyHarness.Running stalled;
     try (Connection onTarget = TestCluster.TARGET.connect(tricky.target);
@@ -258,9 +256,7 @@ class StreamCopyRecoveryTest {
   void aPlanAttemptThatCannotTakeThePlanLock_failsRetryablyBeforeRestoringAnything_andItsRetryPlans() throws Exception {
     copy = new CopyHarness(tricky, workDir, CHUNKS, CopyRequest.FROZEN, Map.of());
     CopyHarness.Running holder = copy.startHolder(1);
-    Eventually.until(
-        "epoch 1's snapshot published",
-        () -> copy.bookExists() && copy.bookLong("SELECT count(*) FROM $book.state WHERE k = '" + CopyBook.snapshotKey(1) + "'") == 1);
+    awaitSnapshotPublished(1);
     List<Duration> pauses = new CopyOnWriteArrayList<>();
     try (Connection other = TestCluster.TARGET.connect(tricky.target); Statement s = other.createStatement()) {
       s.execute("SELECT pg_advisory_lock(" + CopyPlanner.PLAN_LOCK + ", hashtext('" + copy.schema() + "'))");
@@ -358,6 +354,14 @@ class StreamCopyRecoveryTest {
 
     CopyHarness.assertOnlyReplaced(report, "audit_log");
     assertThat(report.tables()).filteredOn(t -> !t.matches()).singleElement().satisfies(t -> assertThat(t.sourceRows()).isEqualTo(3000));
+  }
+
+  /** Until the epoch's holder has claimed the target and published its snapshot in the bookkeeping. */
+  private void awaitSnapshotPublished(int epoch) {
+    Eventually.until(
+        "epoch " + epoch + "'s snapshot published",
+        () -> copy.bookExists()
+            && copy.bookLong("SELECT count(*) FROM $book.state WHERE k = '" + CopyBook.snapshotKey(epoch) + "'") == 1);
   }
 
   private static void awaitWaitingForALock(TestCluster cluster, String database, String applicationName) {

@@ -25,7 +25,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -193,11 +192,7 @@ class TriggerSyncLockBudgetTest {
 
   /** A session of the app on the source. */
   private Connection appSession() throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", TestCluster.USER);
-    p.setProperty("password", TestCluster.PASSWORD);
-    p.setProperty("ApplicationName", APP);
-    return java.sql.DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:" + TestCluster.SOURCE.port() + "/" + shop.source, p);
+    return TestCluster.SOURCE.connect(shop.source, APP);
   }
+
 }

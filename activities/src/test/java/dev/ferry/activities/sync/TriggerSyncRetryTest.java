@@ -19,7 +19,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -77,7 +76,7 @@ class TriggerSyncRetryTest {
       TriggerCapture.install(c, session, CapturedTable.read(c).values(), TriggerSync.MAX_LOCK_WAIT, () -> {});
     }
     // ... and its pg_dump, still in a transaction that has locked the tables it dumps.
-    try (Connection orphanedDump = connect(session.applicationName("ferry-sync-dump"));
+    try (Connection orphanedDump = TestCluster.SOURCE.connect(shop.source, session.applicationName("ferry-sync-dump"));
         Statement s = orphanedDump.createStatement()) {
       orphanedDump.setAutoCommit(false);
       s.execute("LOCK TABLE public.customers, public.products, public.orders, public.order_items, billing.invoices,"
@@ -95,13 +94,4 @@ class TriggerSyncRetryTest {
     }
   }
 
-  /** A session on the source as pg_dump opens one: named by its application_name. */
-  private Connection connect(String applicationName) throws SQLException {
-    Properties p = new Properties();
-    p.setProperty("user", TestCluster.USER);
-    p.setProperty("password", TestCluster.PASSWORD);
-    p.setProperty("ApplicationName", applicationName);
-    return java.sql.DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:" + TestCluster.SOURCE.port() + "/" + shop.source, p);
-  }
 }

@@ -38,9 +38,17 @@ public record TestCluster(String name, int port) {
   }
 
   public Connection connect(String database) throws SQLException {
+    return connect(database, null);
+  }
+
+  /** A session named {@code applicationName} (as an app's or a tool's), for tests that find it by that name. */
+  public Connection connect(String database, String applicationName) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", USER);
     p.setProperty("password", PASSWORD);
+    if (applicationName != null) {
+      p.setProperty("ApplicationName", applicationName);
+    }
     try {
       return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, p);
     } catch (SQLException e) {
